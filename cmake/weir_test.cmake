@@ -1,0 +1,26 @@
+# weir_unit_test(NAME <component.what> SOURCES ... LIBS ... [TIMEOUT s])
+# Builds a cmocka test executable and registers it with label "unit".
+function(weir_unit_test)
+  cmake_parse_arguments(T "" "NAME;TIMEOUT" "SOURCES;LIBS" ${ARGN})
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 60)
+  endif()
+  string(REPLACE "." "_" exe "test_${T_NAME}")
+  add_executable(${exe} ${T_SOURCES})
+  target_link_libraries(${exe} PRIVATE ${T_LIBS} PkgConfig::CMOCKA)
+  add_test(NAME ${T_NAME} COMMAND ${exe})
+  set_tests_properties(${T_NAME} PROPERTIES LABELS unit TIMEOUT ${T_TIMEOUT})
+endfunction()
+
+# weir_script_test(NAME <component.what> LABEL <label> COMMAND ... [TIMEOUT s])
+# Registers a test that runs real processes; the environment tells it where
+# the binaries are (WEIR_BIN_DIR) and where the sources are (WEIR_SOURCE_DIR).
+function(weir_script_test)
+  cmake_parse_arguments(T "" "NAME;LABEL;TIMEOUT" "COMMAND" ${ARGN})
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 120)
+  endif()
+  add_test(NAME ${T_NAME} COMMAND ${T_COMMAND})
+  set_tests_properties(${T_NAME} PROPERTIES LABELS ${T_LABEL} TIMEOUT ${T_TIMEOUT}
+    ENVIRONMENT "WEIR_BIN_DIR=${PROJECT_BINARY_DIR}/bin;WEIR_SOURCE_DIR=${PROJECT_SOURCE_DIR};PYTHONDONTWRITEBYTECODE=1")
+endfunction()
