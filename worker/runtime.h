@@ -1,0 +1,109 @@
+/*
+ * The worker runtime: runs a set of tasks (job, subtopology, partition) with
+ * exactly-once results, on N stream threads that each own their tasks
+ * exclusively (Kafka Streams' model).
+ *
+ * The desired set of tasks comes from weir_runtime_assign: in standalone
+ * mode main.c passes every task of one job; in cluster mode the control
+ * thread (worker/control.c) passes what the coordinator assigned. The
+ * runtime diffs the desired set against what runs: revoked tasks are
+ * stopped (open transaction aborted, store closed, local state kept for a
+ * later return), new ones are started (init_transactions fences any older
+ * owner, store restored from its changelog, committed offsets fetched).
+ *
+ * Threading: every function here is thread-safe unless noted.
+ */
+#ifndef WEIR_WORKER_RUNTIME_H
+#define WEIR_WORKER_RUNTIME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto/cluster.pb-c.h"
+#include "proto/topology.pb-c.h"
+
+typedef struct weir_runtime weir_runtime;
+
+typedef struct weir_runtime_opts {
+    const char *bootstrap; /* Kafka bootstrap servers "host:port,..." */
+    const char *data_dir;  /* local state (RocksDB); created if missing */
+    const char *worker_id; /* for logs and client.id; NULL: "worker" */
+    int threads;           /* stream threads; <= 0: the core count */
+    int64_t
+        memory_limit_bytes; /* RocksDB cache + write buffers; <= 0: 256 MB */
+    /* Standalone: log a progress line every this many ms (0: never). */
+    int progress_interval_ms;
+} weir_runtime_opts;
+
+/*
+ * Creates a runtime (opens the state store in data_dir). Nothing runs until
+ * weir_runtime_start. Errors: WEIR_EINVAL (bad opts), WEIR_ESTORE (data_dir
+ * unusable, e.g. locked by another worker), WEIR_ENOMEM.
+ */
+int weir_runtime_new(weir_runtime **rtp, const weir_runtime_opts *opts);
+
+/* Starts the stream threads. WEIR_ESTATE if already started. */
+int weir_runtime_start(weir_runtime *rt);
+
+/*
+ * Stops the stream threads: each finishes its current commit cycle, commits
+ * it (or aborts it when it cannot), closes its tasks and returns. Blocks
+ * until every thread has returned. NULL-safe; idempotent.
+ */
+void weir_runtime_stop(weir_runtime *rt);
+
+/* Frees the runtime; stops it first if needed. NULL-safe. */
+void weir_runtime_free(weir_runtime *rt);
+
+/*
+ * Sets the desired set of active and standby tasks. topologies holds (at
+ * least) the topology of every job named in the assignment; the runtime
+ * copies what it needs (the caller keeps ownership of everything passed).
+ * Returns at once; stream threads apply the change at their next loop turn.
+ * Errors: WEIR_EINVAL (a task names a job without a topology, or a
+ * subtopology the topology does not have), WEIR_ENOMEM.
+ */
+int weir_runtime_assign(weir_runtime *rt, const Weir__Cluster__Assignment *as,
+    Weir__Topology__Topology *const *topologies, size_t n);
+
+/*
+ * A snapshot for heartbeats: one TaskStatus per task the runtime holds
+ * (active or standby, including failed and fenced ones until they are
+ * unassigned), and the local-state checkpoints found in data_dir (for
+ * Hello). Free both with weir_runtime_report_free. Either output pair may be
+ * NULL when the caller does not want it.
+ */
+int weir_runtime_report(weir_runtime *rt, Weir__Cluster__TaskStatus ***tasks,
+    size_t *n_tasks, Weir__Cluster__TaskCheckpoint ***local, size_t *n_local);
+
+void weir_runtime_report_free(Weir__Cluster__TaskStatus **tasks, size_t n_tasks,
+    Weir__Cluster__TaskCheckpoint **local, size_t n_local);
+
+/*
+ * Changes the Kafka bootstrap servers (the coordinator's Welcome names
+ * them). Applies to tasks started afterwards.
+ */
+void weir_runtime_set_bootstrap(weir_runtime *rt, const char *bootstrap);
+
+/*
+ * True once some task failed with on_error: fail (or an unrecoverable
+ * error) so that a standalone worker should exit non-zero.
+ */
+bool weir_runtime_failed(weir_runtime *rt);
+
+/*
+ * Totals over every task since start, for progress lines and tests.
+ */
+typedef struct weir_runtime_totals {
+    uint64_t records_in;
+    uint64_t records_out;
+    uint64_t commits;
+    uint64_t aborts;
+    uint32_t tasks_running;
+    uint32_t tasks_total;
+} weir_runtime_totals;
+
+void weir_runtime_totals_get(weir_runtime *rt, weir_runtime_totals *tot);
+
+#endif
