@@ -1,0 +1,116 @@
+/*
+ * One partition's log: a directory of append-only segment files named by
+ * their base offset, Kafka style:
+ *
+ *   00000000000000000000.log    batches as received, base offsets rewritten
+ *   00000000000000000000.index  sparse offset/time index (rebuilt if absent
+ *                               or stale; written on roll and close)
+ *
+ * Rolled by size. On open, the last segment is scanned and a torn or
+ * CRC-corrupt tail (crash mid-write) is truncated. At most two file
+ * descriptors per log (the active segment and one cached reader).
+ *
+ * Additions to the agreed API (storage_api.md): weir_log_opts gained
+ * fsync_interval_ms, index_interval_bytes, delete_retention_ms (0 = default,
+ * so zero-initialised options keep working), and weir_log_size_bytes,
+ * weir_log_dir, weir_log_segment_count were added.
+ *
+ * Threading: a weir_log is used by one thread (the broker's I/O loop).
+ */
+#ifndef WEIR_BROKER_LOG_H
+#define WEIR_BROKER_LOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+    WEIR_FSYNC_NEVER,
+    WEIR_FSYNC_INTERVAL,
+    WEIR_FSYNC_ALWAYS
+} weir_fsync_mode;
+
+typedef struct weir_log_opts {
+    uint64_t segment_bytes; /* roll size; 0 = 1 GiB */
+    weir_fsync_mode fsync;
+    int64_t retention_ms;    /* -1 = forever (0 is treated as forever too) */
+    int64_t retention_bytes; /* -1 = unlimited (0 too) */
+    bool compact;            /* cleanup.policy=compact: no size/time deletion */
+    /* Additions (0 = default): */
+    int64_t fsync_interval_ms;     /* WEIR_FSYNC_INTERVAL period; 1000 */
+    uint32_t index_interval_bytes; /* bytes between index entries; 4096 */
+    /* Compaction drops a tombstone once its batch's max timestamp is older
+     * than this (Kafka delete.retention.ms); 86400000. Negative = at once. */
+    int64_t delete_retention_ms;
+} weir_log_opts;
+
+typedef struct weir_log weir_log;
+
+/*
+ * Opens or creates the partition directory dir (parents created too);
+ * recovery scans the last segment, truncating a torn or CRC-corrupt tail.
+ * opts NULL = defaults. The log copies opts and dir.
+ * Errors: WEIR_EIO (with a log line naming the file), WEIR_ENOMEM,
+ * WEIR_ECORRUPT (a closed segment is unreadable).
+ */
+int weir_log_open(weir_log **logp, const char *dir, const weir_log_opts *opts);
+
+/* Flushes (fsync unless fsync=never), writes indexes, closes; NULL-safe. */
+void weir_log_close(weir_log *log);
+
+/*
+ * Appends one or more already-validated batches (buf is modified: base
+ * offsets rewritten, consecutive from the log end). On return the bytes are
+ * written to the file (and fsynced if fsync=always). *base_offset = offset
+ * of the first record. Rolls to a new segment first when the active one
+ * would exceed segment_bytes (a batch never spans segments).
+ * Errors: WEIR_EPROTO (buf is not a sequence of whole batches; nothing
+ * written), WEIR_EIO (nothing appended: a partial write is truncated away).
+ */
+int weir_log_append(
+    weir_log *log, uint8_t *buf, size_t len, int64_t *base_offset);
+
+/* First offset still in the log (moves with retention). */
+int64_t weir_log_start_offset(const weir_log *log);
+/* Next offset to be assigned (the high watermark of a single node). */
+int64_t weir_log_end_offset(const weir_log *log);
+/* Total bytes of all segment files. */
+uint64_t weir_log_size_bytes(const weir_log *log);
+int weir_log_segment_count(const weir_log *log);
+const char *weir_log_dir(const weir_log *log);
+
+/*
+ * Copies whole batches that contain offsets >= offset and start before
+ * end_offset (exclusive; e.g. the LSO), at most max_bytes except that the
+ * first batch is always returned whole. *out malloc'd, caller frees; *out_len
+ * 0 (and *out NULL) when nothing. Reads come from one segment; an offset in
+ * a gap (compaction) continues at the next batch.
+ * Errors: WEIR_ENOTFOUND (offset < start or > end: OFFSET_OUT_OF_RANGE),
+ * WEIR_EIO, WEIR_ENOMEM.
+ */
+int weir_log_read(weir_log *log, int64_t offset, int64_t end_offset,
+    size_t max_bytes, uint8_t **out, size_t *out_len);
+
+/* Earliest offset whose batch max timestamp >= ts; end offset if none. */
+int weir_log_offset_for_time(weir_log *log, int64_t ts, int64_t *offset);
+
+/* fsync of the active segment (no-op when nothing is dirty). */
+int weir_log_flush(weir_log *log);
+
+/*
+ * Periodic upkeep: interval fsync, roll, retention, compaction (for compact
+ * logs: keep the latest record per key in closed segments; never drop
+ * control batches or records at or above stable_offset). Aborted
+ * transactional records are removed by compaction (as Kafka's cleaner
+ * does). Call every few hundred ms; cheap when there is nothing to do.
+ */
+int weir_log_maintain(weir_log *log, int64_t now_ms, int64_t stable_offset);
+
+/* Forces a compaction pass now (tests; same rules as maintain). */
+int weir_log_compact(weir_log *log, int64_t now_ms, int64_t stable_offset);
+
+/* Closes the log and deletes the partition directory (DeleteTopics). The
+ * log is freed whatever the result. */
+int weir_log_destroy(weir_log *log);
+
+#endif
