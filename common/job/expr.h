@@ -1,0 +1,118 @@
+/*
+ * The expression language of job files (docs/job-spec.md): a small typed
+ * language over a record's key, value (with JSON field access), timestamp
+ * and headers, plus `agg` in reductions and `window_start`/`window_end`
+ * after windowed aggregations.
+ *
+ *   split(lower(value), '[^a-z0-9]+')      value != ''
+ *   value.user.id                           headers['trace'] == 'x'
+ *   format_time(window_start, '%Y-%m-%d %H:%M:%S')
+ *
+ * An expression is parsed once into a typed tree (regular expressions and
+ * time formats compiled then) and type-checked against the types of the
+ * record it will see; evaluation walks the tree and allocates only from
+ * the caller's arena.
+ *
+ * Threading: a parsed expression is immutable; any number of threads may
+ * evaluate it at once, each with its own context and arena.
+ */
+#ifndef WEIR_JOB_EXPR_H
+#define WEIR_JOB_EXPR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/job/value.h"
+
+typedef struct weir_expr weir_expr;
+
+/* A static type: the type, and the element type when it is a LIST. */
+typedef struct weir_stype {
+    weir_type type;
+    weir_type elem; /* LIST only; ANY when unknown */
+} weir_stype;
+
+/* What an expression can refer to, with static types. */
+typedef struct weir_expr_env {
+    weir_stype key;
+    weir_stype value;
+    bool has_agg; /* `agg` (reduce: the aggregate so far) */
+    weir_stype agg;
+    bool windowed; /* `window_start`, `window_end` */
+} weir_expr_env;
+
+/* A parse, type or evaluation error: message and 1-based column in text. */
+typedef struct weir_expr_error {
+    unsigned column; /* 0 when not tied to a position (evaluation) */
+    char msg[256];
+} weir_expr_error;
+
+/*
+ * Parses and type-checks `text` (len bytes; need not be NUL-terminated).
+ * On success *out owns the tree (free with weir_expr_free).
+ * Errors: WEIR_EPARSE (syntax, unknown name, bad regex or literal),
+ * WEIR_EINVAL (type error), WEIR_ENOMEM; err gets message and column.
+ */
+int weir_expr_parse(const char *text, size_t len, const weir_expr_env *env,
+    weir_expr **out, weir_expr_error *err);
+
+/* Accepts NULL. */
+void weir_expr_free(weir_expr *expr);
+
+/* The static result type. */
+weir_stype weir_expr_type(const weir_expr *expr);
+
+/* The source text (NUL-terminated copy held by the tree). */
+const char *weir_expr_text(const weir_expr *expr);
+
+/*
+ * Looks up a header by name; returns true and sets *value/*len (which stay
+ * valid during the evaluation) when present. For librdkafka, wrap
+ * rd_kafka_header_get_last.
+ */
+typedef bool (*weir_header_fn)(
+    void *opaque, const char *name, const void **value, size_t *len);
+
+/* The record an expression is evaluated on. Unused fields may be zero. */
+typedef struct weir_expr_ctx {
+    const weir_value *key;   /* NULL reads as null */
+    const weir_value *value; /* NULL reads as null */
+    int64_t timestamp_ms;
+    weir_header_fn header; /* NULL: no headers */
+    void *header_opaque;
+    const weir_value *agg;   /* reduce only */
+    int64_t window_start_ms; /* windowed results only */
+    int64_t window_end_ms;
+    weir_arena *arena; /* required: results are allocated here */
+} weir_expr_ctx;
+
+/*
+ * Evaluates expr on ctx. The result may point into the context's values and
+ * into the arena: it is valid until the arena is reset and the record
+ * released. A runtime error (null where a value is needed, a JSON field of
+ * the wrong type, division by zero, an unparsable time, ...) returns
+ * WEIR_EINVAL with a message in err; WEIR_ENOMEM when the arena is full.
+ * Both are per-record errors: the caller applies on_error.
+ */
+int weir_expr_eval(const weir_expr *expr, const weir_expr_ctx *ctx,
+    weir_value *out, weir_expr_error *err);
+
+/* ------------------------------------------------------------ topology */
+
+/*
+ * The environment of a compiled operator (from its key_type, value_type,
+ * *_elem_type and windowed fields; agg = the value type for OP_REDUCE).
+ */
+void weir_expr_env_from_op(
+    const Weir__Topology__Operator *op, weir_expr_env *env);
+
+/*
+ * Parses one of op's expressions (op->predicate, op->key, op->value or
+ * op->window->time) as the worker does when a task starts.
+ * Errors as weir_expr_parse; a compiled topology never fails here.
+ */
+int weir_expr_parse_op(const Weir__Topology__Operator *op,
+    const Weir__Topology__Expr *e, weir_expr **out, weir_expr_error *err);
+
+#endif

@@ -1,0 +1,89 @@
+/*
+ * The job compiler: a YAML job file (docs/job-spec.md) compiled into the
+ * Topology protobuf (proto/topology.proto) that the coordinator stores and
+ * workers run. Standalone mode and the coordinator use the same compiler.
+ *
+ * Compilation collects every error it finds (file, line, column, what was
+ * expected) and produces nothing if there is any.
+ *
+ * Threading: every function here is reentrant; nothing is shared.
+ */
+#ifndef WEIR_JOB_JOB_H
+#define WEIR_JOB_JOB_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "proto/topology.pb-c.h"
+
+typedef struct weir_job_error {
+    unsigned line;   /* 1-based; 0 when the error is about the whole file */
+    unsigned column; /* 1-based */
+    char *msg;       /* owned */
+} weir_job_error;
+
+/* Errors of one compilation. Embed, weir_job_errors_init, _fini. */
+typedef struct weir_job_errors {
+    char *path; /* owned copy of the file name given to compile */
+    weir_job_error *items;
+    size_t count;
+    size_t cap;
+} weir_job_errors;
+
+void weir_job_errors_init(weir_job_errors *errs);
+/* Frees the messages. Accepts NULL. */
+void weir_job_errors_fini(weir_job_errors *errs);
+/* One line per error: "path:line:column: error: message". */
+void weir_job_errors_print(const weir_job_errors *errs, FILE *fp);
+
+/*
+ * Compiles a job file held in memory (yaml, len bytes). path names the file
+ * in messages (may be NULL: "<job>"). On success *out is a new Topology
+ * (free with weir_job_free) and errs is empty. On failure *out is NULL and
+ * errs holds every error found, in file order.
+ * Errors: WEIR_EPARSE (errors in errs), WEIR_ENOMEM.
+ */
+int weir_job_compile(const char *yaml, size_t len, const char *path,
+    Weir__Topology__Topology **out, weir_job_errors *errs);
+
+/* Reads path and compiles it. WEIR_EIO (in errs) if it cannot be read. */
+int weir_job_compile_file(
+    const char *path, Weir__Topology__Topology **out, weir_job_errors *errs);
+
+/*
+ * Frees a topology from weir_job_compile (or one unpacked with the default
+ * allocator: this is weir__topology__topology__free_unpacked). Accepts
+ * NULL.
+ */
+void weir_job_free(Weir__Topology__Topology *topo);
+
+/*
+ * Human summary for `weir-worker --check`: job settings, sources,
+ * subtopologies with their operators and tasks, stores, internal topics.
+ */
+void weir_job_print(const Weir__Topology__Topology *topo, FILE *fp);
+
+/* Graphviz dot of the topology for `weirctl topology --dot`. */
+void weir_job_print_dot(const Weir__Topology__Topology *topo, FILE *fp);
+
+/*
+ * Partition count of a topic of the job as the compiler resolved it
+ * (Topic.partitions, 0 meaning the job's input partitions). 0 if the
+ * topic is not the job's.
+ */
+unsigned weir_job_topic_partitions(
+    const Weir__Topology__Topology *topo, const char *topic);
+
+/* Number of tasks of a subtopology: the partitions of its input topics. */
+unsigned weir_job_subtopology_tasks(
+    const Weir__Topology__Topology *topo, unsigned sub);
+
+/* Task name "<sub>_<partition>" into buf; returns buf. */
+char *weir_job_task_name(
+    unsigned sub, unsigned partition, char *buf, size_t buflen);
+
+/* Transactional id "<job>-<sub>_<partition>" into buf; returns buf. */
+char *weir_job_transactional_id(const char *job, unsigned sub,
+    unsigned partition, char *buf, size_t buflen);
+
+#endif
