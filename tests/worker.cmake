@@ -1,0 +1,2 @@
+# Worker runtime tests (issue 5).
+weir_unit_test(NAME worker.store SOURCES unit/test_store.c LIBS weir_worker_lib)

@@ -1,0 +1,24 @@
+/* Internal to kafka_*.c: shared configuration and error mapping. */
+#ifndef WEIR_WORKER_KAFKA_COMMON_H
+#define WEIR_WORKER_KAFKA_COMMON_H
+
+#include <librdkafka/rdkafka.h>
+
+/* Sets one property; returns WEIR_EINVAL (logged) when rejected. */
+int weir__kafka_conf_set(
+    rd_kafka_conf_t *conf, const char *name, const char *value);
+
+/* Common settings: bootstrap, client id, logging into weir's log. */
+int weir__kafka_conf_base(
+    rd_kafka_conf_t *conf, const char *bootstrap, const char *client_id);
+
+/*
+ * Maps a transactional API error (and frees it): fenced, abortable,
+ * retriable, fatal. NULL: WEIR_OK.
+ */
+int weir__kafka_txn_err(rd_kafka_error_t *error, char *msg, size_t size);
+
+/* Maps a plain response error code. */
+int weir__kafka_resp_err(rd_kafka_resp_err_t err);
+
+#endif

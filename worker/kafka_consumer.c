@@ -1,0 +1,180 @@
+/* Manually assigned consumer: part of the Kafka adapter. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "kafka.h"
+#include "kafka_common.h"
+
+struct weir_kafka_consumer {
+    rd_kafka_t *rk;
+};
+
+int
+weir_kafka_consumer_new(weir_kafka_consumer **cp, const char *bootstrap,
+    const char *client_id, const char *group_id, bool read_committed)
+{
+    weir_kafka_consumer *c = calloc(1, sizeof(*c));
+    if (!c)
+        return WEIR_ENOMEM;
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    int rv = weir__kafka_conf_base(conf, bootstrap, client_id);
+    const char *kv[][2] = {
+        {"group.id", group_id},
+        {"enable.auto.commit", "false"},
+        {"enable.auto.offset.store", "false"},
+        {"enable.partition.eof", "true"},
+        {"auto.offset.reset", "earliest"},
+        {"isolation.level",
+            read_committed ? "read_committed" : "read_uncommitted"},
+        {"queued.max.messages.kbytes", "2048"},
+        {"fetch.wait.max.ms", "20"},
+        {"fetch.error.backoff.ms", "50"},
+    };
+    for (size_t i = 0; rv == WEIR_OK && i < sizeof(kv) / sizeof(kv[0]); i++)
+        rv = weir__kafka_conf_set(conf, kv[i][0], kv[i][1]);
+    if (rv != WEIR_OK) {
+        rd_kafka_conf_destroy(conf);
+        free(c);
+        return rv;
+    }
+    char err[256];
+    c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+    if (!c->rk) {
+        weir_log_error("kafka", "consumer create failed err=\"%s\"", err);
+        rd_kafka_conf_destroy(conf);
+        free(c);
+        return WEIR_EKAFKA;
+    }
+    rd_kafka_poll_set_consumer(c->rk);
+    *cp = c;
+    return WEIR_OK;
+}
+
+void
+weir_kafka_consumer_free(weir_kafka_consumer *c)
+{
+    if (!c)
+        return;
+    /* Never a group member: nothing to leave, no offsets to commit. */
+    rd_kafka_destroy_flags(c->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+    free(c);
+}
+
+static rd_kafka_topic_partition_list_t *
+tp_list(const weir_kafka_tp *tps, size_t n)
+{
+    rd_kafka_topic_partition_list_t *l =
+        rd_kafka_topic_partition_list_new((int)n);
+    for (size_t i = 0; i < n; i++)
+        rd_kafka_topic_partition_list_add(l, tps[i].topic, tps[i].partition)
+            ->offset = tps[i].offset;
+    return l;
+}
+
+int
+weir_kafka_consumer_assign(
+    weir_kafka_consumer *c, const weir_kafka_tp *tps, size_t n)
+{
+    rd_kafka_topic_partition_list_t *l = tp_list(tps, n);
+    rd_kafka_resp_err_t err = rd_kafka_assign(c->rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    if (err) {
+        weir_log_error("kafka", "assign failed err=%s", rd_kafka_err2name(err));
+        return weir__kafka_resp_err(err);
+    }
+    return WEIR_OK;
+}
+
+int
+weir_kafka_consumer_committed(
+    weir_kafka_consumer *c, weir_kafka_tp *tps, size_t n, int timeout_ms)
+{
+    rd_kafka_topic_partition_list_t *l = tp_list(tps, n);
+    rd_kafka_resp_err_t err = rd_kafka_committed(c->rk, l, timeout_ms);
+    int rv = weir__kafka_resp_err(err);
+    for (int i = 0; rv == WEIR_OK && i < l->cnt; i++) {
+        if (l->elems[i].err) {
+            weir_log_warn("kafka", "committed offset fetch topic=%s err=%s",
+                l->elems[i].topic, rd_kafka_err2name(l->elems[i].err));
+            rv = weir__kafka_resp_err(l->elems[i].err);
+            break;
+        }
+        tps[i].offset = l->elems[i].offset;
+    }
+    if (err)
+        weir_log_warn(
+            "kafka", "committed offsets failed err=%s", rd_kafka_err2name(err));
+    rd_kafka_topic_partition_list_destroy(l);
+    return rv;
+}
+
+int
+weir_kafka_consumer_commit(
+    weir_kafka_consumer *c, const weir_kafka_tp *tps, size_t n)
+{
+    rd_kafka_topic_partition_list_t *l = tp_list(tps, n);
+    rd_kafka_resp_err_t err = rd_kafka_commit(c->rk, l, 0);
+    rd_kafka_topic_partition_list_destroy(l);
+    if (err)
+        weir_log_warn(
+            "kafka", "offset commit failed err=%s", rd_kafka_err2name(err));
+    return weir__kafka_resp_err(err);
+}
+
+int
+weir_kafka_consumer_poll(
+    weir_kafka_consumer *c, int timeout_ms, weir_kafka_msg *msg)
+{
+    rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, timeout_ms);
+    if (!m)
+        return WEIR_EAGAIN;
+    memset(msg, 0, sizeof(*msg));
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        msg->topic = NULL;
+        msg->partition = m->partition;
+        msg->offset = m->offset;
+        /* The topic name lives in the message: copy what callers need. */
+        static _Thread_local char topic[256];
+        snprintf(topic, sizeof(topic), "%s", rd_kafka_topic_name(m->rkt));
+        msg->topic = topic;
+        rd_kafka_message_destroy(m);
+        return WEIR_ECLOSED;
+    }
+    if (m->err) {
+        weir_log_warn("kafka", "consume error err=%s msg=\"%s\"",
+            rd_kafka_err2name(m->err), rd_kafka_message_errstr(m));
+        rd_kafka_message_destroy(m);
+        return WEIR_EKAFKA;
+    }
+    msg->topic = rd_kafka_topic_name(m->rkt);
+    msg->partition = m->partition;
+    msg->offset = m->offset;
+    msg->timestamp_ms = rd_kafka_message_timestamp(m, NULL);
+    msg->key = m->key;
+    msg->key_len = m->key_len;
+    msg->value = m->payload;
+    msg->value_len = m->len;
+    msg->impl = m;
+    return WEIR_OK;
+}
+
+void
+weir_kafka_msg_release(weir_kafka_msg *msg)
+{
+    if (msg && msg->impl) {
+        rd_kafka_message_destroy(msg->impl);
+        msg->impl = NULL;
+    }
+}
+
+int
+weir_kafka_consumer_watermarks(weir_kafka_consumer *c, const char *topic,
+    int32_t partition, int64_t *low, int64_t *high, int timeout_ms)
+{
+    rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
+        c->rk, topic, partition, low, high, timeout_ms);
+    return weir__kafka_resp_err(err);
+}

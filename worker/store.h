@@ -1,0 +1,98 @@
+/*
+ * Local state: the only place that touches RocksDB (store.c).
+ *
+ * One RocksDB database per worker (weir_store_env) under <data_dir>/state,
+ * with one shared block cache and one write-buffer budget sized from the
+ * worker's memory limit. Each store of each task is a column family named
+ * "<job>/<sub>_<partition>/<store>".
+ *
+ * A task opens its stores as one weir_store. Writes go to an uncommitted
+ * batch that reads see; weir_store_commit applies the batch together with
+ * each store's changelog checkpoint (the next changelog offset to replay)
+ * in one atomic write, weir_store_abort drops it. So the local state is
+ * always a prefix of the committed changelog.
+ *
+ * Threading: the env is shared by every stream thread (RocksDB is
+ * thread-safe); a weir_store belongs to the thread that owns its task.
+ */
+#ifndef WEIR_WORKER_STORE_H
+#define WEIR_WORKER_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct weir_store_env weir_store_env;
+typedef struct weir_store weir_store;
+typedef struct weir_store_iter weir_store_iter;
+
+/* Opens (creating) <dir>. memory_limit_bytes <= 0: 256 MB. WEIR_ESTORE
+ * with a logged reason when RocksDB refuses (e.g. another process). */
+int weir_store_env_open(
+    weir_store_env **envp, const char *dir, int64_t memory_limit_bytes);
+/* Every weir_store must be closed first. NULL-safe. */
+void weir_store_env_close(weir_store_env *env);
+
+/* One local checkpoint: the store (column family) and its offset. */
+typedef struct weir_store_ckpt {
+    char task[256];  /* "<job>/<sub>_<partition>" */
+    char store[128]; /* store name */
+    int64_t offset;  /* next changelog offset to replay */
+} weir_store_ckpt;
+
+/* Every checkpoint held in the env (malloc'd array, caller frees). */
+int weir_store_env_checkpoints(
+    weir_store_env *env, weir_store_ckpt **out, size_t *n);
+
+/*
+ * Opens the stores of one task (creating missing column families).
+ * task: "<job>/<sub>_<partition>"; names: the task's store names.
+ */
+int weir_store_open(weir_store **sp, weir_store_env *env, const char *task,
+    const char *const *names, size_t n);
+/* Drops the uncommitted batch and closes. NULL-safe. */
+void weir_store_close(weir_store *s);
+
+/* The checkpoint of store idx: next changelog offset to replay, or -1. */
+int64_t weir_store_checkpoint(const weir_store *s, size_t idx);
+
+/*
+ * Drops every key and checkpoint of store idx (used before a full restore
+ * when a store has data but no checkpoint).
+ */
+int weir_store_wipe(weir_store *s, size_t idx);
+
+/*
+ * Reads key from store idx, seeing the uncommitted batch. *found false:
+ * absent (or deleted in the batch). *val is malloc'd (free it).
+ */
+int weir_store_get(weir_store *s, size_t idx, const void *key, size_t klen,
+    char **val, size_t *vlen, bool *found);
+/* Into the uncommitted batch. val NULL: delete. */
+int weir_store_put(weir_store *s, size_t idx, const void *key, size_t klen,
+    const void *val, size_t vlen);
+
+/* Number of writes in the batch. */
+size_t weir_store_pending(const weir_store *s);
+
+/*
+ * Atomically applies the batch and the checkpoints: offsets[i] is store
+ * i's next changelog offset (-1: unchanged). Clears the batch.
+ */
+int weir_store_commit(weir_store *s, const int64_t *offsets);
+/* Drops the batch. */
+void weir_store_abort(weir_store *s);
+
+/*
+ * Iterates store idx in key order from `from` (NULL: first key), seeing
+ * the batch. Valid while the batch is not committed or aborted.
+ */
+int weir_store_iter_new(weir_store_iter **itp, weir_store *s, size_t idx,
+    const void *from, size_t from_len);
+bool weir_store_iter_valid(weir_store_iter *it);
+void weir_store_iter_next(weir_store_iter *it);
+const char *weir_store_iter_key(weir_store_iter *it, size_t *len);
+const char *weir_store_iter_value(weir_store_iter *it, size_t *len);
+void weir_store_iter_free(weir_store_iter *it);
+
+#endif
