@@ -1,0 +1,270 @@
+#!/usr/bin/python3
+"""kafka-python (Debian python3-kafka 2.0.2) against weir-broker: admin
+create/delete topics, produce, consume, commit offsets and read them back,
+and a subscribing consumer in a group.
+
+    broker_clients_kafka_python.py [case ...]    (cases: CASES at the end)
+"""
+import logging
+import time
+
+from kafka import (KafkaAdminClient, KafkaConsumer, KafkaProducer,
+                   TopicPartition)
+from kafka.admin import NewTopic
+from kafka.structs import OffsetAndMetadata
+
+import broker_clients_common as bc
+import weirtest
+
+PARTS = 3
+
+
+class LogCapture(logging.Handler):
+    """Keeps kafka-python's log records so a case can scan them."""
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.lines = []
+
+    def emit(self, record):
+        try:
+            self.lines.append("%s %s %s" % (record.levelname, record.name,
+                                            record.getMessage()))
+        except Exception:
+            pass
+
+    def errors(self):
+        return [line for line in self.lines
+                if line.startswith(("ERROR", "CRITICAL"))]
+
+
+CAPTURE = LogCapture()
+logging.getLogger("kafka").addHandler(CAPTURE)
+logging.getLogger("kafka").setLevel(logging.INFO)
+
+
+def check_log():
+    errs = CAPTURE.errors()
+    CAPTURE.lines.clear()
+    if errs:
+        raise AssertionError("kafka-python logged errors:\n" +
+                             "\n".join(errs[:20]))
+
+
+def admin_client(b):
+    return KafkaAdminClient(bootstrap_servers=b.bootstrap,
+                            client_id="weir-test-admin",
+                            request_timeout_ms=15000)
+
+
+def create(b, topics, parts=PARTS):
+    admin = admin_client(b)
+    try:
+        resp = admin.create_topics(
+            [NewTopic(t, num_partitions=parts, replication_factor=1)
+             for t in topics], timeout_ms=10000)
+        errs = [(e[0], e[1]) for e in resp.topic_errors]
+        bc.eq(sorted(errs), sorted((t, 0) for t in topics),
+              "CreateTopics errors")
+        bc.wait_until(lambda: set(topics) <= set(admin.list_topics()), 20,
+                      "topics listed")
+    finally:
+        admin.close()
+
+
+def produce(b, topic, parts=PARTS, per_part=20, **cfg):
+    """Sends "v<p>-<i>" with key "k<p>-<i>" and a header to each partition;
+    returns {partition: [offsets]} from the record metadata."""
+    producer = KafkaProducer(bootstrap_servers=b.bootstrap, acks="all",
+                             linger_ms=5, retries=3, **cfg)
+    futs = []
+    for p in range(parts):
+        for i in range(per_part):
+            futs.append((p, producer.send(
+                topic, partition=p, key=("k%d-%d" % (p, i)).encode(),
+                value=("v%d-%d" % (p, i)).encode(),
+                headers=[("h", ("%d" % i).encode())])))
+    producer.flush(timeout=30)
+    offsets = {}
+    for p, f in futs:
+        md = f.get(timeout=30)
+        bc.eq((md.topic, md.partition), (topic, p), "record metadata")
+        offsets.setdefault(p, []).append(md.offset)
+    producer.close(timeout=10)
+    return offsets
+
+
+def consume_all(consumer, want_count, timeout=30):
+    got = []
+
+    def done():
+        for recs in consumer.poll(timeout_ms=200).values():
+            got.extend(recs)
+        return len(got) >= want_count
+    bc.wait_until(done, timeout, "%d records" % want_count, interval=0)
+    return got
+
+
+def case_admin():
+    with weirtest.Cluster() as c:
+        b = bc.start_broker(c)
+        create(b, ["kp-a", "kp-b"])
+        admin = admin_client(b)
+        try:
+            desc = {t["topic"]: t for t in admin.describe_topics(
+                ["kp-a", "kp-b"])}
+            for t in ("kp-a", "kp-b"):
+                bc.eq(desc[t]["error_code"], 0, t + " error")
+                bc.eq(sorted(p["partition"] for p in desc[t]["partitions"]),
+                      list(range(PARTS)), t + " partitions")
+                bc.eq({p["leader"] for p in desc[t]["partitions"]}, {1},
+                      t + " leaders")
+            # Creating it again: TOPIC_ALREADY_EXISTS (36), nothing changes.
+            resp = admin.create_topics(
+                [NewTopic("kp-a", num_partitions=5, replication_factor=1)],
+                timeout_ms=10000)
+            bc.eq([(e[0], e[1]) for e in resp.topic_errors], [("kp-a", 36)],
+                  "duplicate create")
+            # Invalid partition count: INVALID_PARTITIONS (37).
+            resp = admin.create_topics(
+                [NewTopic("kp-bad", num_partitions=0, replication_factor=1)],
+                timeout_ms=10000)
+            bc.eq([(e[0], e[1]) for e in resp.topic_errors],
+                  [("kp-bad", 37)], "zero partitions")
+            resp = admin.delete_topics(["kp-b"], timeout_ms=10000)
+            bc.eq([tuple(e[:2]) for e in resp.topic_error_codes],
+                  [("kp-b", 0)], "DeleteTopics")
+            bc.wait_until(lambda: "kp-b" not in admin.list_topics(), 20,
+                          "kp-b gone")
+            bc.eq(sorted(t for t in admin.list_topics()
+                         if t.startswith("kp-")), ["kp-a"], "topics left")
+        finally:
+            admin.close()
+        check_log()
+        bc.eq(b.stop(), 0, "broker exit status")
+
+
+def case_produce_consume():
+    with weirtest.Cluster() as c:
+        b = bc.start_broker(c)
+        create(b, ["kp-pc"])
+        offsets = produce(b, "kp-pc")
+        for p in range(PARTS):
+            bc.eq(offsets[p], list(range(20)), "offsets of partition %d" % p)
+        consumer = KafkaConsumer(bootstrap_servers=b.bootstrap,
+                                 enable_auto_commit=False,
+                                 check_crcs=True, fetch_max_wait_ms=100)
+        tps = [TopicPartition("kp-pc", p) for p in range(PARTS)]
+        consumer.assign(tps)
+        consumer.seek_to_beginning()
+        recs = consume_all(consumer, PARTS * 20)
+        got = sorted((r.partition, r.offset, r.key.decode(), r.value.decode(),
+                      tuple(r.headers)) for r in recs)
+        want = sorted((p, i, "k%d-%d" % (p, i), "v%d-%d" % (p, i),
+                       (("h", ("%d" % i).encode()),))
+                      for p in range(PARTS) for i in range(20))
+        bc.eq(got, want, "records")
+        bc.eq(consumer.end_offsets(tps), {tp: 20 for tp in tps},
+              "end offsets")
+        bc.eq(consumer.beginning_offsets(tps), {tp: 0 for tp in tps},
+              "beginning offsets")
+        # Fetch long-polls: a fetch with nothing new returns after
+        # fetch_max_wait_ms, then new records arrive promptly.
+        t0 = time.monotonic()
+        bc.eq(consumer.poll(timeout_ms=300), {}, "empty poll")
+        produce(b, "kp-pc", per_part=1)
+        more = consume_all(consumer, PARTS, timeout=10)
+        bc.eq(sorted((r.partition, r.offset) for r in more),
+              [(p, 20) for p in range(PARTS)], "records after long poll")
+        if time.monotonic() - t0 > 8:
+            raise AssertionError("long poll took too long")
+        consumer.close()
+        check_log()
+        bc.eq(b.stop(), 0, "broker exit status")
+
+
+def case_commit_offsets():
+    with weirtest.Cluster() as c:
+        b = bc.start_broker(c)
+        create(b, ["kp-co"])
+        produce(b, "kp-co")
+        tps = [TopicPartition("kp-co", p) for p in range(PARTS)]
+        consumer = KafkaConsumer(bootstrap_servers=b.bootstrap,
+                                 group_id="kp-group",
+                                 enable_auto_commit=False,
+                                 auto_offset_reset="earliest",
+                                 fetch_max_wait_ms=100)
+        consumer.assign(tps)
+        for tp in tps:
+            bc.eq(consumer.committed(tp), None, "nothing committed yet")
+        consume_all(consumer, PARTS * 20)
+        want = {tps[0]: 5, tps[1]: 20, tps[2]: 13}
+        consumer.commit({tp: OffsetAndMetadata(o, "meta-%d" % tp.partition)
+                         for tp, o in want.items()})
+        for tp, o in want.items():
+            bc.eq(consumer.committed(tp), o, "committed %s" % (tp,))
+        consumer.close()
+        # A new consumer in the group starts at the committed offsets.
+        consumer = KafkaConsumer(bootstrap_servers=b.bootstrap,
+                                 group_id="kp-group",
+                                 enable_auto_commit=False,
+                                 auto_offset_reset="earliest",
+                                 fetch_max_wait_ms=100)
+        consumer.assign(tps)
+        recs = consume_all(consumer, (20 - 5) + (20 - 13))
+        first = {}
+        for r in recs:
+            first.setdefault(r.partition, r.offset)
+        bc.eq(first, {0: 5, 2: 13}, "first offsets after restart")
+        bc.eq(len(recs), (20 - 5) + (20 - 13), "records after restart")
+        # The admin client reads the same offsets and their metadata.
+        admin = admin_client(b)
+        try:
+            offs = admin.list_consumer_group_offsets("kp-group")
+            bc.eq({tp: (om.offset, om.metadata) for tp, om in offs.items()},
+                  {tp: (o, "meta-%d" % tp.partition)
+                   for tp, o in want.items()}, "admin group offsets")
+            bc.eq(admin.list_consumer_group_offsets("kp-other"), {},
+                  "unknown group offsets")
+        finally:
+            admin.close()
+        # Recommit moves the offset forward (and back).
+        consumer.commit({tps[0]: OffsetAndMetadata(2, "")})
+        bc.eq(consumer.committed(tps[0]), 2, "recommitted")
+        consumer.close()
+        check_log()
+        bc.eq(b.stop(), 0, "broker exit status")
+
+
+def case_group():
+    with weirtest.Cluster() as c:
+        b = bc.start_broker(c)
+        create(b, ["kp-g"])
+        produce(b, "kp-g", per_part=10)
+        consumer = KafkaConsumer("kp-g", bootstrap_servers=b.bootstrap,
+                                 group_id="kp-sub",
+                                 enable_auto_commit=False,
+                                 auto_offset_reset="earliest",
+                                 fetch_max_wait_ms=100)
+        recs = consume_all(consumer, PARTS * 10, timeout=60)
+        bc.eq(len(recs), PARTS * 10, "records via subscription")
+        bc.eq(sorted(tp.partition for tp in consumer.assignment()),
+              list(range(PARTS)), "assignment")
+        consumer.commit()
+        tps = [TopicPartition("kp-g", p) for p in range(PARTS)]
+        for tp in tps:
+            bc.eq(consumer.committed(tp), 10, "committed %s" % (tp,))
+        consumer.close()
+        check_log()
+        bc.eq(b.stop(), 0, "broker exit status")
+
+
+CASES = {
+    "admin": case_admin,
+    "produce_consume": case_produce_consume,
+    "commit_offsets": case_commit_offsets,
+    "group": case_group,
+}
+
+if __name__ == "__main__":
+    bc.main(CASES)

@@ -1,0 +1,203 @@
+#!/usr/bin/python3
+"""kcat against weir-broker: metadata, produce/consume on several partitions,
+offset queries, headers, large values and a balanced consumer group (-G).
+
+    broker_clients_kcat.py [case ...]    (cases: see CASES at the bottom)
+"""
+import json
+
+import broker_clients_common as bc
+import weirtest
+
+KCAT = "/usr/bin/kcat"
+PARTS = 3
+PER_PART = 40
+
+
+def kcat(broker, args, timeout=60, input_bytes=None, debug=None):
+    """Runs kcat against broker; returns (stdout, stderr)."""
+    argv = [KCAT, "-b", broker.bootstrap, "-X", "check.crcs=true"]
+    if debug:
+        argv += ["-X", "debug=" + debug]
+    return bc.run(argv + list(args), timeout=timeout, input_bytes=input_bytes)
+
+
+def produce_partitions(broker, topic, parts=PARTS, per_part=PER_PART,
+                       extra=()):
+    """Produces "k<p>-<i>:v<p>-<i>" lines into each partition explicitly."""
+    for p in range(parts):
+        lines = "".join("k%d-%d:v%d-%d\n" % (p, i, p, i)
+                        for i in range(per_part))
+        kcat(broker, ["-P", "-t", topic, "-p", str(p), "-K", ":",
+                      "-X", "acks=all"] + list(extra),
+             input_bytes=lines.encode())
+
+
+def consume_partition(broker, topic, p, debug=None):
+    out, err = kcat(broker, ["-C", "-t", topic, "-p", str(p), "-o",
+                             "beginning", "-e", "-q", "-f",
+                             "%p|%o|%k|%s\n"], debug=debug)
+    return [tuple(line.split("|")) for line in out.splitlines()], err
+
+
+def expect_partition(rows, p, per_part=PER_PART):
+    want = [(str(p), str(i), "k%d-%d" % (p, i), "v%d-%d" % (p, i))
+            for i in range(per_part)]
+    bc.eq(rows, want, "partition %d contents" % p)
+
+
+def case_metadata():
+    with weirtest.Cluster() as c:
+        b = bc.start_broker(c)
+        bc.create_topics(b.bootstrap, ["meta-a"], partitions=PARTS)
+        bc.create_topics(b.bootstrap, ["meta-b"], partitions=1)
+        out, _ = kcat(b, ["-L", "-J"])
+        md = json.loads(out)
+        bc.eq([(br["id"], br["name"]) for br in md["brokers"]],
+              [(1, b.bootstrap)], "brokers")
+        topics = {t["topic"]: t for t in md["topics"]}
+        for name, n in (("meta-a", PARTS), ("meta-b", 1)):
+            if name not in topics:
+                raise AssertionError("topic %s missing from %s" % (name, out))
+            t = topics[name]
+            bc.eq(sorted(p["partition"] for p in t["partitions"]),
+                  list(range(n)), name + " partitions")
+            for p in t["partitions"]:
+                bc.eq(p["leader"], 1, "%s/%d leader" % (name, p["partition"]))
+        # One topic only (Metadata with a topic list).
+        out, _ = kcat(b, ["-L", "-J", "-t", "meta-b"])
+        md = json.loads(out)
+        bc.eq([t["topic"] for t in md["topics"]], ["meta-b"], "topic list")
+        bc.eq(b.stop(), 0, "broker exit status")
+
+
+def case_produce_consume():
+    with weirtest.Cluster() as c:
+        b = bc.start_broker(c)
+        bc.create_topics(b.bootstrap, ["pc"], partitions=PARTS)
+        produce_partitions(b, "pc")
+        for p in range(PARTS):
+            rows, err = consume_partition(b, "pc", p, debug="protocol,msg")
+            expect_partition(rows, p)
+            bc.assert_no_protocol_errors(err, "kcat consume p%d" % p)
+        # All partitions at once, counted.
+        out, _ = kcat(b, ["-C", "-t", "pc", "-o", "beginning", "-e", "-q",
+                          "-f", "%s\n"])
+        got = sorted(out.splitlines())
+        want = sorted("v%d-%d" % (p, i) for p in range(PARTS)
+                      for i in range(PER_PART))
+        bc.eq(got, want, "all partitions")
+        # Offset range: -o 10 -c 5 on partition 1.
+        out, _ = kcat(b, ["-C", "-t", "pc", "-p", "1", "-o", "10", "-c", "5",
+                          "-q", "-f", "%o\n"])
+        bc.eq(out.split(), [str(i) for i in range(10, 15)], "offset range")
+        # Relative from the end: -o -3.
+        out, _ = kcat(b, ["-C", "-t", "pc", "-p", "2", "-o", "-3", "-e",
+                          "-q", "-f", "%o\n"])
+        bc.eq(out.split(), [str(i) for i in range(PER_PART - 3, PER_PART)],
+              "offset -3")
+        bc.eq(b.stop(), 0, "broker exit status")
+
+
+def case_idempotent():
+    with weirtest.Cluster() as c:
+        b = bc.start_broker(c)
+        bc.create_topics(b.bootstrap, ["idem"], partitions=PARTS)
+        out, err = kcat(b, ["-P", "-t", "idem", "-K", ":",
+                            "-X", "enable.idempotence=true",
+                            "-X", "debug=protocol,msg,eos"],
+                        input_bytes="".join(
+                            "k%d:v%d\n" % (i, i)
+                            for i in range(300)).encode())
+        bc.assert_no_protocol_errors(err, "idempotent kcat producer")
+        # The key decides the partition: every record exactly once.
+        out, _ = kcat(b, ["-C", "-t", "idem", "-o", "beginning", "-e", "-q",
+                          "-f", "%k=%s\n"])
+        bc.eq(sorted(out.splitlines()),
+              sorted("k%d=v%d" % (i, i) for i in range(300)), "records")
+        bc.eq(b.stop(), 0, "broker exit status")
+
+
+def case_query_offsets():
+    with weirtest.Cluster() as c:
+        b = bc.start_broker(c)
+        bc.create_topics(b.bootstrap, ["qo"], partitions=PARTS)
+        produce_partitions(b, "qo", per_part=7)
+        # -Q with timestamp -1 (latest) and -2 (earliest): ListOffsets.
+        for p in range(PARTS):
+            out, _ = kcat(b, ["-Q", "-t", "qo:%d:-1" % p])
+            if ("[%d]" % p not in out or "offset 7" not in out):
+                raise AssertionError("latest offset of qo/%d: %s" % (p, out))
+            out, _ = kcat(b, ["-Q", "-t", "qo:%d:-2" % p])
+            if "offset 0" not in out:
+                raise AssertionError("earliest offset of qo/%d: %s" % (p, out))
+        bc.eq(b.stop(), 0, "broker exit status")
+
+
+def case_headers_large():
+    with weirtest.Cluster() as c:
+        b = bc.start_broker(c)
+        bc.create_topics(b.bootstrap, ["hl"], partitions=1)
+        kcat(b, ["-P", "-t", "hl", "-p", "0", "-H", "h1=one", "-H",
+                 "h2=two", "-K", ":"], input_bytes=b"key:value\n")
+        big = ("x" * 200000) + "END"
+        kcat(b, ["-P", "-t", "hl", "-p", "0"], input_bytes=big.encode())
+        # A null key and an empty value.
+        kcat(b, ["-P", "-t", "hl", "-p", "0", "-Z", "-K", ":"],
+             input_bytes=b":\n")
+        out, _ = kcat(b, ["-C", "-t", "hl", "-p", "0", "-o", "beginning",
+                          "-e", "-J", "-q"])
+        msgs = [json.loads(line) for line in out.splitlines()]
+        bc.eq(len(msgs), 3, "message count")
+        bc.eq((msgs[0]["key"], msgs[0]["payload"]), ("key", "value"),
+              "first message")
+        bc.eq(msgs[0].get("headers"), ["h1", "one", "h2", "two"], "headers")
+        bc.eq(msgs[1]["payload"], big, "200 KB value")
+        bc.eq(msgs[1]["key"], None, "null key")
+        bc.eq((msgs[2]["key"], msgs[2]["payload"]), (None, None),
+              "null key and value with -Z")
+        bc.eq(b.stop(), 0, "broker exit status")
+
+
+def group_consume(b, group, topics, timeout=60):
+    """kcat -G until end of every assigned partition; returns values."""
+    out, err = kcat(b, ["-G", group, "-e", "-q", "-f", "%t|%p|%o|%s\n",
+                        "-X", "auto.offset.reset=earliest",
+                        "-X", "debug=cgrp,protocol"] + list(topics),
+                    timeout=timeout)
+    bc.assert_no_protocol_errors(err, "kcat -G " + group)
+    return [tuple(line.split("|")) for line in out.splitlines()], err
+
+
+def case_group():
+    with weirtest.Cluster() as c:
+        b = bc.start_broker(c)
+        bc.create_topics(b.bootstrap, ["grp"], partitions=PARTS)
+        produce_partitions(b, "grp", per_part=10)
+        rows, _ = group_consume(b, "g1", ["grp"])
+        bc.eq(sorted(r[3] for r in rows),
+              sorted("v%d-%d" % (p, i) for p in range(PARTS)
+                     for i in range(10)), "first group read")
+        # Offsets were committed on close: a new member resumes after them.
+        produce_partitions(b, "grp", per_part=12)
+        rows, _ = group_consume(b, "g1", ["grp"])
+        bc.eq(sorted((r[1], r[2]) for r in rows),
+              sorted((str(p), str(o)) for p in range(PARTS)
+                     for o in range(10, 22)), "resumed group read")
+        # Another group starts from the beginning.
+        rows, _ = group_consume(b, "g2", ["grp"])
+        bc.eq(len(rows), PARTS * 22, "second group count")
+        bc.eq(b.stop(), 0, "broker exit status")
+
+
+CASES = {
+    "metadata": case_metadata,
+    "produce_consume": case_produce_consume,
+    "idempotent": case_idempotent,
+    "query_offsets": case_query_offsets,
+    "headers_large": case_headers_large,
+    "group": case_group,
+}
+
+if __name__ == "__main__":
+    bc.main(CASES)
