@@ -10,6 +10,12 @@
  * CRC-corrupt tail (crash mid-write) is truncated. At most two file
  * descriptors per log (the active segment and one cached reader).
  *
+ * CHANGE from the agreed API (storage_api.md): the handle type is
+ * weir_plog (struct weir_log), not weir_log, because common/log.h already
+ * declares a function named weir_log() and C forbids both in one file.
+ * Write `weir_plog *log` (or `struct weir_log *log`); the functions keep
+ * their weir_log_* names.
+ *
  * Additions to the agreed API (storage_api.md): weir_log_opts gained
  * fsync_interval_ms, index_interval_bytes, delete_retention_ms (0 = default,
  * so zero-initialised options keep working), and weir_log_size_bytes,
@@ -44,7 +50,7 @@ typedef struct weir_log_opts {
     int64_t delete_retention_ms;
 } weir_log_opts;
 
-typedef struct weir_log weir_log;
+typedef struct weir_log weir_plog;
 
 /*
  * Opens or creates the partition directory dir (parents created too);
@@ -53,10 +59,10 @@ typedef struct weir_log weir_log;
  * Errors: WEIR_EIO (with a log line naming the file), WEIR_ENOMEM,
  * WEIR_ECORRUPT (a closed segment is unreadable).
  */
-int weir_log_open(weir_log **logp, const char *dir, const weir_log_opts *opts);
+int weir_log_open(weir_plog **logp, const char *dir, const weir_log_opts *opts);
 
 /* Flushes (fsync unless fsync=never), writes indexes, closes; NULL-safe. */
-void weir_log_close(weir_log *log);
+void weir_log_close(weir_plog *log);
 
 /*
  * Appends one or more already-validated batches (buf is modified: base
@@ -68,16 +74,16 @@ void weir_log_close(weir_log *log);
  * written), WEIR_EIO (nothing appended: a partial write is truncated away).
  */
 int weir_log_append(
-    weir_log *log, uint8_t *buf, size_t len, int64_t *base_offset);
+    weir_plog *log, uint8_t *buf, size_t len, int64_t *base_offset);
 
 /* First offset still in the log (moves with retention). */
-int64_t weir_log_start_offset(const weir_log *log);
+int64_t weir_log_start_offset(const weir_plog *log);
 /* Next offset to be assigned (the high watermark of a single node). */
-int64_t weir_log_end_offset(const weir_log *log);
+int64_t weir_log_end_offset(const weir_plog *log);
 /* Total bytes of all segment files. */
-uint64_t weir_log_size_bytes(const weir_log *log);
-int weir_log_segment_count(const weir_log *log);
-const char *weir_log_dir(const weir_log *log);
+uint64_t weir_log_size_bytes(const weir_plog *log);
+int weir_log_segment_count(const weir_plog *log);
+const char *weir_log_dir(const weir_plog *log);
 
 /*
  * Copies whole batches that contain offsets >= offset and start before
@@ -88,14 +94,14 @@ const char *weir_log_dir(const weir_log *log);
  * Errors: WEIR_ENOTFOUND (offset < start or > end: OFFSET_OUT_OF_RANGE),
  * WEIR_EIO, WEIR_ENOMEM.
  */
-int weir_log_read(weir_log *log, int64_t offset, int64_t end_offset,
+int weir_log_read(weir_plog *log, int64_t offset, int64_t end_offset,
     size_t max_bytes, uint8_t **out, size_t *out_len);
 
 /* Earliest offset whose batch max timestamp >= ts; end offset if none. */
-int weir_log_offset_for_time(weir_log *log, int64_t ts, int64_t *offset);
+int weir_log_offset_for_time(weir_plog *log, int64_t ts, int64_t *offset);
 
 /* fsync of the active segment (no-op when nothing is dirty). */
-int weir_log_flush(weir_log *log);
+int weir_log_flush(weir_plog *log);
 
 /*
  * Periodic upkeep: interval fsync, roll, retention, compaction (for compact
@@ -104,13 +110,13 @@ int weir_log_flush(weir_log *log);
  * transactional records are removed by compaction (as Kafka's cleaner
  * does). Call every few hundred ms; cheap when there is nothing to do.
  */
-int weir_log_maintain(weir_log *log, int64_t now_ms, int64_t stable_offset);
+int weir_log_maintain(weir_plog *log, int64_t now_ms, int64_t stable_offset);
 
 /* Forces a compaction pass now (tests; same rules as maintain). */
-int weir_log_compact(weir_log *log, int64_t now_ms, int64_t stable_offset);
+int weir_log_compact(weir_plog *log, int64_t now_ms, int64_t stable_offset);
 
 /* Closes the log and deletes the partition directory (DeleteTopics). The
  * log is freed whatever the result. */
-int weir_log_destroy(weir_log *log);
+int weir_log_destroy(weir_plog *log);
 
 #endif

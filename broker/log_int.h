@@ -1,0 +1,30 @@
+/* Internals shared by log.c and compact.c. */
+#ifndef WEIR_BROKER_LOG_INT_H
+#define WEIR_BROKER_LOG_INT_H
+
+#include <limits.h>
+
+#include "broker/log.h"
+#include "broker/segment.h"
+
+struct weir_log {
+    char *dir;
+    weir_log_opts opts;
+    weir_segment *segs; /* by base offset; the last one is active */
+    int nsegs, cap;
+    int active_fd;
+    int read_fd; /* cached descriptor of a closed segment, or -1 */
+    int64_t read_base;
+    bool dirty;           /* written since the last fsync */
+    int64_t last_sync_ms; /* wall ms of the last interval fsync */
+    int64_t cleaned_end;  /* compaction covered offsets below this */
+};
+
+/* Descriptor for reading segment i (active fd or the cached one). */
+int weir__log_fd(weir_plog *log, int i, int *fd);
+/* Drops the cached read descriptor if it belongs to base. */
+void weir__log_forget_fd(weir_plog *log, int64_t base);
+
+int weir__log_compact(weir_plog *log, int64_t now_ms, int64_t stable_offset);
+
+#endif

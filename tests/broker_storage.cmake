@@ -1,0 +1,15 @@
+# Broker storage engine unit tests (crc32c, batch, log, journal). They build
+# the storage sources into their own library so they do not depend on the
+# rest of the broker.
+include(${PROJECT_SOURCE_DIR}/broker/STORAGE_SOURCES.cmake)
+set(weir_storage_srcs ${WEIR_BROKER_STORAGE_SRCS})
+set(WEIR_BROKER_STORAGE_SRCS)
+add_library(weir_broker_storage_test STATIC ${weir_storage_srcs})
+target_link_libraries(weir_broker_storage_test PUBLIC weir_common)
+
+foreach(t crc32c batch log compact journal io)
+  if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_storage_${t}.c)
+    weir_unit_test(NAME broker.storage_${t}
+      SOURCES unit/test_storage_${t}.c LIBS weir_broker_storage_test)
+  endif()
+endforeach()
