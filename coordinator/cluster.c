@@ -1,0 +1,821 @@
+#include "cluster_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "common/log.h"
+
+#define LOGC "coordinator"
+
+const double weir_cluster_lat_bounds_ms[WEIR_CLUSTER_LAT_BUCKETS - 1] = {
+    1, 2, 5, 10, 20, 50, 100, 200, 500, 1000};
+
+weir_cluster *
+weir_cluster_new(const weir_cluster_opts *opts)
+{
+    weir_cluster *cl = calloc(1, sizeof(*cl));
+    if (!cl)
+        return NULL;
+    cl->opts = *opts;
+    cl->opts.bootstrap = strdup(opts->bootstrap ? opts->bootstrap : "");
+    if (!cl->opts.bootstrap) {
+        free(cl);
+        return NULL;
+    }
+    return cl;
+}
+
+void
+weir_cluster_free(weir_cluster *cl)
+{
+    if (!cl)
+        return;
+    for (size_t i = 0; i < cl->n_members; i++) {
+        free(cl->members[i].id);
+        free(cl->members[i].address);
+        free(cl->members[i].local);
+    }
+    for (size_t i = 0; i < cl->n_jobs; i++) {
+        weir__topology__topology__free_unpacked(cl->jobs[i].topo, NULL);
+        free(cl->jobs[i].sub_tasks);
+    }
+    free(cl->members);
+    free(cl->jobs);
+    free(cl->tasks);
+    free((char *)cl->opts.bootstrap);
+    free(cl);
+}
+
+int
+weir__cluster_job_find(const weir_cluster *cl, const char *name)
+{
+    for (size_t i = 0; i < cl->n_jobs; i++)
+        if (strcmp(cl->jobs[i].topo->job, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+int
+weir__cluster_member_find(const weir_cluster *cl, const char *id)
+{
+    for (size_t i = 0; i < cl->n_members; i++)
+        if (strcmp(cl->members[i].id, id) == 0)
+            return (int)i;
+    return -1;
+}
+
+static int
+task_cmp(const weir__task *a, uint32_t job, uint32_t sub, uint32_t part)
+{
+    if (a->job != job)
+        return a->job < job ? -1 : 1;
+    if (a->sub != sub)
+        return a->sub < sub ? -1 : 1;
+    if (a->part != part)
+        return a->part < part ? -1 : 1;
+    return 0;
+}
+
+static int
+task_find_idx(const weir_cluster *cl, uint32_t job, uint32_t sub, uint32_t part)
+{
+    size_t lo = 0, hi = cl->n_tasks;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = task_cmp(&cl->tasks[mid], job, sub, part);
+        if (c == 0)
+            return (int)mid;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
+int
+weir__cluster_task_find(
+    const weir_cluster *cl, const char *job, uint32_t sub, uint32_t part)
+{
+    if (!job)
+        return -1;
+    int j = weir__cluster_job_find(cl, job);
+    return j < 0 ? -1 : task_find_idx(cl, (uint32_t)j, sub, part);
+}
+
+int
+weir__cluster_member_add(weir_cluster *cl, const char *id)
+{
+    if (cl->n_members == cl->cap_members) {
+        size_t cap = cl->cap_members ? cl->cap_members * 2 : 8;
+        weir__member *m = realloc(cl->members, cap * sizeof(*m));
+        if (!m)
+            return -1;
+        cl->members = m;
+        cl->cap_members = cap;
+    }
+    weir__member *m = &cl->members[cl->n_members];
+    memset(m, 0, sizeof(*m));
+    m->state = WEIR__MEMBER_DEAD;
+    m->capacity = 1;
+    if (!(m->id = strdup(id)) || !(m->address = strdup(""))) {
+        free(m->id);
+        return -1;
+    }
+    return (int)cl->n_members++;
+}
+
+int
+weir__cluster_tasks_rebuild(weir_cluster *cl)
+{
+    size_t n = 0;
+    for (size_t j = 0; j < cl->n_jobs; j++)
+        if (cl->jobs[j].state != WEIR__CLUSTER__JOB_STATE__JOB_CANCELLED)
+            for (size_t s = 0; s < cl->jobs[j].n_sub; s++)
+                n += cl->jobs[j].sub_tasks[s];
+    weir__task *tasks = calloc(n ? n : 1, sizeof(*tasks));
+    if (!tasks)
+        return WEIR_ENOMEM;
+    size_t k = 0;
+    for (size_t j = 0; j < cl->n_jobs; j++) {
+        if (cl->jobs[j].state == WEIR__CLUSTER__JOB_STATE__JOB_CANCELLED)
+            continue;
+        for (uint32_t s = 0; s < cl->jobs[j].n_sub; s++) {
+            for (uint32_t p = 0; p < cl->jobs[j].sub_tasks[s]; p++) {
+                weir__task *t = &tasks[k++];
+                int old = task_find_idx(cl, (uint32_t)j, s, p);
+                if (old >= 0) {
+                    *t = cl->tasks[old];
+                    continue;
+                }
+                t->job = (uint32_t)j;
+                t->sub = s;
+                t->part = p;
+                t->target = t->running = -1;
+            }
+        }
+    }
+    free(cl->tasks);
+    cl->tasks = tasks;
+    cl->n_tasks = n;
+    /* Reported local state referred to the old indices: re-reported with
+     * the next heartbeat. */
+    for (size_t i = 0; i < cl->n_members; i++)
+        cl->members[i].n_local = 0;
+    return WEIR_OK;
+}
+
+static bool
+is_standby(const weir__task *t, int32_t w)
+{
+    for (uint32_t i = 0; i < t->n_standbys; i++)
+        if (t->standbys[i] == w)
+            return true;
+    return false;
+}
+
+/* What member w should run now (two-phase), see cluster.h. */
+static bool
+runs_active(const weir__task *t, int32_t w)
+{
+    return t->running == w && t->target == w;
+}
+
+static bool
+runs_standby(const weir__task *t, int32_t w)
+{
+    if (runs_active(t, w))
+        return false;
+    /* a pending move: the target warms up while the old owner stops */
+    return is_standby(t, w) || (t->target == w && t->running != w);
+}
+
+void
+weir__cluster_publish_counts(weir_cluster *cl)
+{
+    for (size_t i = 0; i < cl->n_members; i++)
+        cl->members[i].n_active = cl->members[i].n_standby = 0;
+    for (size_t k = 0; k < cl->n_tasks; k++) {
+        const weir__task *t = &cl->tasks[k];
+        if (t->running >= 0 && runs_active(t, t->running))
+            cl->members[t->running].n_active++;
+        for (uint32_t i = 0; i < t->n_standbys; i++)
+            cl->members[t->standbys[i]].n_standby++;
+        if (t->target >= 0 && t->running != t->target)
+            cl->members[t->target].n_standby++;
+    }
+}
+
+static void
+bump_generation(weir_cluster *cl)
+{
+    cl->generation++;
+    cl->dirty = true;
+    weir__cluster_publish_counts(cl);
+}
+
+/* Hands pending tasks over where the phase allows it. True if changed. */
+static bool
+apply_phase(weir_cluster *cl)
+{
+    bool changed = false;
+    for (size_t k = 0; k < cl->n_tasks; k++) {
+        weir__task *t = &cl->tasks[k];
+        if (t->running >= 0 &&
+            cl->members[t->running].state == WEIR__MEMBER_DEAD) {
+            t->running = -1;
+            changed = true;
+        }
+        int32_t now = weir_assignor_phase(t->running, t->target);
+        if (now >= 0 && t->running != now) {
+            t->running = now;
+            changed = true;
+        }
+    }
+    return changed;
+}
+
+static int
+rebalance(weir_cluster *cl)
+{
+    size_t nw = cl->n_members, nt = cl->n_tasks, ns = 0;
+    for (size_t i = 0; i < nw; i++)
+        ns += cl->members[i].n_local;
+    weir_assignor_worker *workers = calloc(nw ? nw : 1, sizeof(*workers));
+    weir_assignor_task *tasks = calloc(nt ? nt : 1, sizeof(*tasks));
+    weir_assignor_result *out = calloc(nt ? nt : 1, sizeof(*out));
+    weir_assignor_state *state = calloc(ns ? ns : 1, sizeof(*state));
+    int rv = WEIR_ENOMEM;
+    if (!workers || !tasks || !out || !state)
+        goto out;
+    for (size_t i = 0; i < nw; i++) {
+        workers[i].capacity = cl->members[i].capacity;
+        workers[i].eligible = cl->members[i].state == WEIR__MEMBER_ALIVE;
+    }
+    ns = 0;
+    for (size_t i = 0; i < nw; i++)
+        for (size_t j = 0; j < cl->members[i].n_local; j++)
+            if (cl->members[i].local[j].task < nt)
+                state[ns++] =
+                    (weir_assignor_state){.task = cl->members[i].local[j].task,
+                        .worker = (uint32_t)i,
+                        .offset = cl->members[i].local[j].offset};
+    for (size_t k = 0; k < nt; k++) {
+        const weir__task *t = &cl->tasks[k];
+        tasks[k].owner = t->target >= 0 ? t->target : t->running;
+        const Weir__Topology__Topology *topo = cl->jobs[t->job].topo;
+        tasks[k].standby_replicas = topo->standby_replicas;
+        tasks[k].n_standbys = t->n_standbys;
+        memcpy(tasks[k].standbys, t->standbys, sizeof(t->standbys));
+    }
+    weir_assignor_input in = {.workers = workers,
+        .n_workers = nw,
+        .tasks = tasks,
+        .n_tasks = nt,
+        .state = state,
+        .n_state = ns};
+    if ((rv = weir_assignor_run(&in, out)) != WEIR_OK)
+        goto out;
+    bool changed = false;
+    for (size_t k = 0; k < nt; k++) {
+        weir__task *t = &cl->tasks[k];
+        if (t->target != out[k].active || t->n_standbys != out[k].n_standbys ||
+            memcmp(t->standbys, out[k].standbys,
+                out[k].n_standbys * sizeof(int32_t)) != 0)
+            changed = true;
+        t->target = out[k].active;
+        t->n_standbys = out[k].n_standbys;
+        memcpy(t->standbys, out[k].standbys, sizeof(t->standbys));
+    }
+    changed = apply_phase(cl) || changed;
+    cl->stats.rebalances++;
+    if (changed)
+        bump_generation(cl);
+    weir_log_info(LOGC, "rebalance generation=%llu tasks=%zu changed=%d",
+        (unsigned long long)cl->generation, nt, changed);
+out:
+    free(workers);
+    free(tasks);
+    free(out);
+    free(state);
+    return rv;
+}
+
+static void
+schedule(weir_cluster *cl, uint64_t at_ms)
+{
+    if (at_ms == 0)
+        at_ms = 1;
+    if (cl->rebalance_due_ms == 0 || at_ms < cl->rebalance_due_ms)
+        cl->rebalance_due_ms = at_ms;
+}
+
+/* The one transition function of the member state machine. */
+static int
+member_set(weir_cluster *cl, int w, weir__member_state to)
+{
+    weir__member *m = &cl->members[w];
+    if (m->state == to)
+        return WEIR_OK;
+    if (m->state == WEIR__MEMBER_DEAD && to == WEIR__MEMBER_DRAINING)
+        return WEIR_ESTATE;
+    if (m->state == WEIR__MEMBER_DRAINING && to == WEIR__MEMBER_ALIVE)
+        return WEIR_ESTATE; /* only a new Hello (via DEAD) undrains */
+    m->state = to;
+    if (to == WEIR__MEMBER_DEAD) {
+        m->n_local = 0;
+        for (size_t k = 0; k < cl->n_tasks; k++)
+            if (cl->tasks[k].running == w)
+                cl->tasks[k].running = -1;
+    }
+    cl->dirty = true;
+    return WEIR_OK;
+}
+
+static int
+local_add(weir__member *m, uint32_t task, int64_t offset)
+{
+    if (m->n_local == m->cap_local) {
+        size_t cap = m->cap_local ? m->cap_local * 2 : 16;
+        weir__local *l = realloc(m->local, cap * sizeof(*l));
+        if (!l)
+            return WEIR_ENOMEM;
+        m->local = l;
+        m->cap_local = cap;
+    }
+    m->local[m->n_local++] = (weir__local){.task = task, .offset = offset};
+    return WEIR_OK;
+}
+
+static void
+local_set(weir_cluster *cl, weir__member *m,
+    Weir__Cluster__TaskCheckpoint *const *cps, size_t n)
+{
+    m->n_local = 0;
+    for (size_t i = 0; i < n; i++) {
+        const Weir__Cluster__TaskId *id = cps[i]->task;
+        if (!id)
+            continue;
+        int k = weir__cluster_task_find(
+            cl, id->job, id->subtopology, id->partition);
+        if (k < 0)
+            continue;
+        int64_t off = 0;
+        for (size_t s = 0; s < cps[i]->n_stores; s++)
+            if (cps[i]->stores[s]->offset > 0)
+                off += cps[i]->stores[s]->offset;
+        if (local_add(m, (uint32_t)k, off) != WEIR_OK)
+            return;
+    }
+}
+
+int
+weir_cluster_hello(weir_cluster *cl, const Weir__Cluster__Hello *hello,
+    uint64_t now_ms, Weir__Cluster__Welcome *welcome)
+{
+    if (!hello->worker_id || hello->worker_id[0] == '\0' ||
+        strlen(hello->worker_id) > 200)
+        return WEIR_EINVAL;
+    int w = weir__cluster_member_find(cl, hello->worker_id);
+    if (w < 0 && (w = weir__cluster_member_add(cl, hello->worker_id)) < 0)
+        return WEIR_ENOMEM;
+    weir__member *m = &cl->members[w];
+    char *addr = strdup(hello->address ? hello->address : "");
+    if (!addr)
+        return WEIR_ENOMEM;
+    free(m->address);
+    m->address = addr;
+    bool was_dead = m->state == WEIR__MEMBER_DEAD;
+    if (m->state == WEIR__MEMBER_DRAINING)
+        member_set(cl, w, WEIR__MEMBER_DEAD); /* a restart undrains */
+    member_set(cl, w, WEIR__MEMBER_ALIVE);
+    if (m->capacity != (hello->capacity ? hello->capacity : 1))
+        was_dead = true; /* rebalance for the new capacity */
+    m->capacity = hello->capacity ? hello->capacity : 1;
+    m->epoch = ++cl->last_epoch;
+    m->last_seen_ms = now_ms;
+    m->known_generation = 0;
+    local_set(cl, m, hello->local_state, hello->n_local_state);
+    cl->stats.hellos++;
+    cl->dirty = true;
+    if (was_dead)
+        schedule(cl, now_ms + cl->opts.join_window_ms);
+    weir_log_info(LOGC, "hello worker=%s epoch=%llu capacity=%u local=%zu",
+        m->id, (unsigned long long)m->epoch, m->capacity, m->n_local);
+    welcome->member_epoch = m->epoch;
+    welcome->heartbeat_interval_ms = cl->opts.heartbeat_interval_ms;
+    welcome->session_timeout_ms = cl->opts.session_timeout_ms;
+    welcome->bootstrap = (char *)cl->opts.bootstrap;
+    return WEIR_OK;
+}
+
+static int
+member_check(weir_cluster *cl, const char *id, uint64_t epoch)
+{
+    int w = id ? weir__cluster_member_find(cl, id) : -1;
+    if (w < 0 || cl->members[w].state == WEIR__MEMBER_DEAD ||
+        cl->members[w].epoch != epoch) {
+        cl->stats.stale++;
+        return -1;
+    }
+    return w;
+}
+
+static void
+status_store(weir__task *t, const Weir__Cluster__TaskStatus *s, uint64_t now)
+{
+    weir__status *st = &t->st;
+    if (!st->valid || s->commits < st->rate_commits) {
+        st->rate_commits = s->commits;
+        st->rate_at_ms = now;
+        st->commit_rate = 0;
+    } else if (now >= st->rate_at_ms + 1000) {
+        double rate = (double)(s->commits - st->rate_commits) * 1000.0 /
+                      (double)(now - st->rate_at_ms);
+        st->commit_rate =
+            st->commit_rate == 0 ? rate : 0.5 * st->commit_rate + 0.5 * rate;
+        st->rate_commits = s->commits;
+        st->rate_at_ms = now;
+    }
+    st->valid = true;
+    st->state = s->state;
+    st->lag = s->lag;
+    st->records_in = s->records_in;
+    st->records_out = s->records_out;
+    st->commits = s->commits;
+    st->restored = s->restored_records;
+    for (size_t i = 0; i < WEIR_CLUSTER_LAT_BUCKETS; i++)
+        st->buckets[i] =
+            i < s->n_commit_latency_buckets ? s->commit_latency_buckets[i] : 0;
+    st->lat_sum_ms = s->commit_latency_sum_ms;
+    snprintf(st->error, sizeof(st->error), "%s", s->error ? s->error : "");
+    st->updated_ms = now;
+}
+
+static bool
+still_active(const Weir__Cluster__Heartbeat *hb, const weir_cluster *cl,
+    const weir__task *t)
+{
+    const char *job = cl->jobs[t->job].topo->job;
+    for (size_t i = 0; i < hb->n_tasks; i++) {
+        const Weir__Cluster__TaskStatus *s = hb->tasks[i];
+        if (!s->task || s->standby || !s->task->job ||
+            strcmp(s->task->job, job) != 0 || s->task->subtopology != t->sub ||
+            s->task->partition != t->part)
+            continue;
+        switch (s->state) {
+        case WEIR__CLUSTER__TASK_STATE__TASK_CREATED:
+        case WEIR__CLUSTER__TASK_STATE__TASK_RESTORING:
+        case WEIR__CLUSTER__TASK_STATE__TASK_RUNNING:
+        case WEIR__CLUSTER__TASK_STATE__TASK_REVOKING:
+            return true;
+        default:
+            return false;
+        }
+    }
+    return false;
+}
+
+/* Second phase: w applied the current generation; tasks it no longer runs
+ * go to their targets. */
+static void
+confirm_revokes(weir_cluster *cl, int w, const Weir__Cluster__Heartbeat *hb)
+{
+    if (hb->known_generation != cl->generation)
+        return;
+    bool changed = false;
+    for (size_t k = 0; k < cl->n_tasks; k++) {
+        weir__task *t = &cl->tasks[k];
+        if (t->running != w || t->target == w)
+            continue;
+        if (still_active(hb, cl, t))
+            continue;
+        t->running = -1;
+        changed = true;
+    }
+    if (changed) {
+        apply_phase(cl);
+        weir_log_info(LOGC, "revoke confirmed worker=%s", cl->members[w].id);
+        bump_generation(cl);
+    }
+}
+
+static bool
+has_pending(const weir_cluster *cl, int w)
+{
+    for (size_t k = 0; k < cl->n_tasks; k++)
+        if (cl->tasks[k].running == w && cl->tasks[k].target != w)
+            return true;
+    return false;
+}
+
+static Weir__Cluster__TaskId *
+task_id_new(const weir_cluster *cl, const weir__task *t)
+{
+    Weir__Cluster__TaskId *id = malloc(sizeof(*id));
+    if (!id)
+        return NULL;
+    weir__cluster__task_id__init(id);
+    id->job = cl->jobs[t->job].topo->job;
+    id->subtopology = t->sub;
+    id->partition = t->part;
+    return id;
+}
+
+static int
+fill_assignment(weir_cluster *cl, int w, Weir__Cluster__HeartbeatReply *reply)
+{
+    Weir__Cluster__Assignment *a = malloc(sizeof(*a));
+    bool *need = calloc(cl->n_jobs ? cl->n_jobs : 1, sizeof(*need));
+    if (!a || !need) {
+        free(a);
+        free(need);
+        return WEIR_ENOMEM;
+    }
+    weir__cluster__assignment__init(a);
+    reply->assignment = a;
+    a->generation = cl->generation;
+    size_t na = 0, ns = 0;
+    for (size_t k = 0; k < cl->n_tasks; k++) {
+        na += runs_active(&cl->tasks[k], w);
+        ns += runs_standby(&cl->tasks[k], w);
+    }
+    a->active = calloc(na ? na : 1, sizeof(*a->active));
+    a->standby = calloc(ns ? ns : 1, sizeof(*a->standby));
+    if (!a->active || !a->standby)
+        goto nomem;
+    for (size_t k = 0; k < cl->n_tasks; k++) {
+        const weir__task *t = &cl->tasks[k];
+        Weir__Cluster__TaskId ***list = NULL;
+        size_t *n = NULL;
+        if (runs_active(t, w)) {
+            list = &a->active;
+            n = &a->n_active;
+        } else if (runs_standby(t, w)) {
+            list = &a->standby;
+            n = &a->n_standby;
+        } else {
+            continue;
+        }
+        if (!((*list)[*n] = task_id_new(cl, t)))
+            goto nomem;
+        (*n)++;
+        need[t->job] = true;
+    }
+    size_t nj = 0;
+    for (size_t j = 0; j < cl->n_jobs; j++)
+        nj += need[j];
+    reply->topologies = calloc(nj ? nj : 1, sizeof(*reply->topologies));
+    if (!reply->topologies)
+        goto nomem;
+    for (size_t j = 0; j < cl->n_jobs; j++)
+        if (need[j])
+            reply->topologies[reply->n_topologies++] = cl->jobs[j].topo;
+    free(need);
+    return WEIR_OK;
+nomem:
+    free(need);
+    return WEIR_ENOMEM;
+}
+
+void
+weir_cluster_reply_fini(Weir__Cluster__HeartbeatReply *reply)
+{
+    Weir__Cluster__Assignment *a = reply->assignment;
+    if (a) {
+        for (size_t i = 0; i < a->n_active; i++)
+            free(a->active[i]);
+        for (size_t i = 0; i < a->n_standby; i++)
+            free(a->standby[i]);
+        free(a->active);
+        free(a->standby);
+        free(a);
+    }
+    free(reply->topologies); /* the topologies are borrowed */
+    reply->assignment = NULL;
+    reply->topologies = NULL;
+    reply->n_topologies = 0;
+}
+
+static void
+latency_observe(weir_cluster *cl, double ms)
+{
+    if (ms < 0)
+        ms = 0;
+    size_t b = 0;
+    while (
+        b < WEIR_CLUSTER_LAT_BUCKETS - 1 && ms > weir_cluster_lat_bounds_ms[b])
+        b++;
+    cl->stats.hb_latency_buckets[b]++;
+    cl->stats.hb_latency_sum_ms += ms;
+    cl->stats.hb_latency_count++;
+}
+
+int
+weir_cluster_heartbeat(weir_cluster *cl, const Weir__Cluster__Heartbeat *hb,
+    uint64_t now_ms, int64_t now_wall_ms, Weir__Cluster__HeartbeatReply *reply)
+{
+    int w = member_check(cl, hb->worker_id, hb->member_epoch);
+    if (w < 0)
+        return WEIR_ESTATE;
+    weir__member *m = &cl->members[w];
+    m->last_seen_ms = now_ms;
+    m->known_generation = hb->known_generation;
+    cl->stats.heartbeats++;
+    if (hb->sent_at_ms > 0 && (int64_t)hb->sent_at_ms <= now_wall_ms + 60000)
+        latency_observe(cl, (double)(now_wall_ms - (int64_t)hb->sent_at_ms));
+    for (size_t i = 0; i < hb->n_tasks; i++) {
+        const Weir__Cluster__TaskStatus *s = hb->tasks[i];
+        if (!s->task || s->standby)
+            continue;
+        int k = weir__cluster_task_find(
+            cl, s->task->job, s->task->subtopology, s->task->partition);
+        if (k >= 0 && cl->tasks[k].running == w)
+            status_store(&cl->tasks[k], s, now_ms);
+    }
+    local_set(cl, m, hb->local_state, hb->n_local_state);
+    if (has_pending(cl, w))
+        confirm_revokes(cl, w, hb);
+    reply->generation = cl->generation;
+    reply->drain = m->state == WEIR__MEMBER_DRAINING;
+    reply->assignment_changed = hb->known_generation != cl->generation;
+    if (reply->assignment_changed) {
+        int rv = fill_assignment(cl, w, reply);
+        if (rv != WEIR_OK) {
+            weir_cluster_reply_fini(reply);
+            return rv;
+        }
+    }
+    return WEIR_OK;
+}
+
+int
+weir_cluster_leave(
+    weir_cluster *cl, const Weir__Cluster__Leave *leave, uint64_t now_ms)
+{
+    int w = member_check(cl, leave->worker_id, leave->member_epoch);
+    if (w < 0)
+        return WEIR_ESTATE;
+    member_set(cl, w, WEIR__MEMBER_DEAD);
+    cl->stats.leaves++;
+    weir_log_info(LOGC, "leave worker=%s", cl->members[w].id);
+    schedule(cl, now_ms);
+    return WEIR_OK;
+}
+
+static Weir__Topology__Topology *
+topo_copy(const Weir__Topology__Topology *topo)
+{
+    size_t len = weir__topology__topology__get_packed_size(topo);
+    uint8_t *buf = malloc(len ? len : 1);
+    if (!buf)
+        return NULL;
+    weir__topology__topology__pack(topo, buf);
+    Weir__Topology__Topology *copy =
+        weir__topology__topology__unpack(NULL, len, buf);
+    free(buf);
+    return copy;
+}
+
+int
+weir_cluster_submit(weir_cluster *cl, const Weir__Topology__Topology *topo,
+    const uint32_t *sub_tasks, size_t n_sub, int64_t now_wall_ms,
+    uint64_t now_ms)
+{
+    if (!topo->job || topo->job[0] == '\0' || n_sub != topo->n_subtopologies ||
+        n_sub == 0)
+        return WEIR_EINVAL;
+    for (size_t s = 0; s < n_sub; s++)
+        if (sub_tasks[s] == 0 || sub_tasks[s] > 100000)
+            return WEIR_EINVAL;
+    int j = weir__cluster_job_find(cl, topo->job);
+    if (j >= 0 && cl->jobs[j].state != WEIR__CLUSTER__JOB_STATE__JOB_CANCELLED)
+        return WEIR_EEXIST;
+    Weir__Topology__Topology *copy = topo_copy(topo);
+    uint32_t *counts = malloc(n_sub * sizeof(*counts));
+    if (!copy || !counts) {
+        weir__topology__topology__free_unpacked(copy, NULL);
+        free(counts);
+        return WEIR_ENOMEM;
+    }
+    memcpy(counts, sub_tasks, n_sub * sizeof(*counts));
+    if (j < 0) {
+        if (cl->n_jobs == cl->cap_jobs) {
+            size_t cap = cl->cap_jobs ? cl->cap_jobs * 2 : 4;
+            weir__job *jobs = realloc(cl->jobs, cap * sizeof(*jobs));
+            if (!jobs) {
+                weir__topology__topology__free_unpacked(copy, NULL);
+                free(counts);
+                return WEIR_ENOMEM;
+            }
+            cl->jobs = jobs;
+            cl->cap_jobs = cap;
+        }
+        j = (int)cl->n_jobs++;
+    } else {
+        weir__topology__topology__free_unpacked(cl->jobs[j].topo, NULL);
+        free(cl->jobs[j].sub_tasks);
+    }
+    cl->jobs[j] = (weir__job){.topo = copy,
+        .state = WEIR__CLUSTER__JOB_STATE__JOB_RUNNING,
+        .submitted_at_ms = now_wall_ms,
+        .sub_tasks = counts,
+        .n_sub = n_sub};
+    int rv = weir__cluster_tasks_rebuild(cl);
+    if (rv != WEIR_OK)
+        return rv;
+    cl->dirty = true;
+    schedule(cl, now_ms);
+    weir_log_info(
+        LOGC, "job submitted job=%s subtopologies=%zu", copy->job, n_sub);
+    return WEIR_OK;
+}
+
+int
+weir_cluster_cancel(weir_cluster *cl, const char *job, uint64_t now_ms)
+{
+    int j = job ? weir__cluster_job_find(cl, job) : -1;
+    if (j < 0 || cl->jobs[j].state == WEIR__CLUSTER__JOB_STATE__JOB_CANCELLED)
+        return WEIR_ENOTFOUND;
+    cl->jobs[j].state = WEIR__CLUSTER__JOB_STATE__JOB_CANCELLED;
+    int rv = weir__cluster_tasks_rebuild(cl);
+    if (rv != WEIR_OK)
+        return rv;
+    bump_generation(cl); /* its tasks leave every assignment */
+    schedule(cl, now_ms);
+    weir_log_info(LOGC, "job cancelled job=%s", job);
+    return WEIR_OK;
+}
+
+int
+weir_cluster_drain(weir_cluster *cl, const char *worker, uint64_t now_ms)
+{
+    int w = worker ? weir__cluster_member_find(cl, worker) : -1;
+    if (w < 0 || cl->members[w].state == WEIR__MEMBER_DEAD)
+        return WEIR_ENOTFOUND;
+    int rv = member_set(cl, w, WEIR__MEMBER_DRAINING);
+    if (rv != WEIR_OK)
+        return rv;
+    schedule(cl, now_ms);
+    weir_log_info(LOGC, "drain worker=%s", worker);
+    return WEIR_OK;
+}
+
+void
+weir_cluster_tick(weir_cluster *cl, uint64_t now_ms)
+{
+    for (size_t i = 0; i < cl->n_members; i++) {
+        weir__member *m = &cl->members[i];
+        if (m->state == WEIR__MEMBER_DEAD ||
+            now_ms < m->last_seen_ms + cl->opts.session_timeout_ms)
+            continue;
+        weir_log_warn(LOGC,
+            "session expired worker=%s epoch=%llu silent_ms=%llu", m->id,
+            (unsigned long long)m->epoch,
+            (unsigned long long)(now_ms - m->last_seen_ms));
+        member_set(cl, (int)i, WEIR__MEMBER_DEAD);
+        cl->stats.deaths++;
+        schedule(cl, now_ms);
+    }
+    if (cl->rebalance_due_ms != 0 && now_ms >= cl->rebalance_due_ms) {
+        cl->rebalance_due_ms = 0;
+        if (rebalance(cl) != WEIR_OK) {
+            weir_log_error(LOGC, "rebalance failed: out of memory");
+            schedule(cl, now_ms + 100);
+        }
+    }
+}
+
+void
+weir_cluster_touch_all(weir_cluster *cl, uint64_t now_ms)
+{
+    for (size_t i = 0; i < cl->n_members; i++)
+        if (cl->members[i].state != WEIR__MEMBER_DEAD)
+            cl->members[i].last_seen_ms = now_ms;
+}
+
+bool
+weir_cluster_dirty(const weir_cluster *cl)
+{
+    return cl->dirty;
+}
+
+void
+weir_cluster_clean(weir_cluster *cl)
+{
+    cl->dirty = false;
+}
+
+uint64_t
+weir_cluster_generation(const weir_cluster *cl)
+{
+    return cl->generation;
+}
+
+const weir_cluster_stats *
+weir_cluster_stats_get(const weir_cluster *cl)
+{
+    return &cl->stats;
+}

@@ -1,0 +1,99 @@
+/*
+ * Internals of the cluster state machine shared by cluster.c,
+ * cluster_persist.c and cluster_view.c. Not for other components.
+ */
+#ifndef WEIR_COORDINATOR_CLUSTER_INT_H
+#define WEIR_COORDINATOR_CLUSTER_INT_H
+
+#include "assignor.h"
+#include "cluster.h"
+
+typedef enum weir__member_state {
+    WEIR__MEMBER_ALIVE,
+    WEIR__MEMBER_DRAINING,
+    WEIR__MEMBER_DEAD,
+} weir__member_state;
+
+typedef struct weir__local {
+    uint32_t task;
+    int64_t offset;
+} weir__local;
+
+typedef struct weir__member {
+    char *id;
+    char *address;
+    uint32_t capacity;
+    uint64_t epoch;
+    weir__member_state state;
+    uint64_t last_seen_ms;
+    uint64_t known_generation;
+    weir__local *local; /* reported local state, task indices */
+    size_t n_local, cap_local;
+    uint32_t n_active, n_standby; /* published, see publish_counts */
+} weir__member;
+
+typedef struct weir__status {
+    bool valid;
+    Weir__Cluster__TaskState state;
+    int64_t lag;
+    uint64_t records_in, records_out, commits, restored;
+    uint64_t buckets[WEIR_CLUSTER_LAT_BUCKETS];
+    double lat_sum_ms;
+    char error[160];
+    uint64_t updated_ms;
+    double commit_rate;    /* commits/s, smoothed */
+    uint64_t rate_commits; /* commits at rate_at_ms */
+    uint64_t rate_at_ms;
+} weir__status;
+
+typedef struct weir__task {
+    uint32_t job; /* index into jobs */
+    uint32_t sub, part;
+    int32_t target;  /* member index or -1 */
+    int32_t running; /* member that may still run it, or -1 */
+    uint32_t n_standbys;
+    int32_t standbys[WEIR_ASSIGNOR_MAX_STANDBYS];
+    weir__status st;
+} weir__task;
+
+typedef struct weir__job {
+    Weir__Topology__Topology *topo; /* protobuf-c allocated, owned */
+    Weir__Cluster__JobState state;
+    int64_t submitted_at_ms;
+    uint32_t *sub_tasks;
+    size_t n_sub;
+} weir__job;
+
+struct weir_cluster {
+    weir_cluster_opts opts; /* bootstrap owned */
+    weir__member *members;  /* indices stable for the process lifetime */
+    size_t n_members, cap_members;
+    weir__job *jobs; /* indices stable; cancelled jobs stay */
+    size_t n_jobs, cap_jobs;
+    weir__task *tasks; /* sorted by (job, sub, part) */
+    size_t n_tasks;
+    uint64_t generation;
+    uint64_t last_epoch;
+    uint64_t rebalance_due_ms; /* 0: none scheduled */
+    bool dirty;
+    weir_cluster_stats stats;
+};
+
+/* Index of a job by name, or -1. */
+int weir__cluster_job_find(const weir_cluster *cl, const char *name);
+/* Index of a member by id, or -1. */
+int weir__cluster_member_find(const weir_cluster *cl, const char *id);
+/* Index of a task, or -1. */
+int weir__cluster_task_find(
+    const weir_cluster *cl, const char *job, uint32_t sub, uint32_t part);
+/* Appends a member (state DEAD, epoch 0); returns its index or -1. */
+int weir__cluster_member_add(weir_cluster *cl, const char *id);
+/*
+ * Replaces the task array with the tasks of every non-cancelled job,
+ * keeping the placement and status of tasks that existed before.
+ */
+int weir__cluster_tasks_rebuild(weir_cluster *cl);
+/* Recounts each member's published active and standby tasks. */
+void weir__cluster_publish_counts(weir_cluster *cl);
+
+#endif

@@ -1,0 +1,543 @@
+/*
+ * Read-only views of the cluster state: protobuf replies for weirctl,
+ * JSON for /api/..., Prometheus text for /metrics.
+ */
+#include "cluster_int.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+
+/* ------------------------------------------------------------ text buffer */
+
+typedef struct sbuf {
+    char *p;
+    size_t len, cap;
+    bool oom;
+} sbuf;
+
+static void __attribute__((format(printf, 2, 3)))
+sb_printf(sbuf *b, const char *fmt, ...)
+{
+    if (b->oom)
+        return;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(
+            b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+            b->oom = true;
+            return;
+        }
+        if (b->p && b->len + (size_t)n < b->cap) {
+            b->len += (size_t)n;
+            return;
+        }
+        size_t cap = b->cap ? b->cap * 2 : 1024;
+        while (cap < b->len + (size_t)n + 1)
+            cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p) {
+            b->oom = true;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+}
+
+/* A JSON string literal (quotes included). */
+static void
+sb_json_str(sbuf *b, const char *s)
+{
+    sb_printf(b, "\"");
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p;
+         p++) {
+        if (*p == '"' || *p == '\\')
+            sb_printf(b, "\\%c", *p);
+        else if (*p < 0x20)
+            sb_printf(b, "\\u%04x", *p);
+        else
+            sb_printf(b, "%c", *p);
+    }
+    sb_printf(b, "\"");
+}
+
+static char *
+sb_take(sbuf *b)
+{
+    if (b->oom || !b->p) {
+        free(b->p);
+        return NULL;
+    }
+    return b->p;
+}
+
+/* ------------------------------------------------------------- helpers */
+
+static const char *
+job_state_name(Weir__Cluster__JobState s)
+{
+    switch (s) {
+    case WEIR__CLUSTER__JOB_STATE__JOB_PENDING:
+        return "pending";
+    case WEIR__CLUSTER__JOB_STATE__JOB_RUNNING:
+        return "running";
+    case WEIR__CLUSTER__JOB_STATE__JOB_CANCELLED:
+        return "cancelled";
+    case WEIR__CLUSTER__JOB_STATE__JOB_FAILED:
+        return "failed";
+    default:
+        return "unknown";
+    }
+}
+
+static const char *
+task_state_name(const weir__task *t)
+{
+    if (t->running < 0 || t->running != t->target)
+        return t->target < 0 ? "unassigned" : "moving";
+    if (!t->st.valid)
+        return "assigned";
+    const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
+        &weir__cluster__task_state__descriptor, (int)t->st.state);
+    return v ? v->name + strlen("TASK_") : "unknown";
+}
+
+static const char *
+member_state_name(const weir__member *m)
+{
+    switch (m->state) {
+    case WEIR__MEMBER_ALIVE:
+        return "alive";
+    case WEIR__MEMBER_DRAINING:
+        return "draining";
+    default:
+        return "dead";
+    }
+}
+
+static bool
+task_running(const weir__task *t)
+{
+    return t->running >= 0 && t->running == t->target && t->st.valid &&
+           t->st.state == WEIR__CLUSTER__TASK_STATE__TASK_RUNNING;
+}
+
+static void
+job_counts(const weir_cluster *cl, size_t j, uint32_t *tasks, uint32_t *run)
+{
+    *tasks = *run = 0;
+    for (size_t k = 0; k < cl->n_tasks; k++) {
+        if (cl->tasks[k].job != j)
+            continue;
+        (*tasks)++;
+        *run += task_running(&cl->tasks[k]);
+    }
+}
+
+static Weir__Cluster__JobState
+job_state(const weir_cluster *cl, size_t j, uint32_t tasks, uint32_t run)
+{
+    Weir__Cluster__JobState s = cl->jobs[j].state;
+    if (s == WEIR__CLUSTER__JOB_STATE__JOB_RUNNING && run < tasks)
+        return WEIR__CLUSTER__JOB_STATE__JOB_PENDING;
+    return s;
+}
+
+static void
+job_info(const weir_cluster *cl, size_t j, Weir__Cluster__JobInfo *info)
+{
+    weir__cluster__job_info__init(info);
+    info->name = cl->jobs[j].topo->job;
+    job_counts(cl, j, &info->tasks, &info->running_tasks);
+    info->state = job_state(cl, j, info->tasks, info->running_tasks);
+    info->submitted_at_ms = (uint64_t)cl->jobs[j].submitted_at_ms;
+    info->guarantee = cl->jobs[j].topo->guarantee;
+}
+
+/* --------------------------------------------------------- protobuf views */
+
+void
+weir_cluster_job_list(const weir_cluster *cl, Weir__Cluster__JobListReply *r)
+{
+    weir__cluster__job_list_reply__init(r);
+    size_t n = cl->n_jobs;
+    char *block = calloc(1, (n + 1) * (sizeof(Weir__Cluster__JobInfo) +
+                                          sizeof(Weir__Cluster__JobInfo *)));
+    if (!block)
+        return;
+    r->jobs = (Weir__Cluster__JobInfo **)block;
+    Weir__Cluster__JobInfo *infos =
+        (Weir__Cluster__JobInfo *)(block + (n + 1) * sizeof(void *));
+    for (size_t j = 0; j < n; j++) {
+        job_info(cl, j, &infos[j]);
+        r->jobs[r->n_jobs++] = &infos[j];
+    }
+}
+
+int
+weir_cluster_job_describe(const weir_cluster *cl, const char *job,
+    uint64_t now_ms, Weir__Cluster__JobDescribeReply *r)
+{
+    weir__cluster__job_describe_reply__init(r);
+    int j = job ? weir__cluster_job_find(cl, job) : -1;
+    if (j < 0)
+        return WEIR_ENOTFOUND;
+    size_t n = 0;
+    for (size_t k = 0; k < cl->n_tasks; k++)
+        n += cl->tasks[k].job == (uint32_t)j;
+    /* one block: JobInfo, then per task TaskInfo, TaskId, TaskStatus, the
+     * standby name array and the bucket array */
+    size_t per = sizeof(Weir__Cluster__TaskInfo) +
+                 sizeof(Weir__Cluster__TaskId) +
+                 sizeof(Weir__Cluster__TaskStatus) +
+                 WEIR_ASSIGNOR_MAX_STANDBYS * sizeof(char *) +
+                 WEIR_CLUSTER_LAT_BUCKETS * sizeof(uint64_t) +
+                 sizeof(Weir__Cluster__TaskInfo *);
+    char *block = calloc(1, sizeof(Weir__Cluster__JobInfo) + n * per);
+    if (!block)
+        return WEIR_ENOMEM;
+    Weir__Cluster__JobInfo *info = (Weir__Cluster__JobInfo *)block;
+    job_info(cl, (size_t)j, info);
+    r->job = info;
+    r->topology = cl->jobs[j].topo;
+    Weir__Cluster__TaskInfo **ptrs =
+        (Weir__Cluster__TaskInfo **)(block + sizeof(*info));
+    char *p = (char *)(ptrs + n);
+    r->tasks = ptrs;
+    for (size_t k = 0; k < cl->n_tasks; k++) {
+        const weir__task *t = &cl->tasks[k];
+        if (t->job != (uint32_t)j)
+            continue;
+        Weir__Cluster__TaskInfo *ti = (Weir__Cluster__TaskInfo *)p;
+        p += sizeof(*ti);
+        Weir__Cluster__TaskId *id = (Weir__Cluster__TaskId *)p;
+        p += sizeof(*id);
+        Weir__Cluster__TaskStatus *st = (Weir__Cluster__TaskStatus *)p;
+        p += sizeof(*st);
+        char **sb = (char **)p;
+        p += WEIR_ASSIGNOR_MAX_STANDBYS * sizeof(char *);
+        uint64_t *buckets = (uint64_t *)p;
+        p += WEIR_CLUSTER_LAT_BUCKETS * sizeof(uint64_t);
+        weir__cluster__task_info__init(ti);
+        weir__cluster__task_id__init(id);
+        weir__cluster__task_status__init(st);
+        id->job = cl->jobs[j].topo->job;
+        id->subtopology = t->sub;
+        id->partition = t->part;
+        ti->task = id;
+        ti->owner = t->running >= 0 && t->running == t->target
+                        ? cl->members[t->running].id
+                        : "";
+        ti->standbys = sb;
+        for (uint32_t i = 0; i < t->n_standbys; i++)
+            sb[ti->n_standbys++] = cl->members[t->standbys[i]].id;
+        st->task = id;
+        st->state = t->st.state;
+        st->lag = t->st.lag;
+        st->records_in = t->st.records_in;
+        st->records_out = t->st.records_out;
+        st->commits = t->st.commits;
+        st->restored_records = t->st.restored;
+        st->error = (char *)t->st.error;
+        memcpy(buckets, t->st.buckets, sizeof(t->st.buckets));
+        st->commit_latency_buckets = buckets;
+        st->n_commit_latency_buckets = WEIR_CLUSTER_LAT_BUCKETS;
+        st->commit_latency_sum_ms = t->st.lat_sum_ms;
+        ti->status = t->st.valid ? st : NULL;
+        ti->commit_rate = t->st.valid && now_ms < t->st.updated_ms + 5000
+                              ? t->st.commit_rate
+                              : 0;
+        r->tasks[r->n_tasks++] = ti;
+    }
+    return WEIR_OK;
+}
+
+void
+weir_cluster_worker_list(
+    const weir_cluster *cl, uint64_t now_ms, Weir__Cluster__WorkerListReply *r)
+{
+    weir__cluster__worker_list_reply__init(r);
+    size_t n = cl->n_members;
+    char *block = calloc(1, (n + 1) * (sizeof(Weir__Cluster__WorkerInfo) +
+                                          sizeof(Weir__Cluster__WorkerInfo *)));
+    if (!block)
+        return;
+    r->workers = (Weir__Cluster__WorkerInfo **)block;
+    Weir__Cluster__WorkerInfo *infos =
+        (Weir__Cluster__WorkerInfo *)(block + (n + 1) * sizeof(void *));
+    for (size_t i = 0; i < n; i++) {
+        const weir__member *m = &cl->members[i];
+        Weir__Cluster__WorkerInfo *wi = &infos[i];
+        weir__cluster__worker_info__init(wi);
+        wi->worker_id = m->id;
+        wi->address = m->address;
+        wi->capacity = m->capacity;
+        wi->member_epoch = m->epoch;
+        wi->alive = m->state != WEIR__MEMBER_DEAD;
+        wi->draining = m->state == WEIR__MEMBER_DRAINING;
+        wi->active_tasks = m->n_active;
+        wi->standby_tasks = m->n_standby;
+        wi->last_heartbeat_ms_ago =
+            now_ms > m->last_seen_ms ? now_ms - m->last_seen_ms : 0;
+        r->workers[r->n_workers++] = wi;
+    }
+}
+
+void
+weir_cluster_status(
+    const weir_cluster *cl, uint64_t uptime_ms, Weir__Cluster__StatusReply *r)
+{
+    weir__cluster__status_reply__init(r);
+    r->generation = cl->generation;
+    for (size_t i = 0; i < cl->n_members; i++)
+        r->workers += cl->members[i].state != WEIR__MEMBER_DEAD;
+    for (size_t j = 0; j < cl->n_jobs; j++)
+        r->jobs += cl->jobs[j].state != WEIR__CLUSTER__JOB_STATE__JOB_CANCELLED;
+    r->tasks = (uint32_t)cl->n_tasks;
+    for (size_t k = 0; k < cl->n_tasks; k++)
+        r->unassigned_tasks += cl->tasks[k].running < 0 ||
+                               cl->tasks[k].running != cl->tasks[k].target;
+    r->rebalances = cl->stats.rebalances;
+    r->bootstrap = (char *)cl->opts.bootstrap;
+    r->uptime_ms = uptime_ms;
+}
+
+void
+weir_cluster_view_free(ProtobufCMessage *reply)
+{
+    if (!reply)
+        return;
+    const ProtobufCMessageDescriptor *d = reply->descriptor;
+    if (d == &weir__cluster__job_list_reply__descriptor) {
+        Weir__Cluster__JobListReply *r = (Weir__Cluster__JobListReply *)reply;
+        free(r->jobs);
+        r->jobs = NULL;
+    } else if (d == &weir__cluster__job_describe_reply__descriptor) {
+        Weir__Cluster__JobDescribeReply *r =
+            (Weir__Cluster__JobDescribeReply *)reply;
+        free(r->job); /* the block starts with the JobInfo */
+        r->job = NULL;
+        r->tasks = NULL;
+    } else if (d == &weir__cluster__worker_list_reply__descriptor) {
+        Weir__Cluster__WorkerListReply *r =
+            (Weir__Cluster__WorkerListReply *)reply;
+        free(r->workers);
+        r->workers = NULL;
+    }
+}
+
+/* ------------------------------------------------------------------ JSON */
+
+char *
+weir_cluster_json_jobs(const weir_cluster *cl)
+{
+    sbuf b = {0};
+    sb_printf(&b, "[");
+    for (size_t j = 0; j < cl->n_jobs; j++) {
+        Weir__Cluster__JobInfo info;
+        job_info(cl, j, &info);
+        sb_printf(&b, "%s{\"name\":", j ? "," : "");
+        sb_json_str(&b, info.name);
+        sb_printf(&b,
+            ",\"state\":\"%s\",\"tasks\":%u,\"running_tasks\":%u,"
+            "\"submitted_at_ms\":%llu,\"guarantee\":\"%s\"}",
+            job_state_name(info.state), info.tasks, info.running_tasks,
+            (unsigned long long)info.submitted_at_ms,
+            info.guarantee == WEIR__TOPOLOGY__GUARANTEE__AT_LEAST_ONCE
+                ? "at_least_once"
+                : "exactly_once");
+    }
+    sb_printf(&b, "]\n");
+    return sb_take(&b);
+}
+
+char *
+weir_cluster_json_workers(const weir_cluster *cl, uint64_t now_ms)
+{
+    sbuf b = {0};
+    sb_printf(&b, "[");
+    for (size_t i = 0; i < cl->n_members; i++) {
+        const weir__member *m = &cl->members[i];
+        sb_printf(&b, "%s{\"worker_id\":", i ? "," : "");
+        sb_json_str(&b, m->id);
+        sb_printf(&b, ",\"address\":");
+        sb_json_str(&b, m->address);
+        sb_printf(&b,
+            ",\"state\":\"%s\",\"capacity\":%u,\"member_epoch\":%llu,"
+            "\"active_tasks\":%u,\"standby_tasks\":%u,"
+            "\"last_heartbeat_ms_ago\":%llu,\"known_generation\":%llu}",
+            member_state_name(m), m->capacity, (unsigned long long)m->epoch,
+            m->n_active, m->n_standby,
+            (unsigned long long)(now_ms > m->last_seen_ms
+                                     ? now_ms - m->last_seen_ms
+                                     : 0),
+            (unsigned long long)m->known_generation);
+    }
+    sb_printf(&b, "]\n");
+    return sb_take(&b);
+}
+
+static const char *
+owner_name(const weir_cluster *cl, int32_t w)
+{
+    return w >= 0 ? cl->members[w].id : "";
+}
+
+char *
+weir_cluster_json_tasks(const weir_cluster *cl)
+{
+    sbuf b = {0};
+    sb_printf(&b, "[");
+    for (size_t k = 0; k < cl->n_tasks; k++) {
+        const weir__task *t = &cl->tasks[k];
+        sb_printf(&b, "%s{\"job\":", k ? "," : "");
+        sb_json_str(&b, cl->jobs[t->job].topo->job);
+        sb_printf(&b, ",\"subtopology\":%u,\"partition\":%u,\"owner\":", t->sub,
+            t->part);
+        sb_json_str(
+            &b, t->running == t->target ? owner_name(cl, t->running) : "");
+        sb_printf(&b, ",\"target\":");
+        sb_json_str(&b, owner_name(cl, t->target));
+        sb_printf(&b, ",\"standbys\":[");
+        for (uint32_t i = 0; i < t->n_standbys; i++) {
+            sb_printf(&b, "%s", i ? "," : "");
+            sb_json_str(&b, owner_name(cl, t->standbys[i]));
+        }
+        sb_printf(&b,
+            "],\"state\":\"%s\",\"lag\":%lld,\"records_in\":%llu,"
+            "\"records_out\":%llu,\"commits\":%llu,\"restored_records\":%llu,"
+            "\"commit_rate\":%.2f,\"error\":",
+            task_state_name(t), (long long)t->st.lag,
+            (unsigned long long)t->st.records_in,
+            (unsigned long long)t->st.records_out,
+            (unsigned long long)t->st.commits,
+            (unsigned long long)t->st.restored, t->st.commit_rate);
+        sb_json_str(&b, t->st.error);
+        sb_printf(&b, "}");
+    }
+    sb_printf(&b, "]\n");
+    return sb_take(&b);
+}
+
+/* ------------------------------------------------------------ Prometheus */
+
+static void
+histogram(sbuf *b, const char *name, const char *labels,
+    const uint64_t *buckets, double sum)
+{
+    uint64_t cum = 0;
+    for (size_t i = 0; i < WEIR_CLUSTER_LAT_BUCKETS; i++) {
+        cum += buckets[i];
+        if (i < WEIR_CLUSTER_LAT_BUCKETS - 1)
+            sb_printf(b, "%s_bucket{%s%sle=\"%g\"} %llu\n", name, labels,
+                labels[0] ? "," : "", weir_cluster_lat_bounds_ms[i],
+                (unsigned long long)cum);
+        else
+            sb_printf(b, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", name, labels,
+                labels[0] ? "," : "", (unsigned long long)cum);
+    }
+    sb_printf(b, "%s_sum{%s} %g\n%s_count{%s} %llu\n", name, labels, sum, name,
+        labels, (unsigned long long)cum);
+}
+
+char *
+weir_cluster_metrics(const weir_cluster *cl, uint64_t now_ms)
+{
+    sbuf b = {0};
+    const weir_cluster_stats *s = &cl->stats;
+    size_t alive = 0, draining = 0, dead = 0;
+    for (size_t i = 0; i < cl->n_members; i++) {
+        alive += cl->members[i].state == WEIR__MEMBER_ALIVE;
+        draining += cl->members[i].state == WEIR__MEMBER_DRAINING;
+        dead += cl->members[i].state == WEIR__MEMBER_DEAD;
+    }
+    sb_printf(&b,
+        "# HELP weir_workers Workers known to the coordinator by state.\n"
+        "# TYPE weir_workers gauge\n"
+        "weir_workers{state=\"alive\"} %zu\n"
+        "weir_workers{state=\"draining\"} %zu\n"
+        "weir_workers{state=\"dead\"} %zu\n",
+        alive, draining, dead);
+    static const char *const states[] = {"unassigned", "moving", "assigned",
+        "CREATED", "RESTORING", "RUNNING", "STANDBY", "REVOKING", "FENCED",
+        "FAILED", "CLOSED"};
+    sb_printf(&b, "# HELP weir_tasks Tasks by state.\n"
+                  "# TYPE weir_tasks gauge\n");
+    for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
+        size_t n = 0;
+        for (size_t k = 0; k < cl->n_tasks; k++)
+            n += strcmp(task_state_name(&cl->tasks[k]), states[i]) == 0;
+        sb_printf(&b, "weir_tasks{state=\"%s\"} %zu\n", states[i], n);
+    }
+    sb_printf(&b, "# HELP weir_jobs Jobs that are not cancelled.\n"
+                  "# TYPE weir_jobs gauge\n");
+    size_t jobs = 0;
+    for (size_t j = 0; j < cl->n_jobs; j++)
+        jobs += cl->jobs[j].state != WEIR__CLUSTER__JOB_STATE__JOB_CANCELLED;
+    sb_printf(&b, "weir_jobs %zu\n", jobs);
+    sb_printf(&b,
+        "# TYPE weir_assignment_generation gauge\n"
+        "weir_assignment_generation %llu\n"
+        "# TYPE weir_rebalances_total counter\n"
+        "weir_rebalances_total %llu\n"
+        "# TYPE weir_hellos_total counter\nweir_hellos_total %llu\n"
+        "# TYPE weir_heartbeats_total counter\nweir_heartbeats_total %llu\n"
+        "# TYPE weir_leaves_total counter\nweir_leaves_total %llu\n"
+        "# TYPE weir_stale_epochs_total counter\n"
+        "weir_stale_epochs_total %llu\n"
+        "# TYPE weir_session_expiries_total counter\n"
+        "weir_session_expiries_total %llu\n",
+        (unsigned long long)cl->generation, (unsigned long long)s->rebalances,
+        (unsigned long long)s->hellos, (unsigned long long)s->heartbeats,
+        (unsigned long long)s->leaves, (unsigned long long)s->stale,
+        (unsigned long long)s->deaths);
+    sb_printf(&b, "# HELP weir_heartbeat_latency_ms Worker send to "
+                  "coordinator receipt (wall clocks).\n"
+                  "# TYPE weir_heartbeat_latency_ms histogram\n");
+    histogram(&b, "weir_heartbeat_latency_ms", "", s->hb_latency_buckets,
+        s->hb_latency_sum_ms);
+    sb_printf(&b, "# TYPE weir_task_lag gauge\n"
+                  "# TYPE weir_task_records_in_total counter\n"
+                  "# TYPE weir_task_records_out_total counter\n"
+                  "# TYPE weir_task_commits_total counter\n"
+                  "# TYPE weir_task_commit_rate gauge\n"
+                  "# TYPE weir_task_restored_records gauge\n");
+    uint64_t all[WEIR_CLUSTER_LAT_BUCKETS] = {0};
+    double all_sum = 0;
+    for (size_t k = 0; k < cl->n_tasks; k++) {
+        const weir__task *t = &cl->tasks[k];
+        if (!t->st.valid)
+            continue;
+        char labels[512];
+        snprintf(labels, sizeof(labels),
+            "job=\"%s\",subtopology=\"%u\",partition=\"%u\"",
+            cl->jobs[t->job].topo->job, t->sub, t->part);
+        sb_printf(&b,
+            "weir_task_lag{%s} %lld\nweir_task_records_in_total{%s} %llu\n"
+            "weir_task_records_out_total{%s} %llu\n"
+            "weir_task_commits_total{%s} %llu\n"
+            "weir_task_commit_rate{%s} %.3f\n"
+            "weir_task_restored_records{%s} %llu\n",
+            labels, (long long)t->st.lag, labels,
+            (unsigned long long)t->st.records_in, labels,
+            (unsigned long long)t->st.records_out, labels,
+            (unsigned long long)t->st.commits, labels,
+            now_ms < t->st.updated_ms + 5000 ? t->st.commit_rate : 0.0, labels,
+            (unsigned long long)t->st.restored);
+        for (size_t i = 0; i < WEIR_CLUSTER_LAT_BUCKETS; i++)
+            all[i] += t->st.buckets[i];
+        all_sum += t->st.lat_sum_ms;
+    }
+    sb_printf(&b, "# HELP weir_commit_latency_ms Transaction commit latency "
+                  "reported by workers, all tasks.\n"
+                  "# TYPE weir_commit_latency_ms histogram\n");
+    histogram(&b, "weir_commit_latency_ms", "", all, all_sum);
+    return sb_take(&b);
+}
