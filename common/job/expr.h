@@ -67,7 +67,7 @@ weir_stype weir_expr_type(const weir_expr *expr);
 const char *weir_expr_text(const weir_expr *expr);
 
 /*
- * Looks up a header by name; returns true and sets *value/*len (which stay
+ * Looks up a header by name; returns true and sets *value and *len (which stay
  * valid during the evaluation) when present. For librdkafka, wrap
  * rd_kafka_header_get_last.
  */

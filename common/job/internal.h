@@ -1,0 +1,125 @@
+/* Shared inside common/job/ only: not part of the public API. */
+#ifndef WEIR_JOB_INTERNAL_H
+#define WEIR_JOB_INTERNAL_H
+
+#include <stddef.h>
+
+/*
+ * Shortest %.15g..%.17g text of f that reads back as f, with ".0" added
+ * to integral values so the text still reads as a float. Returns length.
+ */
+int weir__float_format(double f, char *out, size_t outlen);
+
+/* ------------------------------------------------------------ expressions */
+#include <regex.h>
+#include <stdbool.h>
+
+#include "common/job/expr.h"
+
+typedef enum weir__node_kind {
+    WEIR__N_LIT,
+    WEIR__N_KEY,
+    WEIR__N_VALUE,
+    WEIR__N_TIMESTAMP,
+    WEIR__N_AGG,
+    WEIR__N_WSTART,
+    WEIR__N_WEND,
+    WEIR__N_HEADER, /* headers[a] */
+    WEIR__N_FIELD,  /* a.name */
+    WEIR__N_INDEX,  /* a[b] */
+    WEIR__N_NOT,
+    WEIR__N_NEG,
+    WEIR__N_AND,
+    WEIR__N_OR,
+    WEIR__N_CMP, /* op: one of the WEIR__OP_ comparison tokens */
+    WEIR__N_ARITH,
+    WEIR__N_CALL,
+} weir__node_kind;
+
+typedef enum weir__op {
+    WEIR__OP_EQ,
+    WEIR__OP_NE,
+    WEIR__OP_LT,
+    WEIR__OP_LE,
+    WEIR__OP_GT,
+    WEIR__OP_GE,
+    WEIR__OP_ADD,
+    WEIR__OP_SUB,
+    WEIR__OP_MUL,
+    WEIR__OP_DIV,
+    WEIR__OP_MOD,
+} weir__op;
+
+typedef struct weir__node weir__node;
+typedef struct weir__func weir__func;
+
+struct weir__node {
+    weir__node_kind kind;
+    weir_stype t;
+    unsigned column; /* 1-based, of the node's first character */
+    weir__op op;
+    weir_value lit; /* N_LIT; strings point at str */
+    char *str;      /* owned: literal string text, field name */
+    size_t str_len;
+    weir__node *a, *b; /* operands, field/index base */
+    weir__node **args; /* N_CALL */
+    size_t nargs;
+    const weir__func *fn;
+    regex_t *re;    /* compiled regex literal argument, owned */
+    char *fmt;      /* owned time format */
+    int group;      /* regex_extract: group, or -1 when computed at run time */
+    unsigned depth; /* height of the subtree, bounded by the parser */
+};
+
+/* A function of the language. check fills n->t and compiles n->re/fmt. */
+struct weir__func {
+    const char *name;
+    size_t min_args, max_args;
+    bool lazy; /* eval gets args == NULL and evaluates n->args itself */
+    int (*check)(weir__node *n, weir_expr_error *err);
+    int (*eval)(const weir__node *n, const weir_value *args,
+        const weir_expr_ctx *ctx, weir_value *out, weir_expr_error *err);
+};
+
+struct weir_expr {
+    weir__node *root;
+    char *text;
+};
+
+/* The function table (expr_func.c); NULL if name is not a function. */
+const weir__func *weir__func_lookup(const char *name, size_t len);
+/* Comma-separated function names for "expected" messages. */
+const char *weir__func_names(void);
+
+/* Sets err (column may be 0) and returns rv. */
+int weir__expr_fail(weir_expr_error *err, unsigned column, int rv,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Evaluates a node (expr_eval.c); used by the functions. */
+int weir__node_eval(const weir__node *n, const weir_expr_ctx *ctx,
+    weir_value *out, weir_expr_error *err);
+
+/*
+ * Result type of a op b for the arithmetic operators (also used at run
+ * time on the values' types); -1 when the operation has no meaning.
+ */
+int weir__arith_type(weir__op op, weir_type a, weir_type b, weir_type *out);
+
+/* True if a value of static type `have` may be used where `want` is. */
+bool weir__type_accepts(weir_type want, weir_type have);
+/* True if the static type is only known at run time (ANY or JSON). */
+bool weir__type_dynamic(weir_type t);
+
+/* Strings of the value as text: STRING or BYTES; else an error. */
+int weir__want_string(const weir__node *n, const weir_value *v, size_t argi,
+    const char **ptr, size_t *len, weir_expr_error *err);
+int weir__want_int(const weir__node *n, const weir_value *v, size_t argi,
+    int64_t *out, weir_expr_error *err);
+int weir__want_bool(const weir__node *n, const weir_value *v, const char *what,
+    bool *out, weir_expr_error *err);
+
+/* The text form of any value, in the arena (to_string semantics). */
+int weir__value_text(
+    const weir_value *v, weir_arena *arena, const char **ptr, size_t *len);
+
+#endif
