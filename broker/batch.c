@@ -55,28 +55,47 @@ decode_hdr(const uint8_t *b, weir_batch_hdr *h)
     h->records_count = (int32_t)weir__be32(b + 57);
 }
 
-int
-weir_batch_peek(
-    const uint8_t *buf, size_t len, weir_batch_hdr *hdr, size_t *batch_len)
+/* Sizes and magic only. */
+static int
+hdr_sizes(const uint8_t *buf, size_t len, weir_batch_hdr *h, size_t *blen)
 {
-    weir_batch_hdr h;
     if (len < 17)
         return WEIR_EPROTO;
     if (buf[16] != 2)
         return WEIR_EUNSUPPORTED;
     if (len < WEIR_BATCH_HDR_SIZE)
         return WEIR_EPROTO;
-    decode_hdr(buf, &h);
-    if (h.batch_length < WEIR_BATCH_HDR_SIZE - WEIR_BATCH_LOG_OVERHEAD ||
-        (size_t)h.batch_length > len - WEIR_BATCH_LOG_OVERHEAD)
+    decode_hdr(buf, h);
+    if (h->batch_length < WEIR_BATCH_HDR_SIZE - WEIR_BATCH_LOG_OVERHEAD ||
+        (size_t)h->batch_length > len - WEIR_BATCH_LOG_OVERHEAD)
         return WEIR_EPROTO;
-    if (h.last_offset_delta < 0 || h.records_count < 0 ||
-        (int64_t)h.records_count - 1 > h.last_offset_delta)
+    *blen = WEIR_BATCH_LOG_OVERHEAD + (size_t)h->batch_length;
+    return WEIR_OK;
+}
+
+static bool
+hdr_sane(const weir_batch_hdr *h)
+{
+    return h->last_offset_delta >= 0 && h->records_count >= 0 &&
+           (int64_t)h->records_count - 1 <= h->last_offset_delta;
+}
+
+int
+weir_batch_peek(
+    const uint8_t *buf, size_t len, weir_batch_hdr *hdr, size_t *batch_len)
+{
+    weir_batch_hdr h;
+    size_t blen;
+    int rv;
+
+    if ((rv = hdr_sizes(buf, len, &h, &blen)) != WEIR_OK)
+        return rv;
+    if (!hdr_sane(&h))
         return WEIR_EPROTO;
     if (hdr != NULL)
         *hdr = h;
     if (batch_len != NULL)
-        *batch_len = WEIR_BATCH_LOG_OVERHEAD + (size_t)h.batch_length;
+        *batch_len = blen;
     return WEIR_OK;
 }
 
@@ -88,11 +107,11 @@ weir_batch_parse(
     size_t blen;
     int rv;
 
-    if ((rv = weir_batch_peek(buf, len, &h, &blen)) != WEIR_OK)
+    if ((rv = hdr_sizes(buf, len, &h, &blen)) != WEIR_OK)
         return rv;
     if (weir_crc32c(0, buf + CRC_START, blen - CRC_START) != h.crc)
         return WEIR_ECORRUPT;
-    if (h.records_count == 0)
+    if (!hdr_sane(&h) || h.records_count == 0)
         return WEIR_EPROTO;
     if (weir_batch_compression(&h) == 0) {
         /* Walk the records: count, sizes and offset deltas must agree. */

@@ -1,0 +1,472 @@
+/* broker/log.c: append/read across rolls, reopen, torn tails, index
+ * lookups, LSO-limited reads, time lookups, retention. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <cmocka.h>
+
+#include "broker/batch.h"
+#include "broker/log.h"
+#include "common/err.h"
+#include "test_storage_util.h"
+
+static int
+setup(void **state)
+{
+    *state = tmpdir_new();
+    return *state == NULL ? -1 : 0;
+}
+
+static int
+teardown(void **state)
+{
+    tmpdir_rm(*state);
+    free(*state);
+    return 0;
+}
+
+/* Appends n batches of `per` records each; record i has key k<i%10>,
+ * value v<offset>, timestamp 1000 + offset. */
+static void
+fill(weir_plog *log, int n, int per)
+{
+    for (int i = 0; i < n; i++) {
+        uint8_t buf[4096];
+        weir_record_in r[16];
+        char k[16][16], v[16][32];
+        int64_t off = weir_log_end_offset(log), base;
+        for (int j = 0; j < per; j++) {
+            int kl = snprintf(k[j], 16, "k%lld", (long long)((off + j) % 10));
+            int vl = snprintf(v[j], 32, "v%lld", (long long)(off + j));
+            r[j] = (weir_record_in){
+                k[j], (size_t)kl, v[j], (size_t)vl, 1000 + off + j};
+        }
+        size_t len = weir_batch_build(buf, sizeof(buf), NULL, r, (size_t)per);
+        assert_true(len > 0);
+        assert_int_equal(weir_log_append(log, buf, len, &base), WEIR_OK);
+        assert_int_equal(base, off);
+    }
+}
+
+/*
+ * Reads everything from `from` in chunks of max_bytes and checks each
+ * record: offsets consecutive from `from` (gaps allowed when gaps is true),
+ * value "v<offset>". Returns the number of records seen.
+ */
+static int64_t
+check_all(weir_plog *log, int64_t from, size_t max_bytes, bool gaps)
+{
+    int64_t next = from, seen = 0, end = weir_log_end_offset(log);
+    while (next < end) {
+        uint8_t *out;
+        size_t len, pos = 0;
+        assert_int_equal(
+            weir_log_read(log, next, end, max_bytes, &out, &len), WEIR_OK);
+        if (len == 0)
+            break;
+        while (pos < len) {
+            weir_batch_hdr h;
+            size_t blen;
+            weir_record_iter it;
+            weir_record rec;
+            bool more;
+            assert_int_equal(
+                weir_batch_parse(out + pos, len - pos, &h, &blen), WEIR_OK);
+            assert_int_equal(
+                weir_record_iter_init(&it, out + pos, blen, &h), WEIR_OK);
+            while (weir_record_iter_next(&it, &rec, &more) == WEIR_OK && more) {
+                int64_t off = h.base_offset + rec.offset_delta;
+                char v[32];
+                int vl = snprintf(v, sizeof(v), "v%lld", (long long)off);
+                if (off < next)
+                    continue; /* the part of the first batch before `from` */
+                if (!gaps)
+                    assert_int_equal(off, next);
+                assert_true(off >= next);
+                assert_int_equal(rec.value_len, vl);
+                assert_memory_equal(rec.value, v, (size_t)vl);
+                next = off + 1;
+                seen++;
+            }
+            next = weir_batch_last_offset(&h) + 1;
+            pos += blen;
+        }
+        free(out);
+    }
+    return seen;
+}
+
+static void
+test_append_read_rolls(void **state)
+{
+    weir_plog *log;
+    weir_log_opts o = {.segment_bytes = 2048, .index_interval_bytes = 256};
+    assert_int_equal(weir_log_open(&log, *state, &o), WEIR_OK);
+    assert_int_equal(weir_log_start_offset(log), 0);
+    assert_int_equal(weir_log_end_offset(log), 0);
+    fill(log, 300, 3);
+    assert_int_equal(weir_log_end_offset(log), 900);
+    assert_true(weir_log_segment_count(log) > 10);
+    assert_int_equal(check_all(log, 0, 1 << 20, false), 900);
+    assert_int_equal(check_all(log, 0, 1, false), 900);
+    assert_int_equal(check_all(log, 0, 700, false), 900);
+    /* Every single offset: the first batch returned contains it. */
+    for (int64_t off = 0; off < 900; off++) {
+        uint8_t *out;
+        size_t len;
+        weir_batch_hdr h;
+        assert_int_equal(weir_log_read(log, off, 900, 1, &out, &len), WEIR_OK);
+        assert_int_equal(weir_batch_parse(out, len, &h, NULL), WEIR_OK);
+        assert_true(h.base_offset <= off && weir_batch_last_offset(&h) >= off);
+        assert_int_equal(h.base_offset, off / 3 * 3);
+        free(out);
+    }
+    weir_log_close(log);
+}
+
+static void
+test_reopen_keeps_data(void **state)
+{
+    weir_plog *log;
+    weir_log_opts o = {.segment_bytes = 4096, .fsync = WEIR_FSYNC_ALWAYS};
+    char path[2048];
+    assert_int_equal(weir_log_open(&log, *state, &o), WEIR_OK);
+    fill(log, 200, 2);
+    weir_log_close(log);
+    assert_int_equal(weir_log_open(&log, *state, &o), WEIR_OK);
+    assert_int_equal(weir_log_end_offset(log), 400);
+    assert_int_equal(check_all(log, 0, 1000, false), 400);
+    fill(log, 10, 2);
+    weir_log_close(log);
+    /* Without any index file, everything is rebuilt from the segments. */
+    DIR *d = opendir(*state);
+    struct dirent *de;
+    int removed = 0;
+    while ((de = readdir(d)) != NULL) {
+        if (strstr(de->d_name, ".index") != NULL) {
+            if (snprintf(path, sizeof(path), "%s/%s", (char *)*state,
+                    de->d_name) < (int)sizeof(path))
+                unlink(path);
+            removed++;
+        }
+    }
+    closedir(d);
+    assert_true(removed > 1);
+    /* A stale index (wrong size) is ignored too. */
+    snprintf(
+        path, sizeof(path), "%s/00000000000000000000.index", (char *)*state);
+    assert_int_equal(append_bytes(path, "", 0), -1); /* absent now */
+    assert_int_equal(weir_log_open(&log, *state, &o), WEIR_OK);
+    assert_int_equal(weir_log_end_offset(log), 420);
+    assert_int_equal(check_all(log, 0, 100000, false), 420);
+    weir_log_close(log);
+}
+
+/* The path of the newest segment file. */
+static void
+last_segment(const char *dir, char *path, size_t cap)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    char best[64] = "";
+    while ((de = readdir(d)) != NULL) {
+        size_t l = strlen(de->d_name);
+        if (l == 24 && strcmp(de->d_name + 20, ".log") == 0 &&
+            strcmp(de->d_name, best) > 0)
+            snprintf(best, sizeof(best), "%s", de->d_name);
+    }
+    closedir(d);
+    snprintf(path, cap, "%s/%s", dir, best);
+}
+
+static void
+test_torn_tail_truncated(void **state)
+{
+    weir_plog *log;
+    weir_log_opts o = {.segment_bytes = 8192};
+    char path[2048];
+    uint8_t b[256];
+    size_t n;
+    long good;
+    int64_t base;
+
+    assert_int_equal(weir_log_open(&log, *state, &o), WEIR_OK);
+    fill(log, 100, 1);
+    weir_log_close(log);
+    last_segment(*state, path, sizeof(path));
+    good = file_size(path);
+
+    /* 1: half a batch at the end (crash mid-write). */
+    n = batch_kv(b, sizeof(b), 1, 100, 5);
+    weir_batch_set_base_offset(b, 100);
+    assert_int_equal(append_bytes(path, b, n / 2), 0);
+    assert_int_equal(weir_log_open(&log, *state, &o), WEIR_OK);
+    assert_int_equal(weir_log_end_offset(log), 100);
+    assert_int_equal(file_size(path), good);
+    assert_int_equal(check_all(log, 0, 1 << 20, false), 100);
+    weir_log_close(log);
+
+    /* 2: a whole batch with a bad CRC, then garbage. */
+    b[n - 1] ^= 0x55;
+    assert_int_equal(append_bytes(path, b, n), 0);
+    assert_int_equal(append_bytes(path, "garbage!garbage!", 16), 0);
+    assert_int_equal(weir_log_open(&log, *state, &o), WEIR_OK);
+    assert_int_equal(weir_log_end_offset(log), 100);
+    assert_int_equal(file_size(path), good);
+    weir_log_close(log);
+
+    /* 3: only garbage; then appends continue where the valid data ends. */
+    uint8_t junk[1000];
+    for (size_t i = 0; i < sizeof(junk); i++)
+        junk[i] = (uint8_t)(i * 7 + 3);
+    assert_int_equal(append_bytes(path, junk, sizeof(junk)), 0);
+    assert_int_equal(weir_log_open(&log, *state, &o), WEIR_OK);
+    assert_int_equal(weir_log_end_offset(log), 100);
+    n = batch_kv(b, sizeof(b), 1, 100, 5);
+    assert_int_equal(weir_log_append(log, b, n, &base), WEIR_OK);
+    assert_int_equal(base, 100);
+    assert_int_equal(check_all(log, 0, 1 << 20, false), 101);
+    weir_log_close(log);
+
+    /* 4: a valid batch whose offsets go backwards is not trusted either. */
+    n = batch_kv(b, sizeof(b), 1, 3, 5);
+    weir_batch_set_base_offset(b, 3);
+    assert_int_equal(append_bytes(path, b, n), 0);
+    assert_int_equal(weir_log_open(&log, *state, &o), WEIR_OK);
+    assert_int_equal(weir_log_end_offset(log), 101);
+    assert_int_equal(check_all(log, 0, 1 << 20, false), 101);
+    weir_log_close(log);
+}
+
+/* A process killed mid-stream (no close, no index) loses nothing written. */
+static void
+test_killed_writer(void **state)
+{
+    weir_log_opts o = {.segment_bytes = 4096};
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        weir_plog *log;
+        if (weir_log_open(&log, *state, &o) != WEIR_OK)
+            _exit(2);
+        for (int i = 0; i < 500; i++) {
+            uint8_t b[256];
+            int64_t base;
+            size_t n = batch_kv(b, sizeof(b), i % 10, i, 1000 + i);
+            if (weir_log_append(log, b, n, &base) != WEIR_OK || base != i)
+                _exit(3);
+        }
+        _exit(0); /* like SIGKILL: nothing flushed or closed */
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    weir_plog *log;
+    assert_int_equal(weir_log_open(&log, *state, &o), WEIR_OK);
+    assert_int_equal(weir_log_end_offset(log), 500);
+    assert_int_equal(check_all(log, 0, 1 << 20, false), 500);
+    weir_log_close(log);
+}
+
+static void
+test_read_limits(void **state)
+{
+    weir_plog *log;
+    uint8_t *out;
+    size_t len;
+    weir_batch_hdr h;
+    assert_int_equal(weir_log_open(&log, *state, NULL), WEIR_OK);
+    fill(log, 10, 2); /* batches at 0, 2, 4, ..., 18 */
+
+    /* end_offset (the LSO) cuts at batch boundaries: batches starting
+     * before it. */
+    assert_int_equal(weir_log_read(log, 0, 5, 1 << 20, &out, &len), WEIR_OK);
+    size_t pos = 0;
+    int batches = 0;
+    while (pos < len) {
+        size_t blen;
+        assert_int_equal(
+            weir_batch_parse(out + pos, len - pos, &h, &blen), WEIR_OK);
+        assert_true(h.base_offset < 5);
+        pos += blen;
+        batches++;
+    }
+    assert_int_equal(batches, 3);
+    free(out);
+    assert_int_equal(weir_log_read(log, 6, 6, 1 << 20, &out, &len), WEIR_OK);
+    assert_int_equal(len, 0);
+    assert_null(out);
+    assert_int_equal(weir_log_read(log, 3, 4, 1 << 20, &out, &len), WEIR_OK);
+    assert_int_equal(weir_batch_parse(out, len, &h, NULL), WEIR_OK);
+    assert_int_equal(h.base_offset, 2);
+    free(out);
+    /* The high watermark: empty; past it: out of range. */
+    assert_int_equal(weir_log_read(log, 20, 20, 100, &out, &len), WEIR_OK);
+    assert_int_equal(len, 0);
+    assert_int_equal(
+        weir_log_read(log, 21, 30, 100, &out, &len), WEIR_ENOTFOUND);
+    assert_int_equal(
+        weir_log_read(log, -1, 30, 100, &out, &len), WEIR_ENOTFOUND);
+    /* max_bytes 0 still returns the first batch whole. */
+    assert_int_equal(weir_log_read(log, 7, 20, 0, &out, &len), WEIR_OK);
+    size_t blen;
+    assert_int_equal(weir_batch_parse(out, len, &h, &blen), WEIR_OK);
+    assert_int_equal(blen, len);
+    assert_int_equal(h.base_offset, 6);
+    free(out);
+    /* Invalid appends are refused whole and write nothing. */
+    uint8_t b[256];
+    int64_t base;
+    size_t n = batch_kv(b, sizeof(b), 1, 1, 1);
+    memcpy(b + n, b, n);
+    assert_int_equal(weir_log_append(log, b, n + n / 2, &base), WEIR_EPROTO);
+    assert_int_equal(weir_log_append(log, b, 0, &base), WEIR_EPROTO);
+    assert_int_equal(weir_log_end_offset(log), 20);
+    /* Several batches in one append get consecutive offsets. */
+    assert_int_equal(weir_log_append(log, b, 2 * n, &base), WEIR_OK);
+    assert_int_equal(base, 20);
+    assert_int_equal(weir_log_end_offset(log), 22);
+    weir_log_close(log);
+}
+
+static void
+test_offset_for_time(void **state)
+{
+    weir_plog *log;
+    weir_log_opts o = {.segment_bytes = 2048, .index_interval_bytes = 128};
+    int64_t off;
+    assert_int_equal(weir_log_open(&log, *state, &o), WEIR_OK);
+    fill(log, 200, 4); /* record at offset x has timestamp 1000 + x */
+    for (int64_t ts = 990; ts < 1800; ts += 7) {
+        int64_t want = ts <= 1000 ? 0 : ts - 1000;
+        assert_int_equal(weir_log_offset_for_time(log, ts, &off), WEIR_OK);
+        assert_int_equal(off, want);
+    }
+    assert_int_equal(weir_log_offset_for_time(log, 99999, &off), WEIR_OK);
+    assert_int_equal(off, 800);
+    weir_log_close(log);
+    /* The same after reopening from saved indexes. */
+    assert_int_equal(weir_log_open(&log, *state, &o), WEIR_OK);
+    assert_int_equal(weir_log_offset_for_time(log, 1555, &off), WEIR_OK);
+    assert_int_equal(off, 555);
+    weir_log_close(log);
+}
+
+static void
+test_retention(void **state)
+{
+    weir_plog *log;
+    char dir[1100];
+    weir_log_opts o = {
+        .segment_bytes = 2048, .retention_bytes = 8192, .retention_ms = -1};
+    uint8_t *out;
+    size_t len;
+
+    snprintf(dir, sizeof(dir), "%s/bytes", (char *)*state);
+    assert_int_equal(weir_log_open(&log, dir, &o), WEIR_OK);
+    fill(log, 400, 1);
+    uint64_t before = weir_log_size_bytes(log);
+    assert_int_equal(weir_log_maintain(log, 5000, 400), WEIR_OK);
+    assert_true(weir_log_size_bytes(log) < before);
+    assert_true(weir_log_size_bytes(log) <= 8192 + 2048);
+    assert_true(weir_log_size_bytes(log) >= 8192);
+    int64_t start = weir_log_start_offset(log);
+    assert_true(start > 0);
+    assert_int_equal(weir_log_end_offset(log), 400);
+    assert_int_equal(
+        weir_log_read(log, start - 1, 400, 100, &out, &len), WEIR_ENOTFOUND);
+    assert_int_equal(check_all(log, start, 1 << 20, false), 400 - start);
+    weir_log_close(log);
+    /* Deleted segments stay deleted. */
+    assert_int_equal(weir_log_open(&log, dir, &o), WEIR_OK);
+    assert_int_equal(weir_log_start_offset(log), start);
+    weir_log_close(log);
+
+    /* By time: segments whose newest record is older than retention go;
+     * the active segment always stays. */
+    weir_log_opts t = {
+        .segment_bytes = 2048, .retention_bytes = -1, .retention_ms = 100};
+    snprintf(dir, sizeof(dir), "%s/time", (char *)*state);
+    assert_int_equal(weir_log_open(&log, dir, &t), WEIR_OK);
+    fill(log, 200, 1); /* timestamps 1000..1199 */
+    int segs = weir_log_segment_count(log);
+    assert_true(segs > 3);
+    assert_int_equal(weir_log_maintain(log, 1150, 200), WEIR_OK);
+    assert_true(weir_log_segment_count(log) < segs);
+    assert_true(weir_log_segment_count(log) > 1);
+    assert_true(weir_log_start_offset(log) > 0);
+    assert_true(weir_log_start_offset(log) <= 50);
+    assert_int_equal(weir_log_maintain(log, 100000, 200), WEIR_OK);
+    assert_int_equal(weir_log_segment_count(log), 1);
+    assert_int_equal(weir_log_end_offset(log), 200);
+    int64_t base;
+    uint8_t b[256];
+    size_t n = batch_kv(b, sizeof(b), 1, 200, 100000);
+    assert_int_equal(weir_log_append(log, b, n, &base), WEIR_OK);
+    assert_int_equal(base, 200);
+    weir_log_close(log);
+
+    /* Compacted logs ignore retention (cleanup.policy=compact). */
+    weir_log_opts c = {.segment_bytes = 2048,
+        .retention_bytes = 10,
+        .retention_ms = 1,
+        .compact = true};
+    snprintf(dir, sizeof(dir), "%s/compact", (char *)*state);
+    assert_int_equal(weir_log_open(&log, dir, &c), WEIR_OK);
+    fill(log, 100, 1);
+    assert_int_equal(weir_log_maintain(log, 100000, 0), WEIR_OK);
+    assert_int_equal(weir_log_start_offset(log), 0);
+    weir_log_close(log);
+}
+
+static void
+test_fsync_modes_and_destroy(void **state)
+{
+    weir_plog *log;
+    char dir[1100];
+    weir_fsync_mode modes[] = {
+        WEIR_FSYNC_NEVER, WEIR_FSYNC_INTERVAL, WEIR_FSYNC_ALWAYS};
+    for (int m = 0; m < 3; m++) {
+        weir_log_opts o = {
+            .segment_bytes = 1024, .fsync = modes[m], .fsync_interval_ms = 10};
+        snprintf(dir, sizeof(dir), "%s/a/b/m%d", (char *)*state, m);
+        assert_int_equal(weir_log_open(&log, dir, &o), WEIR_OK);
+        fill(log, 50, 1);
+        assert_int_equal(weir_log_maintain(log, INT64_MAX / 2, 0), WEIR_OK);
+        assert_int_equal(weir_log_flush(log), WEIR_OK);
+        weir_log_close(log);
+        assert_int_equal(weir_log_open(&log, dir, &o), WEIR_OK);
+        assert_int_equal(weir_log_end_offset(log), 50);
+        assert_string_equal(weir_log_dir(log), dir);
+        assert_int_equal(weir_log_destroy(log), WEIR_OK);
+        assert_int_equal(file_size(dir), -1);
+    }
+    weir_log_close(NULL);
+    assert_int_equal(weir_log_destroy(NULL), WEIR_OK);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(
+            test_append_read_rolls, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_reopen_keeps_data, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_torn_tail_truncated, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_killed_writer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_limits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_offset_for_time, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_fsync_modes_and_destroy, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
