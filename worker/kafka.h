@@ -72,11 +72,16 @@ int weir_kafka_producer_begin(weir_kafka_producer *p);
  * Queues one record. partition < 0: chosen from the key (murmur2, as the
  * Java client). Copies key, value and headers. WEIR_EAGAIN when the local
  * queue is full (serve with weir_kafka_producer_poll and retry).
+ * next_offset (may be NULL; must outlive the producer's pending records):
+ * on delivery, raised to the record's offset + 1.
  */
 int weir_kafka_producer_send(weir_kafka_producer *p, const char *topic,
     int32_t partition, const void *key, size_t key_len, const void *value,
     size_t value_len, int64_t timestamp_ms, const weir_kafka_header *headers,
-    size_t n_headers);
+    size_t n_headers, int64_t *next_offset);
+
+/* Records queued whose delivery report has not been served yet. */
+int64_t weir_kafka_producer_in_flight(const weir_kafka_producer *p);
 
 /* Serves delivery reports; returns the first delivery error seen (sticky
  * until weir_kafka_producer_clear_error) or WEIR_OK. */
@@ -132,6 +137,15 @@ int weir_kafka_consumer_commit(
 int weir_kafka_consumer_poll(
     weir_kafka_consumer *c, int timeout_ms, weir_kafka_msg *msg);
 void weir_kafka_msg_release(weir_kafka_msg *msg);
+
+/* The last header called name of a consumed record. */
+bool weir_kafka_msg_header(const weir_kafka_msg *msg, const char *name,
+    const void **value, size_t *len);
+
+/* The high watermark from the last fetch (no broker round trip); -1 when
+ * not known yet. */
+int64_t weir_kafka_consumer_cached_high(
+    weir_kafka_consumer *c, const char *topic, int32_t partition);
 
 /* Low and high watermarks of a partition, from the broker. */
 int weir_kafka_consumer_watermarks(weir_kafka_consumer *c, const char *topic,

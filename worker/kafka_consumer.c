@@ -178,3 +178,24 @@ weir_kafka_consumer_watermarks(weir_kafka_consumer *c, const char *topic,
         c->rk, topic, partition, low, high, timeout_ms);
     return weir__kafka_resp_err(err);
 }
+
+bool
+weir_kafka_msg_header(const weir_kafka_msg *msg, const char *name,
+    const void **value, size_t *len)
+{
+    rd_kafka_headers_t *hdrs = NULL;
+    if (!msg->impl || rd_kafka_message_headers(msg->impl, &hdrs) || !hdrs)
+        return false;
+    return rd_kafka_header_get_last(hdrs, name, value, len) ==
+           RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
+int64_t
+weir_kafka_consumer_cached_high(
+    weir_kafka_consumer *c, const char *topic, int32_t partition)
+{
+    int64_t lo = -1, hi = -1;
+    if (rd_kafka_get_watermark_offsets(c->rk, topic, partition, &lo, &hi))
+        return -1;
+    return hi;
+}

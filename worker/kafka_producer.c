@@ -13,6 +13,7 @@ struct weir_kafka_producer {
     rd_kafka_t *rk;
     bool transactional;
     int delivery_err; /* first delivery error since the last clear */
+    int64_t in_flight;
     char errstr[512];
 };
 
@@ -21,6 +22,12 @@ dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
     weir_kafka_producer *p = opaque;
     (void)rk;
+    p->in_flight--;
+    if (!m->err && m->_private) {
+        int64_t *next = m->_private;
+        if (m->offset + 1 > *next)
+            *next = m->offset + 1;
+    }
     if (m->err && p->delivery_err == WEIR_OK) {
         p->delivery_err = weir__kafka_resp_err(m->err);
         if (p->delivery_err == WEIR_OK || p->delivery_err == WEIR_ENOTFOUND)
@@ -116,7 +123,7 @@ int
 weir_kafka_producer_send(weir_kafka_producer *p, const char *topic,
     int32_t partition, const void *key, size_t key_len, const void *value,
     size_t value_len, int64_t timestamp_ms, const weir_kafka_header *headers,
-    size_t n_headers)
+    size_t n_headers, int64_t *next_offset)
 {
     rd_kafka_headers_t *hdrs = NULL;
     if (n_headers) {
@@ -131,7 +138,8 @@ weir_kafka_producer_send(weir_kafka_producer *p, const char *topic,
         RD_KAFKA_V_VALUE((void *)value, value_len),
         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
         RD_KAFKA_V_TIMESTAMP(timestamp_ms > 0 ? timestamp_ms : 0),
-        RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
+        RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(next_offset),
+        RD_KAFKA_V_END);
     if (err) {
         if (hdrs)
             rd_kafka_headers_destroy(hdrs);
@@ -145,7 +153,14 @@ weir_kafka_producer_send(weir_kafka_producer *p, const char *topic,
             return rv == WEIR_OK ? WEIR_EKAFKA : rv;
         return p->transactional ? WEIR_EABORTED : WEIR_EKAFKA;
     }
+    p->in_flight++;
     return WEIR_OK;
+}
+
+int64_t
+weir_kafka_producer_in_flight(const weir_kafka_producer *p)
+{
+    return p->in_flight;
 }
 
 int

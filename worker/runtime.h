@@ -101,6 +101,8 @@ typedef struct weir_runtime_totals {
     uint64_t commits;
     uint64_t aborts;
     uint32_t tasks_running;
+    uint32_t tasks_fenced;
+    uint32_t tasks_failed;
     uint32_t tasks_total;
 } weir_runtime_totals;
 

@@ -1,0 +1,35 @@
+/*
+ * The worker's own encoding of values in state stores and their
+ * changelogs: one tag byte, then the payload. Exact round trip for every
+ * scalar type (an INT stays an INT, a TIME a TIME); lists and JSON objects
+ * travel as JSON text.
+ *
+ *   'n'            null          'b' 0|1         bool
+ *   'i' be64       int           'f' be64 bits   float
+ *   't' be64       time          's' bytes       string
+ *   'y' bytes      bytes         'l' / 'j' text  list / JSON object
+ *
+ * Aggregate states are an 8-byte big-endian record count followed by the
+ * tagged aggregate (the count makes avg possible).
+ */
+#ifndef WEIR_WORKER_CODEC_H
+#define WEIR_WORKER_CODEC_H
+
+#include <stdint.h>
+
+#include "common/job/value.h"
+
+/* Appends the encoding of v to buf. WEIR_ENOMEM. */
+int weir_codec_encode(const weir_value *v, weir_buf *buf);
+
+/*
+ * Decodes data (len bytes). Strings and bytes point into data; lists and
+ * objects are built in the arena. WEIR_ECORRUPT on malformed input.
+ */
+int weir_codec_decode(
+    const void *data, size_t len, weir_arena *arena, weir_value *out);
+
+void weir_codec_put_be64(void *p, uint64_t v);
+uint64_t weir_codec_get_be64(const void *p);
+
+#endif

@@ -1,0 +1,360 @@
+/* Operators: the graph of one subtopology and the stateless operators. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "task_impl.h"
+
+typedef Weir__Topology__Operator op_pb;
+
+static bool
+has_expr(const Weir__Topology__Expr *e)
+{
+    return e && e->text && e->text[0] != '\0';
+}
+
+static int
+parse(const op_pb *pb, const Weir__Topology__Expr *e, weir_expr **out,
+    char *err, size_t errsize)
+{
+    if (!has_expr(e))
+        return WEIR_OK;
+    weir_expr_error xe;
+    memset(&xe, 0, sizeof(xe));
+    int rv = weir_expr_parse_op(pb, e, out, &xe);
+    if (rv != WEIR_OK)
+        snprintf(err, errsize, "operator %s: expression '%s' column %u: %s",
+            pb->name, e->text, xe.column, xe.msg);
+    return rv;
+}
+
+int
+weir__ops_build(weir_task *t, char *err, size_t errsize)
+{
+    const Weir__Topology__Subtopology *st = t->st;
+    t->n_ops = st->n_operators;
+    t->ops = calloc(t->n_ops ? t->n_ops : 1, sizeof(*t->ops));
+    if (!t->ops)
+        return WEIR_ENOMEM;
+    int rv = WEIR_OK;
+    for (size_t i = 0; rv == WEIR_OK && i < t->n_ops; i++) {
+        weir_op *op = &t->ops[i];
+        const op_pb *pb = st->operators[i];
+        op->pb = pb;
+        op->store = -1;
+        switch (pb->kind) {
+        case WEIR__TOPOLOGY__OP_KIND__OP_STREAM_TABLE_JOIN:
+        case WEIR__TOPOLOGY__OP_KIND__OP_STREAM_STREAM_JOIN:
+            snprintf(err, errsize, "operator %s: joins are not supported yet",
+                pb->name);
+            return WEIR_EUNSUPPORTED;
+        case WEIR__TOPOLOGY__OP_KIND__OP_AGGREGATE:
+            if (pb->agg == WEIR__TOPOLOGY__AGG_FUNC__AGG_CUSTOM) {
+                snprintf(err, errsize,
+                    "operator %s: custom aggregates are not supported yet",
+                    pb->name);
+                return WEIR_EUNSUPPORTED;
+            }
+            break;
+        default:
+            break;
+        }
+        if (pb->window &&
+            pb->window->kind == WEIR__TOPOLOGY__WINDOW_KIND__WINDOW_SESSION) {
+            snprintf(err, errsize,
+                "operator %s: session windows are not supported yet", pb->name);
+            return WEIR_EUNSUPPORTED;
+        }
+        if ((rv = parse(pb, pb->predicate, &op->predicate, err, errsize)) ||
+            (rv = parse(pb, pb->key, &op->key, err, errsize)) ||
+            (rv = parse(pb, pb->value, &op->value, err, errsize)))
+            return rv;
+        if (pb->window && (rv = parse(pb, pb->window->time, &op->time, err,
+                               errsize)) != WEIR_OK)
+            return rv;
+        if (pb->store && pb->store[0]) {
+            for (size_t s = 0; s < t->n_stores; s++)
+                if (strcmp(t->stores[s].name, pb->store) == 0)
+                    op->store = (int)s;
+            if (op->store < 0) {
+                snprintf(err, errsize, "operator %s: unknown store %s",
+                    pb->name, pb->store);
+                return WEIR_EINVAL;
+            }
+        }
+        for (size_t k = 0; k < pb->n_inputs; k++) {
+            uint32_t in = pb->inputs[k];
+            if (in >= i) {
+                snprintf(
+                    err, errsize, "operator %s: bad input %u", pb->name, in);
+                return WEIR_EINVAL;
+            }
+            weir_op *up = &t->ops[in];
+            size_t *c =
+                realloc(up->children, (up->n_children + 1) * sizeof(*c));
+            if (!c)
+                return WEIR_ENOMEM;
+            up->children = c;
+            up->children[up->n_children++] = i;
+        }
+    }
+    return rv;
+}
+
+void
+weir__ops_free(weir_task *t)
+{
+    for (size_t i = 0; t->ops && i < t->n_ops; i++) {
+        weir_op *op = &t->ops[i];
+        weir_expr_free(op->predicate);
+        weir_expr_free(op->key);
+        weir_expr_free(op->value);
+        weir_expr_free(op->time);
+        free(op->children);
+    }
+    free(t->ops);
+    t->ops = NULL;
+}
+
+static bool
+header_fn(void *opaque, const char *name, const void **value, size_t *len)
+{
+    const weir_kafka_msg *m = opaque;
+    return m && weir_kafka_msg_header(m, name, value, len);
+}
+
+/* Records a per-record error against an operator. */
+static int
+rec_error(weir_task *t, const weir_op *op, const char *what,
+    const weir_expr_error *xe)
+{
+    t->err_op = op->pb->name;
+    snprintf(t->err_msg, sizeof(t->err_msg), "%.80s%s%.160s", what,
+        xe ? ": " : "", xe ? xe->msg : "");
+    return WEIR_EINVAL;
+}
+
+static int
+eval(weir_task *t, const weir_op *op, const weir_expr *e, const weir_rec *r,
+    weir_value *out)
+{
+    weir_expr_ctx ctx;
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.key = &r->key;
+    ctx.value = &r->value;
+    ctx.timestamp_ms = r->timestamp_ms;
+    ctx.header = header_fn;
+    ctx.header_opaque = (void *)t->msg;
+    ctx.window_start_ms = r->window_start_ms;
+    ctx.window_end_ms = r->window_end_ms;
+    ctx.arena = &t->arena;
+    weir_expr_error xe;
+    memset(&xe, 0, sizeof(xe));
+    int rv = weir_expr_eval(e, &ctx, out, &xe);
+    if (rv != WEIR_OK)
+        return rec_error(t, op, weir_expr_text(e), &xe);
+    return WEIR_OK;
+}
+
+/* Encodes and produces a record (sink and repartition). */
+static int
+emit(weir_task *t, const weir_op *op, const weir_rec *r)
+{
+    const op_pb *pb = op->pb;
+    char err[200];
+    weir_buf_clear(&t->kbuf);
+    weir_buf_clear(&t->vbuf);
+    bool knull = weir_value_is_kafka_null(&r->key);
+    bool vnull = weir_value_is_kafka_null(&r->value);
+    if ((!knull && weir_value_encode(&r->key, pb->key_format, &t->kbuf, err,
+                       sizeof(err)) != WEIR_OK) ||
+        (!vnull && weir_value_encode(&r->value, pb->value_format, &t->vbuf, err,
+                       sizeof(err)) != WEIR_OK)) {
+        t->err_op = pb->name;
+        snprintf(t->err_msg, sizeof(t->err_msg), "encode for %s: %s", pb->topic,
+            err);
+        return WEIR_EINVAL;
+    }
+    int rv;
+    for (;;) {
+        rv = weir__task_produce(t, pb->topic, -1, knull ? NULL : t->kbuf.data,
+            knull ? 0 : t->kbuf.len, vnull ? NULL : t->vbuf.data,
+            vnull ? 0 : t->vbuf.len, r->timestamp_ms, NULL, 0);
+        if (rv != WEIR_EAGAIN)
+            break;
+        (void)weir_kafka_producer_poll(t->prod, 10);
+    }
+    if (rv == WEIR_OK && pb->kind == WEIR__TOPOLOGY__OP_KIND__OP_SINK)
+        t->stats.records_out++;
+    return rv;
+}
+
+static void
+peek(weir_task *t, const weir_op *op, const weir_rec *r)
+{
+    weir_buf_clear(&t->kbuf);
+    weir_buf_clear(&t->vbuf);
+    (void)weir_value_to_json(&r->key, &t->kbuf);
+    (void)weir_value_to_json(&r->value, &t->vbuf);
+    weir_log_info("peek", "op=%s task=%s key=%.*s value=%.*s", op->pb->name,
+        t->name, (int)t->kbuf.len, t->kbuf.data ? t->kbuf.data : "",
+        (int)t->vbuf.len, t->vbuf.data ? t->vbuf.data : "");
+}
+
+static int
+run(weir_task *t, size_t i, weir_rec *r)
+{
+    weir_op *op = &t->ops[i];
+    weir_rec out = *r;
+    weir_value v;
+    int rv;
+    switch (op->pb->kind) {
+    case WEIR__TOPOLOGY__OP_KIND__OP_SOURCE:
+        return weir__ops_forward(t, i, r);
+    case WEIR__TOPOLOGY__OP_KIND__OP_FILTER:
+        if ((rv = eval(t, op, op->predicate, r, &v)) != WEIR_OK)
+            return rv;
+        if (v.type != WEIR_TYPE_BOOL)
+            return rec_error(t, op, "predicate is not a bool", NULL);
+        return v.u.b ? weir__ops_forward(t, i, r) : WEIR_OK;
+    case WEIR__TOPOLOGY__OP_KIND__OP_MAP:
+        if (op->key && (rv = eval(t, op, op->key, r, &out.key)) != WEIR_OK)
+            return rv;
+        if (op->value &&
+            (rv = eval(t, op, op->value, r, &out.value)) != WEIR_OK)
+            return rv;
+        return weir__ops_forward(t, i, &out);
+    case WEIR__TOPOLOGY__OP_KIND__OP_MAP_VALUES:
+        if ((rv = eval(t, op, op->value, r, &out.value)) != WEIR_OK)
+            return rv;
+        return weir__ops_forward(t, i, &out);
+    case WEIR__TOPOLOGY__OP_KIND__OP_SELECT_KEY:
+        if ((rv = eval(t, op, op->key, r, &out.key)) != WEIR_OK)
+            return rv;
+        return weir__ops_forward(t, i, &out);
+    case WEIR__TOPOLOGY__OP_KIND__OP_FLAT_MAP_VALUES:
+        if ((rv = eval(t, op, op->value, r, &v)) != WEIR_OK)
+            return rv;
+        if (v.type == WEIR_TYPE_NULL)
+            return WEIR_OK;
+        if (v.type != WEIR_TYPE_LIST)
+            return rec_error(t, op, "flat_map_values needs a list", NULL);
+        for (size_t k = 0; k < v.u.list.len; k++) {
+            out.value = v.u.list.items[k];
+            if ((rv = weir__ops_forward(t, i, &out)) != WEIR_OK)
+                return rv;
+        }
+        return WEIR_OK;
+    case WEIR__TOPOLOGY__OP_KIND__OP_PEEK:
+        peek(t, op, r);
+        return weir__ops_forward(t, i, r);
+    case WEIR__TOPOLOGY__OP_KIND__OP_SINK:
+    case WEIR__TOPOLOGY__OP_KIND__OP_REPARTITION:
+        if ((rv = emit(t, op, r)) != WEIR_OK)
+            return rv;
+        return weir__ops_forward(t, i, r);
+    case WEIR__TOPOLOGY__OP_KIND__OP_COUNT:
+    case WEIR__TOPOLOGY__OP_KIND__OP_REDUCE:
+    case WEIR__TOPOLOGY__OP_KIND__OP_AGGREGATE:
+        return weir__ops_aggregate(t, i, r);
+    default:
+        return rec_error(t, op, "unsupported operator", NULL);
+    }
+}
+
+int
+weir__ops_forward(weir_task *t, size_t i, weir_rec *r)
+{
+    const weir_op *op = &t->ops[i];
+    for (size_t k = 0; k < op->n_children; k++) {
+        int rv = run(t, op->children[k], r);
+        if (rv != WEIR_OK)
+            return rv;
+    }
+    return WEIR_OK;
+}
+
+static bool
+is_record_error(int rv)
+{
+    return rv == WEIR_EINVAL || rv == WEIR_EPARSE || rv == WEIR_ENOMEM;
+}
+
+static int
+dead_letter(weir_task *t, const weir_kafka_msg *m)
+{
+    char part[16], off[24];
+    snprintf(part, sizeof(part), "%d", m->partition);
+    snprintf(off, sizeof(off), "%lld", (long long)m->offset);
+    const char *op = t->err_op ? t->err_op : "";
+    weir_kafka_header h[] = {
+        {"weir.error", t->err_msg, strlen(t->err_msg)},
+        {"weir.operator", op, strlen(op)},
+        {"weir.source.topic", m->topic, strlen(m->topic)},
+        {"weir.source.partition", part, strlen(part)},
+        {"weir.source.offset", off, strlen(off)},
+        {"weir.task", t->name, strlen(t->name)},
+    };
+    int rv;
+    for (;;) {
+        rv = weir__task_produce(t, t->topo->dlq_topic, -1, m->key, m->key_len,
+            m->value, m->value_len, m->timestamp_ms, h,
+            sizeof(h) / sizeof(h[0]));
+        if (rv != WEIR_EAGAIN)
+            return rv;
+        (void)weir_kafka_producer_poll(t->prod, 10);
+    }
+}
+
+int
+weir__ops_process(weir_task *t, const weir_kafka_msg *m)
+{
+    weir_arena_reset(&t->arena);
+    t->msg = m;
+    t->err_op = NULL;
+    t->err_msg[0] = '\0';
+    int rv = WEIR_OK;
+    for (size_t i = 0; rv == WEIR_OK && i < t->n_ops; i++) {
+        const op_pb *pb = t->ops[i].pb;
+        if (pb->kind != WEIR__TOPOLOGY__OP_KIND__OP_SOURCE ||
+            strcmp(pb->topic, m->topic) != 0)
+            continue;
+        weir_rec r;
+        memset(&r, 0, sizeof(r));
+        r.timestamp_ms = m->timestamp_ms;
+        char err[200];
+        rv = weir_value_decode(pb->key_format, (weir_type)pb->key_type, m->key,
+            m->key_len, &t->arena, &r.key, err, sizeof(err));
+        if (rv == WEIR_OK)
+            rv = weir_value_decode(pb->value_format, (weir_type)pb->value_type,
+                m->value, m->value_len, &t->arena, &r.value, err, sizeof(err));
+        if (rv != WEIR_OK) {
+            t->err_op = pb->name;
+            snprintf(t->err_msg, sizeof(t->err_msg), "decode: %s", err);
+            rv = WEIR_EINVAL;
+            break;
+        }
+        rv = weir__ops_forward(t, i, &r);
+    }
+    t->msg = NULL;
+    if (!is_record_error(rv))
+        return rv;
+    switch (t->topo->on_error) {
+    case WEIR__TOPOLOGY__ON_ERROR__ON_ERROR_SKIP:
+        t->stats.skipped++;
+        weir_log_debug("task", "record skipped task=%s offset=%lld err=\"%s\"",
+            t->name, (long long)m->offset, t->err_msg);
+        return WEIR_OK;
+    case WEIR__TOPOLOGY__ON_ERROR__ON_ERROR_FAIL:
+        snprintf(t->stats.error, sizeof(t->stats.error),
+            "record %.60s/%d@%lld failed in %.40s: %.100s", m->topic,
+            m->partition, (long long)m->offset, t->err_op ? t->err_op : "?",
+            t->err_msg);
+        return WEIR_EINVAL;
+    default:
+        t->stats.dlq++;
+        return dead_letter(t, m);
+    }
+}

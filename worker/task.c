@@ -1,0 +1,545 @@
+/* Task lifecycle: create, start (fence, restore, resume), step, close. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "common/err.h"
+#include "common/job/job.h"
+#include "common/log.h"
+#include "task_impl.h"
+
+#define TXN_INIT_TIMEOUT_MS 30000
+#define MAX_BATCH_RECORDS 2000
+
+static const char *state_names[] = {
+    [WEIR_TASK_CREATED] = "created",
+    [WEIR_TASK_RESTORING] = "restoring",
+    [WEIR_TASK_RUNNING] = "running",
+    [WEIR_TASK_STANDBY] = "standby",
+    [WEIR_TASK_FENCED] = "fenced",
+    [WEIR_TASK_FAILED] = "failed",
+    [WEIR_TASK_CLOSED] = "closed",
+};
+
+const char *
+weir_task_state_name(weir_task_state st)
+{
+    return st <= WEIR_TASK_CLOSED ? state_names[st] : "?";
+}
+
+/* Allowed transitions: from -> bitmask of targets. */
+#define B(s) (1u << (s))
+static const unsigned allowed[] = {
+    [WEIR_TASK_CREATED] = B(WEIR_TASK_RESTORING) | B(WEIR_TASK_STANDBY) |
+                          B(WEIR_TASK_FENCED) | B(WEIR_TASK_FAILED) |
+                          B(WEIR_TASK_CLOSED),
+    [WEIR_TASK_RESTORING] = B(WEIR_TASK_RUNNING) | B(WEIR_TASK_CREATED) |
+                            B(WEIR_TASK_FENCED) | B(WEIR_TASK_FAILED) |
+                            B(WEIR_TASK_CLOSED),
+    [WEIR_TASK_RUNNING] = B(WEIR_TASK_CREATED) | B(WEIR_TASK_FENCED) |
+                          B(WEIR_TASK_FAILED) | B(WEIR_TASK_CLOSED),
+    [WEIR_TASK_STANDBY] =
+        B(WEIR_TASK_CREATED) | B(WEIR_TASK_FAILED) | B(WEIR_TASK_CLOSED),
+    [WEIR_TASK_FENCED] = B(WEIR_TASK_CLOSED),
+    [WEIR_TASK_FAILED] = B(WEIR_TASK_CLOSED),
+    [WEIR_TASK_CLOSED] = 0,
+};
+#undef B
+
+/* The one transition function: rejects what the lifecycle forbids. */
+int
+weir__task_set_state(weir_task *t, weir_task_state to)
+{
+    weir_task_state from = t->state;
+    if (from == to)
+        return WEIR_OK;
+    if (!(allowed[from] & (1u << to))) {
+        weir_log_error("task", "invalid transition task=%s from=%s to=%s",
+            t->name, state_names[from], state_names[to]);
+        return WEIR_ESTATE;
+    }
+    weir_log_debug("task", "state task=%s from=%s to=%s", t->name,
+        state_names[from], state_names[to]);
+    t->state = to;
+    t->stats.state = to;
+    return WEIR_OK;
+}
+
+static Weir__Topology__Topology *
+topo_copy(const Weir__Topology__Topology *topo)
+{
+    size_t len = weir__topology__topology__get_packed_size(topo);
+    uint8_t *buf = malloc(len ? len : 1);
+    if (!buf)
+        return NULL;
+    weir__topology__topology__pack(topo, buf);
+    Weir__Topology__Topology *c =
+        weir__topology__topology__unpack(NULL, len, buf);
+    free(buf);
+    return c;
+}
+
+int
+weir_task_new(weir_task **tp, const Weir__Topology__Topology *topo,
+    uint32_t sub, uint32_t partition, const weir_task_opts *opts)
+{
+    weir_task *t = calloc(1, sizeof(*t));
+    if (!t)
+        return WEIR_ENOMEM;
+    weir_arena_init(&t->arena, 0);
+    weir_buf_init(&t->kbuf);
+    weir_buf_init(&t->vbuf);
+    weir_buf_init(&t->sbuf);
+    t->state = WEIR_TASK_CREATED;
+    t->sub = sub;
+    t->partition = partition;
+    t->standby = opts->standby;
+    t->stats.standby = opts->standby;
+    t->env = opts->env;
+    t->topo = topo_copy(topo);
+    t->job = strdup(topo->job);
+    t->bootstrap = strdup(opts->bootstrap ? opts->bootstrap : "");
+    t->worker_id = strdup(opts->worker_id ? opts->worker_id : "worker");
+    int rv = t->topo && t->job && t->bootstrap && t->worker_id ? WEIR_OK
+                                                               : WEIR_ENOMEM;
+    if (rv != WEIR_OK)
+        goto out;
+    snprintf(t->name, sizeof(t->name), "%s-%u_%u", topo->job, sub, partition);
+    snprintf(t->store_key, sizeof(t->store_key), "%s/%u_%u", topo->job, sub,
+        partition);
+    t->eos = t->topo->guarantee == WEIR__TOPOLOGY__GUARANTEE__EXACTLY_ONCE;
+    for (size_t i = 0; i < t->topo->n_subtopologies; i++)
+        if (t->topo->subtopologies[i]->id == sub)
+            t->st = t->topo->subtopologies[i];
+    if (!t->st) {
+        weir_log_error(
+            "task", "no such subtopology job=%s sub=%u", t->job, sub);
+        rv = WEIR_EINVAL;
+        goto out;
+    }
+    t->n_inputs = t->st->n_input_topics;
+    t->inputs = calloc(t->n_inputs ? t->n_inputs : 1, sizeof(*t->inputs));
+    t->n_stores = t->st->n_stores;
+    t->stores = calloc(t->n_stores ? t->n_stores : 1, sizeof(*t->stores));
+    if (!t->inputs || !t->stores) {
+        rv = WEIR_ENOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < t->n_inputs; i++) {
+        t->inputs[i].topic = strdup(t->st->input_topics[i]);
+        t->inputs[i].position = WEIR_KAFKA_OFFSET_INVALID;
+        t->inputs[i].committed = WEIR_KAFKA_OFFSET_INVALID;
+        t->inputs[i].high = -1;
+        if (!t->inputs[i].topic)
+            rv = WEIR_ENOMEM;
+    }
+    for (size_t i = 0; rv == WEIR_OK && i < t->n_stores; i++) {
+        weir_task_store *ts = &t->stores[i];
+        ts->name = strdup(t->st->stores[i]);
+        ts->next_offset = -1;
+        for (size_t j = 0; j < t->topo->n_stores; j++) {
+            const Weir__Topology__Store *s = t->topo->stores[j];
+            if (strcmp(s->name, t->st->stores[i]) == 0) {
+                ts->changelog = strdup(s->changelog_topic);
+                ts->windowed = s->windowed;
+            }
+        }
+        if (!ts->name || !ts->changelog) {
+            weir_log_error("task", "store without changelog task=%s store=%s",
+                t->name, t->st->stores[i]);
+            rv = ts->name ? WEIR_EINVAL : WEIR_ENOMEM;
+        }
+    }
+    if (rv == WEIR_OK) {
+        char err[256];
+        rv = weir__ops_build(t, err, sizeof(err));
+        if (rv != WEIR_OK)
+            weir_log_error("task", "cannot build operators task=%s err=\"%s\"",
+                t->name, err);
+    }
+out:
+    if (rv != WEIR_OK) {
+        weir_task_free(t);
+        return rv;
+    }
+    *tp = t;
+    return WEIR_OK;
+}
+
+/* Releases clients and store; state is left to the caller. */
+static void
+release(weir_task *t)
+{
+    if (t->prod && t->in_txn) {
+        /* Best effort: the next owner's init_transactions aborts it too. */
+        (void)weir_kafka_producer_abort(t->prod, 5000);
+    }
+    t->in_txn = false;
+    weir_kafka_producer_free(t->prod);
+    t->prod = NULL;
+    weir_kafka_consumer_free(t->cons);
+    t->cons = NULL;
+    weir_store_close(t->store);
+    t->store = NULL;
+    for (size_t i = 0; i < t->n_stores; i++)
+        t->stores[i].next_offset = -1;
+}
+
+static int
+fail(weir_task *t, int rv, const char *what)
+{
+    const char *detail = t->prod ? weir_kafka_producer_errstr(t->prod) : "";
+    if (rv != WEIR_EINVAL || !t->stats.error[0]) /* on_error: fail keeps
+                                                    the record's error */
+        snprintf(t->stats.error, sizeof(t->stats.error), "%s: %s%s%s", what,
+            weir_strerror(rv), *detail ? ": " : "", detail);
+    if (rv == WEIR_EFENCED) {
+        weir_log_warn(
+            "task", "fenced, dropping task task=%s during=%s", t->name, what);
+        release(t);
+        (void)weir__task_set_state(t, WEIR_TASK_FENCED);
+    } else if (rv == WEIR_ETIMEDOUT || rv == WEIR_EKAFKA ||
+               rv == WEIR_ENOTFOUND) {
+        /* Retriable: start over from the last checkpoint. */
+        weir_log_warn("task", "restarting task task=%s during=%s err=\"%s\"",
+            t->name, what, t->stats.error);
+        release(t);
+        (void)weir__task_set_state(t, WEIR_TASK_CREATED);
+        t->next_retry_ms = weir_clock_mono_ms() + 500;
+    } else {
+        weir_log_error("task", "task failed task=%s during=%s err=\"%s\"",
+            t->name, what, t->stats.error);
+        release(t);
+        (void)weir__task_set_state(t, WEIR_TASK_FAILED);
+    }
+    return rv;
+}
+
+static int
+resume_inputs(weir_task *t)
+{
+    weir_kafka_tp *tps = calloc(t->n_inputs ? t->n_inputs : 1, sizeof(*tps));
+    if (!tps)
+        return WEIR_ENOMEM;
+    for (size_t i = 0; i < t->n_inputs; i++) {
+        tps[i].topic = t->inputs[i].topic;
+        tps[i].partition = (int32_t)t->partition;
+    }
+    int rv = weir_kafka_consumer_committed(t->cons, tps, t->n_inputs, 10000);
+    for (size_t i = 0; rv == WEIR_OK && i < t->n_inputs; i++) {
+        if (tps[i].offset < 0)
+            tps[i].offset = WEIR_KAFKA_OFFSET_BEGINNING;
+        t->inputs[i].committed = tps[i].offset;
+        t->inputs[i].position = tps[i].offset;
+    }
+    if (rv == WEIR_OK)
+        rv = weir_kafka_consumer_assign(t->cons, tps, t->n_inputs);
+    free(tps);
+    return rv;
+}
+
+int
+weir_task_start(weir_task *t)
+{
+    if (t->state != WEIR_TASK_CREATED)
+        return WEIR_ESTATE;
+    if (weir_clock_mono_ms() < t->next_retry_ms)
+        return WEIR_EAGAIN;
+    uint64_t t0 = weir_clock_mono_ms();
+    int rv = weir__task_set_state(
+        t, t->standby ? WEIR_TASK_STANDBY : WEIR_TASK_RESTORING);
+    if (rv != WEIR_OK)
+        return rv;
+    char cid[300];
+    snprintf(cid, sizeof(cid), "%s-%s", t->worker_id, t->name);
+    rv = weir_kafka_consumer_new(
+        &t->cons, t->bootstrap, cid, t->job, t->eos || t->standby);
+    if (rv != WEIR_OK)
+        return fail(t, rv, "create consumer");
+    if (!t->standby) {
+        rv = weir_kafka_producer_new(
+            &t->prod, t->bootstrap, cid, t->eos ? t->name : NULL, 60000);
+        if (rv != WEIR_OK)
+            return fail(t, rv, "create producer");
+        if (t->eos) {
+            rv = weir_kafka_producer_init_txn(t->prod, TXN_INIT_TIMEOUT_MS);
+            if (rv != WEIR_OK)
+                return fail(t, rv, "init transactions");
+        }
+    }
+    const char **names = calloc(t->n_stores ? t->n_stores : 1, sizeof(*names));
+    if (!names)
+        return fail(t, WEIR_ENOMEM, "open store");
+    for (size_t i = 0; i < t->n_stores; i++)
+        names[i] = t->stores[i].name;
+    rv = weir_store_open(&t->store, t->env, t->store_key, names, t->n_stores);
+    free(names);
+    if (rv != WEIR_OK)
+        return fail(t, rv, "open store");
+    rv = weir__task_restore(t);
+    if (rv != WEIR_OK)
+        return fail(t, rv, "restore");
+    if (t->standby)
+        return WEIR_OK;
+    rv = resume_inputs(t);
+    if (rv != WEIR_OK)
+        return fail(t, rv, "fetch committed offsets");
+    (void)weir__task_set_state(t, WEIR_TASK_RUNNING);
+    t->last_commit_ms = weir_clock_mono_ms();
+    t->stats.error[0] = '\0';
+    weir_log_info("task",
+        "task running task=%s restored=%llu start_ms=%llu inputs=%zu "
+        "stores=%zu",
+        t->name, (unsigned long long)t->stats.restored,
+        (unsigned long long)(weir_clock_mono_ms() - t0), t->n_inputs,
+        t->n_stores);
+    return WEIR_OK;
+}
+
+int
+weir__task_produce(weir_task *t, const char *topic, int32_t partition,
+    const void *key, size_t klen, const void *val, size_t vlen, int64_t ts,
+    const weir_kafka_header *h, size_t nh)
+{
+    return weir_kafka_producer_send(
+        t->prod, topic, partition, key, klen, val, vlen, ts, h, nh, NULL);
+}
+
+int
+weir__task_state_put(weir_task *t, int store, const void *key, size_t klen,
+    const void *val, size_t vlen)
+{
+    weir_task_store *ts = &t->stores[store];
+    int rv = weir_store_put(t->store, (size_t)store, key, klen, val, vlen);
+    if (rv != WEIR_OK)
+        return rv;
+    for (;;) {
+        rv = weir_kafka_producer_send(t->prod, ts->changelog,
+            (int32_t)t->partition, key, klen, val, val ? vlen : 0, 0, NULL, 0,
+            &ts->next_offset);
+        if (rv != WEIR_EAGAIN)
+            return rv;
+        (void)weir_kafka_producer_poll(t->prod, 10);
+    }
+}
+
+static int
+input_index(weir_task *t, const char *topic)
+{
+    for (size_t i = 0; i < t->n_inputs; i++)
+        if (strcmp(t->inputs[i].topic, topic) == 0)
+            return (int)i;
+    return -1;
+}
+
+static int
+run_step(weir_task *t, int poll_ms, bool *busy)
+{
+    uint64_t now = weir_clock_mono_ms();
+    uint64_t interval = t->topo->commit_interval_ms
+                            ? t->topo->commit_interval_ms
+                            : (t->eos ? 100 : 1000);
+    int rv = WEIR_OK;
+    for (int n = 0; n < MAX_BATCH_RECORDS; n++) {
+        weir_kafka_msg m;
+        int prv = weir_kafka_consumer_poll(t->cons, n == 0 ? poll_ms : 0, &m);
+        if (prv == WEIR_EAGAIN)
+            break;
+        if (prv == WEIR_ECLOSED) {
+            int i = input_index(t, m.topic);
+            if (i >= 0)
+                t->inputs[i].high = m.offset;
+            continue;
+        }
+        if (prv != WEIR_OK)
+            break; /* logged; the consumer retries by itself */
+        int i = input_index(t, m.topic);
+        if (i < 0 || m.partition != (int32_t)t->partition) {
+            weir_kafka_msg_release(&m);
+            continue;
+        }
+        if (t->eos && !t->in_txn) {
+            rv = weir_kafka_producer_begin(t->prod);
+            if (rv != WEIR_OK) {
+                weir_kafka_msg_release(&m);
+                return rv;
+            }
+            t->in_txn = true;
+        }
+        *busy = true;
+        rv = weir__ops_process(t, &m);
+        t->inputs[i].position = m.offset + 1;
+        weir_kafka_msg_release(&m);
+        t->stats.records_in++;
+        t->dirty = true;
+        if (rv != WEIR_OK)
+            return rv;
+        if (weir_clock_mono_ms() - t->last_commit_ms >= interval)
+            break;
+    }
+    (void)weir_kafka_producer_poll(t->prod, 0);
+    now = weir_clock_mono_ms();
+    if (t->dirty && now - t->last_commit_ms >= interval)
+        rv = weir__task_commit(t);
+    else if (!t->dirty)
+        t->last_commit_ms = now;
+    return rv;
+}
+
+int
+weir_task_step(weir_task *t, int poll_ms, bool *busy)
+{
+    *busy = false;
+    if (t->state == WEIR_TASK_STANDBY)
+        return weir__task_standby_step(t, poll_ms, busy);
+    if (t->state != WEIR_TASK_RUNNING)
+        return WEIR_OK;
+    if (weir_clock_mono_ms() < t->next_retry_ms)
+        return WEIR_OK;
+    int rv = run_step(t, poll_ms, busy);
+    if (rv == WEIR_OK)
+        return WEIR_OK;
+    if (rv == WEIR_EABORTED || rv == WEIR_ETIMEDOUT)
+        rv = weir__task_abort(t, rv);
+    if (rv == WEIR_OK)
+        return WEIR_OK;
+    if (t->state == WEIR_TASK_FAILED)
+        return rv; /* on_error: fail, already recorded */
+    return fail(t, rv, "processing");
+}
+
+int
+weir_task_commit(weir_task *t)
+{
+    if (t->state != WEIR_TASK_RUNNING || !t->dirty)
+        return WEIR_OK;
+    int rv = weir__task_commit(t);
+    if (rv == WEIR_EABORTED || rv == WEIR_ETIMEDOUT)
+        rv = weir__task_abort(t, rv);
+    if (rv != WEIR_OK && t->state == WEIR_TASK_RUNNING)
+        return fail(t, rv, "commit");
+    return rv;
+}
+
+void
+weir_task_close(weir_task *t)
+{
+    if (!t || t->state == WEIR_TASK_CLOSED)
+        return;
+    release(t);
+    (void)weir__task_set_state(t, WEIR_TASK_CLOSED);
+}
+
+void
+weir_task_free(weir_task *t)
+{
+    if (!t)
+        return;
+    release(t);
+    weir__ops_free(t);
+    for (size_t i = 0; t->inputs && i < t->n_inputs; i++)
+        free(t->inputs[i].topic);
+    free(t->inputs);
+    for (size_t i = 0; t->stores && i < t->n_stores; i++) {
+        free(t->stores[i].name);
+        free(t->stores[i].changelog);
+    }
+    free(t->stores);
+    weir_arena_fini(&t->arena);
+    weir_buf_fini(&t->kbuf);
+    weir_buf_fini(&t->vbuf);
+    weir_buf_fini(&t->sbuf);
+    if (t->topo)
+        weir__topology__topology__free_unpacked(t->topo, NULL);
+    free(t->job);
+    free(t->bootstrap);
+    free(t->worker_id);
+    free(t);
+}
+
+weir_task_state
+weir_task_get_state(const weir_task *t)
+{
+    return t->state;
+}
+
+const char *
+weir_task_name(const weir_task *t)
+{
+    return t->name;
+}
+
+const char *
+weir_task_job(const weir_task *t)
+{
+    return t->job;
+}
+
+uint32_t
+weir_task_sub(const weir_task *t)
+{
+    return t->sub;
+}
+
+uint32_t
+weir_task_partition(const weir_task *t)
+{
+    return t->partition;
+}
+
+const Weir__Topology__Topology *
+weir_task_topology(const weir_task *t)
+{
+    return t->topo;
+}
+
+bool
+weir_task_is_standby(const weir_task *t)
+{
+    return t->standby;
+}
+
+void
+weir_task_stats_get(const weir_task *t, weir_task_stats *st)
+{
+    *st = t->stats;
+    int64_t lag = 0;
+    for (size_t i = 0; t->cons && i < t->n_inputs; i++) {
+        int64_t hi = weir_kafka_consumer_cached_high(
+            t->cons, t->inputs[i].topic, (int32_t)t->partition);
+        if (hi < t->inputs[i].high)
+            hi = t->inputs[i].high;
+        if (hi >= 0 && t->inputs[i].position >= 0 && hi > t->inputs[i].position)
+            lag += hi - t->inputs[i].position;
+    }
+    st->lag = lag;
+}
+
+size_t
+weir_task_n_inputs(const weir_task *t)
+{
+    return t->n_inputs;
+}
+
+void
+weir_task_input(
+    const weir_task *t, size_t i, const char **topic, int64_t *committed)
+{
+    *topic = t->inputs[i].topic;
+    *committed = t->inputs[i].committed;
+}
+
+size_t
+weir_task_n_stores(const weir_task *t)
+{
+    return t->n_stores;
+}
+
+void
+weir_task_store_ckpt(
+    const weir_task *t, size_t i, const char **store, int64_t *offset)
+{
+    *store = t->stores[i].name;
+    *offset = t->store ? weir_store_checkpoint(t->store, i) : -1;
+}

@@ -1,0 +1,163 @@
+/* The commit cycle and its failure paths (DESIGN.md "Exactly-once"). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "common/crash.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "task_impl.h"
+
+#define COMMIT_TIMEOUT_MS 60000
+
+static const double bucket_bounds_ms[WEIR_TASK_LATENCY_BUCKETS - 1] = {
+    1, 2, 5, 10, 20, 50, 100, 200, 500, 1000};
+
+static void
+record_latency(weir_task *t, double ms)
+{
+    size_t b = 0;
+    while (b < WEIR_TASK_LATENCY_BUCKETS - 1 && ms > bucket_bounds_ms[b])
+        b++;
+    t->stats.latency_buckets[b]++;
+    t->stats.latency_sum_ms += ms;
+}
+
+static weir_kafka_tp *
+positions(weir_task *t)
+{
+    weir_kafka_tp *tps = calloc(t->n_inputs ? t->n_inputs : 1, sizeof(*tps));
+    for (size_t i = 0; tps && i < t->n_inputs; i++) {
+        tps[i].topic = t->inputs[i].topic;
+        tps[i].partition = (int32_t)t->partition;
+        tps[i].offset = t->inputs[i].position;
+    }
+    return tps;
+}
+
+/* Serves delivery reports until every changelog offset is known. */
+static int
+drain_deliveries(weir_task *t)
+{
+    uint64_t deadline = weir_clock_mono_ms() + 30000;
+    while (weir_kafka_producer_in_flight(t->prod) > 0) {
+        int rv = weir_kafka_producer_poll(t->prod, 10);
+        if (rv != WEIR_OK)
+            return rv;
+        if (weir_clock_mono_ms() > deadline)
+            return WEIR_ETIMEDOUT;
+    }
+    return WEIR_OK;
+}
+
+/* Applies the batch with the changelog offsets it reached. */
+static int
+checkpoint(weir_task *t)
+{
+    int64_t *offs = calloc(t->n_stores ? t->n_stores : 1, sizeof(*offs));
+    if (!offs)
+        return WEIR_ENOMEM;
+    for (size_t i = 0; i < t->n_stores; i++)
+        offs[i] = t->stores[i].next_offset;
+    int rv = weir_store_commit(t->store, offs);
+    free(offs);
+    return rv;
+}
+
+static int
+commit_eos(weir_task *t, weir_kafka_tp *tps)
+{
+    int rv = weir_kafka_producer_poll(t->prod, 0);
+    if (rv != WEIR_OK)
+        return WEIR_EABORTED; /* a failed delivery dooms the transaction */
+    WEIR_CRASH_POINT("after-produce");
+    rv = weir_kafka_producer_send_offsets(
+        t->prod, t->job, tps, t->n_inputs, COMMIT_TIMEOUT_MS);
+    if (rv != WEIR_OK)
+        return rv;
+    WEIR_CRASH_POINT("after-send-offsets");
+    rv = weir_kafka_producer_commit(t->prod, COMMIT_TIMEOUT_MS);
+    if (rv == WEIR_ETIMEDOUT) /* retriable: the same call may be repeated */
+        rv = weir_kafka_producer_commit(t->prod, COMMIT_TIMEOUT_MS);
+    if (rv != WEIR_OK)
+        return rv;
+    t->in_txn = false;
+    WEIR_CRASH_POINT("after-commit-before-checkpoint");
+    if ((rv = drain_deliveries(t)) != WEIR_OK)
+        return rv == WEIR_ETIMEDOUT ? WEIR_EKAFKA : rv;
+    return checkpoint(t);
+}
+
+static int
+commit_alo(weir_task *t, weir_kafka_tp *tps)
+{
+    /* Outputs and changelog acknowledged first, then state, then offsets:
+     * a crash in between replays input (at least once). */
+    int rv = weir_kafka_producer_flush(t->prod, COMMIT_TIMEOUT_MS);
+    if (rv == WEIR_OK)
+        rv = drain_deliveries(t);
+    if (rv != WEIR_OK)
+        return rv == WEIR_ETIMEDOUT ? WEIR_EKAFKA : rv;
+    if ((rv = checkpoint(t)) != WEIR_OK)
+        return rv;
+    return weir_kafka_consumer_commit(t->cons, tps, t->n_inputs);
+}
+
+int
+weir__task_commit(weir_task *t)
+{
+    uint64_t t0 = weir_clock_mono_us();
+    weir_kafka_tp *tps = positions(t);
+    if (!tps)
+        return WEIR_ENOMEM;
+    int rv = t->eos ? commit_eos(t, tps) : commit_alo(t, tps);
+    free(tps);
+    if (rv != WEIR_OK) {
+        weir_log_warn("task", "commit failed task=%s err=%s detail=\"%s\"",
+            t->name, weir_err_name(rv), weir_kafka_producer_errstr(t->prod));
+        return rv;
+    }
+    for (size_t i = 0; i < t->n_inputs; i++)
+        t->inputs[i].committed = t->inputs[i].position;
+    t->dirty = false;
+    t->last_commit_ms = weir_clock_mono_ms();
+    t->stats.commits++;
+    record_latency(t, (double)(weir_clock_mono_us() - t0) / 1000.0);
+    return WEIR_OK;
+}
+
+int
+weir__task_abort(weir_task *t, int why)
+{
+    weir_log_warn("task", "aborting transaction task=%s why=%s detail=\"%s\"",
+        t->name, weir_err_name(why), weir_kafka_producer_errstr(t->prod));
+    if (t->eos && t->in_txn) {
+        int rv = weir_kafka_producer_abort(t->prod, COMMIT_TIMEOUT_MS);
+        if (rv != WEIR_OK)
+            return rv; /* fenced or fatal: the caller drops or restarts */
+    } else if (!t->eos) {
+        return WEIR_EKAFKA; /* at-least-once: restart from the offsets */
+    }
+    t->in_txn = false;
+    weir_store_abort(t->store);
+    (void)drain_deliveries(t);
+    weir_kafka_producer_clear_error(t->prod);
+    weir_kafka_tp *tps = calloc(t->n_inputs ? t->n_inputs : 1, sizeof(*tps));
+    if (!tps)
+        return WEIR_ENOMEM;
+    for (size_t i = 0; i < t->n_inputs; i++) {
+        t->inputs[i].position = t->inputs[i].committed;
+        tps[i].topic = t->inputs[i].topic;
+        tps[i].partition = (int32_t)t->partition;
+        tps[i].offset = t->inputs[i].committed;
+    }
+    int rv = weir_kafka_consumer_assign(t->cons, tps, t->n_inputs);
+    free(tps);
+    if (rv != WEIR_OK)
+        return rv;
+    t->dirty = false;
+    t->stats.aborts++;
+    t->last_commit_ms = weir_clock_mono_ms();
+    t->next_retry_ms = weir_clock_mono_ms() + 100;
+    return WEIR_OK;
+}

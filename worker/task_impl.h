@@ -1,0 +1,112 @@
+/* Internal to task*.c and ops*.c: the task object and the operator graph. */
+#ifndef WEIR_WORKER_TASK_IMPL_H
+#define WEIR_WORKER_TASK_IMPL_H
+
+#include "task.h"
+
+/* A record flowing through the operators of one task. */
+typedef struct weir_rec {
+    weir_value key;
+    weir_value value;
+    int64_t timestamp_ms;
+    bool windowed;
+    int64_t window_start_ms, window_end_ms;
+} weir_rec;
+
+/* One operator, ready to run. */
+typedef struct weir_op {
+    const Weir__Topology__Operator *pb;
+    weir_expr *predicate, *key, *value, *time; /* NULL when absent */
+    size_t *children;                          /* operators fed by this one */
+    size_t n_children;
+    int store; /* index into the task's stores, -1 none */
+    weir_type value_type, key_type;
+} weir_op;
+
+typedef struct weir_input {
+    char *topic;
+    int64_t position;  /* next offset to read */
+    int64_t committed; /* last committed position */
+    int64_t high;      /* high watermark seen, for lag */
+} weir_input;
+
+typedef struct weir_task_store {
+    char *name;
+    char *changelog;     /* topic */
+    int64_t next_offset; /* after the last delivered changelog record */
+    bool windowed;
+} weir_task_store;
+
+struct weir_task {
+    Weir__Topology__Topology *topo; /* owned copy */
+    const Weir__Topology__Subtopology *st;
+    uint32_t sub, partition;
+    char *job;
+    char name[256];      /* <job>-<sub>_<part>: transactional id, logs */
+    char store_key[256]; /* <job>/<sub>_<part>: store column families */
+    char *bootstrap, *worker_id;
+    bool eos, standby;
+    weir_task_state state;
+
+    weir_op *ops;
+    size_t n_ops;
+    weir_input *inputs;
+    size_t n_inputs;
+    weir_task_store *stores;
+    size_t n_stores;
+
+    weir_store_env *env;
+    weir_store *store;
+    weir_kafka_consumer *cons;
+    weir_kafka_producer *prod;
+
+    bool in_txn; /* a transaction is open */
+    bool dirty;  /* records consumed since the last commit */
+    uint64_t last_commit_ms;
+    uint64_t next_retry_ms; /* backoff after an abort */
+
+    /* The record being processed (for DLQ and headers). */
+    const weir_kafka_msg *msg;
+    const char *err_op;
+    char err_msg[256];
+
+    weir_arena arena;
+    weir_buf kbuf, vbuf, sbuf;
+
+    weir_task_stats stats;
+};
+
+/* task.c */
+int weir__task_set_state(weir_task *t, weir_task_state to);
+/* Queues a record in the transaction (or at-least-once producer). */
+int weir__task_produce(weir_task *t, const char *topic, int32_t partition,
+    const void *key, size_t klen, const void *val, size_t vlen, int64_t ts,
+    const weir_kafka_header *h, size_t nh);
+
+/* task_restore.c: replays each store's changelog from its checkpoint. */
+int weir__task_restore(weir_task *t);
+/* Standby: applies what the changelogs have now; never produces. */
+int weir__task_standby_step(weir_task *t, int poll_ms, bool *busy);
+
+/* task_commit.c */
+int weir__task_commit(weir_task *t);
+/* Aborts the open transaction, drops the batch and seeks back. */
+int weir__task_abort(weir_task *t, int why);
+
+/* ops.c: builds the operator graph (parsing expressions). */
+int weir__ops_build(weir_task *t, char *err, size_t errsize);
+void weir__ops_free(weir_task *t);
+/* Runs one input record through the subtopology. */
+int weir__ops_process(weir_task *t, const weir_kafka_msg *m);
+
+/* ops.c: pushes r into operator i's children. */
+int weir__ops_forward(weir_task *t, size_t i, weir_rec *r);
+
+/* ops_agg.c: count, reduce, aggregate, windowed or not. */
+int weir__ops_aggregate(weir_task *t, size_t i, weir_rec *r);
+
+/* Writes a state update: store batch + changelog record. */
+int weir__task_state_put(weir_task *t, int store, const void *key, size_t klen,
+    const void *val, size_t vlen);
+
+#endif

@@ -1,0 +1,172 @@
+/* Restore: replay each store's changelog from its checkpoint to its end;
+ * standby tasks keep tailing it. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "common/crash.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "task_impl.h"
+
+#define RESTORE_BATCH 10000
+#define RESTORE_STALL_MS 30000
+
+static int
+store_of(weir_task *t, const char *topic)
+{
+    for (size_t i = 0; i < t->n_stores; i++)
+        if (strcmp(t->stores[i].changelog, topic) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Assigns the consumer to every changelog at its checkpoint. */
+static int
+assign_changelogs(weir_task *t, const bool *skip)
+{
+    weir_kafka_tp *tps = calloc(t->n_stores, sizeof(*tps));
+    if (!tps)
+        return WEIR_ENOMEM;
+    size_t n = 0;
+    for (size_t i = 0; i < t->n_stores; i++) {
+        if (skip && skip[i])
+            continue;
+        int64_t ck = weir_store_checkpoint(t->store, i);
+        tps[n].topic = t->stores[i].changelog;
+        tps[n].partition = (int32_t)t->partition;
+        tps[n].offset = ck >= 0 ? ck : WEIR_KAFKA_OFFSET_BEGINNING;
+        n++;
+    }
+    int rv = weir_kafka_consumer_assign(t->cons, tps, n);
+    free(tps);
+    return rv;
+}
+
+static int
+apply(weir_task *t, const weir_kafka_msg *m, int idx)
+{
+    t->stats.restored++;
+    return weir_store_put(
+        t->store, (size_t)idx, m->key, m->key_len, m->value, m->value_len);
+}
+
+int
+weir__task_restore(weir_task *t)
+{
+    if (t->n_stores == 0)
+        return WEIR_OK;
+    size_t n = t->n_stores;
+    t->stats.restored = 0;
+    int64_t *high = calloc(n, sizeof(*high));
+    int64_t *next = calloc(n, sizeof(*next));
+    bool *done = calloc(n, sizeof(*done));
+    int rv = high && next && done ? WEIR_OK : WEIR_ENOMEM;
+    size_t left = 0;
+    for (size_t i = 0; rv == WEIR_OK && i < n; i++) {
+        int64_t lo = 0;
+        rv = weir_kafka_consumer_watermarks(t->cons, t->stores[i].changelog,
+            (int32_t)t->partition, &lo, &high[i], 10000);
+        if (rv != WEIR_OK)
+            break;
+        int64_t ck = weir_store_checkpoint(t->store, i);
+        if (ck > high[i]) {
+            /* The changelog is shorter than what we applied: it was
+             * recreated. Local state cannot be trusted. */
+            weir_log_warn("task",
+                "checkpoint past changelog end, full restore task=%s "
+                "store=%s checkpoint=%lld end=%lld",
+                t->name, t->stores[i].name, (long long)ck, (long long)high[i]);
+            if ((rv = weir_store_wipe(t->store, i)) != WEIR_OK)
+                break;
+            ck = -1;
+        }
+        next[i] = ck >= 0 ? ck : 0;
+        done[i] = next[i] >= high[i] || t->standby;
+        if (!done[i])
+            left++;
+    }
+    if (rv == WEIR_OK && (left > 0 || t->standby))
+        rv = assign_changelogs(t, t->standby ? NULL : done);
+    uint64_t t0 = weir_clock_mono_ms(), last_progress = t0;
+    size_t batch = 0;
+    while (rv == WEIR_OK && left > 0) {
+        weir_kafka_msg m;
+        int prv = weir_kafka_consumer_poll(t->cons, 100, &m);
+        if (prv == WEIR_EAGAIN || prv == WEIR_EKAFKA) {
+            if (weir_clock_mono_ms() - last_progress > RESTORE_STALL_MS)
+                rv = WEIR_ETIMEDOUT;
+            continue;
+        }
+        last_progress = weir_clock_mono_ms();
+        int idx = store_of(t, m.topic);
+        if (idx < 0) {
+            if (prv == WEIR_OK)
+                weir_kafka_msg_release(&m);
+            continue;
+        }
+        if (prv == WEIR_OK) {
+            rv = apply(t, &m, idx);
+            next[idx] = m.offset + 1;
+            weir_kafka_msg_release(&m);
+            batch++;
+        } else if (m.offset > next[idx]) { /* end of partition */
+            next[idx] = m.offset;
+        }
+        if (!done[idx] && (next[idx] >= high[idx] || prv == WEIR_ECLOSED)) {
+            done[idx] = true;
+            left--;
+        }
+        if (rv == WEIR_OK && (batch >= RESTORE_BATCH || left == 0)) {
+            rv = weir_store_commit(t->store, next);
+            batch = 0;
+            WEIR_CRASH_POINT("during-restore");
+        }
+    }
+    if (rv == WEIR_OK && weir_store_pending(t->store) > 0)
+        rv = weir_store_commit(t->store, next);
+    if (rv == WEIR_OK && t->stats.restored > 0)
+        weir_log_info("task", "restored task=%s records=%llu ms=%llu", t->name,
+            (unsigned long long)t->stats.restored,
+            (unsigned long long)(weir_clock_mono_ms() - t0));
+    if (rv != WEIR_OK)
+        weir_store_abort(t->store);
+    free(high);
+    free(next);
+    free(done);
+    return rv;
+}
+
+int
+weir__task_standby_step(weir_task *t, int poll_ms, bool *busy)
+{
+    if (t->n_stores == 0) {
+        weir_clock_sleep_ms((uint64_t)poll_ms);
+        return WEIR_OK;
+    }
+    int64_t *next = calloc(t->n_stores, sizeof(*next));
+    if (!next)
+        return WEIR_ENOMEM;
+    for (size_t i = 0; i < t->n_stores; i++)
+        next[i] = -1;
+    int rv = WEIR_OK;
+    for (int k = 0; rv == WEIR_OK && k < RESTORE_BATCH; k++) {
+        weir_kafka_msg m;
+        int prv = weir_kafka_consumer_poll(t->cons, k == 0 ? poll_ms : 0, &m);
+        if (prv != WEIR_OK && prv != WEIR_ECLOSED)
+            break;
+        if (prv == WEIR_ECLOSED)
+            continue;
+        int idx = store_of(t, m.topic);
+        if (idx >= 0) {
+            rv = apply(t, &m, idx);
+            next[idx] = m.offset + 1;
+            *busy = true;
+        }
+        weir_kafka_msg_release(&m);
+    }
+    if (rv == WEIR_OK && weir_store_pending(t->store) > 0)
+        rv = weir_store_commit(t->store, next);
+    free(next);
+    return rv;
+}
