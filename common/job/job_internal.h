@@ -1,0 +1,83 @@
+/* Shared by the job compiler's files only. */
+#ifndef WEIR_JOB_JOB_INTERNAL_H
+#define WEIR_JOB_JOB_INTERNAL_H
+
+#include <stdbool.h>
+#include <yaml.h>
+
+#include "common/job/expr.h"
+#include "common/job/job.h"
+#include "common/job/value.h"
+
+typedef Weir__Topology__Topology weir__topo;
+typedef Weir__Topology__Operator weir__op_msg;
+typedef Weir__Topology__Subtopology weir__sub_msg;
+
+/* A source declared under sources:. */
+typedef struct weir__jsource {
+    const char *name; /* points into the YAML document */
+    const char *topic;
+    weir_format key_format, value_format;
+    unsigned partitions;
+    unsigned line, column;
+    bool used;
+} weir__jsource;
+
+/* The compiler's state while it walks one job file. */
+typedef struct weir__jc {
+    yaml_document_t doc;
+    weir_job_errors *errs;
+    bool oom;
+    const char *job; /* job name ("job" until known) */
+    weir__jsource *srcs;
+    size_t nsrcs;
+    weir__topo *topo;
+    weir__sub_msg *sub; /* subtopology being built */
+    /* The stream at the end of the operators so far. */
+    weir_stype key, value;
+    bool windowed;
+    bool key_changed; /* since the last source: group_by: key repartitions */
+    int last;         /* operator index in sub producing it; -1 none */
+    bool has_sink;
+} weir__jc;
+
+/* Records an error at a node (NULL: the whole file). */
+void weir__jc_error(weir__jc *jc, const yaml_node_t *at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Node by index (NULL if out of range). */
+yaml_node_t *weir__jc_node(weir__jc *jc, int index);
+/* Value node of key in a mapping, or NULL. */
+yaml_node_t *weir__jc_get(
+    weir__jc *jc, const yaml_node_t *map, const char *key);
+/* The scalar text, or NULL (error recorded naming what) if not a scalar. */
+const char *weir__jc_scalar(
+    weir__jc *jc, const yaml_node_t *n, const char *what);
+/* True for an empty, "~" or "null" plain scalar. */
+bool weir__jc_is_null(const yaml_node_t *n);
+/* Checks a mapping's keys against allowed (NULL-terminated); errors for
+ * unknown and repeated keys. False if n is not a mapping. */
+bool weir__jc_keys(weir__jc *jc, const yaml_node_t *n, const char *what,
+    const char *const *allowed);
+/* Strict decimal integer in [min, max]; error otherwise. */
+bool weir__jc_uint(weir__jc *jc, const yaml_node_t *n, const char *what,
+    unsigned long min, unsigned long max, unsigned long *out);
+/* Names of stores and topics: [A-Za-z0-9._-]{1,200}. */
+bool weir__jc_valid_name(const char *s);
+
+/* strdup that records out-of-memory. */
+char *weir__jc_strdup(weir__jc *jc, const char *s);
+/* Adds a topic to the topology unless one of that name exists. */
+void weir__jc_topic(weir__jc *jc, const char *name, int role,
+    unsigned partitions, bool compacted);
+
+/* Compiles pipeline: (job_pipeline.c). */
+void weir__jc_pipeline(weir__jc *jc, const yaml_node_t *seq);
+
+/* Appends an error; WEIR_ENOMEM if it could not be recorded. */
+int weir__job_error(weir_job_errors *errs, unsigned line, unsigned column,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Orders errors by position, keeping the order of equal positions. */
+void weir__job_errors_sort(weir_job_errors *errs);
+
+#endif

@@ -1,0 +1,280 @@
+/* Human and Graphviz views of a compiled topology; task naming. */
+#include <stdio.h>
+#include <string.h>
+
+#include "common/job/job.h"
+#include "common/job/value.h"
+
+typedef Weir__Topology__Operator op_msg;
+
+static const char *
+kind_name(Weir__Topology__OpKind kind)
+{
+    static const char *names[] = {"source", "filter", "map", "map_values",
+        "flat_map_values", "select_key", "repartition", "count", "reduce",
+        "aggregate", "sink", "peek", "stream_table_join", "stream_stream_join"};
+    if ((unsigned)kind < sizeof(names) / sizeof(names[0])) {
+        return names[kind];
+    }
+    return "unknown";
+}
+
+static const char *
+fmt_name(weir_format fmt)
+{
+    const char *s = weir_format_name(fmt);
+    return s != NULL ? s : "?";
+}
+
+static const char *
+role_name(Weir__Topology__TopicRole role)
+{
+    static const char *names[] = {
+        "input", "output", "repartition", "changelog", "dlq"};
+    if ((unsigned)role < sizeof(names) / sizeof(names[0])) {
+        return names[role];
+    }
+    return "unknown";
+}
+
+static const char *
+agg_name(Weir__Topology__AggFunc f)
+{
+    static const char *names[] = {"sum", "min", "max", "avg", "custom"};
+    if ((unsigned)f < sizeof(names) / sizeof(names[0])) {
+        return names[f];
+    }
+    return "?";
+}
+
+unsigned
+weir_job_topic_partitions(
+    const Weir__Topology__Topology *topo, const char *topic)
+{
+    unsigned inputs = 0;
+    bool found = false;
+    unsigned parts = 0;
+    for (size_t i = 0; i < topo->n_topics; i++) {
+        const Weir__Topology__Topic *t = topo->topics[i];
+        if (t->role == WEIR__TOPOLOGY__TOPIC_ROLE__TOPIC_INPUT &&
+            t->partitions > inputs) {
+            inputs = t->partitions;
+        }
+        if (strcmp(t->name, topic) == 0) {
+            found = true;
+            parts = t->partitions;
+        }
+    }
+    if (!found) {
+        return 0;
+    }
+    return parts != 0 ? parts : inputs;
+}
+
+unsigned
+weir_job_subtopology_tasks(const Weir__Topology__Topology *topo, unsigned sub)
+{
+    if (sub >= topo->n_subtopologies) {
+        return 0;
+    }
+    const Weir__Topology__Subtopology *s = topo->subtopologies[sub];
+    unsigned tasks = 0;
+    for (size_t i = 0; i < s->n_input_topics; i++) {
+        unsigned p = weir_job_topic_partitions(topo, s->input_topics[i]);
+        if (p > tasks) {
+            tasks = p;
+        }
+    }
+    return tasks;
+}
+
+char *
+weir_job_task_name(unsigned sub, unsigned partition, char *buf, size_t buflen)
+{
+    snprintf(buf, buflen, "%u_%u", sub, partition);
+    return buf;
+}
+
+char *
+weir_job_transactional_id(
+    const char *job, unsigned sub, unsigned partition, char *buf, size_t buflen)
+{
+    snprintf(buf, buflen, "%s-%u_%u", job, sub, partition);
+    return buf;
+}
+
+static void
+print_op(const op_msg *op, size_t idx, FILE *fp)
+{
+    fprintf(fp, "    [%zu] %-16s %s", idx, kind_name(op->kind), op->name);
+    if (op->n_inputs > 0) {
+        fprintf(fp, " <- [%u]", op->inputs[0]);
+    }
+    fprintf(fp, "  (line %u)\n", op->line);
+    if (op->topic != NULL && op->topic[0] != '\0') {
+        fprintf(fp, "        topic %s (key %s, value %s)\n", op->topic,
+            fmt_name(op->key_format), fmt_name(op->value_format));
+    }
+    if (op->predicate != NULL) {
+        fprintf(fp, "        where %s\n", op->predicate->text);
+    }
+    if (op->key != NULL) {
+        fprintf(fp, "        key = %s : %s\n", op->key->text,
+            weir_type_name((weir_type)op->key->type));
+    }
+    if (op->value != NULL) {
+        fprintf(fp, "        value = %s : %s\n", op->value->text,
+            weir_type_name((weir_type)op->value->type));
+    }
+    if (op->kind == WEIR__TOPOLOGY__OP_KIND__OP_AGGREGATE) {
+        fprintf(fp, "        function %s%s%s\n", agg_name(op->agg),
+            op->agg_function[0] ? " " : "", op->agg_function);
+    }
+    if (op->store != NULL && op->store[0] != '\0') {
+        fprintf(fp, "        store %s\n", op->store);
+    }
+    const Weir__Topology__Window *w = op->window;
+    if (w != NULL) {
+        static const char *kinds[] = {"none", "tumbling", "hopping", "session"};
+        fprintf(fp, "        window %s",
+            (unsigned)w->kind < 4 ? kinds[w->kind] : "?");
+        if (w->kind == WEIR__TOPOLOGY__WINDOW_KIND__WINDOW_SESSION) {
+            fprintf(fp, " gap %llums", (unsigned long long)w->gap_ms);
+        } else {
+            fprintf(fp, " size %llums advance %llums",
+                (unsigned long long)w->size_ms,
+                (unsigned long long)w->advance_ms);
+        }
+        fprintf(fp, " grace %llums emit %s time %s\n",
+            (unsigned long long)w->grace_ms,
+            w->emit == WEIR__TOPOLOGY__EMIT__EMIT_FINAL ? "final" : "update",
+            w->time != NULL ? w->time->text : "timestamp");
+    }
+}
+
+void
+weir_job_print(const Weir__Topology__Topology *topo, FILE *fp)
+{
+    fprintf(fp, "job %s\n", topo->job);
+    fprintf(fp, "  guarantee %s, commit every %u ms, on_error %s, %u standby\n",
+        topo->guarantee == WEIR__TOPOLOGY__GUARANTEE__AT_LEAST_ONCE
+            ? "at_least_once"
+            : "exactly_once",
+        topo->commit_interval_ms,
+        topo->on_error == WEIR__TOPOLOGY__ON_ERROR__ON_ERROR_FAIL
+            ? "fail"
+            : (topo->on_error == WEIR__TOPOLOGY__ON_ERROR__ON_ERROR_SKIP
+                      ? "skip"
+                      : "dlq"),
+        topo->standby_replicas);
+    fprintf(fp, "sources\n");
+    for (size_t i = 0; i < topo->n_sources; i++) {
+        const Weir__Topology__Source *s = topo->sources[i];
+        fprintf(fp, "  %s: topic %s (key %s, value %s, %u partitions)\n",
+            s->name, s->topic, fmt_name(s->key_format),
+            fmt_name(s->value_format),
+            weir_job_topic_partitions(topo, s->topic));
+    }
+    for (size_t i = 0; i < topo->n_subtopologies; i++) {
+        const Weir__Topology__Subtopology *sub = topo->subtopologies[i];
+        unsigned tasks = weir_job_subtopology_tasks(topo, sub->id);
+        fprintf(fp, "subtopology %u: %u task%s", sub->id, tasks,
+            tasks == 1 ? "" : "s");
+        char name[32];
+        for (unsigned p = 0; p < tasks; p++) {
+            fprintf(fp, "%s%s", p ? ", " : " (",
+                weir_job_task_name(sub->id, p, name, sizeof(name)));
+        }
+        fprintf(fp, "%s\n", tasks ? ")" : "");
+        for (size_t k = 0; k < sub->n_input_topics; k++) {
+            fprintf(fp, "  reads %s\n", sub->input_topics[k]);
+        }
+        for (size_t k = 0; k < sub->n_operators; k++) {
+            print_op(sub->operators[k], k, fp);
+        }
+    }
+    fprintf(fp, "stores\n");
+    for (size_t i = 0; i < topo->n_stores; i++) {
+        const Weir__Topology__Store *s = topo->stores[i];
+        fprintf(fp, "  %s (subtopology %u%s), changelog %s\n", s->name,
+            s->subtopology, s->windowed ? ", windowed" : "",
+            s->changelog_topic);
+    }
+    fprintf(fp, "topics\n");
+    for (size_t i = 0; i < topo->n_topics; i++) {
+        const Weir__Topology__Topic *t = topo->topics[i];
+        fprintf(fp, "  %-40s %-11s %u partitions%s\n", t->name,
+            role_name(t->role), weir_job_topic_partitions(topo, t->name),
+            t->compacted ? ", compacted" : "");
+    }
+}
+
+/* Writes s as a dot string body, escaping quotes and backslashes. */
+static void
+dot_str(const char *s, FILE *fp)
+{
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\') {
+            fputc('\\', fp);
+        }
+        fputc(*s == '\n' ? ' ' : *s, fp);
+    }
+}
+
+void
+weir_job_print_dot(const Weir__Topology__Topology *topo, FILE *fp)
+{
+    fprintf(fp, "digraph \"");
+    dot_str(topo->job, fp);
+    fprintf(fp,
+        "\" {\n  rankdir=LR;\n  node [shape=box, fontname=\"monospace\"];\n");
+    for (size_t i = 0; i < topo->n_subtopologies; i++) {
+        const Weir__Topology__Subtopology *sub = topo->subtopologies[i];
+        fprintf(fp, "  subgraph cluster_%u {\n    label=\"subtopology %u\";\n",
+            sub->id, sub->id);
+        for (size_t k = 0; k < sub->n_operators; k++) {
+            const op_msg *op = sub->operators[k];
+            fprintf(fp, "    op_%u_%zu [label=\"", sub->id, k);
+            dot_str(op->name, fp);
+            const Weir__Topology__Expr *e =
+                op->predicate != NULL ? op->predicate
+                                      : (op->key != NULL ? op->key : op->value);
+            if (e != NULL) {
+                fprintf(fp, "\\n");
+                dot_str(e->text, fp);
+            }
+            if (op->store != NULL && op->store[0]) {
+                fprintf(fp, "\\nstore ");
+                dot_str(op->store, fp);
+            }
+            fprintf(fp, "\"];\n");
+            for (size_t j = 0; j < op->n_inputs; j++) {
+                fprintf(fp, "    op_%u_%u -> op_%u_%zu;\n", sub->id,
+                    op->inputs[j], sub->id, k);
+            }
+        }
+        fprintf(fp, "  }\n");
+    }
+    /* Topics as ellipses, linked to the operators that read and write them. */
+    for (size_t i = 0; i < topo->n_topics; i++) {
+        const Weir__Topology__Topic *t = topo->topics[i];
+        fprintf(fp, "  topic_%zu [shape=ellipse, label=\"", i);
+        dot_str(t->name, fp);
+        fprintf(fp, "\"];\n");
+        for (size_t s = 0; s < topo->n_subtopologies; s++) {
+            const Weir__Topology__Subtopology *sub = topo->subtopologies[s];
+            for (size_t k = 0; k < sub->n_operators; k++) {
+                const op_msg *op = sub->operators[k];
+                if (op->topic == NULL || strcmp(op->topic, t->name) != 0) {
+                    continue;
+                }
+                if (op->kind == WEIR__TOPOLOGY__OP_KIND__OP_SOURCE) {
+                    fprintf(fp, "  topic_%zu -> op_%u_%zu;\n", i, sub->id, k);
+                } else {
+                    fprintf(fp, "  op_%u_%zu -> topic_%zu;\n", sub->id, k, i);
+                }
+            }
+        }
+    }
+    fprintf(fp, "}\n");
+}
