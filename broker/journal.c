@@ -20,6 +20,8 @@ struct weir_journal {
     char *path;
     int fd;
     uint64_t size;
+    bool failed; /* a torn append could not be cut: refuse more until
+                  * reopened (replay truncates it) */
 };
 
 static char *
@@ -149,6 +151,8 @@ weir_journal_append(weir_journal *j, const uint8_t *rec, size_t len, bool sync)
 
     if (len > WEIR_JOURNAL_MAX_RECORD || (rec == NULL && len > 0))
         return WEIR_EINVAL;
+    if (j->failed)
+        return WEIR_EIO;
     if (FRAME_HDR + len > sizeof(stackbuf) &&
         (frame = malloc(FRAME_HDR + len)) == NULL)
         return WEIR_ENOMEM;
@@ -160,8 +164,10 @@ weir_journal_append(weir_journal *j, const uint8_t *rec, size_t len, bool sync)
         (sync && weir__io_fsync(j->fd) != 0)) {
         weir_log_error("broker", "journal write failed path=%s err=%s", j->path,
             strerror(errno));
-        /* Cut a partial frame; if even that fails, replay will. */
-        (void)weir__io_ftruncate(j->fd, j->size);
+        /* Cut a partial frame; if even that fails, replay will. A failed
+         * fsync also sticks: the kernel may have dropped the pages. */
+        if (weir__io_ftruncate(j->fd, j->size) != 0 || sync)
+            j->failed = true;
         rv = WEIR_EIO;
     } else {
         j->size += FRAME_HDR + len;
@@ -204,6 +210,7 @@ weir_journal_rewrite(
     close(j->fd);
     j->fd = out.fd;
     j->size = out.size;
+    j->failed = false;
     rv = WEIR_OK;
     goto out_free;
 fail:
@@ -226,7 +233,13 @@ weir_journal_size(const weir_journal *j)
 int
 weir_journal_sync(weir_journal *j)
 {
-    return weir__io_fsync(j->fd) == 0 ? WEIR_OK : WEIR_EIO;
+    if (j->failed)
+        return WEIR_EIO;
+    if (weir__io_fsync(j->fd) != 0) {
+        j->failed = true;
+        return WEIR_EIO;
+    }
+    return WEIR_OK;
 }
 
 void

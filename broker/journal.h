@@ -38,8 +38,9 @@ int weir_journal_open(weir_journal **jp, const char *path,
 
 /*
  * Appends one record (len <= WEIR_JOURNAL_MAX_RECORD) with one write;
- * sync = fdatasync before returning. Errors: WEIR_EINVAL, WEIR_EIO (nothing
- * appended: a partial write is truncated away).
+ * sync = fdatasync before returning. Errors: WEIR_EINVAL, WEIR_EIO (not
+ * acknowledged; after a failed fsync or a torn write that could not be
+ * cut, every later append fails until a rewrite or reopen).
  */
 int weir_journal_append(
     weir_journal *j, const uint8_t *rec, size_t len, bool sync);

@@ -365,6 +365,8 @@ weir_log_append(weir_plog *log, uint8_t *buf, size_t len, int64_t *base_offset)
 
     if (len == 0)
         return WEIR_EPROTO;
+    if (log->failed)
+        return WEIR_EIO;
     /* Whole batches only; nothing is written otherwise. */
     while (pos < len) {
         weir_batch_hdr h;
@@ -401,7 +403,7 @@ weir_log_append(weir_plog *log, uint8_t *buf, size_t len, int64_t *base_offset)
     if (log->opts.fsync == WEIR_FSYNC_ALWAYS &&
         (rv = weir_log_flush(log)) != WEIR_OK) {
         (void)weir__io_ftruncate(log->active_fd, seg->size);
-        return rv;
+        return rv; /* flush marked the log failed */
     }
     *base_offset = seg->next_offset;
     for (pos = 0; pos < len;) {

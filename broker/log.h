@@ -71,7 +71,10 @@ void weir_log_close(weir_plog *log);
  * of the first record. Rolls to a new segment first when the active one
  * would exceed segment_bytes (a batch never spans segments).
  * Errors: WEIR_EPROTO (buf is not a sequence of whole batches; nothing
- * written), WEIR_EIO (nothing appended: a partial write is truncated away).
+ * written), WEIR_EIO (not acknowledged: a partial write is truncated away;
+ * after a failed fsync, or a torn write that could not be cut, the failure
+ * sticks and every later append fails until the log is reopened, when
+ * recovery decides what survived), WEIR_ETOOBIG.
  */
 int weir_log_append(
     weir_plog *log, uint8_t *buf, size_t len, int64_t *base_offset);

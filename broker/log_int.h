@@ -15,7 +15,10 @@ struct weir_log {
     int active_fd;
     int read_fd; /* cached descriptor of a closed segment, or -1 */
     int64_t read_base;
-    bool dirty;           /* written since the last fsync */
+    bool dirty;  /* written since the last fsync */
+    bool failed; /* a write or fsync failed in a way that sticks: the file
+                  * may hold bytes the log does not know; no more appends
+                  * until reopened (recovery sorts it out) */
     int64_t last_sync_ms; /* wall ms of the last interval fsync */
     int64_t cleaned_end;  /* compaction covered offsets below this */
 };

@@ -58,8 +58,13 @@ int
 weir__io_pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
 {
     const char *p = buf;
-    if (injected())
+    if (injected()) {
+        /* A torn write: half of it lands, then the error. */
+        if (len > 1 && pwrite(fd, buf, len / 2, (off_t)off) < 0)
+            errno = EIO;
+        errno = EIO;
         return -1;
+    }
     while (len > 0) {
         ssize_t n = pwrite(fd, p, len, (off_t)off);
         if (n < 0) {

@@ -2,7 +2,8 @@
  * The storage engine's system calls, in one place so that tests can sweep
  * I/O failures (libuv's test-loop-oom idea): weir_store_io_fail_after(n)
  * makes the n-th following call fail with EIO (n = 0: the next one), and
- * every call after it too when sticky. Wrappers retry EINTR and complete
+ * every call after it too when sticky; an injected write failure writes
+ * half of its bytes first (a torn write). Wrappers retry EINTR and complete
  * short reads/writes. Internal to broker storage; single-threaded use.
  */
 #ifndef WEIR_BROKER_STORE_IO_H
