@@ -1,0 +1,90 @@
+/* Dispatch from API key to handler, and Kafka error names for logs. */
+#include "broker_int.h"
+
+weir_handler_fn
+weir__handler(int16_t api_key)
+{
+    switch (api_key) {
+    case WEIR_API_PRODUCE:
+        return weir__h_produce;
+    case WEIR_API_FETCH:
+        return weir__h_fetch;
+    case WEIR_API_LIST_OFFSETS:
+        return weir__h_list_offsets;
+    case WEIR_API_METADATA:
+        return weir__h_metadata;
+    case WEIR_API_OFFSET_COMMIT:
+        return weir__h_offset_commit;
+    case WEIR_API_OFFSET_FETCH:
+        return weir__h_offset_fetch;
+    case WEIR_API_FIND_COORDINATOR:
+        return weir__h_find_coordinator;
+    case WEIR_API_JOIN_GROUP:
+        return weir__h_join_group;
+    case WEIR_API_HEARTBEAT:
+        return weir__h_heartbeat;
+    case WEIR_API_LEAVE_GROUP:
+        return weir__h_leave_group;
+    case WEIR_API_SYNC_GROUP:
+        return weir__h_sync_group;
+    case WEIR_API_API_VERSIONS:
+        return weir__h_api_versions;
+    case WEIR_API_CREATE_TOPICS:
+        return weir__h_create_topics;
+    case WEIR_API_DELETE_TOPICS:
+        return weir__h_delete_topics;
+    case WEIR_API_INIT_PRODUCER_ID:
+        return weir__h_init_producer_id;
+    case WEIR_API_ADD_PARTITIONS_TO_TXN:
+        return weir__h_add_partitions;
+    case WEIR_API_ADD_OFFSETS_TO_TXN:
+        return weir__h_add_offsets;
+    case WEIR_API_END_TXN:
+        return weir__h_end_txn;
+    case WEIR_API_TXN_OFFSET_COMMIT:
+        return weir__h_txn_offset_commit;
+    }
+    return weir__h_api_versions; /* unreachable: keys come from kschema */
+}
+
+const char *
+weir__kerr_name(int16_t err)
+{
+    switch (err) {
+    case KERR_UNKNOWN_SERVER_ERROR:
+        return "UNKNOWN_SERVER_ERROR";
+    case KERR_NONE:
+        return "NONE";
+    case KERR_OFFSET_OUT_OF_RANGE:
+        return "OFFSET_OUT_OF_RANGE";
+    case KERR_CORRUPT_MESSAGE:
+        return "CORRUPT_MESSAGE";
+    case KERR_UNKNOWN_TOPIC_OR_PARTITION:
+        return "UNKNOWN_TOPIC_OR_PARTITION";
+    case KERR_INVALID_REQUEST:
+        return "INVALID_REQUEST";
+    case KERR_OUT_OF_ORDER_SEQUENCE_NUMBER:
+        return "OUT_OF_ORDER_SEQUENCE_NUMBER";
+    case KERR_INVALID_PRODUCER_EPOCH:
+        return "INVALID_PRODUCER_EPOCH";
+    case KERR_INVALID_TXN_STATE:
+        return "INVALID_TXN_STATE";
+    case KERR_INVALID_PRODUCER_ID_MAPPING:
+        return "INVALID_PRODUCER_ID_MAPPING";
+    case KERR_CONCURRENT_TRANSACTIONS:
+        return "CONCURRENT_TRANSACTIONS";
+    case KERR_KAFKA_STORAGE_ERROR:
+        return "KAFKA_STORAGE_ERROR";
+    case KERR_UNSTABLE_OFFSET_COMMIT:
+        return "UNSTABLE_OFFSET_COMMIT";
+    case KERR_PRODUCER_FENCED:
+        return "PRODUCER_FENCED";
+    case KERR_UNKNOWN_MEMBER_ID:
+        return "UNKNOWN_MEMBER_ID";
+    case KERR_ILLEGAL_GENERATION:
+        return "ILLEGAL_GENERATION";
+    case KERR_REBALANCE_IN_PROGRESS:
+        return "REBALANCE_IN_PROGRESS";
+    }
+    return "ERROR";
+}

@@ -1,0 +1,155 @@
+/* Topics and their partitions: names, creation, deletion, lookup. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker_int.h"
+#include "common/err.h"
+#include "common/log.h"
+
+bool
+weir__topic_name_valid(const char *name, size_t len)
+{
+    if (len == 0 || len > 249)
+        return false;
+    if ((len == 1 && name[0] == '.') ||
+        (len == 2 && name[0] == '.' && name[1] == '.'))
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+weir_topic *
+weir__topic_find(weir_broker *b, const char *name, size_t len)
+{
+    for (size_t i = 0; i < b->n_topics; i++) {
+        weir_topic *t = b->topics[i];
+        if (strlen(t->name) == len && memcmp(t->name, name, len) == 0)
+            return t;
+    }
+    return NULL;
+}
+
+weir_part *
+weir__part_find(weir_broker *b, weir_kstr topic, int32_t part)
+{
+    if (topic.len < 0)
+        return NULL;
+    weir_topic *t = weir__topic_find(b, topic.ptr, (size_t)topic.len);
+    if (!t || part < 0 || part >= t->n_parts)
+        return NULL;
+    return &t->parts[part];
+}
+
+void
+weir__topic_free(weir_topic *topic, bool destroy)
+{
+    if (!topic)
+        return;
+    for (int32_t i = 0; i < topic->n_parts; i++) {
+        weir_part *p = &topic->parts[i];
+        if (destroy && p->log) {
+            (void)weir_log_destroy(p->log);
+            p->log = NULL;
+        }
+        weir__part_fini(p);
+    }
+    free(topic->parts);
+    free(topic->name);
+    free(topic);
+}
+
+int
+weir__topic_open(weir_broker *b, const char *name, int32_t n_parts,
+    bool compact, int64_t retention_ms, int64_t retention_bytes)
+{
+    int rv = WEIR_ENOMEM;
+    weir_topic *t = calloc(1, sizeof(*t));
+    if (!t)
+        return WEIR_ENOMEM;
+    t->name = weir__strdup(name);
+    t->parts = calloc((size_t)n_parts, sizeof(*t->parts));
+    t->compact = compact;
+    t->retention_ms = retention_ms;
+    t->retention_bytes = retention_bytes;
+    if (!t->name || !t->parts)
+        goto fail;
+    t->n_parts = n_parts;
+    weir_log_opts lo = {0};
+    lo.segment_bytes = (uint64_t)b->opts.segment_bytes;
+    lo.fsync = b->fsync;
+    lo.retention_ms = retention_ms;
+    lo.retention_bytes = retention_bytes;
+    lo.compact = compact;
+    for (int32_t i = 0; i < n_parts; i++) {
+        weir_part *p = &t->parts[i];
+        p->topic = t;
+        p->id = i;
+        char dir[4096];
+        snprintf(dir, sizeof(dir), "%s/topics/%s-%d", b->opts.data_dir, name,
+            (int)i);
+        if ((rv = weir_log_open(&p->log, dir, &lo)) != WEIR_OK)
+            goto fail;
+        if ((rv = weir__part_recover(p)) != WEIR_OK)
+            goto fail;
+    }
+    weir_topic **nt = realloc(b->topics, (b->n_topics + 1) * sizeof(*nt));
+    if (!nt) {
+        rv = WEIR_ENOMEM;
+        goto fail;
+    }
+    b->topics = nt;
+    b->topics[b->n_topics++] = t;
+    b->changed = true;
+    return WEIR_OK;
+fail:
+    weir_log_error(
+        "broker", "cannot open topic %s: %s", name, weir_strerror(rv));
+    weir__topic_free(t, false);
+    return rv;
+}
+
+int
+weir__topic_create(weir_broker *b, const char *name, int32_t n_parts,
+    bool compact, int64_t retention_ms, int64_t retention_bytes)
+{
+    if (weir__topic_find(b, name, strlen(name)))
+        return WEIR_EEXIST;
+    int rv = weir__topic_open(
+        b, name, n_parts, compact, retention_ms, retention_bytes);
+    if (rv != WEIR_OK)
+        return rv;
+    weir_topic *t = b->topics[b->n_topics - 1];
+    if ((rv = weir__state_topic(b, t)) != WEIR_OK) {
+        b->n_topics--;
+        weir__topic_free(t, true);
+        return rv;
+    }
+    weir_log_info("broker", "created topic %s partitions=%d%s", name,
+        (int)n_parts, compact ? " cleanup.policy=compact" : "");
+    return WEIR_OK;
+}
+
+int
+weir__topic_delete(weir_broker *b, const char *name)
+{
+    for (size_t i = 0; i < b->n_topics; i++) {
+        weir_topic *t = b->topics[i];
+        if (strcmp(t->name, name) != 0)
+            continue;
+        int rv = weir__state_topic_delete(b, name);
+        if (rv != WEIR_OK)
+            return rv;
+        b->topics[i] = b->topics[--b->n_topics];
+        weir__topic_free(t, true);
+        weir_log_info("broker", "deleted topic %s", name);
+        b->changed = true;
+        return WEIR_OK;
+    }
+    return WEIR_ENOTFOUND;
+}
