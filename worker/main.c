@@ -1,0 +1,360 @@
+/*
+ * weir-worker: runs tasks with exactly-once results.
+ *
+ *   weir-worker --check JOB.yaml
+ *   weir-worker --standalone JOB.yaml --bootstrap HOST:PORT --data-dir DIR
+ *   weir-worker --coordinator URL --id NAME [--capacity N] [--token SECRET]
+ */
+#include <ctype.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/conf.h"
+#include "common/err.h"
+#include "common/job/job.h"
+#include "common/log.h"
+#include "common/signals.h"
+#include "worker/job_topics.h"
+#include "worker/runtime.h"
+#ifdef WEIR_HAVE_CONTROL
+#include "worker/control.h"
+#endif
+
+typedef struct worker_conf {
+    char *check;
+    char *standalone;
+    char *bootstrap;
+    char *data_dir;
+    int64_t threads;
+    char *memory_limit;
+    int64_t progress_ms;
+    char *coordinator;
+    char *id;
+    int64_t capacity;
+    char *token;
+    char *address;
+    char *tls_ca;
+} worker_conf;
+
+#define C worker_conf
+static const weir_conf_entry entries[] = {
+    WEIR_CONF_STR(C, "check", check, NULL,
+        "validate JOB.yaml, print its compiled topology and exit"),
+    WEIR_CONF_STR(C, "standalone", standalone, NULL,
+        "run every task of JOB.yaml in this process (no coordinator)"),
+    WEIR_CONF_STR(C, "bootstrap", bootstrap, "127.0.0.1:9092",
+        "Kafka bootstrap servers (cluster mode: overrides the coordinator's)"),
+    WEIR_CONF_STR(C, "data-dir", data_dir, "./weir-worker-data",
+        "local state directory (RocksDB)"),
+    WEIR_CONF_INT(C, "threads", threads, "0", 0, 1024,
+        "stream threads; 0 = the number of cores"),
+    WEIR_CONF_STR(C, "memory-limit", memory_limit, "256MB",
+        "RocksDB block cache + write buffers (bytes, or with KB/MB/GB)"),
+    WEIR_CONF_INT(C, "progress-interval-ms", progress_ms, "5000", 0, 3600000,
+        "log a progress line this often (0 = never)"),
+    WEIR_CONF_STR(C, "coordinator", coordinator, NULL,
+        "coordinator URL (tcp://HOST:PORT): cluster mode"),
+    WEIR_CONF_STR(C, "id", id, NULL,
+        "worker id, unique in the cluster (default: hostname-pid)"),
+    WEIR_CONF_INT(C, "capacity", capacity, "1", 1, 1000000,
+        "relative task capacity of this worker"),
+    WEIR_CONF_STR(C, "token", token, NULL, "coordinator shared secret"),
+    WEIR_CONF_STR(
+        C, "address", address, NULL, "advertised address (informational)"),
+    WEIR_CONF_STR(C, "tls-ca", tls_ca, NULL, "CA file for tls+tcp:// URLs"),
+};
+#undef C
+
+static const weir_conf_spec spec = {
+    "weir-worker",
+    "runs a job's tasks with exactly-once results",
+    "[--check JOB.yaml | --standalone JOB.yaml | --coordinator URL] "
+    "[OPTIONS]",
+    entries,
+    sizeof(entries) / sizeof(entries[0]),
+};
+
+static int
+parse_size(const char *s, int64_t *out)
+{
+    char *end = NULL;
+    double v = strtod(s, &end);
+    if (end == s || v < 0)
+        return WEIR_EINVAL;
+    while (*end && isspace((unsigned char)*end))
+        end++;
+    double mul = 1;
+    switch (toupper((unsigned char)*end)) {
+    case 'K':
+        mul = 1024.0;
+        break;
+    case 'M':
+        mul = 1024.0 * 1024;
+        break;
+    case 'G':
+        mul = 1024.0 * 1024 * 1024;
+        break;
+    case '\0':
+    case 'B':
+        break;
+    default:
+        return WEIR_EINVAL;
+    }
+    *out = (int64_t)(v * mul);
+    return *out > 0 ? WEIR_OK : WEIR_EINVAL;
+}
+
+static int
+compile(const char *path, Weir__Topology__Topology **topo)
+{
+    weir_job_errors errs;
+    weir_job_errors_init(&errs);
+    int rv = weir_job_compile_file(path, topo, &errs);
+    if (rv != WEIR_OK)
+        weir_job_errors_print(&errs, stderr);
+    weir_job_errors_fini(&errs);
+    return rv;
+}
+
+/* Waits up to ms for a stop request; true when one came. */
+static bool
+wait_stop(int ms)
+{
+    struct pollfd pfd = {.fd = weir_signal_fd(), .events = POLLIN};
+    if (pfd.fd < 0) {
+        weir_clock_sleep_ms((uint64_t)ms);
+        return weir_signal_stopping();
+    }
+    (void)poll(&pfd, 1, ms);
+    return weir_signal_stopping();
+}
+
+/* Every task of the job, once its topics exist. */
+static int
+assign_all(weir_runtime *rt, const char *bootstrap,
+    Weir__Topology__Topology *topo, size_t *n_tasks)
+{
+    char err[256];
+    int rv, attempt = 0;
+    while ((rv = weir_job_topics_ensure(
+                bootstrap, topo, NULL, err, sizeof(err))) != WEIR_OK) {
+        if (attempt++ % 10 == 0)
+            weir_log_warn("worker", "waiting for the broker err=\"%s\"", err);
+        if (wait_stop(500))
+            return WEIR_ESTOPPED;
+    }
+    size_t cap = 0, n = 0;
+    for (size_t i = 0; i < topo->n_subtopologies; i++) {
+        int parts = 0;
+        rv = weir_job_topics_tasks(
+            bootstrap, topo, topo->subtopologies[i]->id, &parts);
+        if (rv != WEIR_OK) {
+            weir_log_error("worker", "cannot count tasks sub=%u err=%s",
+                topo->subtopologies[i]->id, weir_err_name(rv));
+            return rv;
+        }
+        cap += (size_t)parts;
+    }
+    Weir__Cluster__TaskId *ids = calloc(cap + 1, sizeof(*ids));
+    Weir__Cluster__TaskId **ptrs = calloc(cap + 1, sizeof(*ptrs));
+    if (!ids || !ptrs) {
+        free(ids);
+        free(ptrs);
+        return WEIR_ENOMEM;
+    }
+    for (size_t i = 0; i < topo->n_subtopologies; i++) {
+        int parts = 0;
+        (void)weir_job_topics_tasks(
+            bootstrap, topo, topo->subtopologies[i]->id, &parts);
+        for (int p = 0; p < parts && n < cap; p++) {
+            weir__cluster__task_id__init(&ids[n]);
+            ids[n].job = topo->job;
+            ids[n].subtopology = topo->subtopologies[i]->id;
+            ids[n].partition = (uint32_t)p;
+            ptrs[n] = &ids[n];
+            n++;
+        }
+    }
+    Weir__Cluster__Assignment as;
+    weir__cluster__assignment__init(&as);
+    as.generation = 1;
+    as.n_active = n;
+    as.active = ptrs;
+    rv = weir_runtime_assign(rt, &as, &topo, 1);
+    free(ids);
+    free(ptrs);
+    *n_tasks = n;
+    return rv;
+}
+
+static int
+run_standalone(const worker_conf *cf, weir_runtime *rt)
+{
+    Weir__Topology__Topology *topo = NULL;
+    if (compile(cf->standalone, &topo) != WEIR_OK)
+        return 2;
+    int code = 0;
+    size_t n_tasks = 0;
+    if (weir_runtime_start(rt) != WEIR_OK) {
+        weir_job_free(topo);
+        return 1;
+    }
+    int rv = assign_all(rt, cf->bootstrap, topo, &n_tasks);
+    if (rv != WEIR_OK) {
+        weir_job_free(topo);
+        return rv == WEIR_ESTOPPED ? 0 : 1;
+    }
+    weir_log_info(
+        "worker", "ready standalone job=%s tasks=%zu", topo->job, n_tasks);
+    weir_runtime_totals prev;
+    weir_runtime_totals_get(rt, &prev);
+    uint64_t last = weir_clock_mono_ms();
+    bool all_running = false;
+    while (!wait_stop(100)) {
+        weir_runtime_totals tot;
+        weir_runtime_totals_get(rt, &tot);
+        if (!all_running && tot.tasks_total == n_tasks &&
+            tot.tasks_running == n_tasks) {
+            weir_log_info("worker", "all tasks running tasks=%zu", n_tasks);
+            all_running = true;
+        }
+        if (weir_runtime_failed(rt) || tot.tasks_failed > 0) {
+            weir_log_error(
+                "worker", "a task failed, stopping job=%s", topo->job);
+            code = 1;
+            break;
+        }
+        if (tot.tasks_fenced > 0) {
+            weir_log_error("worker",
+                "fenced: another worker runs this job, stopping job=%s",
+                topo->job);
+            code = 3;
+            break;
+        }
+        uint64_t now = weir_clock_mono_ms();
+        if (cf->progress_ms > 0 && now - last >= (uint64_t)cf->progress_ms) {
+            double s = (double)(now - last) / 1000.0;
+            weir_log_info("worker",
+                "progress in_per_s=%.0f out_per_s=%.0f commits=%llu "
+                "aborts=%llu in=%llu out=%llu running=%u/%u",
+                (double)(tot.records_in - prev.records_in) / s,
+                (double)(tot.records_out - prev.records_out) / s,
+                (unsigned long long)tot.commits, (unsigned long long)tot.aborts,
+                (unsigned long long)tot.records_in,
+                (unsigned long long)tot.records_out, tot.tasks_running,
+                tot.tasks_total);
+            prev = tot;
+            last = now;
+        }
+    }
+    weir_log_info("worker", "stopping job=%s", topo->job);
+    weir_runtime_stop(rt);
+    weir_job_free(topo);
+    return code;
+}
+
+static int
+run_cluster(const worker_conf *cf, weir_runtime *rt)
+{
+#ifdef WEIR_HAVE_CONTROL
+    char idbuf[128];
+    const char *id = cf->id;
+    if (!id) {
+        char host[64] = "worker";
+        FILE *f = fopen("/proc/sys/kernel/hostname", "r");
+        if (f) {
+            if (fgets(host, sizeof(host), f))
+                host[strcspn(host, "\n")] = '\0';
+            fclose(f);
+        }
+        snprintf(idbuf, sizeof(idbuf), "%s-%ld", host, (long)getpid());
+        id = idbuf;
+    }
+    weir_control_opts o = {.coordinator = cf->coordinator,
+        .worker_id = id,
+        .address = cf->address,
+        .capacity = (uint32_t)cf->capacity,
+        .token = cf->token,
+        .bootstrap = NULL,
+        .tls_ca = cf->tls_ca};
+    if (weir_runtime_start(rt) != WEIR_OK)
+        return 1;
+    weir_control *ctl = NULL;
+    if (weir_control_start(&ctl, rt, &o) != WEIR_OK) {
+        weir_runtime_stop(rt);
+        return 1;
+    }
+    weir_log_info(
+        "worker", "ready cluster id=%s coordinator=%s", id, cf->coordinator);
+    while (!wait_stop(200))
+        ;
+    weir_control_stop(ctl);
+    weir_runtime_stop(rt);
+    weir_control_free(ctl);
+    return 0;
+#else
+    (void)rt;
+    fprintf(stderr, "weir-worker: cluster mode is not built in (%s)\n",
+        cf->coordinator);
+    return 2;
+#endif
+}
+
+int
+main(int argc, char **argv)
+{
+    worker_conf cf;
+    memset(&cf, 0, sizeof(cf));
+    int rv = weir_conf_load(&spec, &cf, argc, argv, NULL, NULL);
+    if (rv != WEIR_OK) {
+        weir_conf_free(&spec, &cf, NULL);
+        return rv == WEIR_ESTOPPED ? 0 : 2;
+    }
+    int code = 0;
+    if (cf.check) {
+        Weir__Topology__Topology *topo = NULL;
+        code = compile(cf.check, &topo) == WEIR_OK ? 0 : 1;
+        if (topo)
+            weir_job_print(topo, stdout);
+        weir_job_free(topo);
+        weir_conf_free(&spec, &cf, NULL);
+        return code;
+    }
+    if (!cf.standalone == !cf.coordinator) {
+        fprintf(stderr, "weir-worker: give one of --check, --standalone or "
+                        "--coordinator (see --help)\n");
+        weir_conf_free(&spec, &cf, NULL);
+        return 2;
+    }
+    int64_t limit = 0;
+    if (parse_size(cf.memory_limit, &limit) != WEIR_OK) {
+        fprintf(stderr, "weir-worker: --memory-limit: not a size: %s\n",
+            cf.memory_limit);
+        weir_conf_free(&spec, &cf, NULL);
+        return 2;
+    }
+    (void)weir_signal_init();
+    weir_runtime_opts ro = {.bootstrap = cf.bootstrap,
+        .data_dir = cf.data_dir,
+        .worker_id = cf.id ? cf.id : "standalone",
+        .threads = (int)cf.threads,
+        .memory_limit_bytes = limit,
+        .progress_interval_ms = (int)cf.progress_ms};
+    weir_runtime *rt = NULL;
+    if ((rv = weir_runtime_new(&rt, &ro)) != WEIR_OK) {
+        weir_log_error("worker", "cannot start err=\"%s\" data_dir=%s",
+            weir_strerror(rv), cf.data_dir);
+        weir_conf_free(&spec, &cf, NULL);
+        return 1;
+    }
+    code = cf.standalone ? run_standalone(&cf, rt) : run_cluster(&cf, rt);
+    weir_runtime_free(rt);
+    weir_conf_free(&spec, &cf, NULL);
+    return code;
+}
