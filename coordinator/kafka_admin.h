@@ -1,0 +1,44 @@
+/*
+ * The coordinator's one adapter over librdkafka: topic metadata and topic
+ * creation, and the job planning that needs them (how many tasks each
+ * subtopology has, which topics to create). librdkafka types never leave
+ * kafka_admin.c.
+ *
+ * Calls block up to timeout_ms; the coordinator makes them on its event
+ * loop only for submits, which are rare.
+ */
+#ifndef WEIR_COORDINATOR_KAFKA_ADMIN_H
+#define WEIR_COORDINATOR_KAFKA_ADMIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto/topology.pb-c.h"
+
+typedef struct weir_kafka_admin weir_kafka_admin;
+
+typedef struct weir_kafka_admin_opts {
+    const char *bootstrap;
+    uint32_t default_partitions; /* for missing source topics */
+    int replication_factor;      /* for created topics */
+    int timeout_ms;
+} weir_kafka_admin_opts;
+
+/* WEIR_EKAFKA (reason in err) or WEIR_ENOMEM. Connects lazily. */
+int weir_kafka_admin_new(weir_kafka_admin **ap,
+    const weir_kafka_admin_opts *opts, char *err, size_t errsize);
+void weir_kafka_admin_free(weir_kafka_admin *a); /* NULL-safe */
+
+/*
+ * Plans a job: reads the partition counts of its topics, creates the
+ * missing ones (source topics with Topic.partitions or the default,
+ * internal and output topics with the source partition count; changelogs
+ * compacted) and fills sub_tasks[topo->n_subtopologies] with each
+ * subtopology's task count (the partitions of its input topics).
+ * WEIR_EKAFKA with a reason in err when Kafka cannot be reached or refuses.
+ */
+int weir_kafka_admin_plan(weir_kafka_admin *a,
+    const Weir__Topology__Topology *topo, uint32_t *sub_tasks, char *err,
+    size_t errsize);
+
+#endif

@@ -1,0 +1,101 @@
+/*
+ * Internals of the coordinator process shared by server.c (control socket
+ * and event loop), handlers.c (one function per request type) and http.c.
+ */
+#ifndef WEIR_COORDINATOR_SERVER_INT_H
+#define WEIR_COORDINATOR_SERVER_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include <nng/nng.h>
+#include <nng/supplemental/http/http.h>
+#include <nng/supplemental/tls/tls.h>
+
+#include "cluster.h"
+#include "common/wire.h"
+#include "coordinator.h"
+#include "kafka_admin.h"
+
+#define WEIR__N_CTX 32
+
+typedef struct weir__work weir__work;
+
+/* One REP context: receives a request, the loop answers it. */
+typedef struct weir__rctx {
+    weir_coord *co;
+    nng_aio *aio;
+    nng_ctx ctx;
+    bool sending;
+    nng_msg *req;   /* received, owned until handled */
+    nng_msg *reply; /* built by the loop, sent after the state is saved */
+} weir__rctx;
+
+/* HTTP route of a request. */
+typedef enum weir__route {
+    WEIR__ROUTE_METRICS,
+    WEIR__ROUTE_JOBS,
+    WEIR__ROUTE_WORKERS,
+    WEIR__ROUTE_TASKS,
+    WEIR__ROUTE_HEALTHZ,
+    WEIR__ROUTE_DASHBOARD,
+} weir__route;
+
+/* A queued unit of work for the loop. */
+struct weir__work {
+    weir__work *next;
+    weir__rctx *rctx;  /* a control request, or */
+    nng_aio *http_aio; /* an HTTP request */
+    weir__route route;
+    char *auth; /* the request's token header, owned */
+};
+
+typedef struct weir__rejects {
+    atomic_uint_fast64_t malformed, unsupported, oversized, unauthorized;
+    atomic_uint_fast64_t http_unauthorized;
+} weir__rejects;
+
+struct weir_coord {
+    weir_coord_opts opts; /* strings owned */
+    char state_path[4096];
+    char listen_url[512];
+    char http_addr[256];
+    nng_socket sock;
+    bool sock_open;
+    nng_listener listener;
+    nng_tls_config *tls;
+    weir__rctx ctxs[WEIR__N_CTX];
+    nng_http_server *http;
+    pthread_t thread;
+    bool thread_started;
+    pthread_mutex_t mu; /* guards the queue and closing */
+    pthread_cond_t cv;
+    weir__work *head, *tail;
+    bool closing;     /* callbacks stop enqueueing */
+    bool stop;        /* the loop returns once the queue is empty */
+    weir_cluster *cl; /* owned by the loop thread once started */
+    weir_kafka_admin *ka;
+    uint64_t started_ms;
+    weir__rejects rejects;
+};
+
+/* Enqueues work for the loop; false when closing (caller cleans up). */
+bool weir__coord_enqueue(weir_coord *co, weir__work *w);
+
+/*
+ * Handles one decoded control request on the loop thread; returns the
+ * encoded reply (malloc'd) in *out. Never fails without a reply unless
+ * out of memory.
+ */
+int weir__coord_handle(weir_coord *co, const uint8_t *req, size_t len,
+    uint8_t **out, size_t *outlen);
+
+/* HTTP (http.c). */
+int weir__http_start(weir_coord *co, char *err, size_t errsize);
+void weir__http_stop(weir_coord *co);
+/* Answers a queued HTTP request on the loop thread. */
+void weir__http_answer(weir_coord *co, weir__work *w);
+/* Answers 503 from any thread (shutdown). */
+void weir__http_refuse(nng_aio *aio);
+
+#endif

@@ -1,0 +1,474 @@
+/*
+ * weirctl: operate a weir cluster through the coordinator's control
+ * socket. Human tables by default, JSON with --json. Exit codes: 0 ok,
+ * 1 the command failed (one line on stderr), 2 bad usage.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
+#include <nng/supplemental/tls/tls.h>
+
+#include "common/conf.h"
+#include "common/err.h"
+#include "common/job/job.h"
+#include "common/wire.h"
+#include "weirctl.h"
+
+#define EXIT_FAILED 1
+#define EXIT_USAGE 2
+
+typedef struct config {
+    char *coordinator;
+    char *token;
+    char *tls_ca;
+    bool json;
+    bool dot;
+    int64_t timeout_ms;
+} config;
+
+static const weir_conf_entry entries[] = {
+    WEIR_CONF_STR(config, "coordinator", coordinator, "tcp://127.0.0.1:7700",
+        "coordinator control URL (tcp:// or tls+tcp://)"),
+    WEIR_CONF_STR(config, "token", token, NULL,
+        "shared secret when the coordinator requires one"),
+    WEIR_CONF_STR(config, "tls-ca", tls_ca, NULL,
+        "CA file to verify a tls+tcp:// coordinator; none: not verified"),
+    WEIR_CONF_BOOL(config, "json", json, "false", "print JSON"),
+    WEIR_CONF_BOOL(
+        config, "dot", dot, "false", "topology: print a Graphviz dot graph"),
+    WEIR_CONF_INT(config, "timeout-ms", timeout_ms, "15000", 100, 600000,
+        "how long to wait for the coordinator"),
+};
+
+static const weir_conf_spec spec = {"weirctl",
+    "Operate a weir cluster. Commands:\n"
+    "  submit JOB.yaml      submit a job\n"
+    "  jobs                 list jobs\n"
+    "  describe JOB         a job's tasks, owners, state, lag, commit rate\n"
+    "  cancel JOB           cancel a job\n"
+    "  workers              list workers\n"
+    "  drain WORKER         move a worker's tasks away (then stop it)\n"
+    "  topology JOB.yaml    print a job's compiled topology (offline; --dot)\n"
+    "  status               cluster summary",
+    "[OPTIONS] COMMAND [ARG]", entries, sizeof(entries) / sizeof(entries[0])};
+
+typedef struct ctl {
+    config c;
+    nng_socket sock;
+    bool open;
+    nng_tls_config *tls;
+} ctl;
+
+static int failed(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int
+failed(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("weirctl: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return EXIT_FAILED;
+}
+
+static int
+connect_ctl(ctl *x)
+{
+    int rv;
+    nng_dialer d;
+    if ((rv = nng_req0_open(&x->sock)) != 0)
+        return failed("socket: %s", nng_strerror(rv));
+    x->open = true;
+    nng_socket_set_ms(x->sock, NNG_OPT_RECVTIMEO, (int)x->c.timeout_ms);
+    nng_socket_set_ms(x->sock, NNG_OPT_SENDTIMEO, (int)x->c.timeout_ms);
+    /* never resend a request (a submit is not idempotent) */
+    nng_socket_set_ms(x->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
+    nng_socket_set_size(x->sock, NNG_OPT_RECVMAXSZ, WEIR_WIRE_MAX_BYTES);
+    if ((rv = nng_dialer_create(&d, x->sock, x->c.coordinator)) != 0)
+        return failed(
+            "coordinator URL %s: %s", x->c.coordinator, nng_strerror(rv));
+    if (strncmp(x->c.coordinator, "tls+", 4) == 0) {
+        if ((rv = nng_tls_config_alloc(&x->tls, NNG_TLS_MODE_CLIENT)) != 0)
+            return failed("tls: %s", nng_strerror(rv));
+        if (x->c.tls_ca && x->c.tls_ca[0])
+            rv = nng_tls_config_ca_file(x->tls, x->c.tls_ca);
+        else
+            rv = nng_tls_config_auth_mode(x->tls, NNG_TLS_AUTH_MODE_NONE);
+        if (rv == 0)
+            rv = nng_dialer_set_ptr(d, NNG_OPT_TLS_CONFIG, x->tls);
+        if (rv != 0)
+            return failed("tls: %s", nng_strerror(rv));
+    }
+    if ((rv = nng_dialer_start(d, 0)) != 0)
+        return failed("cannot reach the coordinator at %s: %s",
+            x->c.coordinator, nng_strerror(rv));
+    return 0;
+}
+
+/* One request; the reply in *reply (fini it). 0 or an exit code. */
+static int
+call(ctl *x, weir_msg_type type, const ProtobufCMessage *body,
+    weir_wire_msg *reply)
+{
+    int rv = connect_ctl(x);
+    if (rv != 0)
+        return rv;
+    char err[1024] = "";
+    rv = weir_wire_call(x->sock, type, x->c.token ? x->c.token : "", body,
+        reply, err, sizeof(err));
+    if (rv == WEIR_OK)
+        return 0;
+    if (rv == WEIR_ETIMEDOUT || rv == WEIR_ECLOSED || rv == WEIR_EIO)
+        return failed("coordinator at %s: %s", x->c.coordinator,
+            err[0] ? err : weir_strerror(rv));
+    return failed("%s", err[0] ? err : weir_strerror(rv));
+}
+
+static char *
+read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (len + 4096 + 1 > cap) {
+            cap = cap ? cap * 2 : 8192;
+            char *nb = realloc(buf, cap);
+            if (!nb) {
+                free(buf);
+                fclose(f);
+                return NULL;
+            }
+            buf = nb;
+        }
+        size_t n = fread(buf + len, 1, 4096, f);
+        len += n;
+        if (n < 4096)
+            break;
+    }
+    fclose(f);
+    buf[len] = '\0';
+    return buf;
+}
+
+static int
+cmd_submit(ctl *x, const char *path)
+{
+    char *yaml = read_file(path);
+    if (!yaml)
+        return failed("%s: %s", path, strerror(errno));
+    Weir__Cluster__JobSubmit js = WEIR__CLUSTER__JOB_SUBMIT__INIT;
+    js.yaml = yaml;
+    js.path = (char *)path;
+    weir_wire_msg reply;
+    int rv = call(x, WEIR__CLUSTER__MSG_TYPE__MSG_JOB_SUBMIT, &js.base, &reply);
+    free(yaml);
+    if (rv != 0)
+        return rv;
+    Weir__Cluster__JobSubmitReply *r =
+        (Weir__Cluster__JobSubmitReply *)reply.body;
+    if (x->c.json)
+        weirctl_json_print(reply.body, stdout);
+    else
+        printf("submitted job %s (%u tasks)\n", r->job, r->tasks);
+    weir_wire_msg_fini(&reply);
+    return 0;
+}
+
+static const char *
+enum_name(const ProtobufCEnumDescriptor *d, int v, const char *prefix)
+{
+    const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(d, v);
+    if (!ev)
+        return "?";
+    size_t n = strlen(prefix);
+    return strncmp(ev->name, prefix, n) == 0 ? ev->name + n : ev->name;
+}
+
+static void
+fmt_time(uint64_t ms, char *buf, size_t size)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int
+cmd_jobs(ctl *x)
+{
+    Weir__Cluster__JobList q = WEIR__CLUSTER__JOB_LIST__INIT;
+    weir_wire_msg reply;
+    int rv = call(x, WEIR__CLUSTER__MSG_TYPE__MSG_JOB_LIST, &q.base, &reply);
+    if (rv != 0)
+        return rv;
+    Weir__Cluster__JobListReply *r = (Weir__Cluster__JobListReply *)reply.body;
+    if (x->c.json) {
+        weirctl_json_print(reply.body, stdout);
+    } else {
+        static const char *const h[] = {
+            "JOB", "STATE", "TASKS", "RUNNING", "GUARANTEE", "SUBMITTED"};
+        weirctl_table *t = weirctl_table_new(6, h);
+        for (size_t i = 0; i < r->n_jobs; i++) {
+            const Weir__Cluster__JobInfo *j = r->jobs[i];
+            char when[32];
+            fmt_time(j->submitted_at_ms, when, sizeof(when));
+            weirctl_table_row(t, "%s\t%s\t%u\t%u\t%s\t%s", j->name,
+                enum_name(
+                    &weir__cluster__job_state__descriptor, j->state, "JOB_"),
+                j->tasks, j->running_tasks,
+                enum_name(
+                    &weir__topology__guarantee__descriptor, j->guarantee, ""),
+                when);
+        }
+        weirctl_table_print(t, stdout);
+        weirctl_table_free(t);
+    }
+    weir_wire_msg_fini(&reply);
+    return 0;
+}
+
+static int
+cmd_describe(ctl *x, const char *job)
+{
+    Weir__Cluster__JobDescribe q = WEIR__CLUSTER__JOB_DESCRIBE__INIT;
+    q.job = (char *)job;
+    weir_wire_msg reply;
+    int rv =
+        call(x, WEIR__CLUSTER__MSG_TYPE__MSG_JOB_DESCRIBE, &q.base, &reply);
+    if (rv != 0)
+        return rv;
+    Weir__Cluster__JobDescribeReply *r =
+        (Weir__Cluster__JobDescribeReply *)reply.body;
+    if (x->c.json) {
+        weirctl_json_print(reply.body, stdout);
+        weir_wire_msg_fini(&reply);
+        return 0;
+    }
+    if (r->job)
+        printf("job %s: %s, %u/%u tasks running\n", r->job->name,
+            enum_name(
+                &weir__cluster__job_state__descriptor, r->job->state, "JOB_"),
+            r->job->running_tasks, r->job->tasks);
+    static const char *const h[] = {"TASK", "OWNER", "STANDBYS", "STATE", "LAG",
+        "RECORDS_IN", "RECORDS_OUT", "COMMITS", "COMMITS/S", "RESTORED"};
+    weirctl_table *t = weirctl_table_new(10, h);
+    for (size_t i = 0; i < r->n_tasks; i++) {
+        const Weir__Cluster__TaskInfo *ti = r->tasks[i];
+        const Weir__Cluster__TaskStatus *s = ti->status;
+        char sb[256] = "";
+        for (size_t k = 0; k < ti->n_standbys; k++) {
+            if (k)
+                strncat(sb, ",", sizeof(sb) - strlen(sb) - 1);
+            strncat(sb, ti->standbys[k], sizeof(sb) - strlen(sb) - 1);
+        }
+        weirctl_table_row(t,
+            "%u_%u\t%s\t%s\t%s\t%lld\t%llu\t%llu\t%llu\t%.1f\t%llu",
+            ti->task ? ti->task->subtopology : 0,
+            ti->task ? ti->task->partition : 0, ti->owner[0] ? ti->owner : "-",
+            sb[0] ? sb : "-",
+            s ? enum_name(
+                    &weir__cluster__task_state__descriptor, s->state, "TASK_")
+              : (ti->owner[0] ? "ASSIGNED" : "UNASSIGNED"),
+            s ? (long long)s->lag : 0LL,
+            s ? (unsigned long long)s->records_in : 0ULL,
+            s ? (unsigned long long)s->records_out : 0ULL,
+            s ? (unsigned long long)s->commits : 0ULL, ti->commit_rate,
+            s ? (unsigned long long)s->restored_records : 0ULL);
+    }
+    weirctl_table_print(t, stdout);
+    weirctl_table_free(t);
+    weir_wire_msg_fini(&reply);
+    return 0;
+}
+
+static int
+cmd_simple(ctl *x, weir_msg_type type, ProtobufCMessage *body, const char *done)
+{
+    weir_wire_msg reply;
+    int rv = call(x, type, body, &reply);
+    if (rv != 0)
+        return rv;
+    if (x->c.json)
+        printf("{\"ok\":true}\n");
+    else
+        printf("%s\n", done);
+    weir_wire_msg_fini(&reply);
+    return 0;
+}
+
+static int
+cmd_workers(ctl *x)
+{
+    Weir__Cluster__WorkerList q = WEIR__CLUSTER__WORKER_LIST__INIT;
+    weir_wire_msg reply;
+    int rv = call(x, WEIR__CLUSTER__MSG_TYPE__MSG_WORKER_LIST, &q.base, &reply);
+    if (rv != 0)
+        return rv;
+    Weir__Cluster__WorkerListReply *r =
+        (Weir__Cluster__WorkerListReply *)reply.body;
+    if (x->c.json) {
+        weirctl_json_print(reply.body, stdout);
+    } else {
+        static const char *const h[] = {"WORKER", "STATE", "CAPACITY", "ACTIVE",
+            "STANDBY", "EPOCH", "LAST_HEARTBEAT", "ADDRESS"};
+        weirctl_table *t = weirctl_table_new(8, h);
+        for (size_t i = 0; i < r->n_workers; i++) {
+            const Weir__Cluster__WorkerInfo *w = r->workers[i];
+            weirctl_table_row(t, "%s\t%s\t%u\t%u\t%u\t%llu\t%llums ago\t%s",
+                w->worker_id,
+                !w->alive     ? "dead"
+                : w->draining ? "draining"
+                              : "alive",
+                w->capacity, w->active_tasks, w->standby_tasks,
+                (unsigned long long)w->member_epoch,
+                (unsigned long long)w->last_heartbeat_ms_ago,
+                w->address[0] ? w->address : "-");
+        }
+        weirctl_table_print(t, stdout);
+        weirctl_table_free(t);
+    }
+    weir_wire_msg_fini(&reply);
+    return 0;
+}
+
+static int
+cmd_status(ctl *x)
+{
+    Weir__Cluster__Status q = WEIR__CLUSTER__STATUS__INIT;
+    weir_wire_msg reply;
+    int rv = call(x, WEIR__CLUSTER__MSG_TYPE__MSG_STATUS, &q.base, &reply);
+    if (rv != 0)
+        return rv;
+    Weir__Cluster__StatusReply *r = (Weir__Cluster__StatusReply *)reply.body;
+    if (x->c.json)
+        weirctl_json_print(reply.body, stdout);
+    else
+        printf("coordinator %s\n  generation  %llu\n  workers     %u\n"
+               "  jobs        %u\n  tasks       %u (%u unassigned)\n"
+               "  rebalances  %llu\n  kafka       %s\n  uptime      %llus\n",
+            x->c.coordinator, (unsigned long long)r->generation, r->workers,
+            r->jobs, r->tasks, r->unassigned_tasks,
+            (unsigned long long)r->rebalances, r->bootstrap,
+            (unsigned long long)(r->uptime_ms / 1000));
+    weir_wire_msg_fini(&reply);
+    return 0;
+}
+
+static int
+cmd_topology(ctl *x, const char *path)
+{
+    weir_job_errors errs;
+    weir_job_errors_init(&errs);
+    Weir__Topology__Topology *topo = NULL;
+    int rv = weir_job_compile_file(path, &topo, &errs);
+    if (rv != WEIR_OK) {
+        weir_job_errors_print(&errs, stderr);
+        weir_job_errors_fini(&errs);
+        return EXIT_FAILED;
+    }
+    if (x->c.dot)
+        weir_job_print_dot(topo, stdout);
+    else if (x->c.json)
+        weirctl_json_print(&topo->base, stdout);
+    else
+        weir_job_print(topo, stdout);
+    weir_job_free(topo);
+    weir_job_errors_fini(&errs);
+    return 0;
+}
+
+static int
+usage(const char *msg)
+{
+    fprintf(stderr, "weirctl: %s (see weirctl --help)\n", msg);
+    return EXIT_USAGE;
+}
+
+static int
+run(ctl *x, int nargs, char **args)
+{
+    if (nargs < 1)
+        return usage("a command is required");
+    const char *cmd = args[0];
+    const char *arg = nargs > 1 ? args[1] : NULL;
+    static const struct {
+        const char *name;
+        int nargs;
+    } cmds[] = {{"submit", 1}, {"jobs", 0}, {"describe", 1}, {"cancel", 1},
+        {"workers", 0}, {"drain", 1}, {"topology", 1}, {"status", 0}};
+    int want = -1;
+    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+        if (strcmp(cmds[i].name, cmd) == 0)
+            want = cmds[i].nargs;
+    if (want < 0) {
+        fprintf(stderr, "weirctl: unknown command '%s' (see weirctl --help)\n",
+            cmd);
+        return EXIT_USAGE;
+    }
+    if (nargs - 1 != want) {
+        fprintf(stderr, "weirctl: %s takes %s (see weirctl --help)\n", cmd,
+            want ? "one argument" : "no arguments");
+        return EXIT_USAGE;
+    }
+    if (strcmp(cmd, "submit") == 0)
+        return cmd_submit(x, arg);
+    if (strcmp(cmd, "jobs") == 0)
+        return cmd_jobs(x);
+    if (strcmp(cmd, "describe") == 0)
+        return cmd_describe(x, arg);
+    if (strcmp(cmd, "cancel") == 0) {
+        Weir__Cluster__JobCancel q = WEIR__CLUSTER__JOB_CANCEL__INIT;
+        q.job = (char *)arg;
+        char done[512];
+        snprintf(done, sizeof(done), "cancelled job %s", arg);
+        return cmd_simple(
+            x, WEIR__CLUSTER__MSG_TYPE__MSG_JOB_CANCEL, &q.base, done);
+    }
+    if (strcmp(cmd, "workers") == 0)
+        return cmd_workers(x);
+    if (strcmp(cmd, "drain") == 0) {
+        Weir__Cluster__WorkerDrain q = WEIR__CLUSTER__WORKER_DRAIN__INIT;
+        q.worker_id = (char *)arg;
+        char done[512];
+        snprintf(done, sizeof(done),
+            "draining worker %s: its tasks move away; stop it once "
+            "`weirctl workers` shows 0 active tasks",
+            arg);
+        return cmd_simple(
+            x, WEIR__CLUSTER__MSG_TYPE__MSG_WORKER_DRAIN, &q.base, done);
+    }
+    if (strcmp(cmd, "topology") == 0)
+        return cmd_topology(x, arg);
+    return cmd_status(x);
+}
+
+int
+main(int argc, char **argv)
+{
+    ctl x = {0};
+    int nargs = 0;
+    char **args = NULL;
+    int rv = weir_conf_load(&spec, &x.c, argc, argv, &nargs, &args);
+    if (rv != WEIR_OK) {
+        weir_conf_free(&spec, &x.c, args);
+        return rv == WEIR_ESTOPPED ? 0 : EXIT_USAGE;
+    }
+    rv = run(&x, nargs, args);
+    if (x.open)
+        nng_close(x.sock);
+    if (x.tls)
+        nng_tls_config_free(x.tls);
+    weir_conf_free(&spec, &x.c, args);
+    return rv;
+}

@@ -1,0 +1,23 @@
+/* weirctl internals: output helpers shared by the command files. */
+#ifndef WEIR_TOOLS_WEIRCTL_H
+#define WEIR_TOOLS_WEIRCTL_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <protobuf-c/protobuf-c.h>
+
+/* Any protobuf message as JSON (field names as in the .proto, enums by
+ * name, 64-bit integers as numbers), followed by a newline. */
+void weirctl_json_print(const ProtobufCMessage *msg, FILE *out);
+
+/* A text table: set the header, add rows, print with aligned columns. */
+typedef struct weirctl_table weirctl_table;
+weirctl_table *weirctl_table_new(int ncols, const char *const *header);
+/* Adds a row of ncols printf-formatted cells separated by '\t' in fmt. */
+void weirctl_table_row(weirctl_table *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void weirctl_table_print(const weirctl_table *t, FILE *out);
+void weirctl_table_free(weirctl_table *t);
+
+#endif
