@@ -88,9 +88,9 @@ typedef struct weir_expr_ctx {
 } weir_expr_ctx;
 
 /*
- * Evaluates expr on ctx. The result may point into the context's values and
- * into the arena: it is valid until the arena is reset and the record
- * released. A runtime error (null where a value is needed, a JSON field of
+ * Evaluates expr on ctx. The result may point into the context's values,
+ * into the arena and into the expression's literals: it is valid until the
+ * arena is reset, the record released or the expression freed. A runtime error (null where a value is needed, a JSON field of
  * the wrong type, division by zero, an unparsable time, ...) returns
  * WEIR_EINVAL with a message in err; WEIR_ENOMEM when the arena is full.
  * Both are per-record errors: the caller applies on_error.
