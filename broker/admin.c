@@ -9,6 +9,8 @@
  *   POST /fault/drop                   drop every client connection now
  *   POST /fault/delay?api=NAME&ms=N    delay each NAME request N ms (0 off)
  *   POST /fault/fail?api=NAME&count=K&error=CODE
+ *   POST /fault/lose?api=NAME&count=K  handle the next K NAME requests but
+ *                                      drop the answer and the connection
  *   POST /fault/pause?ms=N             handle no request for N ms
  *   POST /fault/crash                  exit at once, without flushing
  *   POST /fault/clear                  remove all faults
@@ -374,6 +376,15 @@ fault(weir_broker *b, const char *path, const char *uri, weir_kw *w)
             (int)b->faults.fail_code[api]);
         outf(w, "{\"api\":\"%s\",\"count\":%d,\"error\":%d}\n", api_s,
             (int)b->faults.fail_count[api], (int)b->faults.fail_code[api]);
+        return 200;
+    }
+    if (strcmp(path, "/fault/lose") == 0) {
+        (void)query(uri, "count", count_s, sizeof(count_s));
+        b->faults.lose_count[api] = (int32_t)strtol(count_s, NULL, 10);
+        weir_log_info("broker", "fault: losing the answers of the next %d %s",
+            (int)b->faults.lose_count[api], api_s);
+        outf(w, "{\"api\":\"%s\",\"lose\":%d}\n", api_s,
+            (int)b->faults.lose_count[api]);
         return 200;
     }
     outf(w, "{\"error\":\"unknown fault or missing parameter\"}\n");

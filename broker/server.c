@@ -322,7 +322,13 @@ handle_frame(
     }
     free(req.park_member);
     c->parked = false;
-    if (rv == WEIR_OK && !w.err) {
+    if (rv == WEIR_OK && !w.err && b->faults.lose_count[req.api_key] > 0) {
+        b->faults.lose_count[req.api_key]--;
+        weir_log_info("broker",
+            "fault: %s handled, answer lost, connection %s dropped", api->name,
+            c->peer);
+        c->dead = true;
+    } else if (rv == WEIR_OK && !w.err) {
         weir_kw_patch_i32(&w, size_pos, (int32_t)(w.len - 4));
         queue_response(b, c, &w);
     } else if (rv != WEIR_ESTOPPED) {

@@ -1,0 +1,9 @@
+# weir-broker: protocol server and transaction coordinator tests (issue 4).
+set(WEIR_BROKER_PY /usr/bin/python3)
+function(weir_broker_py_test name label file timeout)
+  weir_script_test(NAME ${name} LABEL ${label}
+    COMMAND ${WEIR_BROKER_PY} ${PROJECT_SOURCE_DIR}/tests/${file}
+    TIMEOUT ${timeout})
+endfunction()
+
+weir_broker_py_test(broker.txn integration integration/broker_txn.py 180)
