@@ -2,3 +2,11 @@
 weir_unit_test(NAME worker.store SOURCES unit/test_store.c LIBS weir_worker_lib)
 weir_unit_test(NAME worker.codec SOURCES unit/test_worker_codec.c
   LIBS weir_worker_lib)
+
+# Integration and fault tests need the binaries they drive.
+if(TARGET weir-worker AND TARGET weir-broker)
+  weir_script_test(NAME worker.wordcount LABEL integration
+    COMMAND /usr/bin/python3
+      ${PROJECT_SOURCE_DIR}/tests/integration/worker_wordcount.py
+    TIMEOUT 180)
+endif()

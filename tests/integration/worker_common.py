@@ -1,0 +1,119 @@
+"""Shared helpers for the worker's integration and fault tests."""
+import glob
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+sys.path.insert(0, os.path.dirname(__file__))
+
+import weirtest  # noqa: E402
+from weirtest import SOURCE_DIR, wait_until  # noqa: E402,F401
+import worker_verify  # noqa: E402
+
+from confluent_kafka import Producer  # noqa: E402
+from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
+
+# The issue's word count job, used when examples/wordcount.yaml is absent.
+WORDCOUNT_YAML = """\
+job: wordcount
+guarantee: exactly_once          # or at_least_once
+commit_interval_ms: 100
+sources:
+  lines: { topic: text-lines, key: string, value: string }
+pipeline:
+  - from: lines
+  - flat_map_values: "split(lower(value), '[^a-z0-9]+')"
+  - filter: "value != ''"
+  - group_by: value              # new key = the word; repartitions through an internal topic
+  - count: { store: counts }
+  - to: { topic: wordcounts, value: string }   # key = word, value = the count in decimal
+"""
+
+
+def wordcount_yaml(path, input_topic="text-lines", output_topic="wordcounts",
+                   guarantee=None):
+    """Writes the word count job with only its topic names changed."""
+    example = os.path.join(SOURCE_DIR, "examples", "wordcount.yaml")
+    text = open(example).read() if os.path.exists(example) else WORDCOUNT_YAML
+    text = text.replace("topic: text-lines", "topic: " + input_topic)
+    text = text.replace("topic: wordcounts", "topic: " + output_topic)
+    if guarantee:
+        text = text.replace("guarantee: exactly_once", "guarantee: " + guarantee)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def seed_lines():
+    """The seed text of examples/data/*.txt, one record per line."""
+    lines = []
+    for p in sorted(glob.glob(os.path.join(SOURCE_DIR, "examples", "data", "*.txt"))):
+        with open(p, "rb") as f:
+            lines.extend(l.rstrip(b"\n") for l in f)
+    return lines
+
+
+def create_topic(bootstrap, name, partitions):
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    fs = admin.create_topics([NewTopic(name, partitions, 1)], operation_timeout=10)
+    for f in fs.values():
+        f.result(15)
+    wait_until(lambda: name in admin.list_topics(timeout=5).topics,
+               15, "topic %s" % name)
+
+
+def produce(bootstrap, topic, lines, start_key=0):
+    p = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True,
+                  "linger.ms": 5})
+    for i, line in enumerate(lines):
+        while True:
+            try:
+                p.produce(topic, key=str(start_key + i).encode(), value=line)
+                break
+            except BufferError:
+                p.poll(0.05)
+    left = p.flush(30)
+    if left:
+        raise RuntimeError("%d records not delivered to %s" % (left, topic))
+
+
+def worker(cluster, name, job_path, bootstrap, data_dir, env=None, extra=(),
+           ready="ready standalone"):
+    args = ["--standalone", job_path, "--bootstrap", bootstrap,
+            "--data-dir", data_dir, "--threads", "2",
+            "--progress-interval-ms", "2000"] + list(extra)
+    return cluster.start(name, "weir-worker", args, env=env, ready=ready,
+                         timeout=30)
+
+
+def wait_exact(bootstrap, input_topic, output_topic, timeout=60.0):
+    """Waits until the outputs are exactly 1..N for every word of the
+    committed input, and returns the checker's message. While the worker is
+    still catching up the check fails with a 'last count' shortfall; any
+    other violation is final and raised at once."""
+    expected = worker_verify.wordcount_expected(bootstrap, input_topic)
+    last = [None]
+
+    def exact():
+        ok, msg = worker_verify.check_wordcount(bootstrap, input_topic,
+                                                output_topic, expected)
+        last[0] = msg
+        if not ok and "last count" not in msg:
+            raise AssertionError("not exactly once: " + msg)
+        return ok
+    try:
+        wait_until(exact, timeout, "exact word counts", interval=0.5)
+    except TimeoutError:
+        raise AssertionError("outputs incomplete after %.0fs: %s" % (timeout, last[0]))
+    return last[0]
+
+
+def test_dir(cluster, *parts):
+    p = cluster.path(*parts, "x")[:-2]
+    os.makedirs(p, exist_ok=True)
+    return p
+
+
+def started():
+    return time.monotonic()
