@@ -1,0 +1,374 @@
+/*
+ * The worker's control thread (see control.h): Hello, heartbeats with the
+ * runtime's report, assignments applied through weir_runtime_assign,
+ * reconnects with backoff, Leave on stop.
+ */
+#include "control.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
+#include <nng/supplemental/tls/tls.h>
+
+#include "common/clock.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/wire.h"
+#include "runtime.h"
+
+#define LOGC "control"
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 5000
+#define LEAVE_TIMEOUT_MS 1000
+
+struct weir_control {
+    weir_runtime *rt;
+    char *coordinator, *worker_id, *address, *token, *bootstrap, *tls_ca;
+    uint32_t capacity;
+    pthread_t thread;
+    bool started;
+    pthread_mutex_t mu; /* guards stop, for interruptible sleeps */
+    pthread_cond_t cv;
+    bool stop;
+    atomic_bool connected;
+    nng_socket sock;
+    bool sock_open;
+    nng_tls_config *tls;
+    /* control thread only */
+    bool registered;
+    uint64_t epoch;
+    uint64_t generation; /* of the assignment the runtime runs */
+    uint32_t interval_ms;
+    uint32_t failures;
+};
+
+static bool
+stopping(weir_control *ctl)
+{
+    pthread_mutex_lock(&ctl->mu);
+    bool s = ctl->stop;
+    pthread_mutex_unlock(&ctl->mu);
+    return s;
+}
+
+/* Sleeps up to ms; returns true when a stop was requested. */
+static bool
+nap(weir_control *ctl, uint64_t ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += (time_t)(ms / 1000);
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&ctl->mu);
+    while (!ctl->stop)
+        if (pthread_cond_timedwait(&ctl->cv, &ctl->mu, &ts) != 0)
+            break;
+    bool s = ctl->stop;
+    pthread_mutex_unlock(&ctl->mu);
+    return s;
+}
+
+static int
+sock_open(weir_control *ctl)
+{
+    int rv;
+    nng_dialer d;
+    if ((rv = nng_req0_open(&ctl->sock)) != 0)
+        return weir_wire_nng_err(rv);
+    ctl->sock_open = true;
+    int timeout =
+        (int)(ctl->interval_ms * 4 > 2000 ? ctl->interval_ms * 4 : 2000);
+    nng_socket_set_ms(ctl->sock, NNG_OPT_RECVTIMEO, timeout);
+    nng_socket_set_ms(ctl->sock, NNG_OPT_SENDTIMEO, timeout);
+    nng_socket_set_ms(ctl->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
+    nng_socket_set_ms(ctl->sock, NNG_OPT_RECONNMINT, BACKOFF_MIN_MS);
+    nng_socket_set_ms(ctl->sock, NNG_OPT_RECONNMAXT, 2000);
+    nng_socket_set_size(ctl->sock, NNG_OPT_RECVMAXSZ, WEIR_WIRE_MAX_BYTES);
+    if ((rv = nng_dialer_create(&d, ctl->sock, ctl->coordinator)) != 0)
+        return weir_wire_nng_err(rv);
+    if (strncmp(ctl->coordinator, "tls+", 4) == 0) {
+        if ((rv = nng_tls_config_alloc(&ctl->tls, NNG_TLS_MODE_CLIENT)) != 0)
+            return weir_wire_nng_err(rv);
+        if (ctl->tls_ca)
+            rv = nng_tls_config_ca_file(ctl->tls, ctl->tls_ca);
+        else
+            rv = nng_tls_config_auth_mode(ctl->tls, NNG_TLS_AUTH_MODE_NONE);
+        if (rv == 0)
+            rv = nng_dialer_set_ptr(d, NNG_OPT_TLS_CONFIG, ctl->tls);
+        if (rv != 0)
+            return weir_wire_nng_err(rv);
+    }
+    /* non-blocking: NNG keeps reconnecting in the background */
+    if ((rv = nng_dialer_start(d, NNG_FLAG_NONBLOCK)) != 0)
+        return weir_wire_nng_err(rv);
+    return WEIR_OK;
+}
+
+static void
+failure(weir_control *ctl, const char *what, int rv, const char *err)
+{
+    atomic_store(&ctl->connected, false);
+    if (ctl->failures++ % 20 == 0)
+        weir_log_warn(LOGC,
+            "%s failed coordinator=%s: %s (tasks keep running; retrying)", what,
+            ctl->coordinator, err && err[0] ? err : weir_strerror(rv));
+}
+
+static int
+say_hello(weir_control *ctl)
+{
+    Weir__Cluster__TaskCheckpoint **local = NULL;
+    size_t n_local = 0;
+    if (weir_runtime_report(ctl->rt, NULL, NULL, &local, &n_local) != WEIR_OK) {
+        local = NULL;
+        n_local = 0;
+    }
+    Weir__Cluster__Hello h = WEIR__CLUSTER__HELLO__INIT;
+    h.worker_id = ctl->worker_id;
+    h.address = ctl->address;
+    h.capacity = ctl->capacity;
+    h.token = ctl->token;
+    h.n_local_state = n_local;
+    h.local_state = local;
+    weir_wire_msg reply;
+    char err[512] = "";
+    int rv = weir_wire_call(ctl->sock, WEIR__CLUSTER__MSG_TYPE__MSG_HELLO,
+        ctl->token, &h.base, &reply, err, sizeof(err));
+    weir_runtime_report_free(NULL, 0, local, n_local);
+    if (rv != WEIR_OK) {
+        failure(ctl, "hello", rv, err);
+        return rv;
+    }
+    if (reply.type != WEIR__CLUSTER__MSG_TYPE__MSG_WELCOME) {
+        weir_wire_msg_fini(&reply);
+        failure(ctl, "hello", WEIR_EPROTO, "unexpected reply");
+        return WEIR_EPROTO;
+    }
+    Weir__Cluster__Welcome *w = (Weir__Cluster__Welcome *)reply.body;
+    ctl->epoch = w->member_epoch;
+    if (w->heartbeat_interval_ms >= 10)
+        ctl->interval_ms = w->heartbeat_interval_ms;
+    const char *bootstrap = ctl->bootstrap ? ctl->bootstrap : w->bootstrap;
+    if (bootstrap && bootstrap[0])
+        weir_runtime_set_bootstrap(ctl->rt, bootstrap);
+    ctl->registered = true;
+    weir_log_info(LOGC,
+        "registered worker=%s epoch=%llu heartbeat_ms=%u session_ms=%u "
+        "bootstrap=%s",
+        ctl->worker_id, (unsigned long long)ctl->epoch, ctl->interval_ms,
+        w->session_timeout_ms, bootstrap ? bootstrap : "");
+    weir_wire_msg_fini(&reply);
+    return WEIR_OK;
+}
+
+static void
+apply(weir_control *ctl, const Weir__Cluster__HeartbeatReply *r)
+{
+    if (!r->assignment_changed || !r->assignment)
+        return;
+    int rv = weir_runtime_assign(
+        ctl->rt, r->assignment, r->topologies, r->n_topologies);
+    if (rv != WEIR_OK) {
+        weir_log_error(LOGC, "cannot apply assignment generation=%llu: %s",
+            (unsigned long long)r->assignment->generation, weir_strerror(rv));
+        return;
+    }
+    ctl->generation = r->assignment->generation;
+    weir_log_info(LOGC,
+        "assignment generation=%llu active=%zu standby=%zu drain=%d",
+        (unsigned long long)ctl->generation, r->assignment->n_active,
+        r->assignment->n_standby, r->drain);
+}
+
+static int
+heartbeat(weir_control *ctl)
+{
+    Weir__Cluster__TaskStatus **tasks = NULL;
+    Weir__Cluster__TaskCheckpoint **local = NULL;
+    size_t n_tasks = 0, n_local = 0;
+    if (weir_runtime_report(ctl->rt, &tasks, &n_tasks, &local, &n_local) !=
+        WEIR_OK) {
+        tasks = NULL;
+        local = NULL;
+        n_tasks = n_local = 0;
+    }
+    Weir__Cluster__Heartbeat hb = WEIR__CLUSTER__HEARTBEAT__INIT;
+    hb.worker_id = ctl->worker_id;
+    hb.member_epoch = ctl->epoch;
+    hb.known_generation = ctl->generation;
+    hb.n_tasks = n_tasks;
+    hb.tasks = tasks;
+    hb.n_local_state = n_local;
+    hb.local_state = local;
+    hb.sent_at_ms = (uint64_t)weir_clock_wall_ms();
+    weir_wire_msg reply;
+    char err[512] = "";
+    int rv = weir_wire_call(ctl->sock, WEIR__CLUSTER__MSG_TYPE__MSG_HEARTBEAT,
+        ctl->token, &hb.base, &reply, err, sizeof(err));
+    weir_runtime_report_free(tasks, n_tasks, local, n_local);
+    if (rv == WEIR_ESTATE) {
+        weir_log_warn(LOGC, "member epoch %llu is stale: registering again",
+            (unsigned long long)ctl->epoch);
+        ctl->registered = false;
+        return rv;
+    }
+    if (rv != WEIR_OK) {
+        failure(ctl, "heartbeat", rv, err);
+        return rv;
+    }
+    if (reply.type == WEIR__CLUSTER__MSG_TYPE__MSG_HEARTBEAT_REPLY)
+        apply(ctl, (Weir__Cluster__HeartbeatReply *)reply.body);
+    weir_wire_msg_fini(&reply);
+    if (!atomic_load(&ctl->connected) && ctl->failures > 0)
+        weir_log_info(LOGC, "coordinator reachable again");
+    ctl->failures = 0;
+    atomic_store(&ctl->connected, true);
+    return WEIR_OK;
+}
+
+static void
+say_leave(weir_control *ctl)
+{
+    nng_socket_set_ms(ctl->sock, NNG_OPT_RECVTIMEO, LEAVE_TIMEOUT_MS);
+    nng_socket_set_ms(ctl->sock, NNG_OPT_SENDTIMEO, LEAVE_TIMEOUT_MS);
+    Weir__Cluster__Leave lv = WEIR__CLUSTER__LEAVE__INIT;
+    lv.worker_id = ctl->worker_id;
+    lv.member_epoch = ctl->epoch;
+    weir_wire_msg reply;
+    char err[256] = "";
+    int rv = weir_wire_call(ctl->sock, WEIR__CLUSTER__MSG_TYPE__MSG_LEAVE,
+        ctl->token, &lv.base, &reply, err, sizeof(err));
+    if (rv == WEIR_OK)
+        weir_wire_msg_fini(&reply);
+    weir_log_info(LOGC, "leave worker=%s: %s", ctl->worker_id,
+        rv == WEIR_OK ? "ok" : (err[0] ? err : weir_strerror(rv)));
+}
+
+static void *
+control_main(void *arg)
+{
+    weir_control *ctl = arg;
+    uint64_t backoff = BACKOFF_MIN_MS;
+    while (!stopping(ctl)) {
+        uint64_t t0 = weir_clock_mono_ms();
+        int rv = ctl->registered ? heartbeat(ctl) : say_hello(ctl);
+        uint64_t wait;
+        if (rv == WEIR_OK) {
+            backoff = BACKOFF_MIN_MS;
+            uint64_t spent = weir_clock_mono_ms() - t0;
+            wait = spent < ctl->interval_ms ? ctl->interval_ms - spent : 0;
+        } else if (rv == WEIR_ESTATE) {
+            wait = 0; /* Hello at once */
+        } else {
+            wait = backoff;
+            backoff =
+                backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+        }
+        if (ctl->registered && wait > ctl->interval_ms)
+            wait = ctl->interval_ms; /* never miss the session for backoff */
+        if (wait && nap(ctl, wait))
+            break;
+    }
+    if (ctl->registered)
+        say_leave(ctl);
+    return NULL;
+}
+
+static char *
+dup_opt(const char *s)
+{
+    return s && s[0] ? strdup(s) : NULL;
+}
+
+int
+weir_control_start(
+    weir_control **ctlp, weir_runtime *rt, const weir_control_opts *opts)
+{
+    if (!rt || !opts || !opts->coordinator || !opts->coordinator[0] ||
+        !opts->worker_id || !opts->worker_id[0])
+        return WEIR_EINVAL;
+    weir_control *ctl = calloc(1, sizeof(*ctl));
+    if (!ctl)
+        return WEIR_ENOMEM;
+    ctl->rt = rt;
+    ctl->coordinator = strdup(opts->coordinator);
+    ctl->worker_id = strdup(opts->worker_id);
+    ctl->address = strdup(opts->address ? opts->address : "");
+    ctl->token = strdup(opts->token ? opts->token : "");
+    ctl->bootstrap = dup_opt(opts->bootstrap);
+    ctl->tls_ca = dup_opt(opts->tls_ca);
+    ctl->capacity = opts->capacity ? opts->capacity : 1;
+    ctl->interval_ms = 500;
+    pthread_mutex_init(&ctl->mu, NULL);
+    pthread_cond_init(&ctl->cv, NULL);
+    int rv = WEIR_ENOMEM;
+    if (!ctl->coordinator || !ctl->worker_id || !ctl->address || !ctl->token ||
+        (opts->bootstrap && opts->bootstrap[0] && !ctl->bootstrap) ||
+        (opts->tls_ca && opts->tls_ca[0] && !ctl->tls_ca))
+        goto fail;
+    if ((rv = sock_open(ctl)) != WEIR_OK) {
+        weir_log_error(LOGC, "coordinator URL %s: %s", ctl->coordinator,
+            weir_strerror(rv));
+        goto fail;
+    }
+    if (pthread_create(&ctl->thread, NULL, control_main, ctl) != 0) {
+        rv = WEIR_ENOMEM;
+        goto fail;
+    }
+    ctl->started = true;
+    *ctlp = ctl;
+    return WEIR_OK;
+fail:
+    weir_control_free(ctl);
+    return rv;
+}
+
+void
+weir_control_stop(weir_control *ctl)
+{
+    if (!ctl || !ctl->started)
+        return;
+    pthread_mutex_lock(&ctl->mu);
+    ctl->stop = true;
+    pthread_cond_signal(&ctl->cv);
+    pthread_mutex_unlock(&ctl->mu);
+    pthread_join(ctl->thread, NULL);
+    ctl->started = false;
+}
+
+void
+weir_control_free(weir_control *ctl)
+{
+    if (!ctl)
+        return;
+    weir_control_stop(ctl);
+    if (ctl->sock_open)
+        nng_close(ctl->sock);
+    if (ctl->tls)
+        nng_tls_config_free(ctl->tls);
+    free(ctl->coordinator);
+    free(ctl->worker_id);
+    free(ctl->address);
+    free(ctl->token);
+    free(ctl->bootstrap);
+    free(ctl->tls_ca);
+    pthread_mutex_destroy(&ctl->mu);
+    pthread_cond_destroy(&ctl->cv);
+    free(ctl);
+}
+
+bool
+weir_control_connected(const weir_control *ctl)
+{
+    return ctl && atomic_load(&ctl->connected);
+}
