@@ -7,3 +7,5 @@ function(weir_broker_py_test name label file timeout)
 endfunction()
 
 weir_broker_py_test(broker.txn integration integration/broker_txn.py 180)
+weir_broker_py_test(broker.restart integration integration/broker_restart.py 180)
+weir_broker_py_test(broker.txn_timeout integration integration/broker_timeout.py 120)
