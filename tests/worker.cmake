@@ -10,3 +10,9 @@ if(TARGET weir-worker AND TARGET weir-broker)
       ${PROJECT_SOURCE_DIR}/tests/integration/worker_wordcount.py
     TIMEOUT 180)
 endif()
+if(TARGET weir-worker AND TARGET weir-broker)
+  weir_script_test(NAME worker.access_per_minute LABEL integration
+    COMMAND /usr/bin/python3
+      ${PROJECT_SOURCE_DIR}/tests/integration/worker_access.py
+    TIMEOUT 120)
+endif()
