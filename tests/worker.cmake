@@ -16,3 +16,12 @@ if(TARGET weir-worker AND TARGET weir-broker)
       ${PROJECT_SOURCE_DIR}/tests/integration/worker_access.py
     TIMEOUT 120)
 endif()
+if(TARGET weir-worker AND TARGET weir-broker)
+  foreach(mode crash-points kill zombie)
+    string(REPLACE "-" "_" m ${mode})
+    weir_script_test(NAME worker.fault_${m} LABEL fault
+      COMMAND /usr/bin/python3
+        ${PROJECT_SOURCE_DIR}/tests/fault/worker_faults.py ${mode}
+      TIMEOUT 180)
+  endforeach()
+endif()

@@ -9,7 +9,7 @@
 #include "common/log.h"
 #include "task_impl.h"
 
-#define RESTORE_BATCH 10000
+#define RESTORE_BATCH 2000
 #define RESTORE_STALL_MS 30000
 
 static int
@@ -47,6 +47,7 @@ static int
 apply(weir_task *t, const weir_kafka_msg *m, int idx)
 {
     t->stats.restored++;
+    WEIR_CRASH_POINT("during-restore");
     return weir_store_put(
         t->store, (size_t)idx, m->key, m->key_len, m->value, m->value_len);
 }
@@ -120,7 +121,6 @@ weir__task_restore(weir_task *t)
         if (rv == WEIR_OK && (batch >= RESTORE_BATCH || left == 0)) {
             rv = weir_store_commit(t->store, next);
             batch = 0;
-            WEIR_CRASH_POINT("during-restore");
         }
     }
     if (rv == WEIR_OK && weir_store_pending(t->store) > 0)

@@ -1,0 +1,144 @@
+"""Fault scenarios for the standalone worker (label fault).
+
+While input is produced continuously, the worker is killed again and again
+(SIGKILL at random moments, or an immediate _exit at a numbered crash site
+in the commit cycle or the restore), and restarted on the same data
+directory or on an empty one. At the end the checker must find every word's
+committed outputs exactly 1..N.
+
+    worker_faults.py crash-points    every crash site, twice
+    worker_faults.py kill            SIGKILL at random moments
+    worker_faults.py zombie          SIGSTOP one worker, start another,
+                                     SIGCONT the first: it must be fenced
+"""
+import os
+import random
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
+
+from worker_common import (create_topic, produce, seed_lines, test_dir,  # noqa: E402
+                           wait_exact, wait_until, weirtest, wordcount_yaml,
+                           worker)
+
+SITES = ["after-produce", "after-send-offsets",
+         "after-commit-before-checkpoint", "during-restore"]
+
+
+class Feeder(threading.Thread):
+    """Produces the seed text in small chunks until stopped."""
+
+    def __init__(self, bootstrap, topic):
+        super().__init__(daemon=True)
+        self.bs, self.topic = bootstrap, topic
+        self.lines = seed_lines()
+        self.stop_flag = threading.Event()
+        self.sent = 0
+        self.error = None
+
+    def run(self):
+        try:
+            i = 0
+            while not self.stop_flag.is_set():
+                chunk = [self.lines[(i + k) % len(self.lines)] for k in range(40)]
+                produce(self.bs, self.topic, chunk, start_key=self.sent)
+                self.sent += len(chunk)
+                i += len(chunk)
+                time.sleep(0.05)
+        except Exception as e:  # reported by the main thread
+            self.error = e
+
+    def finish(self):
+        self.stop_flag.set()
+        self.join(60)
+        if self.error:
+            raise self.error
+
+
+def wait_exit(proc, timeout):
+    wait_until(lambda: not proc.alive(), timeout, "%s to exit" % proc.name)
+    return proc.popen.returncode
+
+
+def crash_points(c, bs, job, rng):
+    data = test_dir(c, "d0")
+    n = 0
+    for _ in range(2):
+        for site in SITES:
+            n += 1
+            if site == "during-restore":
+                # An empty data dir: the run restores everything and dies
+                # half way; the next run resumes from its checkpoint.
+                data = test_dir(c, "d%d" % n)
+                hit = rng.randint(20, 400)
+            else:
+                hit = rng.randint(2, 30)
+            w = worker(c, "w%d-%s" % (n, site), job, bs, data,
+                       env={"WEIR_CRASH_AT": "%s:%d" % (site, hit)}, ready=None)
+            code = wait_exit(w, 60)
+            w.kill()
+            assert code == 99, "worker exited %s, not at crash point %s:%d" % (
+                code, site, hit)
+            print("crashed at %s:%d" % (site, hit), flush=True)
+    return data
+
+
+def kills(c, bs, job, rng):
+    data = test_dir(c, "k0")
+    for n in range(6):
+        if n % 3 == 2:
+            data = test_dir(c, "k%d" % n)  # empty data dir: full restore
+        w = worker(c, "w%d" % n, job, bs, data)
+        time.sleep(rng.uniform(0.5, 3.0))
+        w.kill()
+        print("killed run %d" % n, flush=True)
+    return data
+
+
+def zombie(c, bs, job, rng):
+    a = worker(c, "zombie", job, bs, test_dir(c, "za"))
+    a.wait_line("all tasks running", 30)
+    time.sleep(1.5)
+    a.pause()
+    b = worker(c, "successor", job, bs, test_dir(c, "zb"))
+    b.wait_line("all tasks running", 60)
+    time.sleep(1.0)
+    a.resume()
+    a.wait_line("fenced", 60)
+    code = wait_exit(a, 60)
+    a.kill()
+    assert code == 3, "zombie exited %s, expected 3 (fenced)" % code
+    print("zombie fenced", flush=True)
+    b.stop()
+    return test_dir(c, "zb")
+
+
+def main(argv):
+    mode = argv[1] if len(argv) > 1 else "kill"
+    seed = int(os.environ.get("WEIR_FAULT_SEED", "0")) or random.randrange(1 << 30)
+    print("mode %s seed %d" % (mode, seed), flush=True)
+    rng = random.Random(seed)
+    with weirtest.Cluster() as c:
+        broker = c.broker()
+        bs = broker.bootstrap
+        create_topic(bs, "text-lines", 4)
+        job = wordcount_yaml(c.path("wordcount.yaml"))
+        feeder = Feeder(bs, "text-lines")
+        feeder.start()
+        try:
+            data = {"crash-points": crash_points, "kill": kills,
+                    "zombie": zombie}[mode](c, bs, job, rng)
+        finally:
+            feeder.finish()
+        print("produced %d lines" % feeder.sent, flush=True)
+        w = worker(c, "final", job, bs, data)
+        print(wait_exact(bs, "text-lines", "wordcounts", timeout=90))
+        assert w.stop() == 0
+    print("ok")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
