@@ -90,10 +90,11 @@ typedef struct weir_expr_ctx {
 /*
  * Evaluates expr on ctx. The result may point into the context's values,
  * into the arena and into the expression's literals: it is valid until the
- * arena is reset, the record released or the expression freed. A runtime error (null where a value is needed, a JSON field of
- * the wrong type, division by zero, an unparsable time, ...) returns
- * WEIR_EINVAL with a message in err; WEIR_ENOMEM when the arena is full.
- * Both are per-record errors: the caller applies on_error.
+ * arena is reset, the record released or the expression freed. A runtime error
+ * (null where a value is needed, a JSON field of the wrong type, division by
+ * zero, an unparsable time, ...) returns WEIR_EINVAL with a message in err;
+ * WEIR_ENOMEM when the arena is full. Both are per-record errors: the caller
+ * applies on_error.
  */
 int weir_expr_eval(const weir_expr *expr, const weir_expr_ctx *ctx,
     weir_value *out, weir_expr_error *err);

@@ -923,7 +923,8 @@ weir_expr_parse(const char *text, size_t len, const weir_expr_env *env,
         return ps.rv;
     }
     if (ps.cur.kind == T_EOF) {
-        return weir__expr_fail(err, 1, WEIR_EPARSE, "empty expression");
+        return weir__expr_fail(
+            err, ps.cur.column, WEIR_EPARSE, "empty expression");
     }
     weir__node *root = parse_or(&ps);
     if (root != NULL && ps.cur.kind != T_EOF) {

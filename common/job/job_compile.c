@@ -366,9 +366,7 @@ compile_source(weir__jc *jc, const yaml_node_t *k, const yaml_node_t *v)
             ok = false;
         }
     }
-    if (!ok || src.topic == NULL) {
-        return;
-    }
+    (void)ok; /* an invalid source is kept: from: must still find it */
     weir__jsource *srcs = realloc(jc->srcs, (jc->nsrcs + 1) * sizeof(*srcs));
     if (srcs == NULL) {
         jc->oom = true;
@@ -409,6 +407,9 @@ finish_sources(weir__jc *jc)
     weir__topo *t = jc->topo;
     for (size_t i = 0; i < jc->nsrcs; i++) {
         weir__jsource *s = &jc->srcs[i];
+        if (s->topic == NULL) {
+            continue; /* reported already */
+        }
         if (!s->used) {
             weir__job_error(jc->errs, s->line, s->column,
                 "source '%s' is not used by the pipeline", s->name);

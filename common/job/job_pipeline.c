@@ -263,6 +263,9 @@ compile_from(weir__jc *jc, const step *s)
         return;
     }
     src->used = true;
+    if (src->topic == NULL) {
+        return; /* reported at the source */
+    }
     weir__jc_topic(jc, src->topic, WEIR__TOPOLOGY__TOPIC_ROLE__TOPIC_INPUT,
         src->partitions, false);
     jc->key = stype(format_type(src->key_format));
@@ -898,7 +901,8 @@ compile_to(weir__jc *jc, const step *s)
         ok = weir__jc_uint(jc, pn, "to partitions", 1, 10000, &parts) && ok;
     }
     for (size_t i = 0; ok && i < jc->nsrcs; i++) {
-        if (strcmp(jc->srcs[i].topic, topic) == 0) {
+        if (jc->srcs[i].topic != NULL &&
+            strcmp(jc->srcs[i].topic, topic) == 0) {
             weir__jc_error(
                 jc, tn, "to: '%s' is an input topic of the job", topic);
             ok = false;
@@ -1049,6 +1053,12 @@ weir__jc_pipeline(weir__jc *jc, const yaml_node_t *seq)
             if (i > 0) {
                 weir__jc_error(
                     jc, s->key, "from: only the first step reads a source");
+                const char *name = weir__jc_scalar(jc, s->arg, "from");
+                for (size_t k = 0; name != NULL && k < jc->nsrcs; k++) {
+                    if (strcmp(jc->srcs[k].name, name) == 0) {
+                        jc->srcs[k].used = true; /* no second error */
+                    }
+                }
                 continue;
             }
             compile_from(jc, s);
