@@ -105,7 +105,7 @@ weir__h_fetch(weir_broker *b, weir_kreq *req, weir_kw *w)
     weir_kw_array(w, false, nt);
     for (int32_t i = 0; i < nt && weir_kr_ok(r); i++) {
         weir_kstr topic = weir_kr_str(r, false, false);
-        int32_t np = weir_kr_array(r, false, false, 20);
+        int32_t np = weir_kr_array(r, false, false, 16);
         weir_kw_strn(w, false, topic.ptr, topic.len);
         weir_kw_array(w, false, np);
         for (int32_t k = 0; k < np && weir_kr_ok(r); k++) {

@@ -36,14 +36,16 @@ weir__h_api_versions(weir_broker *b, weir_kreq *req, weir_kw *w)
 }
 
 static void
-write_topic_meta(weir_kw *w, const weir_topic *t, int16_t err, weir_kstr name)
+write_topic_meta(
+    weir_kw *w, int16_t v, const weir_topic *t, int16_t err, weir_kstr name)
 {
     weir_kw_i16(w, err);
     if (t)
         weir_kw_str(w, false, t->name);
     else
         weir_kw_strn(w, false, name.ptr, name.len);
-    weir_kw_bool(w, false); /* is_internal */
+    if (v >= 1)
+        weir_kw_bool(w, false); /* is_internal */
     int32_t n = t && err == KERR_NONE ? t->n_parts : 0;
     weir_kw_array(w, false, n);
     for (int32_t i = 0; i < n; i++) {
@@ -77,15 +79,17 @@ weir__h_metadata(weir_broker *b, weir_kreq *req, weir_kw *w)
     weir_kw_i32(w, NODE_ID);
     weir_kw_str(w, false, b->adv_host);
     weir_kw_i32(w, b->port);
-    weir_kw_str(w, false, NULL); /* rack */
+    if (v >= 1)
+        weir_kw_str(w, false, NULL); /* rack */
     if (v >= 2)
         weir_kw_str(w, false, "weir-broker");
-    weir_kw_i32(w, NODE_ID); /* controller */
-    if (n < 0) {
+    if (v >= 1)
+        weir_kw_i32(w, NODE_ID);       /* controller */
+    if (n < 0 || (v == 0 && n == 0)) { /* all topics */
         weir_kw_array(w, false, (int32_t)b->n_topics);
         for (size_t i = 0; i < b->n_topics; i++)
             write_topic_meta(
-                w, b->topics[i], req->forced_err, (weir_kstr){NULL, -1});
+                w, v, b->topics[i], req->forced_err, (weir_kstr){NULL, -1});
         return WEIR_OK;
     }
     weir_kw_array(w, false, n);
@@ -108,7 +112,7 @@ weir__h_metadata(weir_broker *b, weir_kreq *req, weir_kw *w)
                 free(cname);
             }
         }
-        write_topic_meta(w, t, err, name);
+        write_topic_meta(w, v, t, err, name);
     }
     return WEIR_OK;
 }

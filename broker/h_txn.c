@@ -359,7 +359,7 @@ weir__h_txn_offset_commit(weir_broker *b, weir_kreq *req, weir_kw *w)
     }
     bool changed = false;
     weir_kw_i32(w, 0);
-    int32_t nt = weir_kr_array(r, flex, false, 4);
+    int32_t nt = weir_kr_array(r, flex, false, 3);
     weir_kw_array(w, flex, nt);
     for (int32_t i = 0; i < nt && weir_kr_ok(r); i++) {
         weir_kstr topic = weir_kr_str(r, flex, false);
