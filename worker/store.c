@@ -129,6 +129,8 @@ weir_store_env_open(
     if (err) { /* a new database */
         rocksdb_free(err);
         err = NULL;
+        if (names)
+            rocksdb_list_column_families_destroy(names, n);
         names = NULL;
         n = 0;
     }
