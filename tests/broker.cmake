@@ -6,6 +6,11 @@ function(weir_broker_py_test name label file timeout)
     TIMEOUT ${timeout})
 endfunction()
 
+weir_unit_test(NAME broker.codec SOURCES unit/test_broker_codec.c
+  LIBS weir_broker_lib)
+weir_unit_test(NAME broker.part SOURCES unit/test_broker_part.c
+  LIBS weir_broker_lib)
+
 weir_broker_py_test(broker.txn integration integration/broker_txn.py 180)
 weir_broker_py_test(broker.restart integration integration/broker_restart.py 180)
 weir_broker_py_test(broker.txn_timeout integration integration/broker_timeout.py 120)
