@@ -86,7 +86,30 @@ struct weir_expr {
     char *text;
 };
 
-/* The function table (expr_func.c); NULL if name is not a function. */
+/* Most arguments a variadic function (concat, coalesce) takes. */
+#define WEIR__MANY_ARGS 64
+
+/* The function tables, one per expr_func_*.c file. */
+extern const weir__func weir__funcs_str[], weir__funcs_regex[],
+    weir__funcs_conv[], weir__funcs_time[];
+extern const size_t weir__funcs_str_count, weir__funcs_regex_count,
+    weir__funcs_conv_count, weir__funcs_time_count;
+
+/* Helpers of the function files (expr_func.c). */
+weir_stype weir__st(weir_type t);
+int weir__nomem(weir_expr_error *err);
+/* Fails unless argument i can be a `want`. */
+int weir__arg_is(weir__node *n, size_t i, weir_type want, weir_expr_error *err);
+/* Fails unless argument i is a string literal (regex, format). */
+int weir__arg_literal(
+    weir__node *n, size_t i, const char *what, weir_expr_error *err);
+int weir__text_arg(const weir__node *n, const weir_value *args, size_t i,
+    const char **p, size_t *len, weir_expr_error *err);
+void weir__set_string(weir_value *out, const char *p, size_t len);
+int weir__bad_conv(
+    const weir__node *n, const weir_value *v, weir_expr_error *err);
+
+/* The function table lookup; NULL if name is not a function. */
 const weir__func *weir__func_lookup(const char *name, size_t len);
 /* Comma-separated function names for "expected" messages. */
 const char *weir__func_names(void);
@@ -121,5 +144,55 @@ int weir__want_bool(const weir__node *n, const weir_value *v, const char *what,
 /* The text form of any value, in the arena (to_string semantics). */
 int weir__value_text(
     const weir_value *v, weir_arena *arena, const char **ptr, size_t *len);
+
+/* ------------------------------------------------------------ parser */
+
+typedef enum weir__tok_kind {
+    WEIR__T_EOF,
+    WEIR__T_INT,
+    WEIR__T_FLOAT,
+    WEIR__T_STRING,
+    WEIR__T_NAME,
+    WEIR__T_PUNCT,
+} weir__tok_kind;
+
+typedef struct weir__tok {
+    weir__tok_kind kind;
+    const char *p; /* start in the text */
+    size_t len;
+    unsigned column;
+} weir__tok;
+
+typedef struct weir__parser {
+    const char *text;
+    size_t len;
+    size_t pos;
+    weir__tok cur;
+    const weir_expr_env *env;
+    weir_expr_error *err;
+    int rv;
+    int depth;
+} weir__parser;
+
+#define WEIR__FAIL(ps, col, code, ...)                                         \
+    ((ps)->rv == WEIR_OK                                                       \
+            ? ((ps)->rv = weir__expr_fail((ps)->err, col, code, __VA_ARGS__))  \
+            : (ps)->rv)
+
+/* expr_lex.c: the next token into ps->cur. */
+int weir__lex(weir__parser *ps);
+bool weir__is_punct(const weir__parser *ps, const char *p);
+/* "'text'" or "the end", for messages. */
+const char *weir__tok_desc(const weir__tok *k, char *buf, size_t buflen);
+/* Consumes punctuation p or fails with "expected <what>". */
+int weir__expect(weir__parser *ps, const char *p, const char *what);
+/* Literal tokens into n (owned copies). */
+int weir__string_lit(weir__parser *ps, weir__node *n);
+int weir__number_lit(weir__parser *ps, weir__node *n);
+
+/* expr_type.c */
+bool weir__type_numeric(weir_type t);
+bool weir__type_textual(weir_type t);
+bool weir__type_comparable(weir__op op, weir_type a, weir_type b);
 
 #endif

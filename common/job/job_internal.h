@@ -70,6 +70,51 @@ char *weir__jc_strdup(weir__jc *jc, const char *s);
 void weir__jc_topic(weir__jc *jc, const char *name, int role,
     unsigned partitions, bool compacted);
 
+/* ------------------------------------------------------------ pipeline */
+
+/* A pipeline step: its operator name, the node after it, its position. */
+typedef struct weir__jstep {
+    const char *op;
+    const yaml_node_t *key; /* the operator name node */
+    const yaml_node_t *arg;
+    size_t index;    /* 1-based in the pipeline */
+    char store[256]; /* aggregations: the store name */
+} weir__jstep;
+
+/* job_build.c */
+weir_stype weir__jc_stype(weir_type t);
+/* The static type a topic format decodes to. */
+weir_type weir__jc_format_type(weir_format fmt);
+/* The format a value of a static type travels in by default. */
+weir_format weir__jc_type_format(weir_type t);
+/* The static type a value has after a trip through type_format. */
+weir_stype weir__jc_decoded_type(weir_stype t);
+/* Starts a new subtopology (current from now on). NULL when out of memory. */
+weir__sub_msg *weir__jc_sub_new(weir__jc *jc);
+void weir__jc_push_string(weir__jc *jc, char ***arr, size_t *n, const char *s);
+/* A new operator fed by the current stream, typed with it. */
+weir__op_msg *weir__jc_op_new(
+    weir__jc *jc, int kind, const char *name, const yaml_node_t *at);
+/* Makes the last operator the producer of the stream. */
+void weir__jc_op_produces(weir__jc *jc, const weir__op_msg *op);
+/* Parses and types the expression in scalar n; NULL (error recorded at
+ * its exact column) on failure. */
+Weir__Topology__Expr *weir__jc_expr_new(weir__jc *jc, const yaml_node_t *n,
+    const weir_expr_env *env, const char *what, weir_stype *type);
+/* The environment of the current stream. */
+void weir__jc_env_of(const weir__jc *jc, weir_expr_env *env);
+/* "<op>-<index><suffix>" */
+void weir__jc_op_name(
+    char *buf, size_t len, const weir__jstep *s, const char *suffix);
+bool weir__jc_is_aggregation(const char *op);
+
+/* job_group.c: agg is the aggregation a group_by feeds (NULL: none). */
+void weir__jc_group_by(
+    weir__jc *jc, const weir__jstep *s, const weir__jstep *agg);
+Weir__Topology__Window *weir__jc_window(weir__jc *jc, const weir__jstep *s);
+void weir__jc_aggregation(weir__jc *jc, const weir__jstep *s, bool grouped,
+    Weir__Topology__Window *w);
+
 /* Compiles pipeline: (job_pipeline.c). */
 void weir__jc_pipeline(weir__jc *jc, const yaml_node_t *seq);
 
