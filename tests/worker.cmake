@@ -17,7 +17,7 @@ if(TARGET weir-worker AND TARGET weir-broker)
     TIMEOUT 120)
 endif()
 if(TARGET weir-worker AND TARGET weir-broker)
-  foreach(mode crash-points kill zombie)
+  foreach(mode crash-points kill zombie broker)
     string(REPLACE "-" "_" m ${mode})
     weir_script_test(NAME worker.fault_${m} LABEL fault
       COMMAND /usr/bin/python3

@@ -200,7 +200,7 @@ fail(weir_task *t, int rv, const char *what)
         release(t);
         (void)weir__task_set_state(t, WEIR_TASK_FENCED);
     } else if (rv == WEIR_ETIMEDOUT || rv == WEIR_EKAFKA ||
-               rv == WEIR_ENOTFOUND) {
+               rv == WEIR_ENOTFOUND || rv == WEIR_EABORTED) {
         /* Retriable: start over from the last checkpoint. */
         weir_log_warn("task", "restarting task task=%s during=%s err=\"%s\"",
             t->name, what, t->stats.error);

@@ -132,9 +132,18 @@ weir__task_abort(weir_task *t, int why)
     weir_log_warn("task", "aborting transaction task=%s why=%s detail=\"%s\"",
         t->name, weir_err_name(why), weir_kafka_producer_errstr(t->prod));
     if (t->eos && t->in_txn) {
-        int rv = weir_kafka_producer_abort(t->prod, COMMIT_TIMEOUT_MS);
+        /* A retriable abort failure may be retried as is; past a few
+         * tries the caller restarts the task, whose init_transactions
+         * aborts the transaction on the broker. */
+        int rv = WEIR_OK;
+        for (int attempt = 0; attempt < 5; attempt++) {
+            rv = weir_kafka_producer_abort(t->prod, COMMIT_TIMEOUT_MS);
+            if (rv != WEIR_EABORTED && rv != WEIR_ETIMEDOUT)
+                break;
+            weir_clock_sleep_ms(100u << attempt);
+        }
         if (rv != WEIR_OK)
-            return rv; /* fenced or fatal: the caller drops or restarts */
+            return rv == WEIR_EFENCED ? rv : WEIR_EKAFKA;
     } else if (!t->eos) {
         return WEIR_EKAFKA; /* at-least-once: restart from the offsets */
     }

@@ -10,12 +10,16 @@ committed outputs exactly 1..N.
     worker_faults.py kill            SIGKILL at random moments
     worker_faults.py zombie          SIGSTOP one worker, start another,
                                      SIGCONT the first: it must be fenced
+    worker_faults.py broker          broker fault injection (dropped
+                                     connections, failed and lost EndTxn,
+                                     failed TxnOffsetCommit, slow Produce)
 """
 import os
 import random
 import sys
 import threading
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
 
@@ -115,13 +119,54 @@ def zombie(c, bs, job, rng):
     return test_dir(c, "zb")
 
 
+def admin(broker, path):
+    req = urllib.request.Request("http://%s%s" % (broker.admin, path), data=b"",
+                                 method="POST")
+    with urllib.request.urlopen(req, timeout=10) as r:
+        body = r.read().decode()
+    print("fault %s -> %s" % (path, body.strip()), flush=True)
+
+
+def broker_faults(c, bs, job, rng):
+    broker = c.broker_proc
+    data = test_dir(c, "b0")
+    w = worker(c, "faulted", job, bs, data)
+    w.wait_line("all tasks running", 30)
+    faults = [
+        "/fault/drop",
+        "/fault/fail?api=EndTxn&count=2&error=7",       # REQUEST_TIMED_OUT
+        "/fault/lose?api=EndTxn&count=1",               # commit outcome unknown
+        "/fault/fail?api=TxnOffsetCommit&count=2&error=15",  # COORDINATOR_NOT_AVAILABLE
+        "/fault/fail?api=Produce&count=3&error=7",
+        "/fault/delay?api=Produce&ms=300",
+        "/fault/drop",
+        "/fault/pause?ms=1500",
+    ]
+    for f in faults:
+        time.sleep(rng.uniform(0.5, 1.5))
+        admin(broker, f)
+    time.sleep(1.0)
+    admin(broker, "/fault/clear")
+    time.sleep(1.0)
+    assert w.alive(), "worker died under broker faults:\n" + w.log()[-3000:]
+    assert w.stop() == 0
+    return data
+
+
 def main(argv):
     mode = argv[1] if len(argv) > 1 else "kill"
     seed = int(os.environ.get("WEIR_FAULT_SEED", "0")) or random.randrange(1 << 30)
     print("mode %s seed %d" % (mode, seed), flush=True)
     rng = random.Random(seed)
     with weirtest.Cluster() as c:
-        broker = c.broker()
+        extra = []
+        if mode == "broker":
+            admin_port = weirtest.free_port()
+            extra = ["--admin", "127.0.0.1:%d" % admin_port]
+        broker = c.broker(extra=extra)
+        if mode == "broker":
+            broker.admin = "127.0.0.1:%d" % admin_port
+        c.broker_proc = broker
         bs = broker.bootstrap
         create_topic(bs, "text-lines", 4)
         job = wordcount_yaml(c.path("wordcount.yaml"))
@@ -129,7 +174,8 @@ def main(argv):
         feeder.start()
         try:
             data = {"crash-points": crash_points, "kill": kills,
-                    "zombie": zombie}[mode](c, bs, job, rng)
+                    "zombie": zombie,
+                    "broker": broker_faults}[mode](c, bs, job, rng)
         finally:
             feeder.finish()
         print("produced %d lines" % feeder.sent, flush=True)
