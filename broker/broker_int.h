@@ -262,6 +262,15 @@ int weir__h_sync_group(weir_broker *b, weir_kreq *req, weir_kw *w);
 int weir__h_heartbeat(weir_broker *b, weir_kreq *req, weir_kw *w);
 int weir__h_leave_group(weir_broker *b, weir_kreq *req, weir_kw *w);
 
+/*
+ * Decodes a request frame (after the size): header, API, version and the
+ * body against its schema. On WEIR_OK req->body is positioned at the body.
+ * WEIR_EPROTO (malformed) or WEIR_EUNSUPPORTED (unknown API or version),
+ * with why set to a log message; *apip is set when the API is known.
+ */
+int weir__request_decode(const uint8_t *frame, size_t len, weir_kreq *req,
+    const weir_kapi **apip, char *why, size_t why_size);
+
 /* topic.c */
 bool weir__topic_name_valid(const char *name, size_t len);
 weir_topic *weir__topic_find(weir_broker *b, const char *name, size_t len);

@@ -237,52 +237,19 @@ static bool
 handle_frame(
     weir_broker *b, weir_conn *c, uint8_t *frame, size_t len, bool retry)
 {
-    weir_kr r;
-    weir_kr_init(&r, frame, len);
-    weir_kreq req = {0};
-    req.api_key = weir_kr_i16(&r);
-    req.version = weir_kr_i16(&r);
-    req.corr_id = weir_kr_i32(&r);
-    req.client_id = weir_kr_str(&r, false, true);
-    const weir_kapi *api = weir_kapi_find(req.api_key);
-    if (!weir_kr_ok(&r)) {
+    weir_kreq req;
+    const weir_kapi *api;
+    char why[160];
+    int drv = weir__request_decode(frame, len, &req, &api, why, sizeof(why));
+    if (drv != WEIR_OK) {
         weir_log_warn(
-            "broker", "malformed request header from %s: closing", c->peer);
-        b->metrics.malformed++;
-        c->dead = true;
-        return true;
-    }
-    if (!api) {
-        weir_log_warn("broker",
-            "unsupported API key %d (v%d) from %s: closing the connection",
-            (int)req.api_key, (int)req.version, c->peer);
+            "broker", "%s from %s: closing the connection", why, c->peer);
+        if (drv == WEIR_EPROTO)
+            b->metrics.malformed++;
         c->dead = true;
         return true;
     }
     bool is_av = req.api_key == WEIR_API_API_VERSIONS;
-    bool av_unsupported = is_av && req.version > api->max_version;
-    if (!av_unsupported &&
-        (req.version < api->min_version || req.version > api->max_version)) {
-        weir_log_warn("broker",
-            "unsupported %s version %d from %s (supported %d-%d): closing",
-            api->name, (int)req.version, c->peer, (int)api->min_version,
-            (int)api->max_version);
-        c->dead = true;
-        return true;
-    }
-    req.flex = !av_unsupported && req.version >= api->flex_version;
-    weir_kr_tags(&r, req.flex);
-    size_t body_len = weir_kr_remaining(&r);
-    if (!weir_kr_ok(&r) ||
-        (!av_unsupported &&
-            !weir_kschema_check(api, req.version, r.pos, body_len))) {
-        weir_log_warn("broker", "malformed %s v%d request from %s: closing",
-            api->name, (int)req.version, c->peer);
-        b->metrics.malformed++;
-        c->dead = true;
-        return true;
-    }
-    req.body = r;
     uint64_t now = weir_clock_mono_ms();
     if (!retry) {
         int64_t delay = b->faults.delay_ms[req.api_key];
@@ -311,7 +278,6 @@ handle_frame(
     size_t size_pos = weir_kw_placeholder(&w);
     weir_kw_i32(&w, req.corr_id);
     weir_kw_tags(&w, req.flex && !is_av);
-    size_t hdr_len = w.len;
     int rv = weir__handler(req.api_key)(b, &req, &w);
     if (rv == WEIR_EAGAIN) {
         c->parked = true;
@@ -339,7 +305,6 @@ handle_frame(
             b->metrics.malformed++;
         c->dead = true;
     }
-    (void)hdr_len;
     weir_kw_fini(&w);
     return true;
 }
@@ -367,10 +332,8 @@ process_conn(weir_broker *b, weir_conn *c, bool retry)
             break;
         if (c->hold_until_ms && c->hold_until_ms > weir_clock_mono_ms())
             return;
-        bool was_parked = c->parked || c->hold_until_ms != 0;
         if (!handle_frame(b, c, p + 4, size, retry && c->parked))
             return;
-        (void)was_parked;
         retry = false;
         c->rpos += 4 + size;
         b->metrics.bytes_in += 4 + size;

@@ -16,3 +16,16 @@ weir_broker_py_test(broker.restart integration integration/broker_restart.py 180
 weir_broker_py_test(broker.txn_timeout integration integration/broker_timeout.py 120)
 weir_broker_py_test(broker.groups integration integration/broker_groups.py 120)
 weir_broker_py_test(broker.faults fault fault/broker_faults.py 240)
+
+if(WEIR_FUZZ)
+  add_executable(fuzz_broker_request fuzz/fuzz_broker_request.c)
+  target_compile_options(fuzz_broker_request PRIVATE
+    -fsanitize=fuzzer,address,undefined)
+  target_link_options(fuzz_broker_request PRIVATE
+    -fsanitize=fuzzer,address,undefined)
+  target_link_libraries(fuzz_broker_request PRIVATE weir_broker_lib)
+  add_test(NAME broker.fuzz_request
+    COMMAND fuzz_broker_request -max_total_time=20 -max_len=8192
+            -print_final_stats=1)
+  set_tests_properties(broker.fuzz_request PROPERTIES LABELS fuzz TIMEOUT 120)
+endif()
