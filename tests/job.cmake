@@ -5,3 +5,40 @@ weir_unit_test(NAME job.value SOURCES unit/test_job_value.c LIBS weir_job)
 weir_unit_test(NAME job.compile SOURCES unit/test_job_compile.c LIBS weir_job)
 target_compile_definitions(test_job_compile PRIVATE
   WEIR_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+
+# libFuzzer targets (WEIR_FUZZ=ON, clang): ~20 s smoke runs labelled fuzz.
+# Seeds are copied into the build tree, where libFuzzer may add to them.
+if(WEIR_FUZZ)
+  set(job_seed_expr ${CMAKE_CURRENT_BINARY_DIR}/fuzz_expr_corpus)
+  set(job_seed_job ${CMAKE_CURRENT_BINARY_DIR}/fuzz_job_corpus)
+  file(MAKE_DIRECTORY ${job_seed_expr} ${job_seed_job})
+  file(GLOB job_examples ${PROJECT_SOURCE_DIR}/examples/*.yaml)
+  file(COPY ${job_examples} DESTINATION ${job_seed_job})
+  # The first byte of an expression seed picks the types (see fuzz_expr.c):
+  # A = string value, H = json value, Q = int value with agg.
+  set(job_seed_i 0)
+  foreach(seed
+      "Asplit(lower(value), '[^a-z0-9]+')"
+      "Avalue != '' && len(value) > 3"
+      "H(value.a.b[1] + 1) * 2 > 3 || !value.c"
+      "Aparse_time(regex_extract(value, '\\[([^]]+)\\]'), '%d/%b/%Y:%H:%M:%S %z')"
+      "Aconcat(key, ':', to_string(timestamp), headers['h'])"
+      "Aif(contains(value, 'x'), substr(value, 1, 2), replace(trim(upper(value)), 'A', 'b'))"
+      "Aformat_time(floor_time(window_start + 1, 60000))"
+      "Qagg + value % 3")
+    file(WRITE ${job_seed_expr}/seed${job_seed_i} "${seed}")
+    math(EXPR job_seed_i "${job_seed_i} + 1")
+  endforeach()
+  foreach(f fuzz_expr fuzz_job)
+    add_executable(${f} fuzz/${f}.c)
+    target_compile_options(${f} PRIVATE -fsanitize=fuzzer,address,undefined)
+    target_link_options(${f} PRIVATE -fsanitize=fuzzer,address,undefined)
+    target_link_libraries(${f} PRIVATE weir_job)
+  endforeach()
+  add_test(NAME job.fuzz_expr COMMAND fuzz_expr -max_total_time=20
+    -max_len=512 -print_final_stats=1 ${job_seed_expr})
+  add_test(NAME job.fuzz_job COMMAND fuzz_job -max_total_time=20
+    -max_len=4096 -print_final_stats=1 ${job_seed_job})
+  set_tests_properties(job.fuzz_expr job.fuzz_job PROPERTIES
+    LABELS fuzz TIMEOUT 120)
+endif()
