@@ -170,10 +170,10 @@ weir_job_print(const Weir__Topology__Topology *topo, FILE *fp)
     fprintf(fp, "sources\n");
     for (size_t i = 0; i < topo->n_sources; i++) {
         const Weir__Topology__Source *s = topo->sources[i];
-        fprintf(fp, "  %s: topic %s (key %s, value %s, %u partitions)\n",
+        unsigned parts = weir_job_topic_partitions(topo, s->topic);
+        fprintf(fp, "  %s: topic %s (key %s, value %s, %u partition%s)\n",
             s->name, s->topic, fmt_name(s->key_format),
-            fmt_name(s->value_format),
-            weir_job_topic_partitions(topo, s->topic));
+            fmt_name(s->value_format), parts, parts == 1 ? "" : "s");
     }
     for (size_t i = 0; i < topo->n_subtopologies; i++) {
         const Weir__Topology__Subtopology *sub = topo->subtopologies[i];
@@ -203,8 +203,9 @@ weir_job_print(const Weir__Topology__Topology *topo, FILE *fp)
     fprintf(fp, "topics\n");
     for (size_t i = 0; i < topo->n_topics; i++) {
         const Weir__Topology__Topic *t = topo->topics[i];
-        fprintf(fp, "  %-40s %-11s %u partitions%s\n", t->name,
-            role_name(t->role), weir_job_topic_partitions(topo, t->name),
+        unsigned parts = weir_job_topic_partitions(topo, t->name);
+        fprintf(fp, "  %-11s %s (%u partition%s%s)\n", role_name(t->role),
+            t->name, parts, parts == 1 ? "" : "s",
             t->compacted ? ", compacted" : "");
     }
 }
