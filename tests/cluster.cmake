@@ -3,3 +3,19 @@ weir_unit_test(NAME coordinator.assignor SOURCES unit/test_assignor.c
   LIBS weir_coordinator_lib)
 weir_unit_test(NAME coordinator.cluster SOURCES unit/test_coordinator.c
   LIBS weir_coordinator_lib)
+
+# Process tests need every binary: broker, coordinator, worker, weirctl.
+if(TARGET weir-broker AND TARGET weir-coordinator AND TARGET weir-worker
+   AND TARGET weirctl)
+  foreach(t weirctl scale_out drain security)
+    weir_script_test(NAME cluster.${t} LABEL integration
+      COMMAND /usr/bin/python3
+        ${PROJECT_SOURCE_DIR}/tests/integration/cluster_${t}.py
+      TIMEOUT 150)
+  endforeach()
+  foreach(t kill_worker zombie coordinator_restart)
+    weir_script_test(NAME cluster.${t} LABEL fault
+      COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/tests/fault/cluster_${t}.py
+      TIMEOUT 150)
+  endforeach()
+endif()

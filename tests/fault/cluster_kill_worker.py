@@ -1,0 +1,39 @@
+"""SIGKILL a worker mid-job: after the session timeout its tasks resume on
+the other workers (from their standbys), and the word counts are exact."""
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
+
+from cluster_common import (Feeder, seed_lines, setup, wait_exact,  # noqa: E402
+                            wait_running, weirctl_json, weirtest)
+
+
+def main():
+    with weirtest.Cluster() as c:
+        broker, coord, ws = setup(c, n_workers=3)
+        bs = broker.bootstrap
+        wait_running(coord, {"w1", "w2", "w3"})
+        lines = seed_lines()
+        feed = Feeder(bs, "text-lines", lines, batch=40, pause=0.05)
+        # kill once w2 is committing
+        time.sleep(1.0)
+        t0 = time.monotonic()
+        ws[1].kill()
+        wait_running(coord, {"w1", "w3"}, timeout=30)
+        print("tasks of the killed worker running elsewhere after %.2fs"
+              % (time.monotonic() - t0))
+        feed.join()
+        print(wait_exact(bs, "text-lines", "wordcounts", timeout=90))
+        workers = {w["worker_id"]: w for w in weirctl_json(coord, "workers")["workers"]}
+        assert not workers["w2"]["alive"], workers["w2"]
+        assert "session expired worker=w2" in coord.log()
+        for w in (ws[0], ws[2]):
+            assert w.stop() == 0
+    print("ok")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

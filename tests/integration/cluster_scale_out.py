@@ -1,0 +1,59 @@
+"""Scale out from 1 to 3 workers mid-job: tasks spread over all three
+(two-phase moves), the word counts stay exact, and the coordinator's views
+(weirctl, /api, /metrics) agree."""
+import sys
+
+from cluster_common import (Feeder, http_get, seed_lines, setup, wait_exact,
+                            wait_running, weirctl, weirctl_json, weirtest,
+                            worker)
+
+
+def main():
+    with weirtest.Cluster() as c:
+        broker, coord, ws = setup(c, n_workers=1)
+        bs = broker.bootstrap
+        wait_running(coord, {"w1"})
+        lines = seed_lines()
+        half = len(lines) // 2
+        feed = Feeder(bs, "text-lines", lines[:half])
+        # scale out while the first half is being processed
+        ws.append(worker(c, "w2", coord, bs))
+        ws.append(worker(c, "w3", coord, bs))
+        owners = wait_running(coord, {"w1", "w2", "w3"}, timeout=60)
+        feed.join()
+        Feeder(bs, "text-lines", lines[half:], start_key=half).join()
+        print(wait_exact(bs, "text-lines", "wordcounts", timeout=90))
+
+        per = {}
+        for o in owners.values():
+            per[o] = per.get(o, 0) + 1
+        assert sorted(per.values()) == [2, 3, 3], per
+        workers = weirctl_json(coord, "workers")["workers"]
+        assert {w["worker_id"] for w in workers if w["alive"]} == {"w1", "w2", "w3"}
+        for w in workers:
+            assert w["standby_tasks"] > 0, w  # standby_replicas 1 by default
+        _, out, _ = weirctl(coord, "workers")
+        assert "w3" in out and "alive" in out, out
+        _, out, _ = weirctl(coord, "describe", "wordcount")
+        assert "8/8 tasks running" in out, out
+        st = weirctl_json(coord, "status")
+        assert st["tasks"] == 8 and st["unassigned_tasks"] == 0, st
+        code, body = http_get(coord, "/api/workers")
+        assert code == 200 and '"w2"' in body, body
+        code, body = http_get(coord, "/metrics")
+        assert code == 200 and 'weir_tasks{state="RUNNING"} 8' in body, body
+        assert "weir_commit_latency_ms_bucket" in body
+        code, body = http_get(coord, "/healthz")
+        assert code == 200 and body.strip() == "ok"
+        for w in ws:
+            assert w.stop() == 0, "%s did not stop cleanly" % w.name
+        # a clean stop says Leave: the coordinator knows at once
+        workers = weirctl_json(coord, "workers")["workers"]
+        assert not any(w["alive"] for w in workers), workers
+        assert coord.stop() == 0
+    print("ok")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
