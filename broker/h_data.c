@@ -35,7 +35,6 @@ weir__h_produce(weir_broker *b, weir_kreq *req, weir_kw *w)
             else if (err == KERR_NONE && recs.len <= 0)
                 err = KERR_CORRUPT_MESSAGE;
             else if (err == KERR_NONE) {
-                b->metrics.bytes_in += (uint64_t)recs.len;
                 err = weir__part_produce(
                     b, part, (uint8_t *)recs.ptr, (size_t)recs.len, &base);
             }
@@ -178,7 +177,6 @@ weir__h_fetch(weir_broker *b, weir_kreq *req, weir_kw *w)
             req->deadline_ms = weir_clock_mono_ms() + (uint64_t)max_wait;
         return WEIR_EAGAIN;
     }
-    b->metrics.bytes_out += total;
     return WEIR_OK;
 }
 

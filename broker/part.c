@@ -195,7 +195,7 @@ weir__part_produce(weir_broker *b, weir_part *part, uint8_t *buf, size_t len,
     for (size_t pos = 0; pos < len;) {
         weir_batch_hdr h;
         size_t blen;
-        (void)weir_batch_parse(buf + pos, len - pos, &h, &blen);
+        (void)weir_batch_peek(buf + pos, len - pos, &h, &blen);
         uint8_t *batch = buf + pos;
         pos += blen;
         int64_t dup = -1;

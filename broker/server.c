@@ -213,6 +213,18 @@ flush_conn(weir_conn *c)
 static void
 queue_response(weir_broker *b, weir_conn *c, weir_kw *w)
 {
+    b->metrics.bytes_out += w->len;
+    if (c->wlen == 0) {
+        /* Nothing queued: the response buffer becomes the write buffer. */
+        free(c->wbuf);
+        c->wbuf = w->buf;
+        c->wcap = w->cap;
+        c->wlen = w->len;
+        c->wpos = 0;
+        weir_kw_init(w);
+        flush_conn(c);
+        return;
+    }
     if (c->wlen + w->len > c->wcap) {
         size_t cap = c->wcap ? c->wcap : 4096;
         while (cap < c->wlen + w->len)
@@ -227,7 +239,6 @@ queue_response(weir_broker *b, weir_conn *c, weir_kw *w)
     }
     memcpy(c->wbuf + c->wlen, w->buf, w->len);
     c->wlen += w->len;
-    b->metrics.bytes_out += w->len;
     flush_conn(c);
 }
 
