@@ -99,6 +99,8 @@ def protocol_errors(text, allow=()):
 
 
 def assert_no_protocol_errors(text, what, allow=()):
+    if not text.strip():
+        raise AssertionError("%s: no debug log to scan" % what)
     bad = protocol_errors(text, allow)
     if bad:
         raise AssertionError("%s: %d protocol error line(s) in the client "

@@ -1,0 +1,231 @@
+// kafkajs (pure JavaScript Kafka client) against weir-broker.
+//
+//   node broker_clients_kafkajs.js <case> <bootstrap>
+//
+// Run by broker_clients_kafkajs.py, which starts the broker, runs one case
+// and checks the topics it wrote with a second, independent client. Prints
+// one JSON object (the case's observations) on the last stdout line; exits
+// non-zero on any failure. kafkajs' own ERROR log lines are reported in
+// the JSON ("errors") so the driver can fail on unexpected ones.
+'use strict';
+
+const { Kafka, logLevel } = require('kafkajs');
+
+const [caseName, bootstrap] = process.argv.slice(2);
+const PARTS = 3;
+const errors = [];
+
+const kafka = new Kafka({
+  clientId: 'weir-test-kafkajs',
+  brokers: [bootstrap],
+  connectionTimeout: 5000,
+  requestTimeout: 15000,
+  retry: { retries: 5, initialRetryTime: 100 },
+  logLevel: logLevel.WARN,
+  logCreator: () => ({ level, log }) => {
+    if (level <= logLevel.ERROR) {
+      errors.push(`${log.logger || ''} ${log.message} ${log.error || ''}`.trim());
+    }
+  },
+});
+
+function check(cond, what) {
+  if (!cond) throw new Error(`check failed: ${what}`);
+}
+
+function deadline(ms, what) {
+  let timer;
+  const p = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out: ${what}`)), ms);
+  });
+  return { p, cancel: () => clearTimeout(timer) };
+}
+
+async function createTopics(topics) {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const created = await admin.createTopics({
+      topics: topics.map((topic) => ({ topic, numPartitions: PARTS })),
+      waitForLeaders: true,
+      timeout: 10000,
+    });
+    check(created === true, `createTopics ${topics} returned ${created}`);
+    const md = await admin.fetchTopicMetadata({ topics });
+    for (const t of md.topics) {
+      check(t.partitions.length === PARTS, `${t.name} partitions`);
+      for (const p of t.partitions) check(p.leader === 1, `${t.name} leader`);
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+function records(tag, n) {
+  const out = [];
+  for (let p = 0; p < PARTS; p++) {
+    for (let i = 0; i < n; i++) {
+      out.push({ partition: p, key: `${tag}-${p}`, value: `${tag}-${p}-${i}` });
+    }
+  }
+  return out;
+}
+
+async function seedInput(topic, n) {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  try {
+    const res = await producer.send({ topic, acks: -1, messages: records('in', n) });
+    check(res.every((r) => r.errorCode === 0), 'seed errors');
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+function offsetsFor(topic, offset) {
+  const partitions = [];
+  for (let p = 0; p < PARTS; p++) partitions.push({ partition: p, offset: String(offset) });
+  return [{ topic, partitions }];
+}
+
+async function groupOffsets(groupId, topic) {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const res = await admin.fetchOffsets({ groupId, topics: [topic] });
+    const out = {};
+    for (const t of res) {
+      for (const p of t.partitions) out[p.partition] = Number(p.offset);
+    }
+    return out;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+// Transactional produce + sendOffsets: commit, abort, commit.
+async function caseTxn() {
+  await createTopics(['js-in', 'js-out']);
+  await seedInput('js-in', 10);
+  const producer = kafka.producer({
+    transactionalId: 'js-tx',
+    idempotent: true,
+    maxInFlightRequests: 1,
+    transactionTimeout: 30000,
+  });
+  await producer.connect();
+  const plan = [
+    ['c1', 5, 'commit'],
+    ['a2', 8, 'abort'],
+    ['c3', 10, 'commit'],
+  ];
+  const offsetsAfter = {};
+  for (const [tag, offset, end] of plan) {
+    const txn = await producer.transaction();
+    await txn.send({ topic: 'js-out', messages: records(tag, 4) });
+    await txn.sendOffsets({
+      consumerGroupId: 'js-group',
+      topics: offsetsFor('js-in', offset),
+    });
+    if (end === 'commit') await txn.commit();
+    else await txn.abort();
+    offsetsAfter[tag] = await groupOffsets('js-group', 'js-in');
+  }
+  await producer.disconnect();
+  return { offsetsAfter };
+}
+
+// A second producer with the same transactionalId fences the first.
+async function caseFencing() {
+  await createTopics(['js-fx']);
+  const opts = { transactionalId: 'js-fx-tx', idempotent: true, maxInFlightRequests: 1 };
+  const p1 = kafka.producer(opts);
+  await p1.connect();
+  const t1 = await p1.transaction();
+  await t1.send({ topic: 'js-fx', messages: records('zombie', 2) });
+  const p2 = kafka.producer(opts);
+  await p2.connect();
+  const t2 = await p2.transaction();
+  let zombieError = null;
+  try {
+    await t1.commit();
+  } catch (e) {
+    zombieError = e.type || e.name;
+  }
+  await t2.send({ topic: 'js-fx', messages: records('ok', 2) });
+  await t2.commit();
+  await p1.disconnect().catch(() => {});
+  await p2.disconnect();
+  return { zombieError };
+}
+
+// A read_committed consumer in a group reads back what a transactional
+// producer committed, never what it aborted, and commits its offsets.
+async function caseConsume() {
+  await createTopics(['js-rc']);
+  const producer = kafka.producer({
+    transactionalId: 'js-rc-tx',
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
+  await producer.connect();
+  for (const [tag, end] of [['c1', 'commit'], ['a2', 'abort'], ['c3', 'commit']]) {
+    const txn = await producer.transaction();
+    await txn.send({ topic: 'js-rc', messages: records(tag, 3) });
+    if (end === 'commit') await txn.commit();
+    else await txn.abort();
+  }
+  await producer.disconnect();
+
+  const want = 2 * PARTS * 3;
+  const consumer = kafka.consumer({
+    groupId: 'js-rc-group',
+    readUncommitted: false,
+    maxWaitTimeInMs: 200,
+    sessionTimeout: 10000,
+    heartbeatInterval: 500,
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topics: ['js-rc'], fromBeginning: true });
+  const got = [];
+  const dl = deadline(30000, `${want} records via the kafkajs consumer`);
+  const done = new Promise((resolve) => {
+    consumer.run({
+      autoCommit: true,
+      eachMessage: async ({ partition, message }) => {
+        got.push({ partition, offset: Number(message.offset), value: message.value.toString() });
+        if (got.length >= want) resolve();
+      },
+    });
+  });
+  try {
+    await Promise.race([done, dl.p]);
+  } finally {
+    dl.cancel();
+  }
+  // Let a little more arrive (there must be nothing), then commit on stop.
+  await new Promise((r) => setTimeout(r, 1000));
+  await consumer.stop();
+  await consumer.disconnect();
+  const committed = await groupOffsets('js-rc-group', 'js-rc');
+  return { got, committed };
+}
+
+const CASES = { txn: caseTxn, fencing: caseFencing, consume: caseConsume };
+
+async function main() {
+  const fn = CASES[caseName];
+  if (!fn || !bootstrap) {
+    console.error(`usage: node broker_clients_kafkajs.js <${Object.keys(CASES).join('|')}> <bootstrap>`);
+    process.exit(2);
+  }
+  const result = await fn();
+  result.errors = errors;
+  console.log(JSON.stringify(result));
+}
+
+main().catch((e) => {
+  console.error(e && e.stack ? e.stack : e);
+  console.error(`kafkajs errors: ${JSON.stringify(errors)}`);
+  process.exit(1);
+});

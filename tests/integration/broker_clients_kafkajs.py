@@ -1,0 +1,152 @@
+#!/usr/bin/python3
+"""kafkajs (npm, pure JavaScript) against weir-broker.
+
+Starts the broker, runs one case of broker_clients_kafkajs.js under node and
+checks what it wrote with confluent_kafka (an independent client):
+transactional produce + sendOffsets + commit/abort, fencing, and a
+read_committed kafkajs group consumer.
+
+kafkajs is installed by scripts/install-deps-js into $WEIR_BIN_DIR/../js
+(the CTest fixture clients.kafkajs.deps does it before these cases).
+
+    broker_clients_kafkajs.py [case ...]    (cases: CASES at the end)
+"""
+import json
+import os
+
+from confluent_kafka import (Consumer, KafkaError, KafkaException,
+                             TopicPartition, OFFSET_BEGINNING)
+
+import broker_clients_common as bc
+import weirtest
+
+PARTS = 3
+HERE = os.path.dirname(os.path.abspath(__file__))
+JS_DIR = os.path.join(weirtest.BIN_DIR, "..", "js")
+NODE = "/usr/bin/node"
+
+
+def run_js(broker, case, timeout=90):
+    modules = os.path.join(JS_DIR, "node_modules")
+    if not os.path.isdir(os.path.join(modules, "kafkajs")):
+        raise AssertionError("kafkajs is not installed in %s: run "
+                             "scripts/install-deps-js %s" % (modules, JS_DIR))
+    out, err = bc.run([NODE, os.path.join(HERE, "broker_clients_kafkajs.js"),
+                       case, broker.bootstrap], timeout=timeout,
+                      env={"NODE_PATH": modules})
+    lines = out.strip().splitlines()
+    if not lines:
+        raise AssertionError("no output from kafkajs case %s\n%s" % (
+            case, err))
+    return json.loads(lines[-1])
+
+
+def read(bootstrap, topic, committed, timeout=30):
+    """Every record of topic up to its end, read with confluent_kafka;
+    returns sorted (partition, offset, value)."""
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": "js-check",
+                  "enable.auto.commit": False, "enable.partition.eof": True,
+                  "check.crcs": True,
+                  "isolation.level": "read_committed" if committed
+                  else "read_uncommitted"})
+    try:
+        c.assign([TopicPartition(topic, p, OFFSET_BEGINNING)
+                  for p in range(PARTS)])
+        got, eof = [], set()
+
+        def done():
+            for m in c.consume(num_messages=100, timeout=0.2):
+                if m.error():
+                    if m.error().code() == KafkaError._PARTITION_EOF:
+                        eof.add(m.partition())
+                        continue
+                    raise KafkaException(m.error())
+                eof.discard(m.partition())
+                got.append((m.partition(), m.offset(), m.value().decode()))
+            return len(eof) == PARTS
+        bc.wait_until(done, timeout, "end of %s" % topic, interval=0)
+        return sorted(got)
+    finally:
+        c.close()
+
+
+def values(rows):
+    return sorted(v for _, _, v in rows)
+
+
+def tagged(tag, n):
+    return ["%s-%d-%d" % (tag, p, i) for p in range(PARTS) for i in range(n)]
+
+
+def no_errors(res, allow=()):
+    bad = [e for e in res["errors"] if not any(a in e for a in allow)]
+    if bad:
+        raise AssertionError("kafkajs logged errors:\n" + "\n".join(bad))
+
+
+def case_txn():
+    with weirtest.Cluster() as c:
+        b = bc.start_broker(c)
+        res = run_js(b, "txn")
+        no_errors(res)
+        want = {"c1": 5, "a2": 5, "c3": 10}
+        for tag, off in want.items():
+            bc.eq(res["offsetsAfter"][tag], {str(p): off for p in range(PARTS)},
+                  "group offsets after %s" % tag)
+        bc.eq(values(read(b.bootstrap, "js-out", True)),
+              sorted(tagged("c1", 4) + tagged("c3", 4)), "read_committed")
+        bc.eq(values(read(b.bootstrap, "js-out", False)),
+              sorted(tagged("c1", 4) + tagged("a2", 4) + tagged("c3", 4)),
+              "read_uncommitted")
+        bc.eq(b.stop(), 0, "broker exit status")
+
+
+def case_fencing():
+    with weirtest.Cluster() as c:
+        b = bc.start_broker(c)
+        res = run_js(b, "fencing")
+        if res["zombieError"] not in ("INVALID_PRODUCER_EPOCH",
+                                      "PRODUCER_FENCED"):
+            raise AssertionError("zombie commit: got %r, want a fencing "
+                                 "error" % res["zombieError"])
+        no_errors(res, allow=("INVALID_PRODUCER_EPOCH", "PRODUCER_FENCED",
+                              "fenced", "epoch"))
+        bc.eq(values(read(b.bootstrap, "js-fx", True)),
+              sorted(tagged("ok", 2)), "read_committed")
+        bc.eq(values(read(b.bootstrap, "js-fx", False)),
+              sorted(tagged("zombie", 2) + tagged("ok", 2)),
+              "read_uncommitted")
+        bc.eq(b.stop(), 0, "broker exit status")
+
+
+def case_consume():
+    with weirtest.Cluster() as c:
+        b = bc.start_broker(c)
+        res = run_js(b, "consume")
+        no_errors(res)
+        got = sorted((r["partition"], r["offset"], r["value"])
+                     for r in res["got"])
+        # Offsets per partition: c1 0-2, commit 3, a2 4-6, abort 7,
+        # c3 8-10, commit 11.
+        want = sorted((p, base + i, "%s-%d-%d" % (tag, p, i))
+                      for p in range(PARTS)
+                      for tag, base in (("c1", 0), ("c3", 8))
+                      for i in range(3))
+        bc.eq(got, want, "kafkajs read_committed consumer")
+        # 11 = after c3's last record, 12 = also past its commit marker:
+        # both are correct resumption points.
+        for p in range(PARTS):
+            if res["committed"].get(str(p)) not in (11, 12):
+                raise AssertionError("offsets committed by the kafkajs "
+                                     "consumer: %r" % res["committed"])
+        bc.eq(b.stop(), 0, "broker exit status")
+
+
+CASES = {
+    "txn": case_txn,
+    "fencing": case_fencing,
+    "consume": case_consume,
+}
+
+if __name__ == "__main__":
+    bc.main(CASES)
