@@ -159,6 +159,58 @@ def case_headers_large():
         bc.eq(b.stop(), 0, "broker exit status")
 
 
+def case_compression():
+    """Batches compressed by the producer are stored and served as they are;
+    the consumer decompresses them (gzip, snappy, lz4, zstd)."""
+    codecs = ["gzip", "snappy", "lz4", "zstd"]
+    with weirtest.Cluster() as c:
+        b = bc.start_broker(c)
+        bc.create_topics(b.bootstrap, ["cz"], partitions=len(codecs))
+        for p, codec in enumerate(codecs):
+            lines = "".join("%s-%d %s\n" % (codec, i, "z" * (i % 50))
+                            for i in range(500))
+            kcat(b, ["-P", "-t", "cz", "-p", str(p), "-z", codec,
+                     "-X", "linger.ms=50"], input_bytes=lines.encode())
+        for p, codec in enumerate(codecs):
+            out, err = kcat(b, ["-C", "-t", "cz", "-p", str(p), "-o",
+                                "beginning", "-e", "-q", "-f", "%o %s\n"],
+                            debug="protocol,msg")
+            bc.assert_no_protocol_errors(err, "kcat consume " + codec)
+            want = ["%d %s-%d %s" % (i, codec, i, "z" * (i % 50))
+                    for i in range(500)]
+            bc.eq(out.splitlines(), want, codec + " records")
+            # From the middle of a compressed batch.
+            out, _ = kcat(b, ["-C", "-t", "cz", "-p", str(p), "-o", "250",
+                              "-c", "3", "-q", "-f", "%o\n"])
+            bc.eq(out.split(), ["250", "251", "252"], codec + " from 250")
+        bc.eq(b.stop(), 0, "broker exit status")
+
+
+def case_query_time():
+    """ListOffsets by timestamp (kcat -Q topic:partition:ts)."""
+    with weirtest.Cluster() as c:
+        b = bc.start_broker(c)
+        bc.create_topics(b.bootstrap, ["qt"], partitions=1)
+        # One record per kcat run: increasing CreateTime timestamps.
+        for i in range(10):
+            kcat(b, ["-P", "-t", "qt", "-p", "0"],
+                 input_bytes=("m%d" % i).encode())
+        out, _ = kcat(b, ["-C", "-t", "qt", "-p", "0", "-o", "beginning",
+                          "-e", "-q", "-f", "%o %T\n"])
+        ts = [int(line.split()[1]) for line in out.splitlines()]
+        bc.eq(len(ts), 10, "records")
+        for i in (0, 4, 9):
+            out, _ = kcat(b, ["-Q", "-t", "qt:0:%d" % ts[i]])
+            first = min(j for j in range(10) if ts[j] >= ts[i])
+            if "offset %d" % first not in out:
+                raise AssertionError("offset for time %d: want %d, got %s"
+                                     % (ts[i], first, out))
+        out, _ = kcat(b, ["-Q", "-t", "qt:0:%d" % (ts[-1] + 100000)])
+        if "offset 10" not in out and "offset -1" not in out:
+            raise AssertionError("offset after the last timestamp: %s" % out)
+        bc.eq(b.stop(), 0, "broker exit status")
+
+
 def group_consume(b, group, topics, timeout=60):
     """kcat -G until end of every assigned partition; returns values."""
     out, err = kcat(b, ["-G", group, "-e", "-q", "-f", "%t|%p|%o|%s\n",
@@ -197,6 +249,8 @@ CASES = {
     "query_offsets": case_query_offsets,
     "headers_large": case_headers_large,
     "group": case_group,
+    "compression": case_compression,
+    "query_time": case_query_time,
 }
 
 if __name__ == "__main__":
