@@ -271,6 +271,8 @@ weir_log_open(weir_plog **logp, const char *dir, const weir_log_opts *opts)
     }
     free(bases);
     log->last_sync_ms = weir_clock_wall_ms();
+    if (log->opts.fsync == WEIR_FSYNC_INTERVAL)
+        log->sync = weir__sync_token_new();
     *logp = log;
     return WEIR_OK;
 fail:
@@ -295,6 +297,11 @@ weir_log_close(weir_plog *log)
 {
     if (log == NULL)
         return;
+    if (log->sync != NULL) {
+        if (weir__sync_failed(log->sync))
+            log->failed = true;
+        weir__sync_token_free(log->sync);
+    }
     if (log->active_fd >= 0) {
         bool synced = !log->dirty || log->opts.fsync == WEIR_FSYNC_NEVER ||
                       weir__io_fsync(log->active_fd) == 0;
@@ -312,9 +319,25 @@ weir_log_close(weir_plog *log)
     free(log);
 }
 
+/* Notes the failure of a background fsync: it sticks, like any other. */
+static bool
+bg_failed(weir_plog *log)
+{
+    if (log->sync != NULL && weir__sync_failed(log->sync)) {
+        weir_log_error(comp, "log background fsync failed dir=%s", log->dir);
+        log->failed = true;
+    }
+    return log->failed;
+}
+
 int
 weir_log_flush(weir_plog *log)
 {
+    if (log->sync != NULL) {
+        weir__sync_wait(log->sync); /* an older segment may be in flight */
+        if (bg_failed(log))
+            return WEIR_EIO;
+    }
     if (!log->dirty)
         return WEIR_OK;
     if (weir__io_fsync(log->active_fd) != 0) {
@@ -333,9 +356,16 @@ roll(weir_plog *log)
     int old_fd = log->active_fd, rv;
     int64_t end = active(log)->next_offset;
 
-    if (log->dirty && log->opts.fsync != WEIR_FSYNC_NEVER &&
-        (rv = weir_log_flush(log)) != WEIR_OK)
+    if (log->dirty && log->opts.fsync == WEIR_FSYNC_INTERVAL &&
+        log->sync != NULL) {
+        /* The closed segment is synced in the background. */
+        if ((rv = weir__sync_start(log->sync, old_fd)) != WEIR_OK)
+            return rv;
+        log->dirty = false;
+    } else if (log->dirty && log->opts.fsync != WEIR_FSYNC_NEVER &&
+               (rv = weir_log_flush(log)) != WEIR_OK) {
         return rv;
+    }
     save_index(log, active(log));
     if ((rv = seg_push(log, end)) != WEIR_OK)
         return rv;
@@ -365,7 +395,7 @@ weir_log_append(weir_plog *log, uint8_t *buf, size_t len, int64_t *base_offset)
 
     if (len == 0)
         return WEIR_EPROTO;
-    if (log->failed)
+    if (log->failed || bg_failed(log))
         return WEIR_EIO;
     /* Whole batches only; nothing is written otherwise. */
     while (pos < len) {
@@ -717,9 +747,19 @@ weir_log_maintain(weir_plog *log, int64_t now_ms, int64_t stable_offset)
 
     if (log->opts.fsync == WEIR_FSYNC_INTERVAL && log->dirty &&
         now_ms - log->last_sync_ms >= log->opts.fsync_interval_ms) {
-        rv = weir_log_flush(log);
+        if (log->sync == NULL) {
+            rv = weir_log_flush(log);
+        } else if (!weir__sync_busy(log->sync)) {
+            /* In the background: the I/O loop never waits for the disk. */
+            if ((rv = weir__sync_start(log->sync, log->active_fd)) == WEIR_OK)
+                log->dirty = false;
+            else
+                log->failed = true;
+        }
         log->last_sync_ms = now_ms;
     }
+    if (bg_failed(log) && rv == WEIR_OK)
+        rv = WEIR_EIO;
     retention(log, now_ms);
     if (log->opts.compact && log->nsegs > 1) {
         /* Compact when a closed segment became wholly cleanable. */

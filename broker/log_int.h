@@ -6,6 +6,7 @@
 
 #include "broker/log.h"
 #include "broker/segment.h"
+#include "broker/store_sync.h"
 
 struct weir_log {
     char *dir;
@@ -19,8 +20,9 @@ struct weir_log {
     bool failed; /* a write or fsync failed in a way that sticks: the file
                   * may hold bytes the log does not know; no more appends
                   * until reopened (recovery sorts it out) */
-    int64_t last_sync_ms; /* wall ms of the last interval fsync */
-    int64_t cleaned_end;  /* compaction covered offsets below this */
+    int64_t last_sync_ms;   /* wall ms of the last interval fsync */
+    int64_t cleaned_end;    /* compaction covered offsets below this */
+    weir__sync_token *sync; /* background interval fsyncs; NULL = inline */
 };
 
 /* Descriptor for reading segment i (active fd or the cached one). */
