@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import traceback
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
@@ -23,9 +24,27 @@ import weirtest  # noqa: E402
 from weirtest import wait_until  # noqa: E402,F401  (re-exported)
 
 
-def start_broker(cluster, extra=()):
-    """Starts weir-broker in cluster's temp dir; returns the Proc."""
-    return cluster.broker(extra=list(extra))
+def start_broker(cluster, extra=(), admin=False, name="broker",
+                 data_dir=None, port=None):
+    """Starts weir-broker in cluster's temp dir; returns the Proc. With
+    admin, also its HTTP admin API (fault injection) on a free port."""
+    args = list(extra)
+    admin_port = None
+    if admin:
+        admin_port = weirtest.free_port()
+        args += ["--admin", "127.0.0.1:%d" % admin_port]
+    b = cluster.broker(name=name, extra=args, data_dir=data_dir, port=port)
+    b.admin_port = admin_port
+    b.admin_url = "http://127.0.0.1:%d" % admin_port if admin else None
+    return b
+
+
+def fault(broker, path):
+    """POSTs path (e.g. "/fault/drop") to the broker's admin API."""
+    req = urllib.request.Request(broker.admin_url + path, method="POST",
+                                 data=b"")
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return r.read().decode()
 
 
 def run(argv, timeout=60, input_bytes=None, env=None, check=True):

@@ -211,7 +211,96 @@ async function caseConsume() {
   return { got, committed };
 }
 
-const CASES = { txn: caseTxn, fencing: caseFencing, consume: caseConsume };
+// Transactions while the broker injects faults (its --admin API): lost
+// answers, retriable errors, dropped connections, delays and a pause.
+// Every transaction is retried until it commits; the driver then checks
+// that each one is visible exactly once.
+async function caseFaults() {
+  const adminUrl = process.argv[4];
+  check(adminUrl, 'admin URL argument');
+  const fault = async (path) => {
+    const r = await fetch(adminUrl + path, { method: 'POST' });
+    check(r.ok, `${path}: HTTP ${r.status}`);
+  };
+  await createTopics(['js-fi']);
+  const opts = {
+    transactionalId: 'js-fi-tx',
+    idempotent: true,
+    maxInFlightRequests: 1,
+    retry: { retries: 8, initialRetryTime: 100 },
+  };
+  let producer = kafka.producer(opts);
+  await producer.connect();
+  const plan = [
+    [null, null],
+    ['before', '/fault/lose?api=Produce&count=1'],
+    ['before', '/fault/fail?api=Produce&count=2&error=7'],
+    ['before', '/fault/lose?api=AddPartitionsToTxn&count=1'],
+    ['before', '/fault/fail?api=AddPartitionsToTxn&count=2&error=51'],
+    ['before', '/fault/lose?api=AddOffsetsToTxn&count=1'],
+    ['before', '/fault/lose?api=TxnOffsetCommit&count=1'],
+    ['before', '/fault/lose?api=EndTxn&count=1'],
+    ['before', '/fault/fail?api=EndTxn&count=2&error=51'],
+    ['sent', '/fault/drop'],
+    ['sent', '/fault/pause?ms=700'],
+    ['before', '/fault/delay?api=Produce&ms=300'],
+    ['before', '/fault/lose?api=FindCoordinator&count=1'],
+  ];
+  const attempts = [];
+  for (let i = 0; i < plan.length; i++) {
+    const [when, path] = plan[i];
+    const tag = `t${i}`;
+    let n = 0;
+    for (;;) {
+      n++;
+      check(n <= 4, `transaction ${tag} (${path}) never committed`);
+      if (when === 'before' && n === 1) await fault(path);
+      let txn = null;
+      try {
+        txn = await producer.transaction();
+        await txn.send({ topic: 'js-fi', messages: records(tag, 2) });
+        if (when === 'sent' && n === 1) await fault(path);
+        await txn.sendOffsets({
+          consumerGroupId: 'js-fi-group',
+          topics: [{ topic: 'js-fi', partitions: [{ partition: 0, offset: String(i + 1) }] }],
+        });
+        await txn.commit();
+        attempts.push({ tag, path, n, result: 'committed' });
+        break;
+      } catch (e) {
+        attempts.push({ tag, path, n, result: `${e.name}: ${e.type || ''} ${e.message}` });
+        await fault('/fault/clear');
+        // The answer may have been lost after the transaction committed:
+        // the offset it sent tells (as an exactly-once application does).
+        const off = (await groupOffsets('js-fi-group', 'js-fi'))[0];
+        if (off === i + 1) {
+          attempts.push({ tag, path, n, result: 'committed (answer lost)' });
+          await producer.disconnect().catch(() => {});
+          producer = kafka.producer(opts);
+          await producer.connect();
+          break;
+        }
+        // Abort and retry; a producer whose transaction cannot be aborted
+        // is replaced (the new one's InitProducerId aborts what was open).
+        try {
+          if (txn) await txn.abort();
+        } catch (e2) {
+          attempts.push({ tag, path, n, result: `abort: ${e2.name}: ${e2.type || ''} ${e2.message}` });
+          await producer.disconnect().catch(() => {});
+          producer = kafka.producer(opts);
+          await producer.connect();
+        }
+      } finally {
+        await fault('/fault/clear');
+      }
+    }
+  }
+  await producer.disconnect();
+  const committed = await groupOffsets('js-fi-group', 'js-fi');
+  return { attempts, committed, transactions: plan.length };
+}
+
+const CASES = { txn: caseTxn, fencing: caseFencing, consume: caseConsume, faults: caseFaults };
 
 async function main() {
   const fn = CASES[caseName];

@@ -26,13 +26,13 @@ JS_DIR = os.path.join(weirtest.BIN_DIR, "..", "js")
 NODE = "/usr/bin/node"
 
 
-def run_js(broker, case, timeout=90):
+def run_js(broker, case, timeout=90, extra=()):
     modules = os.path.join(JS_DIR, "node_modules")
     if not os.path.isdir(os.path.join(modules, "kafkajs")):
         raise AssertionError("kafkajs is not installed in %s: run "
                              "scripts/install-deps-js %s" % (modules, JS_DIR))
     out, err = bc.run([NODE, os.path.join(HERE, "broker_clients_kafkajs.js"),
-                       case, broker.bootstrap], timeout=timeout,
+                       case, broker.bootstrap] + list(extra), timeout=timeout,
                       env={"NODE_PATH": modules})
     lines = out.strip().splitlines()
     if not lines:
@@ -142,7 +142,25 @@ def case_consume():
         bc.eq(b.stop(), 0, "broker exit status")
 
 
+def case_faults():
+    """Transactions under lost answers, retriable errors, dropped
+    connections, delays and a pause: each committed exactly once."""
+    with weirtest.Cluster() as c:
+        b = bc.start_broker(c, admin=True)
+        res = run_js(b, "faults", timeout=150, extra=[b.admin_url])
+        n = res["transactions"]
+        for a in res["attempts"]:
+            print("  %-4s try %d %-45s %s" % (a["tag"], a["n"], a["path"],
+                                              a["result"]))
+        want = sorted(v for i in range(n) for v in tagged("t%d" % i, 2))
+        got = read(b.bootstrap, "js-fi", True)
+        bc.eq(values(got), want, "read_committed: every transaction once")
+        bc.eq(res["committed"].get("0"), n, "offset sent in the last one")
+        bc.eq(b.stop(), 0, "broker exit status")
+
+
 CASES = {
+    "faults": case_faults,
     "txn": case_txn,
     "fencing": case_fencing,
     "consume": case_consume,
