@@ -231,6 +231,8 @@ apply_phase(weir_cluster *cl)
         int32_t now = weir_assignor_phase(t->running, t->target);
         if (now >= 0 && t->running != now) {
             t->running = now;
+            /* a new owner: the old one's status no longer describes it */
+            memset(&t->st, 0, sizeof(t->st));
             changed = true;
         }
     }
