@@ -473,6 +473,7 @@ rewrite_segment(cleaner *c, int i)
     }
     (void)weir__io_fsync_dir(log->dir);
     weir__log_forget_fd(log, seg->base_offset);
+    weir__log_rcache_clear(log);
     weir_log_info("broker",
         "log segment compacted dir=%s base=%lld bytes=%llu->%llu", log->dir,
         (long long)seg->base_offset, (unsigned long long)seg->size,

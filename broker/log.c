@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "broker/store_be.h"
 #include "broker/store_io.h"
 #include "common/clock.h"
 #include "common/crash.h"
@@ -225,6 +226,7 @@ weir_log_open(weir_plog **logp, const char *dir, const weir_log_opts *opts)
         return WEIR_ENOMEM;
     log->active_fd = -1;
     log->read_fd = -1;
+    weir__log_rcache_clear(log);
     opts_fill(&log->opts, opts);
     if ((log->dir = strdup(dir)) == NULL) {
         free(log);
@@ -556,7 +558,9 @@ seg_seek(weir_plog *log, int i, int64_t offset, bool by_time, int64_t ts,
     else
         start =
             weir_index_lookup(&seg->idx, (uint32_t)(offset - seg->base_offset));
-    weir_scan_init(&s, fd, start, seg->size);
+    /* The target is within about one index interval of start. */
+    weir_scan_init_chunk(&s, fd, start, seg->size,
+        (size_t)log->opts.index_interval_bytes + 8192);
     for (;;) {
         rv = weir_scan_next(&s, false, &b, &len, hdr, pos);
         if (rv == WEIR_ENOTFOUND) {
@@ -579,6 +583,51 @@ seg_seek(weir_plog *log, int i, int64_t offset, bool by_time, int64_t ts,
     return rv;
 }
 
+/* Where offset was found by an earlier sequential read, if anywhere. */
+static bool
+rcache_get(weir_plog *log, int64_t offset, int *seg, uint64_t *pos)
+{
+    for (int k = 0; k < WEIR__RCACHE; k++) {
+        const struct weir__rpos *e = &log->rcache[k];
+        if (e->offset != offset || e->offset < 0)
+            continue;
+        int i = seg_find(log, e->seg_base);
+        if (log->segs[i].base_offset == e->seg_base &&
+            e->pos < log->segs[i].size) {
+            *seg = i;
+            *pos = e->pos;
+            return true;
+        }
+    }
+    return false;
+}
+
+static void
+rcache_put(weir_plog *log, int64_t offset, int64_t seg_base, uint64_t pos)
+{
+    for (int k = 0; k < WEIR__RCACHE; k++) {
+        if (log->rcache[k].seg_base == seg_base && log->rcache[k].pos <= pos &&
+            log->rcache[k].offset >= 0 && log->rcache[k].offset < offset) {
+            /* The same reader moving on. */
+            log->rcache[k].offset = offset;
+            log->rcache[k].pos = pos;
+            return;
+        }
+    }
+    struct weir__rpos *e = &log->rcache[log->rcache_next];
+    log->rcache_next = (log->rcache_next + 1) % WEIR__RCACHE;
+    e->offset = offset;
+    e->seg_base = seg_base;
+    e->pos = pos;
+}
+
+void
+weir__log_rcache_clear(weir_plog *log)
+{
+    for (int k = 0; k < WEIR__RCACHE; k++)
+        log->rcache[k].offset = -1;
+}
+
 int
 weir_log_read(weir_plog *log, int64_t offset, int64_t end_offset,
     size_t max_bytes, uint8_t **out, size_t *out_len)
@@ -586,7 +635,8 @@ weir_log_read(weir_plog *log, int64_t offset, int64_t end_offset,
     weir_batch_hdr h;
     uint64_t pos = 0, seg_size;
     uint8_t *buf;
-    size_t want, got, keep, p;
+    size_t want, got, keep, p, blen;
+    int64_t next = offset;
     bool found = false;
     int i, fd, rv;
 
@@ -599,55 +649,81 @@ weir_log_read(weir_plog *log, int64_t offset, int64_t end_offset,
         end_offset = weir_log_end_offset(log);
     if (offset >= end_offset)
         return WEIR_OK;
-    for (i = seg_find(log, offset); i < log->nsegs; i++) {
-        int64_t from = offset > log->segs[i].base_offset
-                           ? offset
-                           : log->segs[i].base_offset;
-        if (log->segs[i].next_offset <= from)
-            continue;
-        if ((rv = seg_seek(log, i, from, false, 0, &pos, &h, &found)) !=
-            WEIR_OK)
-            return rv;
-        if (found)
-            break;
+    if (!rcache_get(log, offset, &i, &pos)) {
+        for (i = seg_find(log, offset); i < log->nsegs; i++) {
+            int64_t from = offset > log->segs[i].base_offset
+                               ? offset
+                               : log->segs[i].base_offset;
+            if (log->segs[i].next_offset <= from)
+                continue;
+            if ((rv = seg_seek(log, i, from, false, 0, &pos, &h, &found)) !=
+                WEIR_OK)
+                return rv;
+            if (found)
+                break;
+        }
+        if (!found || h.base_offset >= end_offset)
+            return WEIR_OK;
     }
-    if (!found || h.base_offset >= end_offset)
-        return WEIR_OK;
     seg_size = log->segs[i].size;
     want = (size_t)(seg_size - pos);
     if (want > max_bytes)
         want = max_bytes;
-    if (want < WEIR_BATCH_LOG_OVERHEAD + (size_t)h.batch_length)
-        want = WEIR_BATCH_LOG_OVERHEAD + (size_t)h.batch_length;
+    if (want < WEIR_BATCH_HDR_SIZE)
+        want = WEIR_BATCH_HDR_SIZE;
     if ((rv = weir__log_fd(log, i, &fd)) != WEIR_OK)
         return rv;
     if ((buf = malloc(want)) == NULL)
         return WEIR_ENOMEM;
-    if (weir__io_pread_all(fd, buf, want, pos, &got) != 0 || got != want) {
-        free(buf);
-        return WEIR_EIO;
+    if (weir__io_pread_all(fd, buf, want, pos, &got) != 0 ||
+        got < WEIR_BATCH_HDR_SIZE)
+        goto eio;
+    /* The first batch is returned whole, whatever max_bytes says. */
+    if ((rv = weir_batch_peek(buf, got, &h, &blen)) == WEIR_EPROTO) {
+        uint64_t total =
+            WEIR_BATCH_LOG_OVERHEAD + (uint64_t)weir__be32(buf + 8);
+        uint8_t *nb;
+        if (total <= got || pos + total > seg_size ||
+            (nb = realloc(buf, (size_t)total)) == NULL)
+            goto eio;
+        buf = nb;
+        if (weir__io_pread_all(
+                fd, buf + got, (size_t)total - got, pos + got, &want) != 0 ||
+            want != (size_t)total - got)
+            goto eio;
+        got = (size_t)total;
+        rv = weir_batch_peek(buf, got, &h, &blen);
     }
+    if (rv != WEIR_OK)
+        goto eio;
     /* Keep whole batches that start before end_offset. */
-    for (p = 0, keep = 0; p < want;) {
-        size_t blen;
-        if (weir_batch_peek(buf + p, want - p, &h, &blen) != WEIR_OK ||
+    for (p = 0, keep = 0; p < got;) {
+        if (weir_batch_peek(buf + p, got - p, &h, &blen) != WEIR_OK ||
             h.base_offset >= end_offset)
             break;
         p += blen;
         keep = p;
+        next = weir_batch_last_offset(&h) + 1;
     }
     if (keep == 0) {
+        /* A cached position whose batch lies beyond end_offset: nothing. */
         free(buf);
-        return WEIR_EIO; /* the first batch was there a moment ago */
+        return WEIR_OK;
     }
-    if (keep < want) {
+    if (keep < got) {
         uint8_t *nb = realloc(buf, keep);
         if (nb != NULL)
             buf = nb;
     }
+    rcache_put(log, next, log->segs[i].base_offset, pos + keep);
     *out = buf;
     *out_len = keep;
     return WEIR_OK;
+eio:
+    free(buf);
+    weir_log_error(comp, "log read failed dir=%s segment=%lld pos=%llu",
+        log->dir, (long long)log->segs[i].base_offset, (unsigned long long)pos);
+    return WEIR_EIO;
 }
 
 int

@@ -8,6 +8,15 @@
 #include "broker/segment.h"
 #include "broker/store_sync.h"
 
+#define WEIR__RCACHE 4
+
+/* Where a sequential reader's next offset starts (saves the index seek). */
+struct weir__rpos {
+    int64_t offset; /* -1 = unused */
+    int64_t seg_base;
+    uint64_t pos;
+};
+
 struct weir_log {
     char *dir;
     weir_log_opts opts;
@@ -23,10 +32,14 @@ struct weir_log {
     int64_t last_sync_ms;   /* wall ms of the last interval fsync */
     int64_t cleaned_end;    /* compaction covered offsets below this */
     weir__sync_token *sync; /* background interval fsyncs; NULL = inline */
+    struct weir__rpos rcache[WEIR__RCACHE];
+    int rcache_next;
 };
 
 /* Descriptor for reading segment i (active fd or the cached one). */
 int weir__log_fd(weir_plog *log, int i, int *fd);
+/* Forgets cached read positions (segments were rewritten). */
+void weir__log_rcache_clear(weir_plog *log);
 /* Drops the cached read descriptor if it belongs to base. */
 void weir__log_forget_fd(weir_plog *log, int64_t base);
 

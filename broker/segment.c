@@ -18,12 +18,20 @@ weir_segment_path(
 }
 
 void
-weir_scan_init(weir_scan *s, int fd, uint64_t pos, uint64_t limit)
+weir_scan_init_chunk(
+    weir_scan *s, int fd, uint64_t pos, uint64_t limit, size_t chunk)
 {
     memset(s, 0, sizeof(*s));
     s->fd = fd;
     s->pos = pos;
     s->limit = limit;
+    s->chunk = chunk ? chunk : SCAN_CHUNK;
+}
+
+void
+weir_scan_init(weir_scan *s, int fd, uint64_t pos, uint64_t limit)
+{
+    weir_scan_init_chunk(s, fd, pos, limit, 0);
 }
 
 void
@@ -49,7 +57,7 @@ fill(weir_scan *s, size_t n)
         s->len -= s->off;
         s->off = 0;
     }
-    want = n > SCAN_CHUNK ? n : SCAN_CHUNK;
+    want = n > s->chunk ? n : s->chunk;
     if (want > left)
         want = (size_t)left;
     if (s->cap < want) {

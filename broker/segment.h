@@ -31,9 +31,13 @@ typedef struct weir_scan {
     uint64_t limit; /* end of the data to scan */
     uint8_t *buf;
     size_t cap, off, len; /* buf[off..len) holds file bytes from pos */
+    size_t chunk;         /* bytes read at a time (grows for big batches) */
 } weir_scan;
 
+/* chunk 0 = 64 KiB; seeks that stop soon read less. */
 void weir_scan_init(weir_scan *s, int fd, uint64_t pos, uint64_t limit);
+void weir_scan_init_chunk(
+    weir_scan *s, int fd, uint64_t pos, uint64_t limit, size_t chunk);
 void weir_scan_fini(weir_scan *s);
 /*
  * Next batch: *batch points into the scanner's buffer (valid until the

@@ -116,6 +116,36 @@ test_append_read_rolls(void **state)
     assert_int_equal(check_all(log, 0, 1 << 20, false), 900);
     assert_int_equal(check_all(log, 0, 1, false), 900);
     assert_int_equal(check_all(log, 0, 700, false), 900);
+    /* Six readers at different places, interleaved (more than the log's
+     * cache of reader positions), each sees every offset once in order. */
+    int64_t cur[6] = {0, 0, 100, 301, 599, 897};
+    bool moved = true;
+    while (moved) {
+        moved = false;
+        for (int r = 0; r < 6; r++) {
+            uint8_t *out;
+            size_t len, pos = 0;
+            if (cur[r] >= 900)
+                continue;
+            assert_int_equal(
+                weir_log_read(log, cur[r], 900, 150 + 50 * r, &out, &len),
+                WEIR_OK);
+            assert_true(len > 0);
+            while (pos < len) {
+                weir_batch_hdr h;
+                size_t blen;
+                assert_int_equal(
+                    weir_batch_parse(out + pos, len - pos, &h, &blen), WEIR_OK);
+                assert_true(h.base_offset <= cur[r] || pos > 0);
+                assert_true(weir_batch_last_offset(&h) >= cur[r]);
+                assert_true(pos == 0 || h.base_offset == cur[r]);
+                cur[r] = weir_batch_last_offset(&h) + 1;
+                pos += blen;
+            }
+            free(out);
+            moved = true;
+        }
+    }
     /* Every single offset: the first batch returned contains it. */
     for (int64_t off = 0; off < 900; off++) {
         uint8_t *out;
