@@ -19,3 +19,13 @@ if(TARGET weir-broker AND TARGET weir-coordinator AND TARGET weir-worker
       TIMEOUT 150)
   endforeach()
 endif()
+
+# docker/: the compose file must stay valid (no Docker engine needed).
+find_program(WEIR_DOCKER_COMPOSE docker-compose)
+if(WEIR_DOCKER_COMPOSE)
+  add_test(NAME cluster.docker_compose_config
+    COMMAND ${WEIR_DOCKER_COMPOSE} -f ${PROJECT_SOURCE_DIR}/docker/docker-compose.yml
+      config -q)
+  set_tests_properties(cluster.docker_compose_config PROPERTIES
+    LABELS integration TIMEOUT 60)
+endif()
