@@ -1,4 +1,5 @@
 /* weir-broker: the binary. Everything else is in weir_broker_lib. */
+#include <malloc.h>
 #include <stddef.h>
 #include <stdlib.h>
 
@@ -43,6 +44,10 @@ main(int argc, char **argv)
         weir_conf_free(&spec, &opts, NULL);
         return rv == WEIR_ESTOPPED ? 0 : 2;
     }
+    /* Fetch and produce buffers are up to a few MB: keep them in the heap
+     * instead of mapping and faulting in fresh pages for each request. */
+    (void)mallopt(M_MMAP_THRESHOLD, 16 << 20);
+    (void)mallopt(M_TRIM_THRESHOLD, 32 << 20);
     weir_broker *b = NULL;
     if ((rv = weir_signal_init()) != WEIR_OK ||
         (rv = weir_broker_open(&b, &opts)) != WEIR_OK) {
