@@ -66,17 +66,26 @@ def one_kill(c, coord, ws, bs, extra):
     victim = [w for w in ws if w.name == victim_id][0]
     t0 = time.monotonic()
     victim.kill()
+    moved_at, commit_at = {}, {}
     while True:
-        done = set()
+        now = time.monotonic() - t0
         for t in describe(coord):
-            if name(t) in moved and t["owner"] and t["owner"] != victim_id \
-                    and t.get("status") and t["status"]["commits"] > 0:
-                done.add(name(t))
-        if done == moved:
+            k = name(t)
+            if k not in moved or not t["owner"] or t["owner"] == victim_id:
+                continue
+            moved_at.setdefault(k, now)
+            if t.get("status") and t["status"]["commits"] > 0:
+                commit_at.setdefault(k, now)
+        if set(commit_at) == moved:
             break
-        if time.monotonic() - t0 > 60:
-            raise AssertionError("tasks %s never committed again" % (moved - done))
+        if now > 60:
+            raise AssertionError("tasks %s never committed again"
+                                 % (moved - set(commit_at)))
         time.sleep(0.02)
+    print("    reassigned after %.2f s; first commit per task: %s" % (
+        max(moved_at.values()), ", ".join(
+            "%s %.2f s" % (k, commit_at[k]) for k in sorted(commit_at))),
+        flush=True)
     elapsed = time.monotonic() - t0
     ws.remove(victim)
     ws.append(worker(c, "w%d" % int(time.monotonic() * 1000), coord, bs,
