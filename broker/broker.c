@@ -3,7 +3,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "broker_int.h"
 #include "common/clock.h"
@@ -53,6 +56,7 @@ weir_broker_open(weir_broker **bp, const weir_broker_opts *opts)
         return WEIR_ENOMEM;
     b->opts = *opts;
     b->next_pid = 1000;
+    b->lock_fd = -1;
     int rv = parse_fsync(opts->fsync, &b->fsync);
     if (rv != WEIR_OK) {
         weir_log_error("broker", "--fsync wants never|interval|always, got %s",
@@ -62,6 +66,15 @@ weir_broker_open(weir_broker **bp, const weir_broker_opts *opts)
     if ((rv = mkdirs(opts->data_dir)) != WEIR_OK) {
         weir_log_error("broker", "cannot create --data-dir %s: %s",
             opts->data_dir, strerror(errno));
+        goto fail;
+    }
+    char lock_path[4096];
+    snprintf(lock_path, sizeof(lock_path), "%s/.lock", opts->data_dir);
+    b->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (b->lock_fd < 0 || flock(b->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        weir_log_error("broker", "data dir %s is in use by another broker",
+            opts->data_dir);
+        rv = WEIR_EIO;
         goto fail;
     }
     if ((rv = weir__state_open(b)) != WEIR_OK) {
@@ -101,6 +114,10 @@ maintain(weir_broker *b)
         }
     }
     (void)weir__state_maybe_rewrite(b);
+    if (b->fsync == WEIR_FSYNC_INTERVAL && now - b->last_sync_ms >= 1000) {
+        b->last_sync_ms = now;
+        (void)weir_journal_sync(b->journal);
+    }
 }
 
 int
@@ -134,6 +151,8 @@ weir_broker_close(weir_broker *b)
         weir__group_free(b->groups[i]);
     free(b->groups);
     weir_journal_close(b->journal);
+    if (b->lock_fd >= 0)
+        close(b->lock_fd);
     free(b->adv_host);
     free(b);
 }

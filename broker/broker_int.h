@@ -217,6 +217,8 @@ struct weir_broker {
     weir_metrics metrics;
     weir_faults faults;
     uint64_t last_maintain_ms;
+    uint64_t last_sync_ms;
+    int lock_fd; /* flock on DATA_DIR/.lock: one broker per data dir */
 };
 
 /* One request being handled. */

@@ -1,4 +1,5 @@
 /* Topics and their partitions: names, creation, deletion, lookup. */
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,12 +115,29 @@ fail:
     return rv;
 }
 
+static int
+rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
 int
 weir__topic_create(weir_broker *b, const char *name, int32_t n_parts,
     bool compact, int64_t retention_ms, int64_t retention_bytes)
 {
     if (weir__topic_find(b, name, strlen(name)))
         return WEIR_EEXIST;
+    /* Leftovers of a deleted topic of that name (a crash between the
+     * journal record and the removal) must not come back to life. */
+    for (int32_t i = 0; i < n_parts; i++) {
+        char dir[4096];
+        snprintf(dir, sizeof(dir), "%s/topics/%s-%d", b->opts.data_dir, name,
+            (int)i);
+        (void)nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+    }
     int rv = weir__topic_open(
         b, name, n_parts, compact, retention_ms, retention_bytes);
     if (rv != WEIR_OK)

@@ -55,6 +55,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
     broker->opts.txn_max_timeout_ms = 60000;
     broker->fsync = WEIR_FSYNC_NEVER;
     broker->next_pid = 1000;
+    broker->lock_fd = -1;
     broker->adv_host = strdup("127.0.0.1");
     if (weir__state_open(broker) != WEIR_OK ||
         weir__topic_create(broker, "t", 2, false, -1, -1) != WEIR_OK)

@@ -41,6 +41,7 @@ open_broker(void)
     b->opts.txn_max_timeout_ms = 60000;
     b->fsync = WEIR_FSYNC_NEVER;
     b->next_pid = 1000;
+    b->lock_fd = -1;
     assert_int_equal(weir__state_open(b), WEIR_OK);
     return b;
 }
