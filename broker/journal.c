@@ -10,6 +10,7 @@
 #include "broker/crc32c.h"
 #include "broker/store_be.h"
 #include "broker/store_io.h"
+#include "common/crash.h"
 #include "common/err.h"
 #include "common/log.h"
 
@@ -160,6 +161,7 @@ weir_journal_append(weir_journal *j, const uint8_t *rec, size_t len, bool sync)
     weir__put32(frame + 4, weir_crc32c(0, rec, len));
     if (len > 0)
         memcpy(frame + FRAME_HDR, rec, len);
+    WEIR_CRASH_POINT("broker.journal.append.before_write");
     if (weir__io_pwrite_all(j->fd, frame, FRAME_HDR + len, j->size) != 0 ||
         (sync && weir__io_fsync(j->fd) != 0)) {
         weir_log_error("broker", "journal write failed path=%s err=%s", j->path,

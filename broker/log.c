@@ -425,6 +425,8 @@ weir_log_append(weir_plog *log, uint8_t *buf, size_t len, int64_t *base_offset)
         pos += blen;
     }
     WEIR_CRASH_POINT("broker.log.append.before_write");
+    if (seg->size == 0 || log->active_since_ms == 0)
+        log->active_since_ms = weir_clock_wall_ms();
     if (weir__io_pwrite_all(log->active_fd, buf, len, seg->size) != 0) {
         weir_log_error(
             comp, "log write failed dir=%s err=%s", log->dir, strerror(errno));
@@ -437,6 +439,7 @@ weir_log_append(weir_plog *log, uint8_t *buf, size_t len, int64_t *base_offset)
         (void)weir__io_ftruncate(log->active_fd, seg->size);
         return rv; /* flush marked the log failed */
     }
+    WEIR_CRASH_POINT("broker.log.append.after_write");
     *base_offset = seg->next_offset;
     for (pos = 0; pos < len;) {
         weir_batch_hdr h;
@@ -836,6 +839,15 @@ weir_log_maintain(weir_plog *log, int64_t now_ms, int64_t stable_offset)
     }
     if (bg_failed(log) && rv == WEIR_OK)
         rv = WEIR_EIO;
+    if (log->opts.segment_ms > 0 && active(log)->size > 0 &&
+        log->active_since_ms > 0 &&
+        now_ms - log->active_since_ms >= log->opts.segment_ms && !log->failed) {
+        int rrv = roll(log);
+        if (rrv == WEIR_OK)
+            log->active_since_ms = 0;
+        else if (rv == WEIR_OK)
+            rv = rrv;
+    }
     retention(log, now_ms);
     if (log->opts.compact && log->nsegs > 1) {
         /* Compact when a closed segment became wholly cleanable. */

@@ -17,7 +17,8 @@
  * their weir_log_* names.
  *
  * Additions to the agreed API (storage_api.md): weir_log_opts gained
- * fsync_interval_ms, index_interval_bytes, delete_retention_ms (0 = default,
+ * fsync_interval_ms, index_interval_bytes, delete_retention_ms, segment_ms
+ * (0 = default,
  * so zero-initialised options keep working), and weir_log_size_bytes,
  * weir_log_dir, weir_log_segment_count were added.
  *
@@ -48,6 +49,10 @@ typedef struct weir_log_opts {
     /* Compaction drops a tombstone once its batch's max timestamp is older
      * than this (Kafka delete.retention.ms); 86400000. Negative = at once. */
     int64_t delete_retention_ms;
+    /* Kafka segment.ms: maintain rolls a non-empty active segment this old
+     * (by the wall clock of its first append), so that quiet compacted or
+     * time-retained logs still get closed segments. 0 = never. */
+    int64_t segment_ms;
 } weir_log_opts;
 
 typedef struct weir_log weir_plog;

@@ -29,9 +29,11 @@ struct weir_log {
     bool failed; /* a write or fsync failed in a way that sticks: the file
                   * may hold bytes the log does not know; no more appends
                   * until reopened (recovery sorts it out) */
-    int64_t last_sync_ms;   /* wall ms of the last interval fsync */
-    int64_t cleaned_end;    /* compaction covered offsets below this */
-    weir__sync_token *sync; /* background interval fsyncs; NULL = inline */
+    int64_t last_sync_ms;    /* wall ms of the last interval fsync */
+    int64_t cleaned_end;     /* compaction covered offsets below this */
+    int64_t active_since_ms; /* wall ms of the active segment's first append
+                              * in this process; 0 = none yet */
+    weir__sync_token *sync;  /* background interval fsyncs; NULL = inline */
     struct weir__rpos rcache[WEIR__RCACHE];
     int rcache_next;
 };

@@ -496,7 +496,7 @@ typedef struct tp_result {
 /* Below the mock's retention: 30000 x 100 B, 4000 x 1 KiB a partition. */
 #define C_SMALL 30000
 #define C_LARGE 4000
-#define C_PARTS 12
+#define C_PARTS 32
 
 static void
 throughput_setup(target *t)

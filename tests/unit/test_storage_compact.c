@@ -12,6 +12,7 @@
 
 #include "broker/batch.h"
 #include "broker/log.h"
+#include "common/clock.h"
 #include "common/err.h"
 #include "test_storage_util.h"
 
@@ -305,6 +306,33 @@ test_tombstones(void **state)
     }
 }
 
+/* segment_ms closes a quiet active segment, so compaction gets to it. */
+static void
+test_segment_ms_roll(void **state)
+{
+    weir_plog *log;
+    weir_log_opts o = {.compact = true, .segment_ms = 1000};
+    static seen recs[100];
+
+    assert_int_equal(weir_log_open(&log, *state, &o), WEIR_OK);
+    for (int i = 0; i < 10; i++)
+        put_kv(log, 1, i, 1000 + i);
+    int64_t now = weir_clock_wall_ms();
+    assert_int_equal(weir_log_maintain(log, now, 10), WEIR_OK);
+    assert_int_equal(weir_log_segment_count(log), 1);
+    assert_int_equal(weir_log_maintain(log, now + 5000, 10), WEIR_OK);
+    assert_int_equal(weir_log_segment_count(log), 2);
+    int n = read_all(log, recs, 100);
+    assert_int_equal(n, 1);
+    assert_int_equal(recs[0].offset, 9);
+    assert_string_equal(recs[0].value, "v9");
+    /* An empty active segment is not rolled again. */
+    assert_int_equal(weir_log_maintain(log, now + 10000, 10), WEIR_OK);
+    assert_int_equal(weir_log_segment_count(log), 2);
+    assert_int_equal(put_kv(log, 1, 10, 2000), 10);
+    weir_log_close(log);
+}
+
 int
 main(void)
 {
@@ -314,6 +342,7 @@ main(void)
             test_stable_offset_respected, setup, teardown),
         cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tombstones, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_segment_ms_roll, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
