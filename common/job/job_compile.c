@@ -462,11 +462,68 @@ compile_root(weir__jc *jc, const yaml_node_t *root)
     weir__jc_topic(jc, dlq, WEIR__TOPOLOGY__TOPIC_ROLE__TOPIC_DLQ, 0, false);
 }
 
+#define FLOW_MAX_DEPTH 64
+
+/*
+ * libyaml's scanner takes quadratic time on deeply nested flow collections
+ * ("[[[[..."), so a job file is screened first: flow brackets outside
+ * quotes and comments may nest FLOW_MAX_DEPTH deep. False (error recorded
+ * at the bracket) when they nest deeper.
+ */
+static bool
+flow_depth_ok(weir__jc *jc, const char *yaml, size_t len)
+{
+    int depth = 0;
+    unsigned line = 1, column = 0;
+    char quote = 0;
+    bool comment = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = yaml[i];
+        column++;
+        if (c == '\n') {
+            line++;
+            column = 0;
+            comment = false;
+            continue;
+        }
+        if (comment) {
+            continue;
+        }
+        if (quote != 0) {
+            if (c == '\\' && quote == '"' && i + 1 < len) {
+                i++;
+                column++;
+            } else if (c == quote) {
+                quote = 0;
+            }
+            continue;
+        }
+        if (c == '#' && (i == 0 || yaml[i - 1] == ' ' || yaml[i - 1] == '\t')) {
+            comment = true;
+        } else if (c == '\'' || c == '"') {
+            quote = c;
+        } else if (c == '[' || c == '{') {
+            if (++depth > FLOW_MAX_DEPTH) {
+                weir__job_error(jc->errs, line, column,
+                    "YAML: collections nested more than %d deep",
+                    FLOW_MAX_DEPTH);
+                return false;
+            }
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            depth--;
+        }
+    }
+    return true;
+}
+
 /* Loads the single YAML document; false (error recorded) if it cannot. */
 static bool
 load_yaml(weir__jc *jc, const char *yaml, size_t len)
 {
     yaml_parser_t parser;
+    if (!flow_depth_ok(jc, yaml, len)) {
+        return false;
+    }
     if (!yaml_parser_initialize(&parser)) {
         jc->oom = true;
         return false;

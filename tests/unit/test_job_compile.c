@@ -384,6 +384,24 @@ test_yaml_errors(void **state)
                               "expected node content while parsing a flow "
                               "node\n");
     expect_errors("", "bad.yaml: error: empty job file\n");
+    /* Deep flow nesting is refused before libyaml (quadratic on it) runs;
+     * brackets in quotes and comments do not count. */
+    char deep[200000];
+    memset(deep, '[', sizeof(deep) - 1);
+    deep[sizeof(deep) - 1] = '\0';
+    expect_errors(deep,
+        "bad.yaml:1:65: error: YAML: collections nested more than 64 "
+        "deep\n");
+    char quoted[400];
+    snprintf(quoted, sizeof(quoted), "job: '%0100d' # [[[[[[[[\n", 0);
+    memset(quoted + 6, '[', 100);
+    expect_errors(quoted,
+        "bad.yaml:1:1: error: missing key 'sources' (the input topics)\n"
+        "bad.yaml:1:1: error: missing key 'pipeline' (the operators)\n"
+        "bad.yaml:1:6: error: job: '"
+        "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+        "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[' is not a valid "
+        "name (expected letters, digits, '.', '_' or '-', at most 200)\n");
     expect_errors("job: a\n---\njob: b\n",
         "bad.yaml:1:1: error: missing key 'sources' (the input topics)\n"
         "bad.yaml:1:1: error: missing key 'pipeline' (the operators)\n"
