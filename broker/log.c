@@ -391,7 +391,7 @@ int
 weir_log_append(weir_plog *log, uint8_t *buf, size_t len, int64_t *base_offset)
 {
     weir_segment *seg = active(log);
-    int64_t next;
+    int64_t next, span;
     size_t pos = 0;
     int rv;
 
@@ -407,8 +407,22 @@ weir_log_append(weir_plog *log, uint8_t *buf, size_t len, int64_t *base_offset)
             return WEIR_EPROTO;
         pos += blen;
     }
+    /* Roll first if the batches would overflow the segment's size or its
+     * 32-bit relative offsets (only odd batches with huge offset deltas). */
+    span = 0;
+    for (pos = 0; pos < len;) {
+        weir_batch_hdr h;
+        size_t blen;
+        (void)weir_batch_peek(buf + pos, len - pos, &h, &blen);
+        span += (int64_t)h.last_offset_delta + 1;
+        pos += blen;
+    }
+    if (span > (int64_t)UINT32_MAX)
+        return WEIR_ETOOBIG;
     if (seg->size > 0 && (seg->size + len > log->opts.segment_bytes ||
-                             seg->size + len > MAX_SEGMENT_BYTES)) {
+                             seg->size + len > MAX_SEGMENT_BYTES ||
+                             seg->next_offset + span - 1 - seg->base_offset >
+                                 (int64_t)UINT32_MAX)) {
         if ((rv = roll(log)) != WEIR_OK)
             return rv;
         seg = active(log);
@@ -418,8 +432,6 @@ weir_log_append(weir_plog *log, uint8_t *buf, size_t len, int64_t *base_offset)
         weir_batch_hdr h;
         size_t blen;
         (void)weir_batch_peek(buf + pos, len - pos, &h, &blen);
-        if (next + h.last_offset_delta - seg->base_offset > UINT32_MAX)
-            return WEIR_ETOOBIG; /* a segment indexes 2^32 offsets */
         weir_batch_set_base_offset(buf + pos, next);
         next += (int64_t)h.last_offset_delta + 1;
         pos += blen;
@@ -430,7 +442,8 @@ weir_log_append(weir_plog *log, uint8_t *buf, size_t len, int64_t *base_offset)
     if (weir__io_pwrite_all(log->active_fd, buf, len, seg->size) != 0) {
         weir_log_error(
             comp, "log write failed dir=%s err=%s", log->dir, strerror(errno));
-        (void)weir__io_ftruncate(log->active_fd, seg->size);
+        if (weir__io_ftruncate(log->active_fd, seg->size) != 0)
+            log->failed = true; /* bytes we cannot account for remain */
         return WEIR_EIO;
     }
     log->dirty = true;

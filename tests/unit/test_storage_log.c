@@ -365,6 +365,44 @@ test_read_limits(void **state)
     weir_log_close(log);
 }
 
+/* Batches claiming huge offset ranges roll segments rather than overflow
+ * the index's 32-bit relative offsets. */
+static void
+test_huge_offset_deltas(void **state)
+{
+    weir_plog *log;
+    uint8_t b[256], *out;
+    size_t n, len;
+    int64_t base;
+    weir_batch_hdr h;
+    const int64_t d = INT32_MAX;
+
+    assert_int_equal(weir_log_open(&log, *state, NULL), WEIR_OK);
+    for (int i = 0; i < 3; i++) {
+        n = batch_kv(b, sizeof(b), i, i, 1000);
+        b[23] = 0x7f; /* last_offset_delta = INT32_MAX */
+        b[24] = b[25] = b[26] = 0xff;
+        assert_int_equal(weir_log_append(log, b, n, &base), WEIR_OK);
+        assert_int_equal(base, i * (d + 1));
+    }
+    assert_int_equal(weir_log_end_offset(log), 3 * (d + 1));
+    assert_int_equal(weir_log_segment_count(log), 2);
+    assert_int_equal(
+        weir_log_read(log, d + 5, 3 * (d + 1), 100, &out, &len), WEIR_OK);
+    assert_int_equal(weir_batch_peek(out, len, &h, NULL), WEIR_OK);
+    assert_int_equal(h.base_offset, d + 1);
+    free(out);
+    weir_log_close(log);
+    assert_int_equal(weir_log_open(&log, *state, NULL), WEIR_OK);
+    assert_int_equal(weir_log_end_offset(log), 3 * (d + 1));
+    assert_int_equal(
+        weir_log_read(log, 2 * d + 3, 3 * (d + 1), 100, &out, &len), WEIR_OK);
+    assert_int_equal(weir_batch_peek(out, len, &h, NULL), WEIR_OK);
+    assert_int_equal(h.base_offset, 2 * (d + 1));
+    free(out);
+    weir_log_close(log);
+}
+
 static void
 test_offset_for_time(void **state)
 {
@@ -493,6 +531,8 @@ main(void)
             test_torn_tail_truncated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_killed_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_limits, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_huge_offset_deltas, setup, teardown),
         cmocka_unit_test_setup_teardown(test_offset_for_time, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
         cmocka_unit_test_setup_teardown(
