@@ -1,6 +1,8 @@
 /* Regular-expression functions: split, regex_extract, regex_match (POSIX
  * extended syntax, compiled once when the expression is parsed). */
 #include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,14 +33,87 @@ compile_regex(weir__node *n, size_t i, weir_expr_error *err)
     return WEIR_OK;
 }
 
-/* Runs n->re on s; pm has nmatch slots. 0 on a match. */
+/*
+ * Runs n->re on s[from, len); pm has nmatch slots, offsets relative to s.
+ * '^' matches only at the start of s. 0 on a match.
+ */
 static int
-run_regex(const weir__node *n, const char *s, size_t len, size_t nmatch,
-    regmatch_t *pm)
+run_regex(const weir__node *n, const char *s, size_t from, size_t len,
+    size_t nmatch, regmatch_t *pm)
 {
-    pm[0].rm_so = 0;
+    pm[0].rm_so = (regoff_t)from;
     pm[0].rm_eo = (regoff_t)len;
-    return regexec(n->re, len ? s : "", nmatch, pm, REG_STARTEND);
+    return regexec(n->re, len ? s : "", nmatch, pm,
+        REG_STARTEND | (from > 0 ? REG_NOTBOL : 0));
+}
+
+/*
+ * The fast path of split: a pattern that is one bracket expression
+ * ("[^a-z0-9]" or "[,;]", no character classes) or one ordinary character,
+ * optionally followed by '+', becomes a byte set, so splitting needs no
+ * regexec. In the C locale this is exactly what regcomp matches.
+ */
+static bool
+byteset_compile(const char *re, uint8_t set[32], bool *plus)
+{
+    memset(set, 0, 32);
+    const char *p = re;
+    bool negate = false;
+    if (*p == '[') {
+        p++;
+        if (*p == '^') {
+            negate = true;
+            p++;
+        }
+        bool first = true;
+        while (*p != '\0' && (first || *p != ']')) {
+            unsigned char lo = (unsigned char)*p, hi = lo;
+            if (lo == '[' && (p[1] == ':' || p[1] == '.' || p[1] == '=')) {
+                return false; /* classes, collating elements */
+            }
+            if (p[1] == '-' && p[2] != ']' && p[2] != '\0') {
+                hi = (unsigned char)p[2];
+                if (hi == '[' || hi < lo) {
+                    return false;
+                }
+                p += 2;
+            }
+            for (unsigned c = lo; c <= hi; c++) {
+                set[c >> 3] |= (uint8_t)(1u << (c & 7));
+            }
+            p++;
+            first = false;
+        }
+        if (*p != ']') {
+            return false;
+        }
+        p++;
+    } else if (*p != '\0' && strchr("\\^$.[]()|*+?{}", *p) == NULL) {
+        set[(unsigned char)*p >> 3] |= (uint8_t)(1u << (*p & 7));
+        p++;
+    } else {
+        return false;
+    }
+    *plus = *p == '+';
+    if (*p == '+') {
+        p++;
+    }
+    if (*p != '\0') {
+        return false;
+    }
+    if (negate) {
+        for (int i = 0; i < 32; i++) {
+            set[i] = (uint8_t)~set[i];
+        }
+        set[0] &= (uint8_t)~1u; /* a bracket never matches NUL */
+    }
+    return true;
+}
+
+static bool
+in_set(const uint8_t *set, unsigned char c)
+{
+    return (set[c >> 3] >> (c & 7)) & 1;
 }
 
 /* ------------------------------------------------------------ regex */
@@ -52,6 +127,15 @@ check_split(weir__node *n, weir_expr_error *err)
     }
     n->t.type = WEIR_TYPE_LIST;
     n->t.elem = WEIR_TYPE_STRING;
+    uint8_t set[32];
+    bool plus;
+    if (rv == WEIR_OK && byteset_compile(n->args[1]->str, set, &plus)) {
+        if ((n->byteset = malloc(sizeof(set))) == NULL) {
+            return weir__nomem(err);
+        }
+        memcpy(n->byteset, set, sizeof(set));
+        n->byteset_plus = plus;
+    }
     return rv;
 }
 
@@ -72,11 +156,27 @@ eval_split(const weir__node *n, const weir_value *args,
     }
     size_t piece = 0, pos = 0;
     while (pos <= len) {
-        regmatch_t pm[1];
-        if (run_regex(n, s + pos, len - pos, 1, pm) != 0) {
-            break;
+        size_t so, eo;
+        if (n->byteset != NULL) {
+            for (so = pos;
+                 so < len && !in_set(n->byteset, (unsigned char)s[so]); so++) {
+            }
+            if (so == len) {
+                break;
+            }
+            eo = so + 1;
+            while (n->byteset_plus && eo < len &&
+                   in_set(n->byteset, (unsigned char)s[eo])) {
+                eo++;
+            }
+        } else {
+            regmatch_t pm[1];
+            if (run_regex(n, s, pos, len, 1, pm) != 0) {
+                break;
+            }
+            so = (size_t)pm[0].rm_so;
+            eo = (size_t)pm[0].rm_eo;
         }
-        size_t so = pos + (size_t)pm[0].rm_so, eo = pos + (size_t)pm[0].rm_eo;
         if (eo == so) { /* an empty match splits nothing: step over a byte */
             if (so >= len) {
                 break;
@@ -161,7 +261,7 @@ eval_regex_extract(const weir__node *n, const weir_value *args,
         return weir__expr_fail(err, n->column, WEIR_EINVAL,
             "regex_extract: at most %d groups", MAX_GROUPS - 1);
     }
-    if (run_regex(n, s, len, nm, pm) != 0 || pm[n->group].rm_so < 0) {
+    if (run_regex(n, s, 0, len, nm, pm) != 0 || pm[n->group].rm_so < 0) {
         *out = weir_value_null(); /* no match */
         return WEIR_OK;
     }
@@ -192,7 +292,7 @@ eval_regex_match(const weir__node *n, const weir_value *args,
         return rv;
     }
     regmatch_t pm[1];
-    *out = weir_value_bool(run_regex(n, s, len, 1, pm) == 0);
+    *out = weir_value_bool(run_regex(n, s, 0, len, 1, pm) == 0);
     return WEIR_OK;
 }
 

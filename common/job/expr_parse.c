@@ -45,6 +45,7 @@ node_free(weir__node *n)
         free(n->re);
     }
     free(n->fmt);
+    free(n->byteset);
     free(n->str);
     free(n);
 }

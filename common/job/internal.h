@@ -3,6 +3,7 @@
 #define WEIR_JOB_INTERNAL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * Shortest %.15g..%.17g text of f that reads back as f, with ".0" added
@@ -65,8 +66,10 @@ struct weir__node {
     weir__node **args; /* N_CALL */
     size_t nargs;
     const weir__func *fn;
-    regex_t *re;    /* compiled regex literal argument, owned */
-    char *fmt;      /* owned time format */
+    regex_t *re;       /* compiled regex literal argument, owned */
+    uint8_t *byteset;  /* split: the pattern as a 256-bit byte set, owned */
+    bool byteset_plus; /* ... followed by a "+" */
+    char *fmt;         /* owned time format */
     int group;      /* regex_extract: group, or -1 when computed at run time */
     unsigned depth; /* height of the subtree, bounded by the parser */
 };

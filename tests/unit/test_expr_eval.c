@@ -389,6 +389,45 @@ test_reduce_agg(void **state)
     assert_string_equal(eval_json("if(value > agg, value, agg)"), "40");
 }
 
+/* split's byte-set fast path agrees with regexec on the same patterns
+ * written so that only regexec can run them. */
+static void
+test_split_fast_path(void **state)
+{
+    static const char *pairs[][2] = {{"[^a-z0-9]+", "([^a-z0-9])+"},
+        {",", "(,)"}, {"[,;]", "(,|;)"}, {"[]a-]+", "(]|a|-)+"}, {"[ ]", "( )"},
+        {"[^ab]", "([^ab])"}, {"x+", "(x)+"}};
+    static const char alphabet[] = "ab ,;x-]Z9\t";
+    uint64_t x = 0x9e3779b97f4a7c15ULL;
+    for (size_t p = 0; p < sizeof(pairs) / sizeof(pairs[0]); p++) {
+        for (int round = 0; round < 300; round++) {
+            char text[40], fast[256], slow[256];
+            int len = (int)(x % 12);
+            for (int i = 0; i < len; i++) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                text[i] = alphabet[x % (sizeof(alphabet) - 1)];
+            }
+            text[len] = '\0';
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            char e[128];
+            snprintf(e, sizeof(e), "split('%s', '%s')", text, pairs[p][0]);
+            snprintf(fast, sizeof(fast), "%s", eval_json(e));
+            snprintf(e, sizeof(e), "split('%s', '%s')", text, pairs[p][1]);
+            snprintf(slow, sizeof(slow), "%s", eval_json(e));
+            if (strcmp(fast, slow) != 0) {
+                fail_msg("'%s' by %s: %s, by %s: %s", text, pairs[p][0], fast,
+                    pairs[p][1], slow);
+            }
+        }
+    }
+    /* '^' anchors at the start of the string only. */
+    assert_string_equal(eval_json("split('aXaX', '^a')"), "[\"\",\"XaX\"]");
+}
+
 int
 main(void)
 {
@@ -400,6 +439,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_json_fields, setup, teardown),
         cmocka_unit_test_setup_teardown(test_string_functions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_regex_functions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_split_fast_path, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conversions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_time_functions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_arena_is_bounded, setup, teardown),
