@@ -80,6 +80,10 @@ int weir_kafka_producer_send(weir_kafka_producer *p, const char *topic,
     size_t value_len, int64_t timestamp_ms, const weir_kafka_header *headers,
     size_t n_headers, int64_t *next_offset);
 
+/* Learns the leaders of topic now, so the first produce does not wait
+ * for the client's metadata refresh (best effort). */
+void weir_kafka_producer_warm(weir_kafka_producer *p, const char *topic);
+
 /* Records queued whose delivery report has not been served yet. */
 int64_t weir_kafka_producer_in_flight(const weir_kafka_producer *p);
 

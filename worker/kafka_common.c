@@ -116,3 +116,15 @@ weir__kafka_txn_err(rd_kafka_error_t *error, char *msg, size_t size)
     rd_kafka_error_destroy(error);
     return rv;
 }
+
+void
+weir__kafka_warm(rd_kafka_t *rk, const char *topic)
+{
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+    if (!rkt)
+        return;
+    const struct rd_kafka_metadata *md = NULL;
+    if (rd_kafka_metadata(rk, 0, rkt, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR)
+        rd_kafka_metadata_destroy(md);
+    rd_kafka_topic_destroy(rkt);
+}

@@ -18,6 +18,10 @@ int weir__kafka_conf_base(
  */
 int weir__kafka_txn_err(rd_kafka_error_t *error, char *msg, size_t size);
 
+/* Fetches metadata for one topic so the client knows its leaders now
+ * (best effort, short timeout). */
+void weir__kafka_warm(rd_kafka_t *rk, const char *topic);
+
 /* Maps a plain response error code. */
 int weir__kafka_resp_err(rd_kafka_resp_err_t err);
 

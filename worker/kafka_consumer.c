@@ -78,6 +78,15 @@ int
 weir_kafka_consumer_assign(
     weir_kafka_consumer *c, const weir_kafka_tp *tps, size_t n)
 {
+    /* Learn the leaders first: a fresh client would otherwise wait for
+     * its metadata refresh timer (about a second) before fetching. */
+    for (size_t i = 0; i < n; i++) {
+        bool seen = false;
+        for (size_t k = 0; k < i && !seen; k++)
+            seen = strcmp(tps[k].topic, tps[i].topic) == 0;
+        if (!seen)
+            weir__kafka_warm(c->rk, tps[i].topic);
+    }
     rd_kafka_topic_partition_list_t *l = tp_list(tps, n);
     rd_kafka_resp_err_t err = rd_kafka_assign(c->rk, l);
     rd_kafka_topic_partition_list_destroy(l);

@@ -221,3 +221,9 @@ weir_kafka_producer_flush(weir_kafka_producer *p, int timeout_ms)
     }
     return p->delivery_err;
 }
+
+void
+weir_kafka_producer_warm(weir_kafka_producer *p, const char *topic)
+{
+    weir__kafka_warm(p->rk, topic);
+}

@@ -216,6 +216,20 @@ fail(weir_task *t, int rv, const char *what)
     return rv;
 }
 
+/* Learns the leaders of every topic the task writes. */
+static void
+warm_outputs(weir_task *t)
+{
+    for (size_t i = 0; i < t->n_ops; i++) {
+        Weir__Topology__OpKind k = t->st->operators[i]->kind;
+        if (k == WEIR__TOPOLOGY__OP_KIND__OP_SINK ||
+            k == WEIR__TOPOLOGY__OP_KIND__OP_REPARTITION)
+            weir_kafka_producer_warm(t->prod, t->st->operators[i]->topic);
+    }
+    for (size_t i = 0; i < t->n_stores; i++)
+        weir_kafka_producer_warm(t->prod, t->stores[i].changelog);
+}
+
 static int
 resume_inputs(weir_task *t)
 {
@@ -228,8 +242,9 @@ resume_inputs(weir_task *t)
     }
     int rv = weir_kafka_consumer_committed(t->cons, tps, t->n_inputs, 10000);
     for (size_t i = 0; rv == WEIR_OK && i < t->n_inputs; i++) {
-        if (tps[i].offset < 0)
-            tps[i].offset = WEIR_KAFKA_OFFSET_BEGINNING;
+        if (tps[i].offset < 0) /* none committed: from the start (an
+                                  offset out of range resets to earliest) */
+            tps[i].offset = 0;
         t->inputs[i].committed = tps[i].offset;
         t->inputs[i].position = tps[i].offset;
     }
@@ -282,6 +297,7 @@ weir_task_start(weir_task *t)
         return fail(t, rv, "restore");
     if (t->standby)
         return WEIR_OK;
+    warm_outputs(t);
     rv = resume_inputs(t);
     if (rv != WEIR_OK)
         return fail(t, rv, "fetch committed offsets");

@@ -35,7 +35,7 @@ assign_changelogs(weir_task *t, const bool *skip)
         int64_t ck = weir_store_checkpoint(t->store, i);
         tps[n].topic = t->stores[i].changelog;
         tps[n].partition = (int32_t)t->partition;
-        tps[n].offset = ck >= 0 ? ck : WEIR_KAFKA_OFFSET_BEGINNING;
+        tps[n].offset = ck >= 0 ? ck : 0;
         n++;
     }
     int rv = weir_kafka_consumer_assign(t->cons, tps, n);
