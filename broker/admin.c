@@ -210,7 +210,7 @@ status_json(weir_broker *b, weir_kw *w)
         outf(w, "%s{\"name\":", i ? "," : "");
         out_json_str(w, t->name);
         outf(w, ",\"compact\":%s,\"partitions\":[",
-            t->compact ? "true" : "false");
+            t->conf.compact ? "true" : "false");
         for (int32_t k = 0; k < t->n_parts; k++) {
             weir_part *p = &t->parts[k];
             outf(w,

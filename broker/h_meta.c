@@ -1,5 +1,6 @@
 /* Handlers: ApiVersions, Metadata, CreateTopics, DeleteTopics,
  * FindCoordinator. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,8 +105,8 @@ weir__h_metadata(weir_broker *b, weir_kreq *req, weir_kw *w)
             if (valid && allow_auto && b->opts.auto_create_topics) {
                 char *cname = weir_kstr_dup(name);
                 if (cname && weir__topic_create(b, cname,
-                                 (int32_t)b->opts.default_partitions, false, -1,
-                                 -1) == WEIR_OK) {
+                                 (int32_t)b->opts.default_partitions,
+                                 &weir__topic_conf_default) == WEIR_OK) {
                     t = weir__topic_find(b, name.ptr, (size_t)name.len);
                     err = KERR_NONE;
                 }
@@ -117,11 +118,21 @@ weir__h_metadata(weir_broker *b, weir_kreq *req, weir_kw *w)
     return WEIR_OK;
 }
 
-/* Reads a CreateTopics config entry we understand into the out params. */
+/* Applies one CreateTopics config entry to conf; unknown keys are
+ * accepted and ignored (as most Kafka configs have no meaning here). */
 static int16_t
-topic_config(weir_kstr key, weir_kstr val, bool *compact, int64_t *ret_ms,
-    int64_t *ret_bytes)
+topic_config(weir_kstr key, weir_kstr val, weir_topic_conf *conf)
 {
+    static const struct {
+        const char *key;
+        size_t offset;
+    } ints[] = {
+        {"retention.ms", offsetof(weir_topic_conf, retention_ms)},
+        {"retention.bytes", offsetof(weir_topic_conf, retention_bytes)},
+        {"segment.bytes", offsetof(weir_topic_conf, segment_bytes)},
+        {"segment.ms", offsetof(weir_topic_conf, segment_ms)},
+        {"delete.retention.ms", offsetof(weir_topic_conf, delete_retention_ms)},
+    };
     char buf[64];
     if (val.len < 0)
         return KERR_NONE;
@@ -129,23 +140,26 @@ topic_config(weir_kstr key, weir_kstr val, bool *compact, int64_t *ret_ms,
         return KERR_INVALID_CONFIG;
     memcpy(buf, val.ptr, (size_t)val.len);
     buf[val.len] = '\0';
-    char *end;
     if (weir_kstr_eq(key, "cleanup.policy")) {
         if (strcmp(buf, "compact") == 0 || strcmp(buf, "compact,delete") == 0 ||
             strcmp(buf, "delete,compact") == 0)
-            *compact = true;
+            conf->compact = true;
         else if (strcmp(buf, "delete") == 0)
-            *compact = false;
+            conf->compact = false;
         else
             return KERR_INVALID_CONFIG;
-    } else if (weir_kstr_eq(key, "retention.ms")) {
-        *ret_ms = strtoll(buf, &end, 10);
+        return KERR_NONE;
+    }
+    for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+        if (!weir_kstr_eq(key, ints[i].key))
+            continue;
+        char *end;
+        long long v = strtoll(buf, &end, 10);
         if (*end != '\0' || end == buf)
             return KERR_INVALID_CONFIG;
-    } else if (weir_kstr_eq(key, "retention.bytes")) {
-        *ret_bytes = strtoll(buf, &end, 10);
-        if (*end != '\0' || end == buf)
+        if (strcmp(ints[i].key, "segment.bytes") == 0 && v < 4096)
             return KERR_INVALID_CONFIG;
+        *(int64_t *)((char *)conf + ints[i].offset) = v;
     }
     return KERR_NONE;
 }
@@ -192,16 +206,15 @@ weir__h_create_topics(weir_broker *b, weir_kreq *req, weir_kw *w)
             int32_t nb = weir_kr_array(&topics, false, false, 4);
             weir_kr_skip(&topics, 4 * (size_t)(nb > 0 ? nb : 0));
         }
-        bool compact = false;
-        int64_t ret_ms = -1, ret_bytes = -1;
+        weir_topic_conf conf = weir__topic_conf_default;
         int16_t err = req->forced_err;
         const char *msg = NULL;
         int32_t nc = weir_kr_array(&topics, false, false, 4);
         for (int32_t k = 0; k < nc; k++) {
             weir_kstr key = weir_kr_str(&topics, false, false);
             weir_kstr val = weir_kr_str(&topics, false, true);
-            if (err == KERR_NONE && (err = topic_config(key, val, &compact,
-                                         &ret_ms, &ret_bytes)) != KERR_NONE)
+            if (err == KERR_NONE &&
+                (err = topic_config(key, val, &conf)) != KERR_NONE)
                 msg = "unsupported value for a topic config";
         }
         if (parts == -1)
@@ -221,8 +234,7 @@ weir__h_create_topics(weir_broker *b, weir_kreq *req, weir_kw *w)
             msg = "weir-broker is a single node: replication factor 1";
         } else if (!validate_only) {
             char *cname = weir_kstr_dup(name);
-            int rv = cname ? weir__topic_create(
-                                 b, cname, parts, compact, ret_ms, ret_bytes)
+            int rv = cname ? weir__topic_create(b, cname, parts, &conf)
                            : WEIR_ENOMEM;
             free(cname);
             if (rv != WEIR_OK) {

@@ -188,7 +188,7 @@ weir__part_produce(weir_broker *b, weir_part *part, uint8_t *buf, size_t len,
             return batch_err(rv);
         if (weir_batch_is_control(&h))
             return KERR_INVALID_RECORD;
-        if (part->topic->compact && weir_batch_compression(&h) != 0)
+        if (part->topic->conf.compact && weir_batch_compression(&h) != 0)
             return KERR_UNSUPPORTED_COMPRESSION_TYPE;
         pos += blen;
     }

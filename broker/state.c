@@ -26,8 +26,7 @@ enum {
 typedef struct topic_def {
     char *name;
     int32_t n_parts;
-    bool compact;
-    int64_t retention_ms, retention_bytes;
+    weir_topic_conf conf;
 } topic_def;
 
 typedef struct replay_ctx {
@@ -50,15 +49,17 @@ write_rec(weir_broker *b, weir_journal *j, weir_kw *w)
 }
 
 static void
-enc_topic(weir_kw *w, const char *name, int32_t n_parts, bool compact,
-    int64_t retention_ms, int64_t retention_bytes)
+enc_topic(weir_kw *w, const weir_topic *t)
 {
     weir_kw_i8(w, REC_TOPIC);
-    weir_kw_str(w, false, name);
-    weir_kw_i32(w, n_parts);
-    weir_kw_bool(w, compact);
-    weir_kw_i64(w, retention_ms);
-    weir_kw_i64(w, retention_bytes);
+    weir_kw_str(w, false, t->name);
+    weir_kw_i32(w, t->n_parts);
+    weir_kw_bool(w, t->conf.compact);
+    weir_kw_i64(w, t->conf.retention_ms);
+    weir_kw_i64(w, t->conf.retention_bytes);
+    weir_kw_i64(w, t->conf.segment_bytes);
+    weir_kw_i64(w, t->conf.segment_ms);
+    weir_kw_i64(w, t->conf.delete_retention_ms);
 }
 
 int
@@ -66,8 +67,7 @@ weir__state_topic(weir_broker *b, const weir_topic *t)
 {
     weir_kw w;
     weir_kw_init(&w);
-    enc_topic(&w, t->name, t->n_parts, t->compact, t->retention_ms,
-        t->retention_bytes);
+    enc_topic(&w, t);
     return write_rec(b, NULL, &w);
 }
 
@@ -174,9 +174,14 @@ replay_topic(replay_ctx *c, weir_kr *r)
     topic_def d = {0};
     d.name = dup_str(r);
     d.n_parts = weir_kr_i32(r);
-    d.compact = weir_kr_bool(r);
-    d.retention_ms = weir_kr_i64(r);
-    d.retention_bytes = weir_kr_i64(r);
+    d.conf.compact = weir_kr_bool(r);
+    d.conf.retention_ms = weir_kr_i64(r);
+    d.conf.retention_bytes = weir_kr_i64(r);
+    if (weir_kr_remaining(r) >= 24) {
+        d.conf.segment_bytes = weir_kr_i64(r);
+        d.conf.segment_ms = weir_kr_i64(r);
+        d.conf.delete_retention_ms = weir_kr_i64(r);
+    }
     if (!weir_kr_ok(r) || !d.name || d.n_parts <= 0 || d.n_parts > 100000) {
         free(d.name);
         return WEIR_ECORRUPT;
@@ -350,8 +355,7 @@ weir__state_open(weir_broker *b)
     int rv = weir_journal_open(&b->journal, path, replay, &c);
     for (size_t i = 0; i < c.n_defs && rv == WEIR_OK; i++) {
         topic_def *d = &c.defs[i];
-        rv = weir__topic_open(b, d->name, d->n_parts, d->compact,
-            d->retention_ms, d->retention_bytes);
+        rv = weir__topic_open(b, d->name, d->n_parts, &d->conf);
     }
     for (size_t i = 0; i < c.n_defs; i++)
         free(c.defs[i].name);
@@ -376,8 +380,7 @@ snapshot(void *arg, weir_journal *out)
     for (size_t i = 0; i < b->n_topics; i++) {
         weir_topic *t = b->topics[i];
         weir_kw_init(&w);
-        enc_topic(&w, t->name, t->n_parts, t->compact, t->retention_ms,
-            t->retention_bytes);
+        enc_topic(&w, t);
         if ((rv = write_rec(b, out, &w)) != WEIR_OK)
             return rv;
     }

@@ -8,6 +8,8 @@
 #include "common/err.h"
 #include "common/log.h"
 
+const weir_topic_conf weir__topic_conf_default = {false, -1, -1, 0, 0, 0};
+
 bool
 weir__topic_name_valid(const char *name, size_t len)
 {
@@ -67,7 +69,7 @@ weir__topic_free(weir_topic *topic, bool destroy)
 
 int
 weir__topic_open(weir_broker *b, const char *name, int32_t n_parts,
-    bool compact, int64_t retention_ms, int64_t retention_bytes)
+    const weir_topic_conf *conf)
 {
     int rv = WEIR_ENOMEM;
     weir_topic *t = calloc(1, sizeof(*t));
@@ -75,18 +77,20 @@ weir__topic_open(weir_broker *b, const char *name, int32_t n_parts,
         return WEIR_ENOMEM;
     t->name = weir__strdup(name);
     t->parts = calloc((size_t)n_parts, sizeof(*t->parts));
-    t->compact = compact;
-    t->retention_ms = retention_ms;
-    t->retention_bytes = retention_bytes;
+    t->conf = *conf;
     if (!t->name || !t->parts)
         goto fail;
     t->n_parts = n_parts;
     weir_log_opts lo = {0};
-    lo.segment_bytes = (uint64_t)b->opts.segment_bytes;
+    lo.segment_bytes =
+        (uint64_t)(conf->segment_bytes > 0 ? conf->segment_bytes
+                                           : b->opts.segment_bytes);
     lo.fsync = b->fsync;
-    lo.retention_ms = retention_ms;
-    lo.retention_bytes = retention_bytes;
-    lo.compact = compact;
+    lo.retention_ms = conf->retention_ms;
+    lo.retention_bytes = conf->retention_bytes;
+    lo.compact = conf->compact;
+    lo.segment_ms = conf->segment_ms;
+    lo.delete_retention_ms = conf->delete_retention_ms;
     for (int32_t i = 0; i < n_parts; i++) {
         weir_part *p = &t->parts[i];
         p->topic = t;
@@ -126,7 +130,7 @@ rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 
 int
 weir__topic_create(weir_broker *b, const char *name, int32_t n_parts,
-    bool compact, int64_t retention_ms, int64_t retention_bytes)
+    const weir_topic_conf *conf)
 {
     if (weir__topic_find(b, name, strlen(name)))
         return WEIR_EEXIST;
@@ -138,8 +142,7 @@ weir__topic_create(weir_broker *b, const char *name, int32_t n_parts,
             (int)i);
         (void)nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
     }
-    int rv = weir__topic_open(
-        b, name, n_parts, compact, retention_ms, retention_bytes);
+    int rv = weir__topic_open(b, name, n_parts, conf);
     if (rv != WEIR_OK)
         return rv;
     weir_topic *t = b->topics[b->n_topics - 1];
@@ -149,7 +152,7 @@ weir__topic_create(weir_broker *b, const char *name, int32_t n_parts,
         return rv;
     }
     weir_log_info("broker", "created topic %s partitions=%d%s", name,
-        (int)n_parts, compact ? " cleanup.policy=compact" : "");
+        (int)n_parts, conf->compact ? " cleanup.policy=compact" : "");
     return WEIR_OK;
 }
 

@@ -58,7 +58,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
     broker->lock_fd = -1;
     broker->adv_host = strdup("127.0.0.1");
     if (weir__state_open(broker) != WEIR_OK ||
-        weir__topic_create(broker, "t", 2, false, -1, -1) != WEIR_OK)
+        weir__topic_create(broker, "t", 2, &weir__topic_conf_default) !=
+            WEIR_OK)
         abort();
     return 0;
 }

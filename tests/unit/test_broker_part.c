@@ -83,7 +83,8 @@ test_idempotence(void **state)
 {
     (void)state;
     weir_broker *b = open_broker();
-    assert_int_equal(weir__topic_create(b, "idem", 1, false, -1, -1), WEIR_OK);
+    assert_int_equal(
+        weir__topic_create(b, "idem", 1, &weir__topic_conf_default), WEIR_OK);
     weir_part *p = &b->topics[0]->parts[0];
     int64_t off;
     assert_int_equal(produce(b, p, 7, 0, 0, 2, false, &off), KERR_NONE);
@@ -145,7 +146,8 @@ test_transactions(void **state)
 {
     (void)state;
     weir_broker *b = open_broker();
-    assert_int_equal(weir__topic_create(b, "tx", 1, false, -1, -1), WEIR_OK);
+    assert_int_equal(
+        weir__topic_create(b, "tx", 1, &weir__topic_conf_default), WEIR_OK);
     weir_part *p = &b->topics[0]->parts[0];
     weir_txn *txn = add_txn(b, "t1", 50);
     int64_t off;
@@ -203,7 +205,8 @@ test_timeout(void **state)
 {
     (void)state;
     weir_broker *b = open_broker();
-    assert_int_equal(weir__topic_create(b, "tx", 1, false, -1, -1), WEIR_OK);
+    assert_int_equal(
+        weir__topic_create(b, "tx", 1, &weir__topic_conf_default), WEIR_OK);
     weir_part *p = &b->topics[0]->parts[0];
     weir_txn *txn = add_txn(b, "slow", 60);
     txn->start_ms = 1000;
