@@ -267,12 +267,11 @@ eval_parse_json(const weir__node *n, const weir_value *args,
 static int
 unify(weir_stype a, weir_stype b, weir_stype *out)
 {
-    if (a.type == b.type && (a.type != WEIR_TYPE_LIST || a.elem == b.elem)) {
+    if ((a.type == b.type && (a.type != WEIR_TYPE_LIST || a.elem == b.elem)) ||
+        b.type == WEIR_TYPE_NULL) {
         *out = a;
     } else if (a.type == WEIR_TYPE_NULL) {
         *out = b;
-    } else if (b.type == WEIR_TYPE_NULL) {
-        *out = a;
     } else if (weir__type_dynamic(a.type) || weir__type_dynamic(b.type)) {
         *out = weir__st(WEIR_TYPE_ANY);
     } else if (a.type == WEIR_TYPE_LIST && b.type == WEIR_TYPE_LIST) {

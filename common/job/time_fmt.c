@@ -27,8 +27,8 @@ tm_to_ms(const struct tm *tm, long gmtoff)
 {
     int64_t days = days_from_civil((int64_t)tm->tm_year + 1900,
         (unsigned)tm->tm_mon + 1, (unsigned)tm->tm_mday);
-    int64_t secs = days * 86400 + tm->tm_hour * 3600 + tm->tm_min * 60 +
-                   tm->tm_sec - gmtoff;
+    int64_t secs = days * 86400 + (int64_t)tm->tm_hour * 3600 +
+                   (int64_t)tm->tm_min * 60 + tm->tm_sec - gmtoff;
     return secs * 1000;
 }
 
