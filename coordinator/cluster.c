@@ -177,16 +177,16 @@ is_standby(const weir__task *t, int32_t w)
 }
 
 /* What member w should run now (two-phase), see cluster.h. */
-static bool
-runs_active(const weir__task *t, int32_t w)
+bool
+weir__cluster_runs_active(const weir__task *t, int32_t w)
 {
     return t->running == w && t->target == w;
 }
 
-static bool
-runs_standby(const weir__task *t, int32_t w)
+bool
+weir__cluster_runs_standby(const weir__task *t, int32_t w)
 {
-    if (runs_active(t, w))
+    if (weir__cluster_runs_active(t, w))
         return false;
     /* a pending move: the target warms up while the old owner stops */
     return is_standby(t, w) || (t->target == w && t->running != w);
@@ -199,7 +199,7 @@ weir__cluster_publish_counts(weir_cluster *cl)
         cl->members[i].n_active = cl->members[i].n_standby = 0;
     for (size_t k = 0; k < cl->n_tasks; k++) {
         const weir__task *t = &cl->tasks[k];
-        if (t->running >= 0 && runs_active(t, t->running))
+        if (t->running >= 0 && weir__cluster_runs_active(t, t->running))
             cl->members[t->running].n_active++;
         for (uint32_t i = 0; i < t->n_standbys; i++)
             cl->members[t->standbys[i]].n_standby++;
@@ -208,8 +208,8 @@ weir__cluster_publish_counts(weir_cluster *cl)
     }
 }
 
-static void
-bump_generation(weir_cluster *cl)
+void
+weir__cluster_bump_generation(weir_cluster *cl)
 {
     cl->generation++;
     cl->dirty = true;
@@ -217,8 +217,8 @@ bump_generation(weir_cluster *cl)
 }
 
 /* Hands pending tasks over where the phase allows it. True if changed. */
-static bool
-apply_phase(weir_cluster *cl)
+bool
+weir__cluster_apply_phase(weir_cluster *cl)
 {
     bool changed = false;
     for (size_t k = 0; k < cl->n_tasks; k++) {
@@ -291,10 +291,10 @@ rebalance(weir_cluster *cl)
         t->n_standbys = out[k].n_standbys;
         memcpy(t->standbys, out[k].standbys, sizeof(t->standbys));
     }
-    changed = apply_phase(cl) || changed;
+    changed = weir__cluster_apply_phase(cl) || changed;
     cl->stats.rebalances++;
     if (changed)
-        bump_generation(cl);
+        weir__cluster_bump_generation(cl);
     weir_log_info(LOGC, "rebalance generation=%llu tasks=%zu changed=%d",
         (unsigned long long)cl->generation, nt, changed);
 out:
@@ -351,8 +351,8 @@ local_add(weir__member *m, uint32_t task, int64_t offset)
     return WEIR_OK;
 }
 
-static void
-local_set(weir_cluster *cl, weir__member *m,
+void
+weir__cluster_local_set(weir_cluster *cl, weir__member *m,
     Weir__Cluster__TaskCheckpoint *const *cps, size_t n)
 {
     m->n_local = 0;
@@ -399,7 +399,7 @@ weir_cluster_hello(weir_cluster *cl, const Weir__Cluster__Hello *hello,
     m->epoch = ++cl->last_epoch;
     m->last_seen_ms = now_ms;
     m->known_generation = 0;
-    local_set(cl, m, hello->local_state, hello->n_local_state);
+    weir__cluster_local_set(cl, m, hello->local_state, hello->n_local_state);
     cl->stats.hellos++;
     cl->dirty = true;
     if (was_dead)
@@ -413,8 +413,8 @@ weir_cluster_hello(weir_cluster *cl, const Weir__Cluster__Hello *hello,
     return WEIR_OK;
 }
 
-static int
-member_check(weir_cluster *cl, const char *id, uint64_t epoch)
+int
+weir__cluster_member_check(weir_cluster *cl, const char *id, uint64_t epoch)
 {
     int w = id ? weir__cluster_member_find(cl, id) : -1;
     if (w < 0 || cl->members[w].state == WEIR__MEMBER_DEAD ||
@@ -425,239 +425,12 @@ member_check(weir_cluster *cl, const char *id, uint64_t epoch)
     return w;
 }
 
-static void
-status_store(weir__task *t, const Weir__Cluster__TaskStatus *s, uint64_t now)
-{
-    weir__status *st = &t->st;
-    if (!st->valid || s->commits < st->rate_commits) {
-        st->rate_commits = s->commits;
-        st->rate_at_ms = now;
-        st->commit_rate = 0;
-    } else if (now >= st->rate_at_ms + 1000) {
-        double rate = (double)(s->commits - st->rate_commits) * 1000.0 /
-                      (double)(now - st->rate_at_ms);
-        st->commit_rate =
-            st->commit_rate == 0 ? rate : 0.5 * st->commit_rate + 0.5 * rate;
-        st->rate_commits = s->commits;
-        st->rate_at_ms = now;
-    }
-    st->valid = true;
-    st->state = s->state;
-    st->lag = s->lag;
-    st->records_in = s->records_in;
-    st->records_out = s->records_out;
-    st->commits = s->commits;
-    st->restored = s->restored_records;
-    for (size_t i = 0; i < WEIR_CLUSTER_LAT_BUCKETS; i++)
-        st->buckets[i] =
-            i < s->n_commit_latency_buckets ? s->commit_latency_buckets[i] : 0;
-    st->lat_sum_ms = s->commit_latency_sum_ms;
-    snprintf(st->error, sizeof(st->error), "%s", s->error ? s->error : "");
-    st->updated_ms = now;
-}
-
-static bool
-still_active(const Weir__Cluster__Heartbeat *hb, const weir_cluster *cl,
-    const weir__task *t)
-{
-    const char *job = cl->jobs[t->job].topo->job;
-    for (size_t i = 0; i < hb->n_tasks; i++) {
-        const Weir__Cluster__TaskStatus *s = hb->tasks[i];
-        if (!s->task || s->standby || !s->task->job ||
-            strcmp(s->task->job, job) != 0 || s->task->subtopology != t->sub ||
-            s->task->partition != t->part)
-            continue;
-        switch (s->state) {
-        case WEIR__CLUSTER__TASK_STATE__TASK_CREATED:
-        case WEIR__CLUSTER__TASK_STATE__TASK_RESTORING:
-        case WEIR__CLUSTER__TASK_STATE__TASK_RUNNING:
-        case WEIR__CLUSTER__TASK_STATE__TASK_REVOKING:
-            return true;
-        default:
-            return false;
-        }
-    }
-    return false;
-}
-
-/* Second phase: w applied the current generation; tasks it no longer runs
- * go to their targets. */
-static void
-confirm_revokes(weir_cluster *cl, int w, const Weir__Cluster__Heartbeat *hb)
-{
-    if (hb->known_generation != cl->generation)
-        return;
-    bool changed = false;
-    for (size_t k = 0; k < cl->n_tasks; k++) {
-        weir__task *t = &cl->tasks[k];
-        if (t->running != w || t->target == w)
-            continue;
-        if (still_active(hb, cl, t))
-            continue;
-        t->running = -1;
-        changed = true;
-    }
-    if (changed) {
-        apply_phase(cl);
-        weir_log_info(LOGC, "revoke confirmed worker=%s", cl->members[w].id);
-        bump_generation(cl);
-    }
-}
-
-static bool
-has_pending(const weir_cluster *cl, int w)
-{
-    for (size_t k = 0; k < cl->n_tasks; k++)
-        if (cl->tasks[k].running == w && cl->tasks[k].target != w)
-            return true;
-    return false;
-}
-
-static Weir__Cluster__TaskId *
-task_id_new(const weir_cluster *cl, const weir__task *t)
-{
-    Weir__Cluster__TaskId *id = malloc(sizeof(*id));
-    if (!id)
-        return NULL;
-    weir__cluster__task_id__init(id);
-    id->job = cl->jobs[t->job].topo->job;
-    id->subtopology = t->sub;
-    id->partition = t->part;
-    return id;
-}
-
-static int
-fill_assignment(weir_cluster *cl, int w, Weir__Cluster__HeartbeatReply *reply)
-{
-    Weir__Cluster__Assignment *a = malloc(sizeof(*a));
-    bool *need = calloc(cl->n_jobs ? cl->n_jobs : 1, sizeof(*need));
-    if (!a || !need) {
-        free(a);
-        free(need);
-        return WEIR_ENOMEM;
-    }
-    weir__cluster__assignment__init(a);
-    reply->assignment = a;
-    a->generation = cl->generation;
-    size_t na = 0, ns = 0;
-    for (size_t k = 0; k < cl->n_tasks; k++) {
-        na += runs_active(&cl->tasks[k], w);
-        ns += runs_standby(&cl->tasks[k], w);
-    }
-    a->active = calloc(na ? na : 1, sizeof(*a->active));
-    a->standby = calloc(ns ? ns : 1, sizeof(*a->standby));
-    if (!a->active || !a->standby)
-        goto nomem;
-    for (size_t k = 0; k < cl->n_tasks; k++) {
-        const weir__task *t = &cl->tasks[k];
-        Weir__Cluster__TaskId ***list = NULL;
-        size_t *n = NULL;
-        if (runs_active(t, w)) {
-            list = &a->active;
-            n = &a->n_active;
-        } else if (runs_standby(t, w)) {
-            list = &a->standby;
-            n = &a->n_standby;
-        } else {
-            continue;
-        }
-        if (!((*list)[*n] = task_id_new(cl, t)))
-            goto nomem;
-        (*n)++;
-        need[t->job] = true;
-    }
-    size_t nj = 0;
-    for (size_t j = 0; j < cl->n_jobs; j++)
-        nj += need[j];
-    reply->topologies = calloc(nj ? nj : 1, sizeof(*reply->topologies));
-    if (!reply->topologies)
-        goto nomem;
-    for (size_t j = 0; j < cl->n_jobs; j++)
-        if (need[j])
-            reply->topologies[reply->n_topologies++] = cl->jobs[j].topo;
-    free(need);
-    return WEIR_OK;
-nomem:
-    free(need);
-    return WEIR_ENOMEM;
-}
-
-void
-weir_cluster_reply_fini(Weir__Cluster__HeartbeatReply *reply)
-{
-    Weir__Cluster__Assignment *a = reply->assignment;
-    if (a) {
-        for (size_t i = 0; i < a->n_active; i++)
-            free(a->active[i]);
-        for (size_t i = 0; i < a->n_standby; i++)
-            free(a->standby[i]);
-        free(a->active);
-        free(a->standby);
-        free(a);
-    }
-    free(reply->topologies); /* the topologies are borrowed */
-    reply->assignment = NULL;
-    reply->topologies = NULL;
-    reply->n_topologies = 0;
-}
-
-static void
-latency_observe(weir_cluster *cl, double ms)
-{
-    if (ms < 0)
-        ms = 0;
-    size_t b = 0;
-    while (
-        b < WEIR_CLUSTER_LAT_BUCKETS - 1 && ms > weir_cluster_lat_bounds_ms[b])
-        b++;
-    cl->stats.hb_latency_buckets[b]++;
-    cl->stats.hb_latency_sum_ms += ms;
-    cl->stats.hb_latency_count++;
-}
-
-int
-weir_cluster_heartbeat(weir_cluster *cl, const Weir__Cluster__Heartbeat *hb,
-    uint64_t now_ms, int64_t now_wall_ms, Weir__Cluster__HeartbeatReply *reply)
-{
-    int w = member_check(cl, hb->worker_id, hb->member_epoch);
-    if (w < 0)
-        return WEIR_ESTATE;
-    weir__member *m = &cl->members[w];
-    m->last_seen_ms = now_ms;
-    m->known_generation = hb->known_generation;
-    cl->stats.heartbeats++;
-    if (hb->sent_at_ms > 0 && (int64_t)hb->sent_at_ms <= now_wall_ms + 60000)
-        latency_observe(cl, (double)(now_wall_ms - (int64_t)hb->sent_at_ms));
-    for (size_t i = 0; i < hb->n_tasks; i++) {
-        const Weir__Cluster__TaskStatus *s = hb->tasks[i];
-        if (!s->task || s->standby)
-            continue;
-        int k = weir__cluster_task_find(
-            cl, s->task->job, s->task->subtopology, s->task->partition);
-        if (k >= 0 && cl->tasks[k].running == w)
-            status_store(&cl->tasks[k], s, now_ms);
-    }
-    local_set(cl, m, hb->local_state, hb->n_local_state);
-    if (has_pending(cl, w))
-        confirm_revokes(cl, w, hb);
-    reply->generation = cl->generation;
-    reply->drain = m->state == WEIR__MEMBER_DRAINING;
-    reply->assignment_changed = hb->known_generation != cl->generation;
-    if (reply->assignment_changed) {
-        int rv = fill_assignment(cl, w, reply);
-        if (rv != WEIR_OK) {
-            weir_cluster_reply_fini(reply);
-            return rv;
-        }
-    }
-    return WEIR_OK;
-}
-
 int
 weir_cluster_leave(
     weir_cluster *cl, const Weir__Cluster__Leave *leave, uint64_t now_ms)
 {
-    int w = member_check(cl, leave->worker_id, leave->member_epoch);
+    int w =
+        weir__cluster_member_check(cl, leave->worker_id, leave->member_epoch);
     if (w < 0)
         return WEIR_ESTATE;
     member_set(cl, w, WEIR__MEMBER_DEAD);
@@ -745,7 +518,7 @@ weir_cluster_cancel(weir_cluster *cl, const char *job, uint64_t now_ms)
     int rv = weir__cluster_tasks_rebuild(cl);
     if (rv != WEIR_OK)
         return rv;
-    bump_generation(cl); /* its tasks leave every assignment */
+    weir__cluster_bump_generation(cl); /* its tasks leave every assignment */
     schedule(cl, now_ms);
     weir_log_info(LOGC, "job cancelled job=%s", job);
     return WEIR_OK;

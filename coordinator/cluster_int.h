@@ -95,5 +95,19 @@ int weir__cluster_member_add(weir_cluster *cl, const char *id);
 int weir__cluster_tasks_rebuild(weir_cluster *cl);
 /* Recounts each member's published active and standby tasks. */
 void weir__cluster_publish_counts(weir_cluster *cl);
+/* What member w should run now: active, or standby (two-phase). */
+bool weir__cluster_runs_active(const weir__task *t, int32_t w);
+bool weir__cluster_runs_standby(const weir__task *t, int32_t w);
+/* Bumps the generation (every published assignment change). */
+void weir__cluster_bump_generation(weir_cluster *cl);
+/* Hands pending tasks to their targets where the phase allows it; true if
+ * anything changed. */
+bool weir__cluster_apply_phase(weir_cluster *cl);
+/* The member index for a current (id, epoch), or -1 (counted as stale). */
+int weir__cluster_member_check(
+    weir_cluster *cl, const char *id, uint64_t epoch);
+/* Replaces a member's reported local state. */
+void weir__cluster_local_set(weir_cluster *cl, weir__member *m,
+    Weir__Cluster__TaskCheckpoint *const *cps, size_t n);
 
 #endif

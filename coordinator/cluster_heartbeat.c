@@ -1,0 +1,242 @@
+/*
+ * Heartbeats: task statuses, reported local state, revoke confirmations
+ * (the second phase of a move) and the assignment sent back.
+ */
+#include "cluster_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "common/log.h"
+
+#define LOGC "coordinator"
+
+static void
+status_store(weir__task *t, const Weir__Cluster__TaskStatus *s, uint64_t now)
+{
+    weir__status *st = &t->st;
+    if (!st->valid || s->commits < st->rate_commits) {
+        st->rate_commits = s->commits;
+        st->rate_at_ms = now;
+        st->commit_rate = 0;
+    } else if (now >= st->rate_at_ms + 1000) {
+        double rate = (double)(s->commits - st->rate_commits) * 1000.0 /
+                      (double)(now - st->rate_at_ms);
+        st->commit_rate =
+            st->commit_rate == 0 ? rate : 0.5 * st->commit_rate + 0.5 * rate;
+        st->rate_commits = s->commits;
+        st->rate_at_ms = now;
+    }
+    st->valid = true;
+    st->state = s->state;
+    st->lag = s->lag;
+    st->records_in = s->records_in;
+    st->records_out = s->records_out;
+    st->commits = s->commits;
+    st->restored = s->restored_records;
+    for (size_t i = 0; i < WEIR_CLUSTER_LAT_BUCKETS; i++)
+        st->buckets[i] =
+            i < s->n_commit_latency_buckets ? s->commit_latency_buckets[i] : 0;
+    st->lat_sum_ms = s->commit_latency_sum_ms;
+    snprintf(st->error, sizeof(st->error), "%s", s->error ? s->error : "");
+    st->updated_ms = now;
+}
+
+static bool
+still_active(const Weir__Cluster__Heartbeat *hb, const weir_cluster *cl,
+    const weir__task *t)
+{
+    const char *job = cl->jobs[t->job].topo->job;
+    for (size_t i = 0; i < hb->n_tasks; i++) {
+        const Weir__Cluster__TaskStatus *s = hb->tasks[i];
+        if (!s->task || s->standby || !s->task->job ||
+            strcmp(s->task->job, job) != 0 || s->task->subtopology != t->sub ||
+            s->task->partition != t->part)
+            continue;
+        switch (s->state) {
+        case WEIR__CLUSTER__TASK_STATE__TASK_CREATED:
+        case WEIR__CLUSTER__TASK_STATE__TASK_RESTORING:
+        case WEIR__CLUSTER__TASK_STATE__TASK_RUNNING:
+        case WEIR__CLUSTER__TASK_STATE__TASK_REVOKING:
+            return true;
+        default:
+            return false;
+        }
+    }
+    return false;
+}
+
+/* Second phase: w applied the current generation; tasks it no longer runs
+ * go to their targets. */
+static void
+confirm_revokes(weir_cluster *cl, int w, const Weir__Cluster__Heartbeat *hb)
+{
+    if (hb->known_generation != cl->generation)
+        return;
+    bool changed = false;
+    for (size_t k = 0; k < cl->n_tasks; k++) {
+        weir__task *t = &cl->tasks[k];
+        if (t->running != w || t->target == w)
+            continue;
+        if (still_active(hb, cl, t))
+            continue;
+        t->running = -1;
+        changed = true;
+    }
+    if (changed) {
+        weir__cluster_apply_phase(cl);
+        weir_log_info(LOGC, "revoke confirmed worker=%s", cl->members[w].id);
+        weir__cluster_bump_generation(cl);
+    }
+}
+
+static bool
+has_pending(const weir_cluster *cl, int w)
+{
+    for (size_t k = 0; k < cl->n_tasks; k++)
+        if (cl->tasks[k].running == w && cl->tasks[k].target != w)
+            return true;
+    return false;
+}
+
+static Weir__Cluster__TaskId *
+task_id_new(const weir_cluster *cl, const weir__task *t)
+{
+    Weir__Cluster__TaskId *id = malloc(sizeof(*id));
+    if (!id)
+        return NULL;
+    weir__cluster__task_id__init(id);
+    id->job = cl->jobs[t->job].topo->job;
+    id->subtopology = t->sub;
+    id->partition = t->part;
+    return id;
+}
+
+static int
+fill_assignment(weir_cluster *cl, int w, Weir__Cluster__HeartbeatReply *reply)
+{
+    Weir__Cluster__Assignment *a = malloc(sizeof(*a));
+    bool *need = calloc(cl->n_jobs ? cl->n_jobs : 1, sizeof(*need));
+    if (!a || !need) {
+        free(a);
+        free(need);
+        return WEIR_ENOMEM;
+    }
+    weir__cluster__assignment__init(a);
+    reply->assignment = a;
+    a->generation = cl->generation;
+    size_t na = 0, ns = 0;
+    for (size_t k = 0; k < cl->n_tasks; k++) {
+        na += weir__cluster_runs_active(&cl->tasks[k], w);
+        ns += weir__cluster_runs_standby(&cl->tasks[k], w);
+    }
+    a->active = calloc(na ? na : 1, sizeof(*a->active));
+    a->standby = calloc(ns ? ns : 1, sizeof(*a->standby));
+    if (!a->active || !a->standby)
+        goto nomem;
+    for (size_t k = 0; k < cl->n_tasks; k++) {
+        const weir__task *t = &cl->tasks[k];
+        Weir__Cluster__TaskId ***list = NULL;
+        size_t *n = NULL;
+        if (weir__cluster_runs_active(t, w)) {
+            list = &a->active;
+            n = &a->n_active;
+        } else if (weir__cluster_runs_standby(t, w)) {
+            list = &a->standby;
+            n = &a->n_standby;
+        } else {
+            continue;
+        }
+        if (!((*list)[*n] = task_id_new(cl, t)))
+            goto nomem;
+        (*n)++;
+        need[t->job] = true;
+    }
+    size_t nj = 0;
+    for (size_t j = 0; j < cl->n_jobs; j++)
+        nj += need[j];
+    reply->topologies = calloc(nj ? nj : 1, sizeof(*reply->topologies));
+    if (!reply->topologies)
+        goto nomem;
+    for (size_t j = 0; j < cl->n_jobs; j++)
+        if (need[j])
+            reply->topologies[reply->n_topologies++] = cl->jobs[j].topo;
+    free(need);
+    return WEIR_OK;
+nomem:
+    free(need);
+    return WEIR_ENOMEM;
+}
+
+void
+weir_cluster_reply_fini(Weir__Cluster__HeartbeatReply *reply)
+{
+    Weir__Cluster__Assignment *a = reply->assignment;
+    if (a) {
+        for (size_t i = 0; i < a->n_active; i++)
+            free(a->active[i]);
+        for (size_t i = 0; i < a->n_standby; i++)
+            free(a->standby[i]);
+        free(a->active);
+        free(a->standby);
+        free(a);
+    }
+    free(reply->topologies); /* the topologies are borrowed */
+    reply->assignment = NULL;
+    reply->topologies = NULL;
+    reply->n_topologies = 0;
+}
+
+static void
+latency_observe(weir_cluster *cl, double ms)
+{
+    if (ms < 0)
+        ms = 0;
+    size_t b = 0;
+    while (
+        b < WEIR_CLUSTER_LAT_BUCKETS - 1 && ms > weir_cluster_lat_bounds_ms[b])
+        b++;
+    cl->stats.hb_latency_buckets[b]++;
+    cl->stats.hb_latency_sum_ms += ms;
+    cl->stats.hb_latency_count++;
+}
+
+int
+weir_cluster_heartbeat(weir_cluster *cl, const Weir__Cluster__Heartbeat *hb,
+    uint64_t now_ms, int64_t now_wall_ms, Weir__Cluster__HeartbeatReply *reply)
+{
+    int w = weir__cluster_member_check(cl, hb->worker_id, hb->member_epoch);
+    if (w < 0)
+        return WEIR_ESTATE;
+    weir__member *m = &cl->members[w];
+    m->last_seen_ms = now_ms;
+    m->known_generation = hb->known_generation;
+    cl->stats.heartbeats++;
+    if (hb->sent_at_ms > 0 && (int64_t)hb->sent_at_ms <= now_wall_ms + 60000)
+        latency_observe(cl, (double)(now_wall_ms - (int64_t)hb->sent_at_ms));
+    for (size_t i = 0; i < hb->n_tasks; i++) {
+        const Weir__Cluster__TaskStatus *s = hb->tasks[i];
+        if (!s->task || s->standby)
+            continue;
+        int k = weir__cluster_task_find(
+            cl, s->task->job, s->task->subtopology, s->task->partition);
+        if (k >= 0 && cl->tasks[k].running == w)
+            status_store(&cl->tasks[k], s, now_ms);
+    }
+    weir__cluster_local_set(cl, m, hb->local_state, hb->n_local_state);
+    if (has_pending(cl, w))
+        confirm_revokes(cl, w, hb);
+    reply->generation = cl->generation;
+    reply->drain = m->state == WEIR__MEMBER_DRAINING;
+    reply->assignment_changed = hb->known_generation != cl->generation;
+    if (reply->assignment_changed) {
+        int rv = fill_assignment(cl, w, reply);
+        if (rv != WEIR_OK) {
+            weir_cluster_reply_fini(reply);
+            return rv;
+        }
+    }
+    return WEIR_OK;
+}
