@@ -257,6 +257,13 @@ weir__jc_window(weir__jc *jc, const weir__jstep *s)
             ok = false;
         }
     }
+    if (ok && session) {
+        /* Compiled and checked, but no worker runs session windows yet. */
+        weir__jc_error(jc, weir__jc_get(jc, s->arg, "type"),
+            "window type: session windows are not supported yet (expected "
+            "tumbling or hopping)");
+        ok = false;
+    }
     if (!ok) {
         weir__topology__window__free_unpacked(w, NULL);
         return NULL;
@@ -341,17 +348,15 @@ agg_function(weir__jc *jc, const yaml_node_t *n, weir__op_msg *op,
         *out = in;
         return true;
     }
-    if (!weir__jc_valid_name(f)) {
-        weir__jc_error(jc, n,
-            "aggregate function: expected sum, min, max, avg or a plugin "
-            "function name, found '%s'",
-            f);
-        return false;
-    }
-    op->agg = WEIR__TOPOLOGY__AGG_FUNC__AGG_CUSTOM;
-    op->agg_function = weir__jc_strdup(jc, f);
-    *out = weir__jc_stype(WEIR_TYPE_ANY);
-    return true;
+    /*
+     * AGG_CUSTOM (a plugin function by name) is in the compiled form, but
+     * no worker runs plugins yet: refuse it here rather than at task start.
+     */
+    weir__jc_error(jc, n,
+        "aggregate function: expected sum, min, max or avg, found '%s' "
+        "(plugin functions are not supported yet)",
+        f);
+    return false;
 }
 
 void

@@ -367,13 +367,14 @@ test_every_operator(void **state)
                    "pipeline:\n"
                    "  - from: s\n"
                    "  - group_by: key\n"
-                   "  - window: {type: session, gap: 5m}\n"
+                   "  - window: {type: tumbling, size: 5m}\n"
                    "  - aggregate: {function: max, value: \"value * 2\"}\n"
                    "  - to: {topic: out, value: int64}\n");
     assert_int_equal(t->n_subtopologies, 1);
     assert_int_equal(t->subtopologies[0]->n_operators, 3);
     assert_string_equal(t->stores[0]->name, "aggregate-4");
-    assert_int_equal(t->subtopologies[0]->operators[1]->window->gap_ms, 300000);
+    assert_int_equal(
+        t->subtopologies[0]->operators[1]->window->size_ms, 300000);
     weir_job_free(t);
 }
 
@@ -529,8 +530,20 @@ test_pipeline_errors(void **state)
         "(expected letters, digits, '.', '_' or '-')\n"
         "bad.yaml:14:13: error: window: missing key 'type' (tumbling, "
         "hopping or session)\n"
+        "bad.yaml:15:27: error: aggregate function: expected sum, min, max "
+        "or avg, found 'median' (plugin functions are not supported yet)\n"
         "bad.yaml:18:29: error: to value: unknown format 'avro' (expected "
         "string, bytes, int64 or json)\n");
+    expect_errors("job: j\n"
+                  "sources: {s: {topic: in}}\n"
+                  "pipeline:\n"
+                  "  - from: s\n"
+                  "  - group_by: key\n"
+                  "  - window: {type: session, gap: 5m}\n"
+                  "  - count:\n"
+                  "  - to: out\n",
+        "bad.yaml:6:20: error: window type: session windows are not "
+        "supported yet (expected tumbling or hopping)\n");
     expect_errors("job: j\n"
                   "sources: {s: {topic: in}}\n"
                   "pipeline:\n"
