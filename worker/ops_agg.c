@@ -16,6 +16,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "task_impl.h"
+#include "window.h"
 
 static const char STREAM_TIME_KEY[] = "\xff\xff\xff\xff\xff\xff\xff\xff~st";
 #define STREAM_TIME_KEY_LEN (sizeof(STREAM_TIME_KEY) - 1)
@@ -243,7 +244,8 @@ close_windows(weir_task *t, size_t i, int64_t st)
             (kl == STREAM_TIME_KEY_LEN && memcmp(k, STREAM_TIME_KEY, kl) == 0))
             break;
         int64_t start = (int64_t)(weir_codec_get_be64(k) ^ SIGN);
-        if (start + (int64_t)w->size_ms + (int64_t)w->grace_ms > st)
+        if (!weir_window_closed(
+                start, (int64_t)w->size_ms, (int64_t)w->grace_ms, st))
             break;
         const char *v = weir_store_iter_value(it, &vl);
         if (n == cap) {
@@ -324,11 +326,10 @@ windowed(weir_task *t, size_t i, weir_rec *r)
     if (size <= 0)
         return rec_error(t, op, "window size is zero");
     bool final = w->emit == WEIR__TOPOLOGY__EMIT__EMIT_FINAL;
-    /* Every window [s, s+size) holding ts, oldest first. */
-    int64_t last = ts - (((ts % adv) + adv) % adv);
-    int64_t first = last;
-    while (first - adv > ts - size)
-        first -= adv;
+    int64_t starts[64];
+    size_t n_win = weir_window_starts(ts, size, adv, starts, 64);
+    if (n_win > 64)
+        return rec_error(t, op, "a record falls in more than 64 windows");
     weir_buf_clear(&t->kbuf);
     char pre[8] = {0};
     if (weir_buf_append(&t->kbuf, pre, 8) != WEIR_OK ||
@@ -339,8 +340,9 @@ windowed(weir_task *t, size_t i, weir_rec *r)
         return WEIR_ENOMEM;
     size_t klen = t->kbuf.len;
     memcpy(key, t->kbuf.data, klen);
-    for (int64_t s = first; rv == WEIR_OK && s <= last; s += adv) {
-        if (s + size + (int64_t)w->grace_ms <= st) {
+    for (size_t k = 0; rv == WEIR_OK && k < n_win; k++) {
+        int64_t s = starts[k];
+        if (weir_window_closed(s, size, (int64_t)w->grace_ms, st)) {
             t->stats.late++;
             continue; /* the window closed: a late record is dropped */
         }
