@@ -1,5 +1,6 @@
 /* common/job/job_*.c: the examples compile to the expected topology; bad
  * job files report every error with its line and column. */
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -562,6 +563,52 @@ test_pipeline_errors(void **state)
         "(group_by: key keeps the key)\n");
 }
 
+/* Every example job compiles; a missing file is an I/O error. */
+static void
+test_all_examples(void **state)
+{
+    char dir[512];
+    snprintf(dir, sizeof(dir), "%s/examples", WEIR_SOURCE_DIR);
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    int count = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        size_t n = strlen(de->d_name);
+        if (n < 6 || strcmp(de->d_name + n - 5, ".yaml") != 0) {
+            continue;
+        }
+        char path[1024];
+        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+        Weir__Topology__Topology *t = NULL;
+        weir_job_errors errs;
+        weir_job_errors_init(&errs);
+        if (weir_job_compile_file(path, &t, &errs) != WEIR_OK) {
+            weir_job_errors_print(&errs, stderr);
+            fail_msg("%s does not compile", path);
+        }
+        reparse_all(t);
+        weir_job_free(t);
+        weir_job_errors_fini(&errs);
+        count++;
+    }
+    closedir(d);
+    assert_true(count >= 2);
+
+    Weir__Topology__Topology *t = NULL;
+    weir_job_errors errs;
+    weir_job_errors_init(&errs);
+    assert_int_equal(
+        weir_job_compile_file("/nonexistent/job.yaml", &t, &errs), WEIR_EIO);
+    assert_null(t);
+    assert_int_equal(errs.count, 1);
+    assert_string_equal(errs.path, "/nonexistent/job.yaml");
+    assert_non_null(strstr(errs.items[0].msg, "cannot read"));
+    weir_job_errors_fini(&errs);
+    weir_job_errors_fini(NULL);
+    weir_job_free(NULL);
+}
+
 int
 main(void)
 {
@@ -569,6 +616,7 @@ main(void)
         cmocka_unit_test(test_wordcount),
         cmocka_unit_test(test_access_per_minute),
         cmocka_unit_test(test_every_operator),
+        cmocka_unit_test(test_all_examples),
         cmocka_unit_test(test_yaml_errors),
         cmocka_unit_test(test_structure_errors),
         cmocka_unit_test(test_pipeline_errors),
