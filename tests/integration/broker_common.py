@@ -1,4 +1,5 @@
 """Shared helpers for weir-broker's integration and fault tests."""
+import logging
 import os
 import sys
 import urllib.request
@@ -7,8 +8,42 @@ sys.path.insert(0, os.path.join(os.environ.get("WEIR_SOURCE_DIR") or os.path.joi
     os.path.dirname(os.path.abspath(__file__)), "..", ".."), "tests", "lib"))
 
 import weirtest  # noqa: E402
-from confluent_kafka import Consumer, Producer, TopicPartition  # noqa: E402
+import confluent_kafka  # noqa: E402
+from confluent_kafka import Producer, TopicPartition  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
+
+
+class _ClientLog(logging.Handler):
+    """Collects librdkafka's log lines (warnings and errors)."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.lines = []
+
+    def emit(self, record):
+        self.lines.append(record.getMessage())
+
+
+CLIENT_LOG = _ClientLog()
+_logger = logging.getLogger("weir.broker.clients")
+_logger.addHandler(CLIENT_LOG)
+_logger.setLevel(logging.WARNING)
+_logger.propagate = False
+# Signs of a protocol mismatch in librdkafka's logs.
+_PROTOCOL_ERRORS = ("parse failure", "protocol parse", "malformed", "unsupported version",
+                    "api version", "unknown api", "corrupt", "crc")
+
+
+def Consumer(conf):
+    c = dict(conf)
+    c.setdefault("logger", _logger)
+    return confluent_kafka.Consumer(c)
+
+
+def protocol_errors():
+    """librdkafka log lines that point at a protocol problem."""
+    return [line for line in CLIENT_LOG.lines
+            if any(k in line.lower() for k in _PROTOCOL_ERRORS)]
 
 EOF_CODE = -191  # KafkaError._PARTITION_EOF
 
@@ -51,7 +86,7 @@ def create_topic(bs, name, partitions, config=None):
 
 
 def producer(bs, **conf):
-    c = {"bootstrap.servers": bs, "linger.ms": 5}
+    c = {"bootstrap.servers": bs, "linger.ms": 5, "logger": _logger}
     c.update({k.replace("_", "."): v for k, v in conf.items()})
     return Producer(c)
 

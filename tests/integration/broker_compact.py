@@ -2,7 +2,7 @@
 weir-broker keeps the latest record of every key in closed segments, drops
 aborted transactional records, keeps what is committed, and the result
 survives a restart."""
-from broker_common import (check, create_topic, producer, read_all, restart,
+from broker_common import (protocol_errors, check, create_topic, producer, read_all, restart,
                            start_broker, weirtest)
 
 
@@ -59,6 +59,7 @@ def main():
         b = restart(cluster, b, "b1")
         recs = read_all(bs, "changelog", 1)
         check(latest(recs) == expect, "the compacted log survives a restart")
+        check(not protocol_errors(), "no protocol errors in client logs: %s" % protocol_errors())
         check(b.stop() == 0, "broker exits 0 on SIGTERM")
 
 

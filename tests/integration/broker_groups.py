@@ -5,7 +5,8 @@ later member resumes from the committed offsets."""
 import time
 
 from broker_common import check, create_topic, producer, start_broker, weirtest
-from confluent_kafka import Consumer, TopicPartition
+from broker_common import Consumer, protocol_errors
+from confluent_kafka import TopicPartition
 
 
 def consumer(bs, name):
@@ -60,6 +61,7 @@ def main():
         committed = c1.committed([TopicPartition("gt", i) for i in range(4)], timeout=10)
         check(sum(tp.offset for tp in committed) == 240, "group offsets committed: 240")
         c1.close()
+        check(not protocol_errors(), "no protocol errors in client logs: %s" % protocol_errors())
         check(b.stop() == 0, "broker exits 0 on SIGTERM")
 
 

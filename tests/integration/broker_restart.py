@@ -3,7 +3,7 @@ committed record, committed offsets (plain and transactional), producer
 epochs (a pre-restart zombie is still fenced), idempotence state (a live
 idempotent producer continues without duplicates or gaps) and keep aborted
 records invisible."""
-from broker_common import (Consumer, TopicPartition, check, create_topic, producer,
+from broker_common import (protocol_errors, Consumer, TopicPartition, check, create_topic, producer,
                            read_all, restart, start_broker, values, weirtest)
 from confluent_kafka import KafkaException
 
@@ -111,6 +111,7 @@ def main():
         idem.flush(20)
         check(values(read_all(bs, "data", 3)) == sorted(expect),
               "idempotent producer spanning two restarts: no duplicates, no gaps")
+        check(not protocol_errors(), "no protocol errors in client logs: %s" % protocol_errors())
         check(b.stop() == 0, "broker exits 0 on SIGTERM")
 
 

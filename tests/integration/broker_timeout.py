@@ -5,7 +5,7 @@ and /metrics show it."""
 import json
 import time
 
-from broker_common import (admin, check, create_topic, producer, read_all,
+from broker_common import (protocol_errors, admin, check, create_topic, producer, read_all,
                            start_broker, values, weirtest)
 from confluent_kafka import KafkaException
 
@@ -52,6 +52,7 @@ def main():
             print("abandoned producer:", e)
             fenced = True
         check(fenced, "the abandoned producer cannot commit after the timeout")
+        check(not protocol_errors(), "no protocol errors in client logs: %s" % protocol_errors())
         check(b.stop() == 0, "broker exits 0 on SIGTERM")
 
 

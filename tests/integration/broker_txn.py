@@ -4,7 +4,7 @@ fencing, transactional offsets (pending, aborted, committed) and an
 exactly-once consume-transform-produce loop."""
 import time
 
-from broker_common import (Consumer, TopicPartition, check, create_topic, producer,
+from broker_common import (protocol_errors, Consumer, TopicPartition, check, create_topic, producer,
                            read_all, start_broker, values, weirtest)
 from confluent_kafka import KafkaException
 
@@ -146,6 +146,7 @@ def main():
         test_fencing(bs)
         test_offsets(bs)
         test_consume_transform_produce(bs)
+        check(not protocol_errors(), "no protocol errors in client logs: %s" % protocol_errors())
         rc = broker.stop()
         check(rc == 0, "broker exits 0 on SIGTERM")
 
