@@ -404,7 +404,7 @@ bench_rss(target *t)
         txn_produce(open_txn[i], "bench-rss", 10, 100);
         rd_kafka_flush(open_txn[i], 30000);
     }
-    long kb = rss_kb(weir_proc_pid(t->proc));
+    long kb = t->proc != NULL ? rss_kb(weir_proc_pid(t->proc)) : -1;
     for (int i = 0; i < 10; i++) {
         rd_kafka_error_t *e = rd_kafka_abort_transaction(open_txn[i], 30000);
         if (e)
@@ -541,6 +541,7 @@ main(int argc, char **argv)
 {
     const char *bin_dir = getenv("WEIR_BIN_DIR");
     bool report_only = false, txn_only = false;
+    const char *external = NULL; /* --weir-bootstrap: a running broker */
     int rounds = 3;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--bin-dir") == 0 && i + 1 < argc)
@@ -551,6 +552,8 @@ main(int argc, char **argv)
             rounds = atoi(argv[++i]);
         else if (strcmp(argv[i], "--report-only") == 0)
             report_only = true;
+        else if (strcmp(argv[i], "--weir-bootstrap") == 0 && i + 1 < argc)
+            external = argv[++i];
         else if (strcmp(argv[i], "--txn-only") == 0)
             txn_only = true;
         else if (strcmp(argv[i], "--broker-arg") == 0 && i + 1 < argc &&
@@ -559,10 +562,11 @@ main(int argc, char **argv)
         else
             die("usage: %s [--bin-dir DIR] [--scale PERCENT] [--rounds N] "
                 "[--report-only] "
-                "[--txn-only] [--broker-arg FLAG]...",
+                "[--txn-only] [--broker-arg FLAG]... [--weir-bootstrap "
+                "HOST:PORT]",
                 argv[0]);
     }
-    if (bin_dir == NULL)
+    if (bin_dir == NULL && external == NULL)
         die("set WEIR_BIN_DIR or --bin-dir");
     if (scale_pct <= 0)
         scale_pct = 100;
@@ -579,7 +583,12 @@ main(int argc, char **argv)
     double p50, p99;
     long rss;
 
-    start_weir(&weir, bin_dir, work);
+    if (external != NULL) {
+        weir.name = "weir";
+        snprintf(weir.bootstrap, sizeof(weir.bootstrap), "%s", external);
+    } else {
+        start_weir(&weir, bin_dir, work);
+    }
     topic_create(&weir, "bench-txn", 3);
     bench_txn(&weir, "bench-txn", 300, &p50, &p99);
     if (txn_only) {
