@@ -42,3 +42,13 @@ if(WEIR_FUZZ)
   set_tests_properties(job.fuzz_expr job.fuzz_job PROPERTIES
     LABELS fuzz TIMEOUT 120)
 endif()
+
+# Allocation-failure sweep: the library's allocation calls go through the
+# test's wrappers. Not under libFuzzer builds (their runtime allocates too).
+if(NOT WEIR_FUZZ)
+  weir_unit_test(NAME job.oom SOURCES unit/test_job_oom.c LIBS weir_job
+    TIMEOUT 120)
+  target_link_options(test_job_oom PRIVATE
+    -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup
+    -Wl,--wrap=strndup,--wrap=vasprintf,--wrap=asprintf)
+endif()

@@ -11,6 +11,7 @@
 #ifndef WEIR_JOB_JOB_H
 #define WEIR_JOB_JOB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -28,6 +29,7 @@ typedef struct weir_job_errors {
     weir_job_error *items;
     size_t count;
     size_t cap;
+    bool lost; /* an error could not be recorded: out of memory */
 } weir_job_errors;
 
 void weir_job_errors_init(weir_job_errors *errs);

@@ -590,6 +590,7 @@ weir_job_compile(const char *yaml, size_t len, const char *path,
         jc.topo->spec_path = strdup(path != NULL ? path : "");
         jc.oom = jc.topo->spec_yaml == NULL || jc.topo->spec_path == NULL;
     }
+    jc.oom = jc.oom || errs->lost;
     if (jc.oom || errs->count > 0) {
         weir_job_free(jc.topo);
         weir__job_errors_sort(errs);

@@ -51,6 +51,7 @@ weir__job_error(
         size_t cap = errs->cap ? errs->cap * 2 : 8;
         weir_job_error *items = realloc(errs->items, cap * sizeof(*items));
         if (items == NULL) {
+            errs->lost = true;
             return WEIR_ENOMEM;
         }
         errs->items = items;
@@ -62,6 +63,7 @@ weir__job_error(
     int n = vasprintf(&msg, fmt, ap);
     va_end(ap);
     if (n < 0) {
+        errs->lost = true;
         return WEIR_ENOMEM;
     }
     weir_job_error *e = &errs->items[errs->count++];
