@@ -217,6 +217,26 @@ sink_format(weir__jc *jc, const yaml_node_t *n, const char *what, weir_stype t,
     return true;
 }
 
+static bool
+ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+/* True if topic has the name of one of the job's internal topics. */
+static bool
+is_internal_topic(const char *job, const char *topic)
+{
+    size_t n = strlen(job);
+    if (strncmp(topic, job, n) != 0 || topic[n] != '-') {
+        return false;
+    }
+    const char *rest = topic + n + 1;
+    return strcmp(rest, "dlq") == 0 || ends_with(rest, "-repartition") ||
+           ends_with(rest, "-changelog");
+}
+
 static void
 compile_to(weir__jc *jc, const weir__jstep *s)
 {
@@ -255,6 +275,13 @@ compile_to(weir__jc *jc, const weir__jstep *s)
                 jc, tn, "to: '%s' is an input topic of the job", topic);
             ok = false;
         }
+    }
+    if (ok && is_internal_topic(jc->job, topic)) {
+        weir__jc_error(jc, tn,
+            "to: '%s' is named like an internal topic of the job "
+            "(%s-*-repartition, %s-*-changelog, %s-dlq)",
+            topic, jc->job, jc->job, jc->job);
+        ok = false;
     }
     jc->has_sink = true;
     if (!ok) {

@@ -555,11 +555,17 @@ test_pipeline_errors(void **state)
                   "  - reduce: {value: \"agg > 1\", store: c}\n"
                   "  - map_values: \"value + 'x'\"\n"
                   "  - to: {topic: out, value: int64}\n"
+                  "  - to: j-dlq\n"
+                  "  - to: j-counts-changelog\n"
                   "  - aggregate: {function: sum}\n",
         "bad.yaml:8:5: error: reduce: store 'c' is already used\n"
         "bad.yaml:8:21: error: reduce: the result is bool, the value is int\n"
         "bad.yaml:9:24: error: map_values: cannot compute int + string\n"
-        "bad.yaml:11:5: error: aggregate: expected a group_by before it "
+        "bad.yaml:11:9: error: to: 'j-dlq' is named like an internal topic "
+        "of the job (j-*-repartition, j-*-changelog, j-dlq)\n"
+        "bad.yaml:12:9: error: to: 'j-counts-changelog' is named like an "
+        "internal topic of the job (j-*-repartition, j-*-changelog, j-dlq)\n"
+        "bad.yaml:13:5: error: aggregate: expected a group_by before it "
         "(group_by: key keeps the key)\n");
 }
 
