@@ -536,6 +536,7 @@ weir__log_compact(weir_plog *log, int64_t now_ms, int64_t stable_offset)
             goto out;
     }
     log->cleaned_end = c.limit;
+    weir__log_index_trim(log, -1);
 out:
     if (rv != WEIR_OK)
         weir_log_error("broker", "log compaction failed dir=%s err=%s",

@@ -162,6 +162,8 @@ list_segments(weir_plog *log, int64_t **bases, int *n)
     return WEIR_OK;
 }
 
+static void save_index(weir_plog *log, weir_segment *seg);
+
 /*
  * Loads segment seg: its index file when it matches the log file, else a
  * scan (with CRC checks for the last segment) that truncates a bad tail.
@@ -198,6 +200,8 @@ seg_load(weir_plog *log, weir_segment *seg, int fd, bool last)
         if (weir__io_ftruncate(fd, valid) != 0 || weir__io_fsync(fd) != 0)
             return WEIR_EIO;
     }
+    if (!last)
+        save_index(log, seg); /* so that it can be evicted and reloaded */
     return WEIR_OK;
 }
 
@@ -265,6 +269,8 @@ weir_log_open(weir_plog **logp, const char *dir, const weir_log_opts *opts)
             close(fd);
         if (rv != WEIR_OK)
             goto fail;
+        if (!last)
+            weir__log_index_trim(log, -1);
     }
     if (n == 0) {
         if ((rv = seg_push(log, 0)) != WEIR_OK ||
@@ -377,6 +383,7 @@ roll(weir_plog *log)
         log->active_fd = old_fd;
         return rv;
     }
+    weir__log_index_trim(log, -1);
     /* The old active descriptor becomes the cached reader. */
     if (log->read_fd >= 0)
         close(log->read_fd);
@@ -499,6 +506,78 @@ weir_log_dir(const weir_plog *log)
     return log->dir;
 }
 
+static void
+index_evict(weir_segment *seg)
+{
+    free(seg->idx.entries);
+    seg->idx.entries = NULL;
+    seg->idx.len = seg->idx.cap = 0;
+    seg->idx_evicted = true;
+}
+
+void
+weir__log_index_trim(weir_plog *log, int keep)
+{
+    for (;;) {
+        int resident = 0, lru = -1;
+        for (int i = 0; i < log->nsegs - 1; i++) {
+            weir_segment *seg = &log->segs[i];
+            if (seg->idx_evicted)
+                continue;
+            resident++;
+            if (i != keep &&
+                (lru < 0 || seg->idx_tick < log->segs[lru].idx_tick))
+                lru = i;
+        }
+        if (resident <= WEIR__RESIDENT_INDEXES || lru < 0)
+            return;
+        index_evict(&log->segs[lru]);
+    }
+}
+
+int
+weir__log_index(weir_plog *log, int i)
+{
+    weir_segment *seg = &log->segs[i];
+    char path[PATH_MAX];
+    int64_t next;
+    int rv;
+
+    seg->idx_tick = ++log->tick;
+    if (!seg->idx_evicted)
+        return WEIR_OK;
+    weir_segment_path(path, sizeof(path), log->dir, seg->base_offset, ".index");
+    int64_t keep_ts = seg->idx.max_ts;
+    rv = weir_index_load(&seg->idx, path, seg->size, &next);
+    if (rv == WEIR_ENOTFOUND || rv == WEIR_ECORRUPT) {
+        /* Rebuild from the data; offsets and size stay as they were (a
+         * compacted segment may end before its next offset). */
+        int64_t keep_next = seg->next_offset;
+        uint64_t keep_size = seg->size, valid;
+        int fd;
+        if ((rv = weir__log_fd(log, i, &fd)) != WEIR_OK)
+            return rv;
+        rv = weir_segment_rebuild(
+            seg, fd, keep_size, false, log->opts.index_interval_bytes, &valid);
+        seg->next_offset = keep_next;
+        seg->size = keep_size;
+        if (seg->idx.max_ts < keep_ts)
+            seg->idx.max_ts = keep_ts;
+        if (rv == WEIR_OK)
+            save_index(log, seg);
+    }
+    if (rv != WEIR_OK) {
+        weir_index_reset(&seg->idx);
+        seg->idx.max_ts = keep_ts;
+        weir_log_error(comp, "log index load failed dir=%s segment=%lld",
+            log->dir, (long long)seg->base_offset);
+        return rv == WEIR_ENOMEM ? rv : WEIR_EIO;
+    }
+    seg->idx_evicted = false;
+    weir__log_index_trim(log, i);
+    return WEIR_OK;
+}
+
 int
 weir__log_fd(weir_plog *log, int i, int *fd)
 {
@@ -567,7 +646,8 @@ seg_seek(weir_plog *log, int i, int64_t offset, bool by_time, int64_t ts,
     uint64_t start;
 
     *found = false;
-    if ((rv = weir__log_fd(log, i, &fd)) != WEIR_OK)
+    if ((rv = weir__log_index(log, i)) != WEIR_OK ||
+        (rv = weir__log_fd(log, i, &fd)) != WEIR_OK)
         return rv;
     if (by_time)
         start = weir_index_lookup_time(&seg->idx, ts);

@@ -34,12 +34,20 @@ struct weir_log {
     int64_t active_since_ms; /* wall ms of the active segment's first append
                               * in this process; 0 = none yet */
     weir__sync_token *sync;  /* background interval fsyncs; NULL = inline */
+    uint64_t tick;           /* index use counter */
     struct weir__rpos rcache[WEIR__RCACHE];
     int rcache_next;
 };
 
 /* Descriptor for reading segment i (active fd or the cached one). */
 int weir__log_fd(weir_plog *log, int i, int *fd);
+/* Closed-segment indexes kept in memory per log; others are reloaded from
+ * their .index file (or rebuilt) when a read needs them. */
+#define WEIR__RESIDENT_INDEXES 4
+/* Makes segment i's index resident; evicts the least recently used. */
+int weir__log_index(weir_plog *log, int i);
+/* Evicts closed indexes beyond the limit, sparing segment keep. */
+void weir__log_index_trim(weir_plog *log, int keep);
 /* Forgets cached read positions (segments were rewritten). */
 void weir__log_rcache_clear(weir_plog *log);
 /* Drops the cached read descriptor if it belongs to base. */

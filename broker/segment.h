@@ -18,6 +18,9 @@ typedef struct weir_segment {
     int64_t next_offset; /* one past the last offset it holds */
     uint64_t size;       /* bytes of valid batches */
     weir_index idx;      /* idx.max_ts: the segment's largest timestamp */
+    bool idx_evicted;    /* entries freed (closed segment unused lately);
+                          * max_ts and the file on disk remain */
+    uint64_t idx_tick;   /* last use, for evicting the least recent */
 } weir_segment;
 
 /* "<dir>/<base, 20 digits><ext>" into buf (PATH_MAX). */
