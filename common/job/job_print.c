@@ -244,6 +244,18 @@ weir_job_print_dot(const Weir__Topology__Topology *topo, FILE *fp)
                 fprintf(fp, "\\n");
                 dot_str(e->text, fp);
             }
+            if (op->window != NULL) {
+                static const char *kinds[] = {
+                    "", "tumbling", "hopping", "session"};
+                fprintf(fp, "\\n%s %llums grace %llums",
+                    (unsigned)op->window->kind < 4 ? kinds[op->window->kind]
+                                                   : "?",
+                    (unsigned long long)(op->window->kind ==
+                                                 WEIR__TOPOLOGY__WINDOW_KIND__WINDOW_SESSION
+                                             ? op->window->gap_ms
+                                             : op->window->size_ms),
+                    (unsigned long long)op->window->grace_ms);
+            }
             if (op->store != NULL && op->store[0]) {
                 fprintf(fp, "\\nstore ");
                 dot_str(op->store, fp);
@@ -273,6 +285,21 @@ weir_job_print_dot(const Weir__Topology__Topology *topo, FILE *fp)
                     fprintf(fp, "  topic_%zu -> op_%u_%zu;\n", i, sub->id, k);
                 } else {
                     fprintf(fp, "  op_%u_%zu -> topic_%zu;\n", sub->id, k, i);
+                }
+            }
+            /* Stores feed their changelogs. */
+            for (size_t k = 0; k < sub->n_operators; k++) {
+                const op_msg *op = sub->operators[k];
+                for (size_t j = 0;
+                     op->store != NULL && op->store[0] && j < topo->n_stores;
+                     j++) {
+                    const Weir__Topology__Store *st = topo->stores[j];
+                    if (strcmp(st->name, op->store) == 0 &&
+                        strcmp(st->changelog_topic, t->name) == 0) {
+                        fprintf(fp,
+                            "  op_%u_%zu -> topic_%zu [style=dashed];\n",
+                            sub->id, k, i);
+                    }
                 }
             }
         }
