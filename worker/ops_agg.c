@@ -37,18 +37,15 @@ static int
 state_get(weir_task *t, int store, const void *key, size_t klen,
     const char **val, size_t *vlen, bool *found)
 {
-    char *v = NULL;
+    const char *v = NULL;
     int rv =
         weir_store_get(t->store, (size_t)store, key, klen, &v, vlen, found);
     if (rv != WEIR_OK || !*found)
         return rv;
     char *a = weir_arena_alloc(&t->arena, *vlen ? *vlen : 1);
-    if (!a) {
-        free(v);
+    if (!a)
         return WEIR_ENOMEM;
-    }
     memcpy(a, v, *vlen);
-    free(v);
     *val = a;
     return WEIR_OK;
 }

@@ -11,8 +11,11 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "overlay.h"
 
 #define CKPT_PREFIX "ckpt/"
+/* Clean (cached) entries kept across commits, per task. */
+#define CACHE_MAX_ENTRIES 100000
 
 typedef struct cf_entry {
     char *name;
@@ -39,12 +42,16 @@ struct weir_store {
     char **names;
     rocksdb_column_family_handle_t **cfs;
     int64_t *ckpt;
-    rocksdb_writebatch_wi_t *wb;
-    size_t pending;
+    weir_overlay ov;
 };
 
+/* Merges a RocksDB iterator with the overlay's dirty entries (sorted). */
 struct weir_store_iter {
     rocksdb_iterator_t *it;
+    weir_ov_entry **dirty;
+    size_t n_dirty, pos;
+    bool from_db; /* the current entry comes from RocksDB */
+    bool valid;
 };
 
 static int
@@ -347,7 +354,7 @@ weir_store_open(weir_store **sp, weir_store_env *env, const char *task,
     s->names = calloc(n ? n : 1, sizeof(*s->names));
     s->cfs = calloc(n ? n : 1, sizeof(*s->cfs));
     s->ckpt = calloc(n ? n : 1, sizeof(*s->ckpt));
-    s->wb = rocksdb_writebatch_wi_create(0, 1);
+    weir_overlay_init(&s->ov);
     int rv = s->task && s->names && s->cfs && s->ckpt ? WEIR_OK : WEIR_ENOMEM;
     for (size_t i = 0; rv == WEIR_OK && i < n; i++) {
         /* "<task>/<store>": the full column family name */
@@ -375,8 +382,7 @@ weir_store_close(weir_store *s)
 {
     if (!s)
         return;
-    if (s->wb)
-        rocksdb_writebatch_wi_destroy(s->wb);
+    weir_overlay_fini(&s->ov);
     for (size_t i = 0; s->names && i < s->n; i++)
         free(s->names[i]);
     free(s->names);
@@ -420,6 +426,7 @@ weir_store_wipe(weir_store *s, size_t idx)
     pthread_mutex_unlock(&env->lock);
     if (rv != WEIR_OK)
         return rv;
+    weir_overlay_drop_clean(&s->ov, (int)idx);
     char *key = ckpt_key(s->names[idx]);
     if (!key)
         return WEIR_ENOMEM;
@@ -433,28 +440,25 @@ weir_store_wipe(weir_store *s, size_t idx)
 
 int
 weir_store_get(weir_store *s, size_t idx, const void *key, size_t klen,
-    char **val, size_t *vlen, bool *found)
+    const char **val, size_t *vlen, bool *found)
 {
-    char *err = NULL;
-    size_t vl = 0;
-    char *v = rocksdb_writebatch_wi_get_from_batch_and_db_cf(
-        s->wb, s->env->db, s->env->ropts, s->cfs[idx], key, klen, &vl, &err);
-    if (err)
-        return store_err("get", err);
-    *found = v != NULL;
-    *val = NULL;
-    *vlen = 0;
-    if (v) {
-        /* Hand out malloc'd memory the caller frees with free(). */
-        *val = malloc(vl ? vl : 1);
-        if (!*val) {
-            rocksdb_free(v);
-            return WEIR_ENOMEM;
-        }
-        memcpy(*val, v, vl);
-        *vlen = vl;
+    weir_ov_entry *e = weir_overlay_find(&s->ov, (uint32_t)idx, key, klen);
+    if (!e) {
+        char *err = NULL;
+        size_t vl = 0;
+        char *v = rocksdb_get_cf(
+            s->env->db, s->env->ropts, s->cfs[idx], key, klen, &vl, &err);
+        if (err)
+            return store_err("get", err);
+        e = weir_overlay_set(
+            &s->ov, (uint32_t)idx, key, klen, v, v ? vl : 0, false);
         rocksdb_free(v);
+        if (!e)
+            return WEIR_ENOMEM;
     }
+    *found = !e->deleted;
+    *val = e->deleted ? NULL : e->val;
+    *vlen = e->vlen;
     return WEIR_OK;
 }
 
@@ -462,51 +466,171 @@ int
 weir_store_put(weir_store *s, size_t idx, const void *key, size_t klen,
     const void *val, size_t vlen)
 {
-    if (val)
-        rocksdb_writebatch_wi_put_cf(s->wb, s->cfs[idx], key, klen, val, vlen);
-    else
-        rocksdb_writebatch_wi_delete_cf(s->wb, s->cfs[idx], key, klen);
-    s->pending++;
+    if (!weir_overlay_set(&s->ov, (uint32_t)idx, key, klen, val, vlen, true))
+        return WEIR_ENOMEM;
     return WEIR_OK;
 }
 
 size_t
 weir_store_pending(const weir_store *s)
 {
-    return s->pending;
+    return s->ov.n_dirty;
+}
+
+typedef struct each_ctx {
+    weir_store *s;
+    int (*fn)(size_t idx, const void *key, size_t klen, const void *val,
+        size_t vlen, void *opaque);
+    void *opaque;
+} each_ctx;
+
+static int
+each_cb(weir_ov_entry *e, void *opaque)
+{
+    each_ctx *c = opaque;
+    return c->fn(
+        e->cf, e->key, e->klen, e->deleted ? NULL : e->val, e->vlen, c->opaque);
+}
+
+int
+weir_store_each_pending(weir_store *s,
+    int (*fn)(size_t idx, const void *key, size_t klen, const void *val,
+        size_t vlen, void *opaque),
+    void *opaque)
+{
+    each_ctx c = {s, fn, opaque};
+    return weir_overlay_each_dirty(&s->ov, each_cb, &c);
+}
+
+static int
+batch_cb(weir_ov_entry *e, void *opaque)
+{
+    weir_store *s = ((void **)opaque)[0];
+    rocksdb_writebatch_t *wb = ((void **)opaque)[1];
+    if (e->deleted)
+        rocksdb_writebatch_delete_cf(wb, s->cfs[e->cf], e->key, e->klen);
+    else
+        rocksdb_writebatch_put_cf(
+            wb, s->cfs[e->cf], e->key, e->klen, e->val, e->vlen);
+    return 0;
 }
 
 int
 weir_store_commit(weir_store *s, const int64_t *offsets)
 {
+    rocksdb_writebatch_t *wb = rocksdb_writebatch_create();
+    void *ctx[2] = {s, wb};
+    (void)weir_overlay_each_dirty(&s->ov, batch_cb, ctx);
     for (size_t i = 0; offsets && i < s->n; i++) {
         if (offsets[i] < 0)
             continue;
         char *key = ckpt_key(s->names[i]);
-        if (!key)
+        if (!key) {
+            rocksdb_writebatch_destroy(wb);
             return WEIR_ENOMEM;
+        }
         char v[8];
         put_be64(v, offsets[i]);
-        rocksdb_writebatch_wi_put(s->wb, key, strlen(key), v, 8);
+        rocksdb_writebatch_put(wb, key, strlen(key), v, 8);
         free(key);
     }
     char *err = NULL;
-    rocksdb_write_writebatch_wi(s->env->db, s->env->wopts, s->wb, &err);
+    rocksdb_write(s->env->db, s->env->wopts, wb, &err);
+    rocksdb_writebatch_destroy(wb);
     if (err)
         return store_err("write checkpoint", err);
     for (size_t i = 0; offsets && i < s->n; i++)
         if (offsets[i] >= 0)
             s->ckpt[i] = offsets[i];
-    rocksdb_writebatch_wi_clear(s->wb);
-    s->pending = 0;
+    weir_overlay_mark_clean(&s->ov);
+    if (s->ov.n > CACHE_MAX_ENTRIES)
+        weir_overlay_drop_clean(&s->ov, -1);
     return WEIR_OK;
 }
 
 void
 weir_store_abort(weir_store *s)
 {
-    rocksdb_writebatch_wi_clear(s->wb);
-    s->pending = 0;
+    weir_overlay_drop_dirty(&s->ov);
+}
+
+static int
+key_cmp(const char *a, size_t al, const char *b, size_t bl)
+{
+    int c = memcmp(a, b, al < bl ? al : bl);
+    if (c)
+        return c;
+    return al < bl ? -1 : al > bl;
+}
+
+static int
+entry_cmp(const void *a, const void *b)
+{
+    const weir_ov_entry *x = *(weir_ov_entry *const *)a;
+    const weir_ov_entry *y = *(weir_ov_entry *const *)b;
+    return key_cmp(x->key, x->klen, y->key, y->klen);
+}
+
+typedef struct collect_ctx {
+    uint32_t cf;
+    const char *from;
+    size_t from_len;
+    weir_ov_entry **arr;
+    size_t n, cap;
+} collect_ctx;
+
+static int
+collect_cb(weir_ov_entry *e, void *opaque)
+{
+    collect_ctx *c = opaque;
+    if (e->cf != c->cf ||
+        (c->from && key_cmp(e->key, e->klen, c->from, c->from_len) < 0))
+        return 0;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 16;
+        weir_ov_entry **na = realloc(c->arr, cap * sizeof(*na));
+        if (!na)
+            return -1;
+        c->arr = na;
+        c->cap = cap;
+    }
+    c->arr[c->n++] = e;
+    return 0;
+}
+
+/* Positions on the next visible entry: the smaller of the RocksDB key and
+ * the next dirty key; the overlay wins a tie; deletions are skipped. */
+static void
+iter_settle(weir_store_iter *it)
+{
+    for (;;) {
+        bool db = rocksdb_iter_valid(it->it) != 0;
+        bool ov = it->pos < it->n_dirty;
+        if (!db && !ov) {
+            it->valid = false;
+            return;
+        }
+        int c = 0;
+        if (db && ov) {
+            size_t kl;
+            const char *k = rocksdb_iter_key(it->it, &kl);
+            weir_ov_entry *e = it->dirty[it->pos];
+            c = key_cmp(k, kl, e->key, e->klen);
+            if (c == 0) /* shadowed by the overlay */
+                rocksdb_iter_next(it->it);
+        }
+        if (db && (!ov || c < 0)) {
+            it->from_db = true;
+            it->valid = true;
+            return;
+        }
+        if (!it->dirty[it->pos]->deleted) {
+            it->from_db = false;
+            it->valid = true;
+            return;
+        }
+        it->pos++;
+    }
 }
 
 int
@@ -516,14 +640,22 @@ weir_store_iter_new(weir_store_iter **itp, weir_store *s, size_t idx,
     weir_store_iter *it = calloc(1, sizeof(*it));
     if (!it)
         return WEIR_ENOMEM;
-    rocksdb_iterator_t *base =
-        rocksdb_create_iterator_cf(s->env->db, s->env->ropts, s->cfs[idx]);
-    it->it = rocksdb_writebatch_wi_create_iterator_with_base_cf(
-        s->wb, base, s->cfs[idx]);
+    collect_ctx c = {(uint32_t)idx, from, from_len, NULL, 0, 0};
+    if (weir_overlay_each_dirty(&s->ov, collect_cb, &c) != 0) {
+        free(c.arr);
+        free(it);
+        return WEIR_ENOMEM;
+    }
+    if (c.n > 1)
+        qsort(c.arr, c.n, sizeof(*c.arr), entry_cmp);
+    it->dirty = c.arr;
+    it->n_dirty = c.n;
+    it->it = rocksdb_create_iterator_cf(s->env->db, s->env->ropts, s->cfs[idx]);
     if (from)
         rocksdb_iter_seek(it->it, from, from_len);
     else
         rocksdb_iter_seek_to_first(it->it);
+    iter_settle(it);
     *itp = it;
     return WEIR_OK;
 }
@@ -531,25 +663,37 @@ weir_store_iter_new(weir_store_iter **itp, weir_store *s, size_t idx,
 bool
 weir_store_iter_valid(weir_store_iter *it)
 {
-    return rocksdb_iter_valid(it->it) != 0;
+    return it->valid;
 }
 
 void
 weir_store_iter_next(weir_store_iter *it)
 {
-    rocksdb_iter_next(it->it);
+    if (!it->valid)
+        return;
+    if (it->from_db)
+        rocksdb_iter_next(it->it);
+    else
+        it->pos++;
+    iter_settle(it);
 }
 
 const char *
 weir_store_iter_key(weir_store_iter *it, size_t *len)
 {
-    return rocksdb_iter_key(it->it, len);
+    if (it->from_db)
+        return rocksdb_iter_key(it->it, len);
+    *len = it->dirty[it->pos]->klen;
+    return it->dirty[it->pos]->key;
 }
 
 const char *
 weir_store_iter_value(weir_store_iter *it, size_t *len)
 {
-    return rocksdb_iter_value(it->it, len);
+    if (it->from_db)
+        return rocksdb_iter_value(it->it, len);
+    *len = it->dirty[it->pos]->vlen;
+    return it->dirty[it->pos]->val;
 }
 
 void
@@ -558,5 +702,6 @@ weir_store_iter_free(weir_store_iter *it)
     if (!it)
         return;
     rocksdb_iter_destroy(it->it);
+    free(it->dirty);
     free(it);
 }

@@ -7,7 +7,8 @@
  * "<job>/<sub>_<partition>/<store>".
  *
  * A task opens its stores as one weir_store. Writes go to an uncommitted
- * batch that reads see; weir_store_commit applies the batch together with
+ * overlay (overlay.h) that reads see and that keeps only the latest value
+ * of each key; weir_store_commit applies it together with
  * each store's changelog checkpoint (the next changelog offset to replay)
  * in one atomic write, weir_store_abort drops it. So the local state is
  * always a prefix of the committed changelog.
@@ -63,29 +64,42 @@ int64_t weir_store_checkpoint(const weir_store *s, size_t idx);
 int weir_store_wipe(weir_store *s, size_t idx);
 
 /*
- * Reads key from store idx, seeing the uncommitted batch. *found false:
- * absent (or deleted in the batch). *val is malloc'd (free it).
+ * Reads key from store idx, seeing the uncommitted writes. *found false:
+ * absent (or deleted by an uncommitted write). *val stays valid until the
+ * next call on s.
  */
 int weir_store_get(weir_store *s, size_t idx, const void *key, size_t klen,
-    char **val, size_t *vlen, bool *found);
-/* Into the uncommitted batch. val NULL: delete. */
+    const char **val, size_t *vlen, bool *found);
+/* An uncommitted write (only the latest value of a key is kept). val
+ * NULL: delete. */
 int weir_store_put(weir_store *s, size_t idx, const void *key, size_t klen,
     const void *val, size_t vlen);
 
-/* Number of writes in the batch. */
+/* Number of keys with uncommitted writes. */
 size_t weir_store_pending(const weir_store *s);
 
 /*
- * Atomically applies the batch and the checkpoints: offsets[i] is store
- * i's next changelog offset (-1: unchanged). Clears the batch.
+ * Calls fn for every key with an uncommitted write (val NULL: a delete),
+ * e.g. to produce the changelog before committing. Stops at a non-zero
+ * return and returns it.
+ */
+int weir_store_each_pending(weir_store *s,
+    int (*fn)(size_t idx, const void *key, size_t klen, const void *val,
+        size_t vlen, void *opaque),
+    void *opaque);
+
+/*
+ * Atomically applies the uncommitted writes and the checkpoints: offsets[i] is
+ * store i's next changelog offset (-1: unchanged). Clears the batch.
  */
 int weir_store_commit(weir_store *s, const int64_t *offsets);
-/* Drops the batch. */
+/* Drops the uncommitted writes. */
 void weir_store_abort(weir_store *s);
 
 /*
  * Iterates store idx in key order from `from` (NULL: first key), seeing
- * the batch. Valid while the batch is not committed or aborted.
+ * the uncommitted writes as of its creation. Free it before the next
+ * write, commit or abort on s.
  */
 int weir_store_iter_new(weir_store_iter **itp, weir_store *s, size_t idx,
     const void *from, size_t from_len);

@@ -326,18 +326,8 @@ int
 weir__task_state_put(weir_task *t, int store, const void *key, size_t klen,
     const void *val, size_t vlen)
 {
-    weir_task_store *ts = &t->stores[store];
-    int rv = weir_store_put(t->store, (size_t)store, key, klen, val, vlen);
-    if (rv != WEIR_OK)
-        return rv;
-    for (;;) {
-        rv = weir_kafka_producer_send(t->prod, ts->changelog,
-            (int32_t)t->partition, key, klen, val, val ? vlen : 0, 0, NULL, 0,
-            &ts->next_offset);
-        if (rv != WEIR_EAGAIN)
-            return rv;
-        (void)weir_kafka_producer_poll(t->prod, 10);
-    }
+    /* The changelog record is produced at commit, once per key. */
+    return weir_store_put(t->store, (size_t)store, key, klen, val, vlen);
 }
 
 static int

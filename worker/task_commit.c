@@ -65,9 +65,38 @@ checkpoint(weir_task *t)
 }
 
 static int
+changelog_cb(size_t idx, const void *key, size_t klen, const void *val,
+    size_t vlen, void *opaque)
+{
+    weir_task *t = opaque;
+    weir_task_store *ts = &t->stores[idx];
+    for (;;) {
+        int rv = weir_kafka_producer_send(t->prod, ts->changelog,
+            (int32_t)t->partition, key, klen, val, val ? vlen : 0, 0, NULL, 0,
+            &ts->next_offset);
+        if (rv != WEIR_EAGAIN)
+            return rv;
+        (void)weir_kafka_producer_poll(t->prod, 10);
+    }
+}
+
+/* Produces the latest value of every key written since the last commit
+ * to its store's changelog partition (in the transaction under EOS). */
+static int
+produce_changelog(weir_task *t)
+{
+    if (!t->store || weir_store_pending(t->store) == 0)
+        return WEIR_OK;
+    return weir_store_each_pending(t->store, changelog_cb, t);
+}
+
+static int
 commit_eos(weir_task *t, weir_kafka_tp *tps)
 {
-    int rv = weir_kafka_producer_poll(t->prod, 0);
+    int rv = produce_changelog(t);
+    if (rv != WEIR_OK)
+        return rv == WEIR_EFENCED ? rv : WEIR_EABORTED;
+    rv = weir_kafka_producer_poll(t->prod, 0);
     if (rv != WEIR_OK)
         return WEIR_EABORTED; /* a failed delivery dooms the transaction */
     WEIR_CRASH_POINT("after-produce");
@@ -93,7 +122,9 @@ commit_alo(weir_task *t, weir_kafka_tp *tps)
 {
     /* Outputs and changelog acknowledged first, then state, then offsets:
      * a crash in between replays input (at least once). */
-    int rv = weir_kafka_producer_flush(t->prod, COMMIT_TIMEOUT_MS);
+    int rv = produce_changelog(t);
+    if (rv == WEIR_OK)
+        rv = weir_kafka_producer_flush(t->prod, COMMIT_TIMEOUT_MS);
     if (rv == WEIR_OK)
         rv = drain_deliveries(t);
     if (rv != WEIR_OK)

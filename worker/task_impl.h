@@ -105,7 +105,8 @@ int weir__ops_forward(weir_task *t, size_t i, weir_rec *r);
 /* ops_agg.c: count, reduce, aggregate, windowed or not. */
 int weir__ops_aggregate(weir_task *t, size_t i, weir_rec *r);
 
-/* Writes a state update: store batch + changelog record. */
+/* Writes a state update into the store's uncommitted writes; its
+ * changelog record is produced at commit (task_commit.c). */
 int weir__task_state_put(weir_task *t, int store, const void *key, size_t klen,
     const void *val, size_t vlen);
 

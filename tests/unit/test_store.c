@@ -38,7 +38,7 @@ teardown(void **state)
 static void
 check_value(weir_store *s, size_t idx, const char *key, const char *want)
 {
-    char *v = NULL;
+    const char *v = NULL;
     size_t vl = 0;
     bool found = false;
     assert_int_equal(
@@ -50,7 +50,6 @@ check_value(weir_store *s, size_t idx, const char *key, const char *want)
         assert_int_equal(vl, strlen(want));
         assert_memory_equal(v, want, vl);
     }
-    free(v);
 }
 
 static void
@@ -69,6 +68,10 @@ test_overlay_commit_reopen(void **state)
     assert_int_equal(weir_store_put(s, 1, "a", 1, "x", 1), WEIR_OK);
     check_value(s, 0, "a", "1");
     check_value(s, 1, "a", "x");
+    assert_int_equal(weir_store_pending(s), 2);
+    /* Only the latest value of a key is kept. */
+    assert_int_equal(weir_store_put(s, 0, "a", 1, "3", 1), WEIR_OK);
+    check_value(s, 0, "a", "3");
     assert_int_equal(weir_store_pending(s), 2);
 
     /* Abort drops them. */
