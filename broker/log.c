@@ -26,6 +26,9 @@
 
 static const char *comp = "broker";
 
+static void reader_drop(weir_plog *log);
+static void reader_set(weir_plog *log, int fd, int64_t base);
+
 static void
 opts_fill(weir_log_opts *o, const weir_log_opts *in)
 {
@@ -318,8 +321,7 @@ weir_log_close(weir_plog *log)
             save_index(log, active(log));
         close(log->active_fd);
     }
-    if (log->read_fd >= 0)
-        close(log->read_fd);
+    reader_drop(log);
     for (int i = 0; i < log->nsegs; i++)
         weir_index_fini(&log->segs[i].idx);
     free(log->segs);
@@ -385,10 +387,7 @@ roll(weir_plog *log)
     }
     weir__log_index_trim(log, -1);
     /* The old active descriptor becomes the cached reader. */
-    if (log->read_fd >= 0)
-        close(log->read_fd);
-    log->read_fd = old_fd;
-    log->read_base = log->segs[log->nsegs - 2].base_offset;
+    reader_set(log, old_fd, log->segs[log->nsegs - 2].base_offset);
     weir_log_debug(
         comp, "log rolled dir=%s base=%lld", log->dir, (long long)end);
     return WEIR_OK;
@@ -506,6 +505,71 @@ weir_log_dir(const weir_plog *log)
     return log->dir;
 }
 
+/* The process-wide list of logs with a cached reader descriptor. */
+static weir_plog *rd_head, *rd_tail;
+static int rd_count;
+
+static void
+reader_unlink(weir_plog *log)
+{
+    if (log->read_fd < 0)
+        return;
+    if (log->rd_prev != NULL)
+        log->rd_prev->rd_next = log->rd_next;
+    else
+        rd_head = log->rd_next;
+    if (log->rd_next != NULL)
+        log->rd_next->rd_prev = log->rd_prev;
+    else
+        rd_tail = log->rd_prev;
+    log->rd_prev = log->rd_next = NULL;
+    rd_count--;
+}
+
+/* Closes the log's cached reader, if any. */
+static void
+reader_drop(weir_plog *log)
+{
+    if (log->read_fd < 0)
+        return;
+    reader_unlink(log);
+    close(log->read_fd);
+    log->read_fd = -1;
+}
+
+/* Caches fd as the log's reader for segment base, evicting the least
+ * recently used reader of any log beyond the process limit. */
+static void
+reader_set(weir_plog *log, int fd, int64_t base)
+{
+    reader_drop(log);
+    log->read_fd = fd;
+    log->read_base = base;
+    log->rd_prev = NULL;
+    log->rd_next = rd_head;
+    if (rd_head != NULL)
+        rd_head->rd_prev = log;
+    rd_head = log;
+    if (rd_tail == NULL)
+        rd_tail = log;
+    rd_count++;
+    while (rd_count > WEIR__MAX_READERS && rd_tail != log)
+        reader_drop(rd_tail);
+}
+
+/* Marks the log's reader as just used. */
+static void
+reader_touch(weir_plog *log)
+{
+    if (rd_head == log)
+        return;
+    int fd = log->read_fd;
+    int64_t base = log->read_base;
+    reader_unlink(log);
+    log->read_fd = -1;
+    reader_set(log, fd, base);
+}
+
 static void
 index_evict(weir_segment *seg)
 {
@@ -589,6 +653,7 @@ weir__log_fd(weir_plog *log, int i, int *fd)
         return WEIR_OK;
     }
     if (log->read_fd >= 0 && log->read_base == base) {
+        reader_touch(log);
         *fd = log->read_fd;
         return WEIR_OK;
     }
@@ -598,20 +663,15 @@ weir__log_fd(weir_plog *log, int i, int *fd)
             comp, "log open failed path=%s err=%s", path, strerror(errno));
         return WEIR_EIO;
     }
-    if (log->read_fd >= 0)
-        close(log->read_fd);
-    log->read_fd = *fd;
-    log->read_base = base;
+    reader_set(log, *fd, base);
     return WEIR_OK;
 }
 
 void
 weir__log_forget_fd(weir_plog *log, int64_t base)
 {
-    if (log->read_fd >= 0 && log->read_base == base) {
-        close(log->read_fd);
-        log->read_fd = -1;
-    }
+    if (log->read_fd >= 0 && log->read_base == base)
+        reader_drop(log);
 }
 
 /* Index of the segment that holds offset (the last with base <= offset). */

@@ -9,6 +9,10 @@
 #include "broker/store_sync.h"
 
 #define WEIR__RCACHE 4
+/* Cached closed-segment descriptors in the whole process. Each log also
+ * holds its active segment open, so a broker uses about one descriptor per
+ * partition plus this many. */
+#define WEIR__MAX_READERS 64
 
 /* Where a sequential reader's next offset starts (saves the index seek). */
 struct weir__rpos {
@@ -25,6 +29,9 @@ struct weir_log {
     int active_fd;
     int read_fd; /* cached descriptor of a closed segment, or -1 */
     int64_t read_base;
+    /* Logs holding a read_fd, most recent first: at most
+     * WEIR__MAX_READERS in the process (single-threaded use). */
+    struct weir_log *rd_prev, *rd_next;
     bool dirty;  /* written since the last fsync */
     bool failed; /* a write or fsync failed in a way that sticks: the file
                   * may hold bytes the log does not know; no more appends

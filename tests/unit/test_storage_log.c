@@ -512,6 +512,43 @@ test_retention(void **state)
     weir_log_close(log);
 }
 
+static int
+open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    int n = 0;
+    while (readdir(d) != NULL)
+        n++;
+    closedir(d);
+    return n;
+}
+
+/* 100 partitions read in old segments: one descriptor per partition plus
+ * a process-wide bounded set of cached readers. */
+static void
+test_fd_bound(void **state)
+{
+    static weir_plog *logs[100];
+    weir_log_opts o = {.segment_bytes = 1024};
+    int base = open_fds();
+    for (int p = 0; p < 100; p++) {
+        char dir[1100];
+        snprintf(dir, sizeof(dir), "%s/p%d", (char *)*state, p);
+        assert_int_equal(weir_log_open(&logs[p], dir, &o), WEIR_OK);
+        fill(logs[p], 40, 1);
+        assert_true(weir_log_segment_count(logs[p]) > 2);
+    }
+    for (int round = 0; round < 2; round++)
+        for (int p = 0; p < 100; p++)
+            assert_int_equal(check_all(logs[p], 0, 100, false), 40);
+    int n = open_fds() - base;
+    assert_true(n >= 100);
+    assert_true(n <= 100 + 64);
+    for (int p = 0; p < 100; p++)
+        weir_log_close(logs[p]);
+    assert_int_equal(open_fds(), base);
+}
+
 static void
 test_fsync_modes_and_destroy(void **state)
 {
@@ -554,6 +591,7 @@ main(void)
             test_huge_offset_deltas, setup, teardown),
         cmocka_unit_test_setup_teardown(test_offset_for_time, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fd_bound, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_fsync_modes_and_destroy, setup, teardown),
     };
