@@ -52,3 +52,15 @@ if(NOT WEIR_FUZZ)
     -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup
     -Wl,--wrap=strndup,--wrap=vasprintf,--wrap=asprintf)
 endif()
+
+# User-defined functions: a plugin built as a shared object the way a user
+# would build one (headers only), loaded by the test.
+add_library(weir_test_udf MODULE unit/test_job_udf_plugin.c)
+target_include_directories(weir_test_udf PRIVATE ${PROJECT_SOURCE_DIR}
+  ${PROJECT_BINARY_DIR}/proto/gen)
+target_link_libraries(weir_test_udf PRIVATE PkgConfig::PROTOBUFC)
+add_dependencies(weir_test_udf weir_proto)
+weir_unit_test(NAME job.udf SOURCES unit/test_job_udf.c LIBS weir_job)
+target_compile_definitions(test_job_udf PRIVATE
+  WEIR_TEST_UDF_PLUGIN="$<TARGET_FILE:weir_test_udf>")
+add_dependencies(test_job_udf weir_test_udf)

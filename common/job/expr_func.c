@@ -387,7 +387,7 @@ const size_t weir__funcs_str_count =
     sizeof(weir__funcs_str) / sizeof(weir__funcs_str[0]);
 
 const weir__func *
-weir__func_lookup(const char *name, size_t len)
+weir__builtin_lookup(const char *name, size_t len)
 {
     static const struct {
         const weir__func *funcs;
@@ -415,4 +415,11 @@ weir__func_names(void)
            "regex_extract, regex_match, replace, split, starts_with, substr, "
            "timestamp, to_float, to_int, to_json, to_string, to_time, trim, "
            "upper";
+}
+
+const weir__func *
+weir__func_lookup(const char *name, size_t len)
+{
+    const weir__func *f = weir__builtin_lookup(name, len);
+    return f != NULL ? f : weir__udf_lookup(name, len);
 }

@@ -112,6 +112,10 @@ void weir__set_string(weir_value *out, const char *p, size_t len);
 int weir__bad_conv(
     const weir__node *n, const weir_value *v, weir_expr_error *err);
 
+/* Built-in functions only (expr_func.c), registered ones only (udf.c). */
+const weir__func *weir__builtin_lookup(const char *name, size_t len);
+const weir__func *weir__udf_lookup(const char *name, size_t len);
+
 /* The function table lookup; NULL if name is not a function. */
 const weir__func *weir__func_lookup(const char *name, size_t len);
 /* Comma-separated function names for "expected" messages. */
