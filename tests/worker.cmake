@@ -27,3 +27,9 @@ if(TARGET weir-worker AND TARGET weir-broker)
       TIMEOUT 180)
   endforeach()
 endif()
+if(TARGET weir-worker AND TARGET weir-broker)
+  weir_script_test(NAME worker.modes LABEL integration
+    COMMAND /usr/bin/python3
+      ${PROJECT_SOURCE_DIR}/tests/integration/worker_modes.py
+    TIMEOUT 180)
+endif()

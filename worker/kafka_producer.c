@@ -57,7 +57,7 @@ weir_kafka_producer_new(weir_kafka_producer **pp, const char *bootstrap,
     if (rv == WEIR_OK)
         rv = weir__kafka_conf_set(conf, "linger.ms", "5");
     if (rv == WEIR_OK)
-        rv = weir__kafka_conf_set(conf, "queue.buffering.max.kbytes", "32768");
+        rv = weir__kafka_conf_set(conf, "queue.buffering.max.kbytes", "4096");
     if (rv == WEIR_OK)
         rv = weir__kafka_conf_set(conf, "message.timeout.ms", "30000");
     if (rv == WEIR_OK && transactional_id) {
