@@ -157,8 +157,8 @@ weir__h_fetch(weir_broker *b, weir_kreq *req, weir_kw *w)
                 weir_kw_array(w, false, -1);
             if (v >= 11)
                 weir_kw_i32(w, -1); /* preferred_read_replica */
-            weir_kw_bytes(w, false, data, (int32_t)len);
-            free(data);
+            weir_kw_i32(w, (int32_t)len);
+            weir_kw_attach(w, data, len); /* no copy of the records */
         }
     }
     if (v >= 7) {

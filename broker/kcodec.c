@@ -204,9 +204,34 @@ void
 weir_kw_fini(weir_kw *w)
 {
     if (w) {
+        for (size_t i = 0; i < w->n_atts; i++)
+            free(w->atts[i].data);
+        free(w->atts);
         free(w->buf);
         memset(w, 0, sizeof(*w));
     }
+}
+
+void
+weir_kw_attach(weir_kw *w, uint8_t *data, size_t len)
+{
+    if (len == 0 || w->err) {
+        free(data);
+        return;
+    }
+    if (w->n_atts == w->cap_atts) {
+        size_t cap = w->cap_atts ? w->cap_atts * 2 : 8;
+        weir_kw_att *a = realloc(w->atts, cap * sizeof(*a));
+        if (!a) {
+            free(data);
+            w->err = true;
+            return;
+        }
+        w->atts = a;
+        w->cap_atts = cap;
+    }
+    w->atts[w->n_atts++] = (weir_kw_att){w->len, data, len};
+    w->att_bytes += len;
 }
 
 bool

@@ -62,14 +62,36 @@ void weir_kr_skip(weir_kr *r, size_t n);
 char *weir_kstr_dup(weir_kstr s);
 bool weir_kstr_eq(weir_kstr s, const char *cstr);
 
+/* A buffer spliced into the output at buf position `at` (zero-copy). */
+typedef struct weir_kw_att {
+    size_t at;
+    uint8_t *data;
+    size_t len;
+} weir_kw_att;
+
 typedef struct weir_kw {
     uint8_t *buf;
     size_t len, cap;
     bool err;
+    weir_kw_att *atts; /* in position order; owned */
+    size_t n_atts, cap_atts;
+    size_t att_bytes;
 } weir_kw;
 
 void weir_kw_init(weir_kw *w);
+/* Frees the buffer and the attachments. */
 void weir_kw_fini(weir_kw *w);
+/*
+ * Splices len bytes of data (malloc'd; ownership moves to the writer, also
+ * on failure) into the output at the current position without copying.
+ */
+void weir_kw_attach(weir_kw *w, uint8_t *data, size_t len);
+/* Bytes of the whole output: buffer plus attachments. */
+static inline size_t
+weir_kw_total(const weir_kw *w)
+{
+    return w->len + w->att_bytes;
+}
 /* Ensures room for n more bytes; returns false (sticky) on ENOMEM. */
 bool weir_kw_reserve(weir_kw *w, size_t n);
 void weir_kw_raw(weir_kw *w, const void *p, size_t n);

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "broker_int.h"
@@ -33,8 +34,10 @@ typedef struct weir_conn {
     char peer[64];
     uint8_t *rbuf;
     size_t rpos, rlen, rcap;
-    uint8_t *wbuf;
-    size_t wpos, wlen, wcap;
+    weir_kw *outq; /* responses waiting to be sent, oldest at out_head */
+    size_t out_head, n_out, cap_out;
+    size_t out_off;     /* bytes of outq[out_head] already sent */
+    size_t out_pending; /* bytes queued and not sent */
     bool parked;
     uint64_t park_deadline_ms;
     char *park_member;
@@ -121,7 +124,9 @@ conn_free(weir_conn *c)
     if (c->fd >= 0)
         close(c->fd);
     free(c->rbuf);
-    free(c->wbuf);
+    for (size_t i = c->out_head; i < c->n_out; i++)
+        weir_kw_fini(&c->outq[i]);
+    free(c->outq);
     free(c->park_member);
     free(c);
 }
@@ -188,13 +193,46 @@ accept_all(weir_broker *b)
     }
 }
 
+/* Fills iov with the unsent part of response w (off bytes already sent). */
+static int
+response_iov(const weir_kw *w, size_t off, struct iovec *iov, int max)
+{
+    int n = 0;
+    size_t pos = 0; /* position in the logical stream */
+    size_t bpos = 0;
+    for (size_t i = 0; i <= w->n_atts && n < max; i++) {
+        size_t bend = i < w->n_atts ? w->atts[i].at : w->len;
+        const uint8_t *segs[2] = {
+            w->buf + bpos, i < w->n_atts ? w->atts[i].data : NULL};
+        size_t lens[2] = {bend - bpos, i < w->n_atts ? w->atts[i].len : 0};
+        for (int k = 0; k < 2 && n < max; k++) {
+            if (lens[k] == 0)
+                continue;
+            if (pos + lens[k] > off) {
+                size_t skip = off > pos ? off - pos : 0;
+                iov[n].iov_base = (void *)(segs[k] + skip);
+                iov[n].iov_len = lens[k] - skip;
+                n++;
+            }
+            pos += lens[k];
+        }
+        bpos = bend;
+    }
+    return n;
+}
+
 static void
 flush_conn(weir_conn *c)
 {
-    while (c->wpos < c->wlen && !c->dead) {
-        ssize_t n =
-            send(c->fd, c->wbuf + c->wpos, c->wlen - c->wpos, MSG_NOSIGNAL);
-        if (n < 0) {
+    while (c->out_head < c->n_out && !c->dead) {
+        weir_kw *w = &c->outq[c->out_head];
+        struct iovec iov[64];
+        int n = response_iov(w, c->out_off, iov, 64);
+        struct msghdr msg = {0};
+        msg.msg_iov = iov;
+        msg.msg_iovlen = (size_t)n;
+        ssize_t sent = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
+        if (sent < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK)
                 return;
             if (errno == EINTR)
@@ -204,41 +242,37 @@ flush_conn(weir_conn *c)
             c->dead = true;
             return;
         }
-        c->wpos += (size_t)n;
+        c->out_off += (size_t)sent;
+        c->out_pending -= (size_t)sent;
+        if (c->out_off == weir_kw_total(w)) {
+            weir_kw_fini(w);
+            c->out_head++;
+            c->out_off = 0;
+        }
     }
-    if (c->wpos == c->wlen)
-        c->wpos = c->wlen = 0;
+    if (c->out_head == c->n_out)
+        c->out_head = c->n_out = 0;
 }
 
+/* Queues response w (taking its buffers) and sends what the socket takes. */
 static void
 queue_response(weir_broker *b, weir_conn *c, weir_kw *w)
 {
-    b->metrics.bytes_out += w->len;
-    if (c->wlen == 0) {
-        /* Nothing queued: the response buffer becomes the write buffer. */
-        free(c->wbuf);
-        c->wbuf = w->buf;
-        c->wcap = w->cap;
-        c->wlen = w->len;
-        c->wpos = 0;
-        weir_kw_init(w);
-        flush_conn(c);
+    b->metrics.bytes_out += weir_kw_total(w);
+    if (c->out_head > 0 && c->n_out == c->cap_out) {
+        memmove(c->outq, c->outq + c->out_head,
+            (c->n_out - c->out_head) * sizeof(*c->outq));
+        c->n_out -= c->out_head;
+        c->out_head = 0;
+    }
+    if (weir__grow(&c->outq, &c->cap_out, c->n_out + 1, sizeof(*c->outq)) !=
+        WEIR_OK) {
+        c->dead = true;
         return;
     }
-    if (c->wlen + w->len > c->wcap) {
-        size_t cap = c->wcap ? c->wcap : 4096;
-        while (cap < c->wlen + w->len)
-            cap *= 2;
-        uint8_t *nb = realloc(c->wbuf, cap);
-        if (!nb) {
-            c->dead = true;
-            return;
-        }
-        c->wbuf = nb;
-        c->wcap = cap;
-    }
-    memcpy(c->wbuf + c->wlen, w->buf, w->len);
-    c->wlen += w->len;
+    c->out_pending += weir_kw_total(w);
+    c->outq[c->n_out++] = *w;
+    weir_kw_init(w);
     flush_conn(c);
 }
 
@@ -306,7 +340,7 @@ handle_frame(
             c->peer);
         c->dead = true;
     } else if (rv == WEIR_OK && !w.err) {
-        weir_kw_patch_i32(&w, size_pos, (int32_t)(w.len - 4));
+        weir_kw_patch_i32(&w, size_pos, (int32_t)(weir_kw_total(&w) - 4));
         queue_response(b, c, &w);
     } else if (rv != WEIR_ESTOPPED) {
         weir_log_warn("broker", "%s v%d from %s failed (%s): closing",
@@ -327,7 +361,7 @@ process_conn(weir_broker *b, weir_conn *c, bool retry)
     while (!c->dead && c->rlen - c->rpos >= 4) {
         if (b->faults.paused_until_ms > weir_clock_mono_ms())
             return;
-        if (c->wlen - c->wpos > WBUF_HIGH)
+        if (c->out_pending > WBUF_HIGH)
             return;
         uint8_t *p = c->rbuf + c->rpos;
         uint32_t size = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
@@ -476,9 +510,9 @@ weir__server_poll(weir_broker *b, int timeout_ms)
     for (size_t i = 0; i < nc; i++) {
         weir_conn *c = s->conns[i];
         short ev = 0;
-        if (c->wlen - c->wpos <= WBUF_HIGH)
+        if (c->out_pending <= WBUF_HIGH)
             ev |= POLLIN;
-        if (c->wlen > c->wpos)
+        if (c->out_pending > 0)
             ev |= POLLOUT;
         p[3 + i] = (struct pollfd){c->fd, ev, 0};
     }
