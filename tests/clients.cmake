@@ -16,11 +16,11 @@ foreach(case metadata produce_consume idempotent query_offsets headers_large
   weir_clients_case(kcat ${case} 120)
 endforeach()
 
-foreach(case admin produce_consume commit_offsets group)
+foreach(case admin produce_consume commit_offsets group mixed_group)
   weir_clients_case(kafka_python ${case} 120)
 endforeach()
 
-foreach(case txn_ctp read_committed fencing txn_offsets)
+foreach(case txn_ctp read_committed fencing txn_offsets group_faults)
   weir_clients_case(confluent ${case} 120)
 endforeach()
 

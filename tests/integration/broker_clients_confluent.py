@@ -38,8 +38,8 @@ class DebugLog(logging.Handler):
 class Case:
     """Per-case state: the broker, the debug log, the clients to close."""
 
-    def __init__(self, cluster, name):
-        self.b = bc.start_broker(cluster)
+    def __init__(self, cluster, name, admin=False):
+        self.b = bc.start_broker(cluster, admin=admin)
         self.log = DebugLog()
         self.logger = logging.getLogger("rdkafka." + name)
         self.logger.propagate = False
@@ -426,11 +426,110 @@ def case_txn_offsets():
         case.finish(allow=[r"UNSTABLE_OFFSET_COMMIT"])
 
 
+def case_group_faults():
+    """A subscribing librdkafka consumer under group-protocol faults: a lost
+    JoinGroup answer, a failed Heartbeat (REBALANCE_IN_PROGRESS), dropped
+    connections, a failed OffsetCommit (NOT_COORDINATOR), a second member
+    whose SyncGroup answer is lost. It keeps consuming every record and the
+    committed offsets end at the end of the topic."""
+    import time
+    with weirtest.Cluster() as c:
+        case = Case(c, "gfault", admin=True)
+        b = case.b
+        bc.create_topics(b.bootstrap, ["gf"], 2)
+        prod = case.producer(enable_idempotence=True)
+        produced = [0]
+
+        def produce(n):
+            for i in range(n):
+                prod.produce("gf", value="r%d" % (produced[0] + i),
+                             partition=i % 2, on_delivery=deliver_check)
+            produced[0] += n
+            bc.eq(prod.flush(30), 0, "records left in queue")
+
+        def member(name):
+            m = case.consumer(group="gf-group", client_id=name,
+                              session_timeout_ms=10000,
+                              heartbeat_interval_ms=300,
+                              partition_assignment_strategy="range")
+            m.subscribe(["gf"])
+            return m
+        seen = set()
+
+        def consume_until(members, want, what, timeout=30):
+            def done():
+                for m in members:
+                    msgs = [x for x in m.consume(num_messages=50, timeout=0.1)
+                            if not x.error()]
+                    seen.update(x.value().decode() for x in msgs)
+                    if msgs:
+                        try:
+                            m.commit(asynchronous=False)
+                        except KafkaException as e:
+                            # A commit refused during a rebalance: the
+                            # next batch commits the position again.
+                            if e.args[0].fatal():
+                                raise
+                return len(seen) >= want
+            bc.wait_until(done, timeout, "%s (%d of %d records)" % (
+                what, len(seen), want), interval=0)
+
+        produce(20)
+        bc.fault(b, "/fault/lose?api=JoinGroup&count=1")
+        c1 = member("c1")
+        t0 = time.monotonic()
+        consume_until([c1], 20, "first member after a lost JoinGroup answer")
+        join_s = time.monotonic() - t0
+        bc.fault(b, "/fault/fail?api=Heartbeat&count=1&error=27")
+        produce(20)
+        consume_until([c1], 40, "after REBALANCE_IN_PROGRESS")
+        bc.fault(b, "/fault/drop")
+        produce(20)
+        consume_until([c1], 60, "after dropped connections")
+        bc.fault(b, "/fault/fail?api=OffsetCommit&count=1&error=16")
+        produce(20)
+        consume_until([c1], 80, "after a failed OffsetCommit")
+        bc.fault(b, "/fault/lose?api=SyncGroup&count=1")
+        c2 = member("c2")
+        produce(20)
+
+        def shared():
+            consume_until([c1, c2], 100, "two members")
+            a1 = {tp.partition for tp in c1.assignment()}
+            a2 = {tp.partition for tp in c2.assignment()}
+            return len(a1) == 1 and len(a2) == 1 and a1 | a2 == {0, 1}
+        bc.wait_until(shared, 60, "two members sharing gf", interval=0)
+        bc.fault(b, "/fault/clear")
+        produce(20)
+        consume_until([c1, c2], 120, "the last records")
+        bc.eq(seen, {"r%d" % i for i in range(120)}, "records consumed")
+        for m in (c1, c2):
+            try:
+                m.commit(asynchronous=False)
+            except KafkaException as e:
+                if e.args[0].code() != KafkaError._NO_OFFSET:
+                    raise
+        check = case.consumer(group="gf-group")
+        committed = check.committed([TopicPartition("gf", p)
+                                     for p in range(2)], 10)
+        bc.eq([tp.offset for tp in committed], [60, 60], "committed offsets")
+        # The lost answer leaves a pending member (KIP-394) behind; like
+        # Kafka (hasAllMembersJoined waits for pending members) the broker
+        # completes the join once its session (10 s) has expired.
+        print("  first join after a lost JoinGroup answer: %.1f s" % join_s)
+        if join_s > 15:
+            raise AssertionError("first join took %.1f s" % join_s)
+        # The faults drop connections on purpose.
+        case.finish(allow=[r"Disconnected", r"REBALANCE_IN_PROGRESS",
+                           r"NOT_COORDINATOR"])
+
+
 CASES = {
     "txn_ctp": case_txn_ctp,
     "read_committed": case_read_committed,
     "fencing": case_fencing,
     "txn_offsets": case_txn_offsets,
+    "group_faults": case_group_faults,
 }
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ and a subscribing consumer in a group.
     broker_clients_kafka_python.py [case ...]    (cases: CASES at the end)
 """
 import logging
+import threading
 import time
 
 from kafka import errors
@@ -268,11 +269,151 @@ def case_group():
         bc.eq(b.stop(), 0, "broker exit status")
 
 
+def case_mixed_group():
+    """kafka-python and librdkafka consumers in one group (both "range"):
+    either client may be the leader that assigns for the other; they split
+    the partitions, commit, and when one leaves the other takes over from
+    its committed offsets."""
+    from confluent_kafka import Consumer as RdConsumer
+    from kafka.coordinator.assignors.range import RangePartitionAssignor
+    with weirtest.Cluster() as c:
+        b = start_broker_and_topic(c, "kp-mix", 4)
+        produce(b, "kp-mix", parts=4, per_part=25)
+        kp = KafkaConsumer("kp-mix", bootstrap_servers=b.bootstrap,
+                           group_id="kp-mixed", enable_auto_commit=False,
+                           auto_offset_reset="earliest",
+                           fetch_max_wait_ms=100,
+                           partition_assignment_strategy=[
+                               RangePartitionAssignor],
+                           session_timeout_ms=10000,
+                           heartbeat_interval_ms=500)
+        rd = RdConsumer({"bootstrap.servers": b.bootstrap,
+                         "group.id": "kp-mixed",
+                         "enable.auto.commit": False,
+                         "auto.offset.reset": "earliest",
+                         "partition.assignment.strategy": "range",
+                         "session.timeout.ms": 10000,
+                         "heartbeat.interval.ms": 500})
+        rd.subscribe(["kp-mix"])
+        # Each consumer polls in its own thread: a kafka-python poll blocks
+        # while it rejoins, and the rebalance needs librdkafka's member to
+        # rejoin too, which it does only once its application has polled.
+        seen = {}
+        mu = threading.Lock()
+        stop = threading.Event()
+        rd_assigned = []
+
+        def rd_loop():
+            while not stop.is_set():
+                msgs = rd.consume(num_messages=100, timeout=0.1)
+                with mu:
+                    for m in msgs:
+                        if not m.error():
+                            seen[(m.partition(), m.offset())] = "rd"
+                    rd_assigned[:] = [tp.partition for tp in rd.assignment()]
+        rd_thread = threading.Thread(target=rd_loop)
+        rd_thread.start()
+        try:
+            def split():
+                recs = kp.poll(timeout_ms=100)
+                with mu:
+                    for rs in recs.values():
+                        for r in rs:
+                            seen[(r.partition, r.offset)] = "kp"
+                    a_kp = {tp.partition for tp in kp.assignment()}
+                    a_rd = set(rd_assigned)
+                    return (len(seen) == 100 and len(a_kp) == 2 and
+                            len(a_rd) == 2 and a_kp | a_rd == {0, 1, 2, 3})
+            bc.wait_until(split, 60, "both clients to share kp-mix",
+                          interval=0)
+        finally:
+            stop.set()
+            rd_thread.join()
+        bc.eq(sorted(seen), sorted((p, o) for p in range(4)
+                                   for o in range(25)), "records seen")
+        bc.eq(set(seen.values()), {"kp", "rd"}, "both clients consumed")
+        kp.commit()
+        rd.commit(asynchronous=False)
+        rd.close()
+
+        def kp_owns_all():
+            poll_kp()
+            return len(kp.assignment()) == 4
+
+        def poll_kp():
+            for recs in kp.poll(timeout_ms=100).values():
+                for r in recs:
+                    seen[(r.partition, r.offset)] = "kp-after"
+        bc.wait_until(kp_owns_all, 30, "kafka-python to own all partitions",
+                      interval=0)
+        produce(b, "kp-mix", parts=4, per_part=5)
+        bc.wait_until(lambda: poll_kp() or len(seen) == 120, 30,
+                      "20 more records", interval=0)
+        bc.eq(sorted(k for k, v in seen.items() if v == "kp-after"),
+              sorted((p, o) for p in range(4) for o in range(25, 30)),
+              "records after the librdkafka member left")
+        kp.commit()
+        tps = [TopicPartition("kp-mix", p) for p in range(4)]
+        bc.eq([kp.committed(tp) for tp in tps], [30] * 4, "committed")
+        kp.close()
+        check_log()
+        bc.eq(b.stop(), 0, "broker exit status")
+
+
+def case_group_protocol():
+    """A member whose assignors share none with the group's members is
+    refused with INCONSISTENT_GROUP_PROTOCOL; the group goes on."""
+    from confluent_kafka import Consumer as RdConsumer
+    from kafka.coordinator.assignors.roundrobin import (
+        RoundRobinPartitionAssignor)
+    with weirtest.Cluster() as c:
+        b = start_broker_and_topic(c, "kp-gp", 2)
+        produce(b, "kp-gp", parts=2, per_part=5)
+        rd = RdConsumer({"bootstrap.servers": b.bootstrap,
+                         "group.id": "kp-gp-group",
+                         "auto.offset.reset": "earliest",
+                         "partition.assignment.strategy": "range"})
+        rd.subscribe(["kp-gp"])
+        got = []
+        bc.wait_until(lambda: got.extend(
+            m for m in rd.consume(num_messages=100, timeout=0.1)
+            if not m.error()) or len(got) == 10, 30, "librdkafka member",
+            interval=0)
+        kp = KafkaConsumer("kp-gp", bootstrap_servers=b.bootstrap,
+                           group_id="kp-gp-group",
+                           partition_assignment_strategy=[
+                               RoundRobinPartitionAssignor])
+        stop = threading.Event()
+        rd_thread = threading.Thread(target=lambda: [
+            rd.poll(0.1) for _ in iter(stop.is_set, True)])
+        rd_thread.start()
+        try:
+            expect_error(lambda: kp.poll(timeout_ms=5000),
+                         errors.InconsistentGroupProtocolError)
+        finally:
+            stop.set()
+            rd_thread.join()
+        bc.eq(sorted(tp.partition for tp in rd.assignment()), [0, 1],
+              "librdkafka member keeps its partitions")
+        kp.close()
+        rd.close()
+        CAPTURE.lines.clear()
+        bc.eq(b.stop(), 0, "broker exit status")
+
+
+def start_broker_and_topic(c, topic, parts):
+    b = bc.start_broker(c)
+    create(b, [topic], parts)
+    return b
+
+
 CASES = {
     "admin": case_admin,
     "produce_consume": case_produce_consume,
     "commit_offsets": case_commit_offsets,
     "group": case_group,
+    "mixed_group": case_mixed_group,
+    "group_protocol": case_group_protocol,
 }
 
 if __name__ == "__main__":
