@@ -95,7 +95,8 @@ weir__h_fetch(weir_broker *b, weir_kreq *req, weir_kw *w)
     if (max_bytes <= 0)
         max_bytes = 1;
     size_t budget = (size_t)max_bytes, total = 0;
-    weir_kw_i32(w, 0); /* throttle_time_ms */
+    bool any_err = false; /* errors are answered at once, as Kafka does */
+    weir_kw_i32(w, 0);    /* throttle_time_ms */
     if (v >= 7) {
         weir_kw_i16(w, KERR_NONE);
         weir_kw_i32(w, 0); /* session_id: sessions not supported */
@@ -145,6 +146,7 @@ weir__h_fetch(weir_broker *b, weir_kreq *req, weir_kw *w)
                 budget = len >= budget ? 0 : budget - len;
                 total += len;
             }
+            any_err = any_err || err != KERR_NONE;
             weir_kw_i32(w, idx);
             weir_kw_i16(w, err);
             weir_kw_i64(w, hw);
@@ -172,7 +174,7 @@ weir__h_fetch(weir_broker *b, weir_kreq *req, weir_kw *w)
     if (!weir_kr_ok(r))
         return WEIR_EPROTO;
     if (total < (size_t)(min_bytes > 0 ? min_bytes : 1) && max_wait > 0 &&
-        !req->expired && req->forced_err == KERR_NONE) {
+        !req->expired && !any_err) {
         if (!req->retry)
             req->deadline_ms = weir_clock_mono_ms() + (uint64_t)max_wait;
         return WEIR_EAGAIN;

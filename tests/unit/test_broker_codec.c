@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -62,6 +63,28 @@ test_roundtrip(void **state)
     assert_true(weir_kr_ok(&r));
     assert_int_equal(weir_kr_remaining(&r), 0);
     weir_kw_fini(&w);
+}
+
+static void
+test_attach(void **state)
+{
+    (void)state;
+    weir_kw w;
+    weir_kw_init(&w);
+    weir_kw_i32(&w, 1);
+    uint8_t *a = malloc(100);
+    memset(a, 'a', 100);
+    weir_kw_attach(&w, a, 100);
+    weir_kw_i16(&w, 2);
+    weir_kw_attach(&w, NULL, 0); /* empty: nothing recorded */
+    uint8_t *b = malloc(10);
+    weir_kw_attach(&w, b, 10);
+    assert_int_equal(w.len, 6);
+    assert_int_equal(w.n_atts, 2);
+    assert_int_equal(w.atts[0].at, 4);
+    assert_int_equal(w.atts[1].at, 6);
+    assert_int_equal(weir_kw_total(&w), 116);
+    weir_kw_fini(&w); /* frees the attachments (LeakSanitizer checks) */
 }
 
 static void
@@ -206,6 +229,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roundtrip),
+        cmocka_unit_test(test_attach),
         cmocka_unit_test(test_bounds),
         cmocka_unit_test(test_schema_produce),
         cmocka_unit_test(test_schema_flexible),
