@@ -1,6 +1,7 @@
 """Scale out from 1 to 3 workers mid-job: tasks spread over all three
 (two-phase moves), the word counts stay exact, and the coordinator's views
 (weirctl, /api, /metrics) agree."""
+import json
 import sys
 
 from cluster_common import (Feeder, http_get, seed_lines, setup, wait_exact,
@@ -40,6 +41,17 @@ def main():
         assert st["tasks"] == 8 and st["unassigned_tasks"] == 0, st
         code, body = http_get(coord, "/api/workers")
         assert code == 200 and '"w2"' in body, body
+        api_workers = json.loads(body)
+        assert sorted(w["worker_id"] for w in api_workers) == ["w1", "w2", "w3"]
+        code, body = http_get(coord, "/api/jobs")
+        assert code == 200 and json.loads(body)[0]["state"] == "running", body
+        code, body = http_get(coord, "/api/tasks")
+        api_tasks = json.loads(body)
+        assert code == 200 and len(api_tasks) == 8, body
+        assert {t["owner"] for t in api_tasks} == {"w1", "w2", "w3"}, api_tasks
+        assert all(t["state"] == "RUNNING" for t in api_tasks), api_tasks
+        code, body = http_get(coord, "/")
+        assert code == 200 and "<h1>weir coordinator</h1>" in body, body
         code, body = http_get(coord, "/metrics")
         assert code == 200 and 'weir_tasks{state="RUNNING"} 8' in body, body
         assert "weir_commit_latency_ms_bucket" in body
