@@ -401,6 +401,34 @@ def case_group_protocol():
         bc.eq(b.stop(), 0, "broker exit status")
 
 
+def case_offsets_for_times():
+    """ListOffsets by timestamp: the first record at or after the time, with
+    that record's own timestamp; none (offset -1) after the last one."""
+    with weirtest.Cluster() as c:
+        b = start_broker_and_topic(c, "kp-ts", 1)
+        producer = KafkaProducer(bootstrap_servers=b.bootstrap, acks="all",
+                                 linger_ms=20)
+        base = 1700000000000
+        for i in range(10):
+            producer.send("kp-ts", partition=0, value=b"v%d" % i,
+                          timestamp_ms=base + 1000 * i)
+        producer.flush()
+        producer.close()
+        consumer = KafkaConsumer(bootstrap_servers=b.bootstrap)
+        tp = TopicPartition("kp-ts", 0)
+        for query, want in ((0, (0, base)), (base, (0, base)),
+                            (base + 1500, (2, base + 2000)),
+                            (base + 9000, (9, base + 9000))):
+            got = consumer.offsets_for_times({tp: query})[tp]
+            bc.eq((got.offset, got.timestamp) if got else None, want,
+                  "offsets_for_times(%d)" % query)
+        bc.eq(consumer.offsets_for_times({tp: base + 9001})[tp], None,
+              "offsets_for_times after the last record")
+        consumer.close()
+        check_log()
+        bc.eq(b.stop(), 0, "broker exit status")
+
+
 def start_broker_and_topic(c, topic, parts):
     b = bc.start_broker(c)
     create(b, [topic], parts)
@@ -414,6 +442,7 @@ CASES = {
     "group": case_group,
     "mixed_group": case_mixed_group,
     "group_protocol": case_group_protocol,
+    "offsets_for_times": case_offsets_for_times,
 }
 
 if __name__ == "__main__":
