@@ -327,6 +327,58 @@ eval_call(const weir__node *n, const weir_expr_ctx *ctx, weir_value *out,
     return n->fn->eval(n, args, ctx, out, err);
 }
 
+static int
+eval_list(const weir__node *n, const weir_expr_ctx *ctx, weir_value *out,
+    weir_expr_error *err)
+{
+    weir_value *items = NULL;
+    if (n->nargs > 0 && (items = weir_arena_alloc(
+                             ctx->arena, n->nargs * sizeof(*items))) == NULL) {
+        return nomem(err);
+    }
+    for (size_t i = 0; i < n->nargs; i++) {
+        int rv = weir__node_eval(n->args[i], ctx, &items[i], err);
+        if (rv != WEIR_OK) {
+            return rv;
+        }
+        if (n->t.elem == WEIR_TYPE_FLOAT && items[i].type == WEIR_TYPE_INT) {
+            items[i] = weir_value_float((double)items[i].u.i);
+        }
+    }
+    out->type = WEIR_TYPE_LIST;
+    out->u.list.items = items;
+    out->u.list.len = n->nargs;
+    return WEIR_OK;
+}
+
+static int
+eval_in(const weir__node *n, const weir_expr_ctx *ctx, weir_value *out,
+    weir_expr_error *err)
+{
+    weir_value a, b;
+    int rv = weir__node_eval(n->a, ctx, &a, err);
+    if (rv == WEIR_OK) {
+        rv = weir__node_eval(n->b, ctx, &b, err);
+    }
+    if (rv != WEIR_OK) {
+        return rv;
+    }
+    bool found = false;
+    if (b.type == WEIR_TYPE_LIST) {
+        for (size_t i = 0; i < b.u.list.len && !found; i++) {
+            const weir_value *x = &b.u.list.items[i];
+            bool anull = a.type == WEIR_TYPE_NULL;
+            bool xnull = x->type == WEIR_TYPE_NULL;
+            found = anull || xnull ? anull && xnull : weir_value_equal(&a, x);
+        }
+    } else if (b.type != WEIR_TYPE_NULL) {
+        return weir__expr_fail(err, n->column, WEIR_EINVAL,
+            "'in' needs a list, not %s", weir_type_name(b.type));
+    }
+    *out = weir_value_bool(found);
+    return WEIR_OK;
+}
+
 int
 weir__node_eval(const weir__node *n, const weir_expr_ctx *ctx, weir_value *out,
     weir_expr_error *err)
@@ -415,6 +467,10 @@ weir__node_eval(const weir__node *n, const weir_expr_ctx *ctx, weir_value *out,
                                       : eval_arith(n, &a, &b, ctx, out, err);
     case WEIR__N_CALL:
         return eval_call(n, ctx, out, err);
+    case WEIR__N_LIST:
+        return eval_list(n, ctx, out, err);
+    case WEIR__N_IN:
+        return eval_in(n, ctx, out, err);
     }
     return weir__expr_fail(err, n->column, WEIR_EINVAL, "bad expression node");
 }

@@ -263,35 +263,12 @@ eval_parse_json(const weir__node *n, const weir_value *args,
 
 /* ------------------------------------------------------------ control */
 
-/* The common type of two branches, or -1. */
-static int
-unify(weir_stype a, weir_stype b, weir_stype *out)
-{
-    if ((a.type == b.type && (a.type != WEIR_TYPE_LIST || a.elem == b.elem)) ||
-        b.type == WEIR_TYPE_NULL) {
-        *out = a;
-    } else if (a.type == WEIR_TYPE_NULL) {
-        *out = b;
-    } else if (weir__type_dynamic(a.type) || weir__type_dynamic(b.type)) {
-        *out = weir__st(WEIR_TYPE_ANY);
-    } else if (a.type == WEIR_TYPE_LIST && b.type == WEIR_TYPE_LIST) {
-        out->type = WEIR_TYPE_LIST;
-        out->elem = WEIR_TYPE_ANY;
-    } else if ((a.type == WEIR_TYPE_INT && b.type == WEIR_TYPE_FLOAT) ||
-               (a.type == WEIR_TYPE_FLOAT && b.type == WEIR_TYPE_INT)) {
-        *out = weir__st(WEIR_TYPE_FLOAT);
-    } else {
-        return -1;
-    }
-    return 0;
-}
-
 static int
 unify_args(weir__node *n, size_t first, weir_expr_error *err)
 {
     weir_stype t = n->args[first]->t;
     for (size_t i = first + 1; i < n->nargs; i++) {
-        if (unify(t, n->args[i]->t, &t) != 0) {
+        if (weir__type_unify(t, n->args[i]->t, &t) != 0) {
             return weir__expr_fail(err, n->args[i]->column, WEIR_EINVAL,
                 "%s: argument %zu is %s, expected %s like argument %zu",
                 n->fn->name, i + 1, weir_type_name(n->args[i]->t.type),

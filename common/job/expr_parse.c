@@ -89,15 +89,17 @@ deepen(weir__parser *ps, weir__node *n)
 }
 
 static weir__node *parse_or(weir__parser *ps);
+static weir__node *parse_add(weir__parser *ps);
 
+/* Comma-separated expressions up to close ("(" or "[" is current). */
 static int
-parse_args(weir__parser *ps, weir__node *n)
+parse_args(weir__parser *ps, weir__node *n, const char *close)
 {
     size_t cap = 0;
-    if (weir__lex(ps) != WEIR_OK) { /* the '(' */
+    if (weir__lex(ps) != WEIR_OK) { /* the opening bracket */
         return ps->rv;
     }
-    if (weir__is_punct(ps, ")")) {
+    if (weir__is_punct(ps, close)) {
         return weir__lex(ps);
     }
     for (;;) {
@@ -120,7 +122,8 @@ parse_args(weir__parser *ps, weir__node *n)
             }
             continue;
         }
-        return weir__expect(ps, ")", "',' or ')'");
+        return weir__expect(
+            ps, close, close[0] == ')' ? "',' or ')'" : "',' or ']'");
     }
 }
 
@@ -135,7 +138,7 @@ parse_call(weir__parser *ps, weir__node *n, const weir__tok *name)
             name->p, weir__func_names());
         return n;
     }
-    if (parse_args(ps, n) != WEIR_OK) {
+    if (parse_args(ps, n, ")") != WEIR_OK) {
         return n;
     }
     if (deepen(ps, n) != WEIR_OK) {
@@ -256,6 +259,35 @@ parse_name(weir__parser *ps, weir__node *n)
     return n;
 }
 
+/* A list literal: [a, b, ...], items of one common type. */
+static weir__node *
+parse_list(weir__parser *ps)
+{
+    weir__node *n = node_new(ps, WEIR__N_LIST, ps->cur.column);
+    if (n == NULL) {
+        return NULL;
+    }
+    if (parse_args(ps, n, "]") == WEIR_OK && deepen(ps, n) == WEIR_OK) {
+        weir_stype t = weir__st(WEIR_TYPE_NULL);
+        for (size_t i = 0; i < n->nargs; i++) {
+            if (weir__type_unify(t, n->args[i]->t, &t) != 0) {
+                WEIR__FAIL(ps, n->args[i]->column, WEIR_EINVAL,
+                    "list item %zu is %s, expected %s like the items before",
+                    i + 1, weir_type_name(n->args[i]->t.type),
+                    weir_type_name(t.type));
+                break;
+            }
+        }
+        n->t.type = WEIR_TYPE_LIST;
+        n->t.elem = t.type == WEIR_TYPE_NULL ? WEIR_TYPE_ANY : t.type;
+    }
+    if (ps->rv != WEIR_OK) {
+        node_free(n);
+        return NULL;
+    }
+    return n;
+}
+
 static weir__node *
 parse_primary(weir__parser *ps)
 {
@@ -270,6 +302,9 @@ parse_primary(weir__parser *ps)
             return NULL;
         }
         return n;
+    }
+    if (weir__is_punct(ps, "[")) {
+        return parse_list(ps);
     }
     weir__node *n = node_new(ps, WEIR__N_LIT, ps->cur.column);
     if (n == NULL) {
@@ -510,7 +545,37 @@ parse_cmp(weir__parser *ps)
 {
     static const weir__op ops[] = {WEIR__OP_EQ, WEIR__OP_NE, WEIR__OP_LE,
         WEIR__OP_GE, WEIR__OP_LT, WEIR__OP_GT};
-    return parse_binary(ps, parse_add, ops, 6, true);
+    weir__node *left = parse_binary(ps, parse_add, ops, 6, true);
+    if (left == NULL || ps->cur.kind != WEIR__T_NAME || ps->cur.len != 2 ||
+        memcmp(ps->cur.p, "in", 2) != 0) {
+        return left;
+    }
+    /* a in list: membership by == */
+    weir__node *n = node_new(ps, WEIR__N_IN, ps->cur.column);
+    if (n == NULL) {
+        node_free(left);
+        return NULL;
+    }
+    n->a = left;
+    n->t = weir__st(WEIR_TYPE_BOOL);
+    if (weir__lex(ps) == WEIR_OK && (n->b = parse_add(ps)) != NULL &&
+        deepen(ps, n) == WEIR_OK) {
+        weir_stype lt = n->b->t;
+        if (lt.type != WEIR_TYPE_LIST && !weir__type_dynamic(lt.type)) {
+            WEIR__FAIL(ps, n->b->column, WEIR_EINVAL,
+                "'in' needs a list, not %s", weir_type_name(lt.type));
+        } else if (lt.type == WEIR_TYPE_LIST &&
+                   !weir__type_comparable(WEIR__OP_EQ, left->t.type, lt.elem)) {
+            WEIR__FAIL(ps, n->column, WEIR_EINVAL,
+                "cannot look for a %s in a list of %s",
+                weir_type_name(left->t.type), weir_type_name(lt.elem));
+        }
+    }
+    if (ps->rv != WEIR_OK) {
+        node_free(n);
+        return NULL;
+    }
+    return n;
 }
 
 /* && and || levels: operands must be bools. */

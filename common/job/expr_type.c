@@ -92,3 +92,26 @@ weir__type_comparable(weir__op op, weir_type a, weir_type b)
     return a == b || (weir__type_numeric(a) && weir__type_numeric(b)) ||
            (weir__type_textual(a) && weir__type_textual(b));
 }
+
+/* The common type of two branches, or -1. */
+int
+weir__type_unify(weir_stype a, weir_stype b, weir_stype *out)
+{
+    if ((a.type == b.type && (a.type != WEIR_TYPE_LIST || a.elem == b.elem)) ||
+        b.type == WEIR_TYPE_NULL) {
+        *out = a;
+    } else if (a.type == WEIR_TYPE_NULL) {
+        *out = b;
+    } else if (weir__type_dynamic(a.type) || weir__type_dynamic(b.type)) {
+        *out = weir__st(WEIR_TYPE_ANY);
+    } else if (a.type == WEIR_TYPE_LIST && b.type == WEIR_TYPE_LIST) {
+        out->type = WEIR_TYPE_LIST;
+        out->elem = WEIR_TYPE_ANY;
+    } else if ((a.type == WEIR_TYPE_INT && b.type == WEIR_TYPE_FLOAT) ||
+               (a.type == WEIR_TYPE_FLOAT && b.type == WEIR_TYPE_INT)) {
+        *out = weir__st(WEIR_TYPE_FLOAT);
+    } else {
+        return -1;
+    }
+    return 0;
+}

@@ -35,6 +35,8 @@ typedef enum weir__node_kind {
     WEIR__N_CMP, /* op: one of the WEIR__OP_ comparison tokens */
     WEIR__N_ARITH,
     WEIR__N_CALL,
+    WEIR__N_LIST, /* [args...] */
+    WEIR__N_IN,   /* a in b */
 } weir__node_kind;
 
 typedef enum weir__op {
@@ -201,5 +203,7 @@ int weir__number_lit(weir__parser *ps, weir__node *n);
 bool weir__type_numeric(weir_type t);
 bool weir__type_textual(weir_type t);
 bool weir__type_comparable(weir__op op, weir_type a, weir_type b);
+/* The common type of two branches (if, coalesce, list items), or -1. */
+int weir__type_unify(weir_stype a, weir_stype b, weir_stype *out);
 
 #endif

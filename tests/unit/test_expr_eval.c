@@ -392,6 +392,32 @@ test_reduce_agg(void **state)
 /* split's byte-set fast path agrees with regexec on the same patterns
  * written so that only regexec can run them. */
 static void
+test_lists_and_in(void **state)
+{
+    assert_string_equal(eval_json("[1, 2.5]"), "[1.0,2.5]");
+    assert_string_equal(eval_json("[]"), "[]");
+    assert_string_equal(eval_json("[key, value][1]"), "\"Hello World\"");
+    assert_string_equal(eval_json("len([1, 2, 3])"), "3");
+    assert_string_equal(eval_json("2 in [1, 2, 3]"), "true");
+    assert_string_equal(eval_json("2.0 in [1, 2, 3]"), "true");
+    assert_string_equal(eval_json("'x' in ['a', 'b']"), "false");
+    assert_string_equal(eval_json("key in [value, 'k1']"), "true");
+    assert_string_equal(eval_json("null in [null]"), "true");
+    assert_string_equal(eval_json("'a' in split('a,b', ',')"), "true");
+    assert_string_equal(eval_json("!('c' in split('a,b', ','))"), "true");
+    assert_string_equal(eval_json("1 in []"), "false");
+    const char *doc = "{\"status\": 503, \"tags\": [\"x\", 1]}";
+    assert_int_equal(
+        weir_json_parse(doc, strlen(doc), &fx.arena, &fx.value, NULL, 0),
+        WEIR_OK);
+    fx.env.value.type = WEIR_TYPE_JSON;
+    assert_string_equal(eval_json("value.status in [500, 502, 503]"), "true");
+    assert_string_equal(eval_json("1 in value.tags"), "true");
+    assert_string_equal(eval_json("1 in value.missing"), "false");
+    expect_eval_error("1 in value.status", "'in' needs a list, not int");
+}
+
+static void
 test_split_fast_path(void **state)
 {
     static const char *pairs[][2] = {{"[^a-z0-9]+", "([^a-z0-9])+"},
@@ -440,6 +466,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_string_functions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_regex_functions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_split_fast_path, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lists_and_in, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conversions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_time_functions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_arena_is_bounded, setup, teardown),

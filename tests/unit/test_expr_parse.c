@@ -91,6 +91,12 @@ test_types(void **state)
     assert_int_equal(type_of("parse_json(value).a.b").type, WEIR_TYPE_JSON);
     assert_int_equal(type_of("parse_json(value).a + 1").type, WEIR_TYPE_ANY);
     assert_int_equal(type_of("  value  ").type, WEIR_TYPE_STRING);
+    t = type_of("[1, 2.5]");
+    assert_int_equal(t.type, WEIR_TYPE_LIST);
+    assert_int_equal(t.elem, WEIR_TYPE_FLOAT);
+    assert_int_equal(type_of("[]").elem, WEIR_TYPE_ANY);
+    assert_int_equal(type_of("['a', null][0]").type, WEIR_TYPE_STRING);
+    assert_int_equal(type_of("value in ['a', 'b']").type, WEIR_TYPE_BOOL);
     /* JSON values type-check anywhere: they are checked at run time. */
     env.value.type = WEIR_TYPE_JSON;
     assert_int_equal(type_of("value.user.id").type, WEIR_TYPE_JSON);
@@ -127,6 +133,9 @@ test_syntax_errors(void **state)
     expect_error(
         "split(value, '[')", WEIR_EPARSE, 14, "bad regular expression");
     expect_error("\xff", WEIR_EPARSE, 1, "unexpected byte 0xff");
+    expect_error("[1, 2", WEIR_EPARSE, 6, "expected ',' or ']', found the end");
+    expect_error("in", WEIR_EPARSE, 1, "unknown name 'in'");
+    expect_error("1 in", WEIR_EPARSE, 5, "expected a value");
     char nul[] = {'1', '+', '\0', '2'};
     weir_expr *e = NULL;
     weir_expr_error err;
@@ -176,6 +185,11 @@ test_type_errors(void **state)
     expect_error("headers[1]", WEIR_EINVAL, 9, "header name must be a string");
     expect_error(
         "floor_time(timestamp, 1.5)", WEIR_EINVAL, 23, "argument 2 is float");
+    expect_error("[1, 'a']", WEIR_EINVAL, 5,
+        "list item 2 is string, expected int like the items before");
+    expect_error("'a' in [1, 2]", WEIR_EINVAL, 5,
+        "cannot look for a string in a list of int");
+    expect_error("1 in 2", WEIR_EINVAL, 6, "'in' needs a list, not int");
 }
 
 static void
@@ -224,7 +238,8 @@ test_garbage(void **state)
         "\"b", "1", "2.5", "+", "-", "*", "/", "%", "==", "!", "&&", "||", "<",
         ".", ",", "lower(", "split(", "'[a-z]+'", "headers[", "null", "true",
         "if(", "concat(", "regex_extract(", "parse_time(", " ", "\\",
-        "timestamp", "to_int(", "format_time(", "agg", "window_start"};
+        "timestamp", "to_int(", "format_time(", "agg", "window_start", " in ",
+        "[1, 2]"};
     uint64_t x = 88172645463325252ULL;
     weir_arena arena;
     weir_arena_init(&arena, 1 << 20);
