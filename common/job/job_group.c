@@ -88,6 +88,16 @@ weir__jc_group_by(weir__jc *jc, const weir__jstep *s, const weir__jstep *agg)
         jc->oom = true;
         return;
     }
+    for (size_t i = 0; i < jc->topo->n_topics; i++) {
+        if (strcmp(jc->topo->topics[i]->name, topic) == 0) {
+            weir__jc_error(jc, s->key,
+                "group_by: topic '%s' is already used (expected a distinct "
+                "name:)",
+                topic);
+            free(topic);
+            return;
+        }
+    }
     weir__jc_op_name(buf, sizeof(buf), s, "-repartition");
     weir__op_msg *rep = weir__jc_op_new(jc, OP_(REPARTITION), buf, s->key);
     if (rep == NULL) {

@@ -549,6 +549,17 @@ test_pipeline_errors(void **state)
                   "sources: {s: {topic: in}}\n"
                   "pipeline:\n"
                   "  - from: s\n"
+                  "  - group_by: {key: value, name: g}\n"
+                  "  - count:\n"
+                  "  - group_by: {key: \"to_string(value)\", name: g}\n"
+                  "  - count:\n"
+                  "  - to: out\n",
+        "bad.yaml:7:5: error: group_by: topic 'j-g-repartition' is already "
+        "used (expected a distinct name:)\n");
+    expect_errors("job: j\n"
+                  "sources: {s: {topic: in}}\n"
+                  "pipeline:\n"
+                  "  - from: s\n"
                   "  - group_by: key\n"
                   "  - count: {store: c}\n"
                   "  - group_by: key\n"
