@@ -1,4 +1,4 @@
-/* A partition log: segments, append, read, recovery, retention. */
+/* A partition log: segments, open and recovery, append, roll, retention. */
 #include "broker/log_int.h"
 
 #include <dirent.h>
@@ -25,9 +25,6 @@
 #define DEFAULT_DELETE_RETENTION_MS 86400000
 
 static const char *comp = "broker";
-
-static void reader_drop(weir_plog *log);
-static void reader_set(weir_plog *log, int fd, int64_t base);
 
 static void
 opts_fill(weir_log_opts *o, const weir_log_opts *in)
@@ -165,8 +162,6 @@ list_segments(weir_plog *log, int64_t **bases, int *n)
     return WEIR_OK;
 }
 
-static void save_index(weir_plog *log, weir_segment *seg);
-
 /*
  * Loads segment seg: its index file when it matches the log file, else a
  * scan (with CRC checks for the last segment) that truncates a bad tail.
@@ -204,7 +199,8 @@ seg_load(weir_plog *log, weir_segment *seg, int fd, bool last)
             return WEIR_EIO;
     }
     if (!last)
-        save_index(log, seg); /* so that it can be evicted and reloaded */
+        weir__log_save_index(
+            log, seg); /* so that it can be evicted and reloaded */
     return WEIR_OK;
 }
 
@@ -292,8 +288,8 @@ fail:
     return rv;
 }
 
-static void
-save_index(weir_plog *log, weir_segment *seg)
+void
+weir__log_save_index(weir_plog *log, weir_segment *seg)
 {
     char path[PATH_MAX];
     weir_segment_path(path, sizeof(path), log->dir, seg->base_offset, ".index");
@@ -318,10 +314,10 @@ weir_log_close(weir_plog *log)
                       weir__io_fsync(log->active_fd) == 0;
         /* An index is only trusted when the data it describes is durable. */
         if (synced && log->nsegs > 0)
-            save_index(log, active(log));
+            weir__log_save_index(log, active(log));
         close(log->active_fd);
     }
-    reader_drop(log);
+    weir__log_reader_drop(log);
     for (int i = 0; i < log->nsegs; i++)
         weir_index_fini(&log->segs[i].idx);
     free(log->segs);
@@ -376,7 +372,7 @@ roll(weir_plog *log)
                (rv = weir_log_flush(log)) != WEIR_OK) {
         return rv;
     }
-    save_index(log, active(log));
+    weir__log_save_index(log, active(log));
     if ((rv = seg_push(log, end)) != WEIR_OK)
         return rv;
     if ((rv = open_active(log)) != WEIR_OK) {
@@ -387,7 +383,7 @@ roll(weir_plog *log)
     }
     weir__log_index_trim(log, -1);
     /* The old active descriptor becomes the cached reader. */
-    reader_set(log, old_fd, log->segs[log->nsegs - 2].base_offset);
+    weir__log_reader_set(log, old_fd, log->segs[log->nsegs - 2].base_offset);
     weir_log_debug(
         comp, "log rolled dir=%s base=%lld", log->dir, (long long)end);
     return WEIR_OK;
@@ -503,432 +499,6 @@ const char *
 weir_log_dir(const weir_plog *log)
 {
     return log->dir;
-}
-
-/* The process-wide list of logs with a cached reader descriptor. */
-static weir_plog *rd_head, *rd_tail;
-static int rd_count;
-
-static void
-reader_unlink(weir_plog *log)
-{
-    if (log->read_fd < 0)
-        return;
-    if (log->rd_prev != NULL)
-        log->rd_prev->rd_next = log->rd_next;
-    else
-        rd_head = log->rd_next;
-    if (log->rd_next != NULL)
-        log->rd_next->rd_prev = log->rd_prev;
-    else
-        rd_tail = log->rd_prev;
-    log->rd_prev = log->rd_next = NULL;
-    rd_count--;
-}
-
-/* Closes the log's cached reader, if any. */
-static void
-reader_drop(weir_plog *log)
-{
-    if (log->read_fd < 0)
-        return;
-    reader_unlink(log);
-    close(log->read_fd);
-    log->read_fd = -1;
-}
-
-/* Caches fd as the log's reader for segment base, evicting the least
- * recently used reader of any log beyond the process limit. */
-static void
-reader_set(weir_plog *log, int fd, int64_t base)
-{
-    reader_drop(log);
-    log->read_fd = fd;
-    log->read_base = base;
-    log->rd_prev = NULL;
-    log->rd_next = rd_head;
-    if (rd_head != NULL)
-        rd_head->rd_prev = log;
-    rd_head = log;
-    if (rd_tail == NULL)
-        rd_tail = log;
-    rd_count++;
-    while (rd_count > WEIR__MAX_READERS && rd_tail != log)
-        reader_drop(rd_tail);
-}
-
-/* Marks the log's reader as just used. */
-static void
-reader_touch(weir_plog *log)
-{
-    if (rd_head == log)
-        return;
-    int fd = log->read_fd;
-    int64_t base = log->read_base;
-    reader_unlink(log);
-    log->read_fd = -1;
-    reader_set(log, fd, base);
-}
-
-static void
-index_evict(weir_segment *seg)
-{
-    free(seg->idx.entries);
-    seg->idx.entries = NULL;
-    seg->idx.len = seg->idx.cap = 0;
-    seg->idx_evicted = true;
-}
-
-void
-weir__log_index_trim(weir_plog *log, int keep)
-{
-    for (;;) {
-        int resident = 0, lru = -1;
-        for (int i = 0; i < log->nsegs - 1; i++) {
-            weir_segment *seg = &log->segs[i];
-            if (seg->idx_evicted)
-                continue;
-            resident++;
-            if (i != keep &&
-                (lru < 0 || seg->idx_tick < log->segs[lru].idx_tick))
-                lru = i;
-        }
-        if (resident <= WEIR__RESIDENT_INDEXES || lru < 0)
-            return;
-        index_evict(&log->segs[lru]);
-    }
-}
-
-int
-weir__log_index(weir_plog *log, int i)
-{
-    weir_segment *seg = &log->segs[i];
-    char path[PATH_MAX];
-    int64_t next;
-    int rv;
-
-    seg->idx_tick = ++log->tick;
-    if (!seg->idx_evicted)
-        return WEIR_OK;
-    weir_segment_path(path, sizeof(path), log->dir, seg->base_offset, ".index");
-    int64_t keep_ts = seg->idx.max_ts;
-    rv = weir_index_load(&seg->idx, path, seg->size, &next);
-    if (rv == WEIR_ENOTFOUND || rv == WEIR_ECORRUPT) {
-        /* Rebuild from the data; offsets and size stay as they were (a
-         * compacted segment may end before its next offset). */
-        int64_t keep_next = seg->next_offset;
-        uint64_t keep_size = seg->size, valid;
-        int fd;
-        if ((rv = weir__log_fd(log, i, &fd)) != WEIR_OK)
-            return rv;
-        rv = weir_segment_rebuild(
-            seg, fd, keep_size, false, log->opts.index_interval_bytes, &valid);
-        seg->next_offset = keep_next;
-        seg->size = keep_size;
-        if (seg->idx.max_ts < keep_ts)
-            seg->idx.max_ts = keep_ts;
-        if (rv == WEIR_OK)
-            save_index(log, seg);
-    }
-    if (rv != WEIR_OK) {
-        weir_index_reset(&seg->idx);
-        seg->idx.max_ts = keep_ts;
-        weir_log_error(comp, "log index load failed dir=%s segment=%lld",
-            log->dir, (long long)seg->base_offset);
-        return rv == WEIR_ENOMEM ? rv : WEIR_EIO;
-    }
-    seg->idx_evicted = false;
-    weir__log_index_trim(log, i);
-    return WEIR_OK;
-}
-
-int
-weir__log_fd(weir_plog *log, int i, int *fd)
-{
-    char path[PATH_MAX];
-    int64_t base = log->segs[i].base_offset;
-
-    if (i == log->nsegs - 1) {
-        *fd = log->active_fd;
-        return WEIR_OK;
-    }
-    if (log->read_fd >= 0 && log->read_base == base) {
-        reader_touch(log);
-        *fd = log->read_fd;
-        return WEIR_OK;
-    }
-    weir_segment_path(path, sizeof(path), log->dir, base, ".log");
-    if (weir__io_open(path, O_RDONLY, fd) != 0) {
-        weir_log_error(
-            comp, "log open failed path=%s err=%s", path, strerror(errno));
-        return WEIR_EIO;
-    }
-    reader_set(log, *fd, base);
-    return WEIR_OK;
-}
-
-void
-weir__log_forget_fd(weir_plog *log, int64_t base)
-{
-    if (log->read_fd >= 0 && log->read_base == base)
-        reader_drop(log);
-}
-
-/* Index of the segment that holds offset (the last with base <= offset). */
-static int
-seg_find(const weir_plog *log, int64_t offset)
-{
-    int lo = 0, hi = log->nsegs;
-    while (lo < hi) {
-        int mid = lo + (hi - lo) / 2;
-        if (log->segs[mid].base_offset <= offset)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo == 0 ? 0 : lo - 1;
-}
-
-/*
- * Finds, in segment i, the position of the first batch whose last offset
- * is >= offset (or, by_time, whose max timestamp >= ts). *found false when
- * the segment has none.
- */
-static int
-seg_seek(weir_plog *log, int i, int64_t offset, bool by_time, int64_t ts,
-    uint64_t *pos, weir_batch_hdr *hdr, bool *found)
-{
-    weir_segment *seg = &log->segs[i];
-    weir_scan s;
-    const uint8_t *b;
-    size_t len;
-    int fd, rv;
-    uint64_t start;
-
-    *found = false;
-    if ((rv = weir__log_index(log, i)) != WEIR_OK ||
-        (rv = weir__log_fd(log, i, &fd)) != WEIR_OK)
-        return rv;
-    if (by_time)
-        start = weir_index_lookup_time(&seg->idx, ts);
-    else
-        start =
-            weir_index_lookup(&seg->idx, (uint32_t)(offset - seg->base_offset));
-    /* The target is within about one index interval of start. */
-    weir_scan_init_chunk(&s, fd, start, seg->size,
-        (size_t)log->opts.index_interval_bytes + 8192);
-    for (;;) {
-        rv = weir_scan_next(&s, false, &b, &len, hdr, pos);
-        if (rv == WEIR_ENOTFOUND) {
-            rv = WEIR_OK;
-            break;
-        }
-        if (rv != WEIR_OK) {
-            weir_log_error(comp, "log read failed dir=%s segment=%lld err=%s",
-                log->dir, (long long)seg->base_offset, weir_strerror(rv));
-            rv = rv == WEIR_ENOMEM ? rv : WEIR_EIO;
-            break;
-        }
-        if (by_time ? hdr->max_timestamp >= ts
-                    : weir_batch_last_offset(hdr) >= offset) {
-            *found = true;
-            break;
-        }
-    }
-    weir_scan_fini(&s);
-    return rv;
-}
-
-/* Where offset was found by an earlier sequential read, if anywhere. */
-static bool
-rcache_get(weir_plog *log, int64_t offset, int *seg, uint64_t *pos)
-{
-    for (int k = 0; k < WEIR__RCACHE; k++) {
-        const struct weir__rpos *e = &log->rcache[k];
-        if (e->offset != offset || e->offset < 0)
-            continue;
-        int i = seg_find(log, e->seg_base);
-        if (log->segs[i].base_offset == e->seg_base &&
-            e->pos < log->segs[i].size) {
-            *seg = i;
-            *pos = e->pos;
-            return true;
-        }
-    }
-    return false;
-}
-
-static void
-rcache_put(weir_plog *log, int64_t offset, int64_t seg_base, uint64_t pos)
-{
-    for (int k = 0; k < WEIR__RCACHE; k++) {
-        if (log->rcache[k].seg_base == seg_base && log->rcache[k].pos <= pos &&
-            log->rcache[k].offset >= 0 && log->rcache[k].offset < offset) {
-            /* The same reader moving on. */
-            log->rcache[k].offset = offset;
-            log->rcache[k].pos = pos;
-            return;
-        }
-    }
-    struct weir__rpos *e = &log->rcache[log->rcache_next];
-    log->rcache_next = (log->rcache_next + 1) % WEIR__RCACHE;
-    e->offset = offset;
-    e->seg_base = seg_base;
-    e->pos = pos;
-}
-
-void
-weir__log_rcache_clear(weir_plog *log)
-{
-    for (int k = 0; k < WEIR__RCACHE; k++)
-        log->rcache[k].offset = -1;
-}
-
-int
-weir_log_read(weir_plog *log, int64_t offset, int64_t end_offset,
-    size_t max_bytes, uint8_t **out, size_t *out_len)
-{
-    weir_batch_hdr h;
-    uint64_t pos = 0, seg_size;
-    uint8_t *buf;
-    size_t want, got, keep, p, blen;
-    int64_t next = offset;
-    bool found = false;
-    int i, fd, rv;
-
-    *out = NULL;
-    *out_len = 0;
-    if (offset < weir_log_start_offset(log) ||
-        offset > weir_log_end_offset(log))
-        return WEIR_ENOTFOUND;
-    if (end_offset > weir_log_end_offset(log))
-        end_offset = weir_log_end_offset(log);
-    if (offset >= end_offset)
-        return WEIR_OK;
-    if (!rcache_get(log, offset, &i, &pos)) {
-        for (i = seg_find(log, offset); i < log->nsegs; i++) {
-            int64_t from = offset > log->segs[i].base_offset
-                               ? offset
-                               : log->segs[i].base_offset;
-            if (log->segs[i].next_offset <= from)
-                continue;
-            if ((rv = seg_seek(log, i, from, false, 0, &pos, &h, &found)) !=
-                WEIR_OK)
-                return rv;
-            if (found)
-                break;
-        }
-        if (!found || h.base_offset >= end_offset)
-            return WEIR_OK;
-    }
-    seg_size = log->segs[i].size;
-    want = (size_t)(seg_size - pos);
-    if (want > max_bytes)
-        want = max_bytes;
-    if (want < WEIR_BATCH_HDR_SIZE)
-        want = WEIR_BATCH_HDR_SIZE;
-    if ((rv = weir__log_fd(log, i, &fd)) != WEIR_OK)
-        return rv;
-    if ((buf = malloc(want)) == NULL)
-        return WEIR_ENOMEM;
-    if (weir__io_pread_all(fd, buf, want, pos, &got) != 0 ||
-        got < WEIR_BATCH_HDR_SIZE)
-        goto eio;
-    /* The first batch is returned whole, whatever max_bytes says. */
-    if ((rv = weir_batch_peek(buf, got, &h, &blen)) == WEIR_EPROTO) {
-        uint64_t total =
-            WEIR_BATCH_LOG_OVERHEAD + (uint64_t)weir__be32(buf + 8);
-        uint8_t *nb;
-        if (total <= got || pos + total > seg_size ||
-            (nb = realloc(buf, (size_t)total)) == NULL)
-            goto eio;
-        buf = nb;
-        if (weir__io_pread_all(
-                fd, buf + got, (size_t)total - got, pos + got, &want) != 0 ||
-            want != (size_t)total - got)
-            goto eio;
-        got = (size_t)total;
-        rv = weir_batch_peek(buf, got, &h, &blen);
-    }
-    if (rv != WEIR_OK)
-        goto eio;
-    /* Keep whole batches that start before end_offset. */
-    for (p = 0, keep = 0; p < got;) {
-        if (weir_batch_peek(buf + p, got - p, &h, &blen) != WEIR_OK ||
-            h.base_offset >= end_offset)
-            break;
-        p += blen;
-        keep = p;
-        next = weir_batch_last_offset(&h) + 1;
-    }
-    if (keep == 0) {
-        /* A cached position whose batch lies beyond end_offset: nothing. */
-        free(buf);
-        return WEIR_OK;
-    }
-    if (keep < got) {
-        uint8_t *nb = realloc(buf, keep);
-        if (nb != NULL)
-            buf = nb;
-    }
-    rcache_put(log, next, log->segs[i].base_offset, pos + keep);
-    *out = buf;
-    *out_len = keep;
-    return WEIR_OK;
-eio:
-    free(buf);
-    weir_log_error(comp, "log read failed dir=%s segment=%lld pos=%llu",
-        log->dir, (long long)log->segs[i].base_offset, (unsigned long long)pos);
-    return WEIR_EIO;
-}
-
-int
-weir_log_offset_for_time(weir_plog *log, int64_t ts, int64_t *offset)
-{
-    weir_batch_hdr h;
-    uint64_t pos;
-    bool found;
-    int rv;
-
-    for (int i = 0; i < log->nsegs; i++) {
-        weir_segment *seg = &log->segs[i];
-        if (seg->size == 0 || seg->idx.max_ts < ts)
-            continue;
-        if ((rv = seg_seek(log, i, 0, true, ts, &pos, &h, &found)) != WEIR_OK)
-            return rv;
-        if (!found)
-            continue;
-        *offset = h.base_offset;
-        /* Narrow down to the first record at or after ts when possible. */
-        if (weir_batch_compression(&h) == 0 && !weir_batch_is_control(&h)) {
-            size_t blen = WEIR_BATCH_LOG_OVERHEAD + (size_t)h.batch_length;
-            uint8_t *b = malloc(blen);
-            size_t got;
-            int fd;
-            if (b != NULL && weir__log_fd(log, i, &fd) == WEIR_OK &&
-                weir__io_pread_all(fd, b, blen, pos, &got) == 0 &&
-                got == blen) {
-                weir_record_iter it;
-                weir_record rec;
-                bool more;
-                if (weir_record_iter_init(&it, b, blen, &h) == WEIR_OK) {
-                    while (weir_record_iter_next(&it, &rec, &more) == WEIR_OK &&
-                           more) {
-                        if (h.first_timestamp + rec.timestamp_delta >= ts) {
-                            *offset = h.base_offset + rec.offset_delta;
-                            break;
-                        }
-                    }
-                }
-            }
-            free(b);
-        }
-        if (*offset < weir_log_start_offset(log))
-            *offset = weir_log_start_offset(log);
-        return WEIR_OK;
-    }
-    *offset = weir_log_end_offset(log);
-    return WEIR_OK;
 }
 
 static void

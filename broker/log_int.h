@@ -46,6 +46,11 @@ struct weir_log {
     int rcache_next;
 };
 
+/* Writes segment seg's .index file (a failure only costs a rebuild). */
+void weir__log_save_index(weir_plog *log, weir_segment *seg);
+/* The log's cached reader descriptor (log_files.c). */
+void weir__log_reader_set(weir_plog *log, int fd, int64_t base);
+void weir__log_reader_drop(weir_plog *log);
 /* Descriptor for reading segment i (active fd or the cached one). */
 int weir__log_fd(weir_plog *log, int i, int *fd);
 /* Closed-segment indexes kept in memory per log; others are reloaded from
