@@ -190,6 +190,20 @@ apply(weir_control *ctl, const Weir__Cluster__HeartbeatReply *r)
         r->assignment->n_standby, r->drain);
 }
 
+/*
+ * The coordinator declared this worker dead: its tasks have new owners
+ * whose producers fence ours. Stop them now rather than at the first
+ * fenced commit; the next assignment brings back whatever is still ours.
+ */
+static void
+drop_all(weir_control *ctl)
+{
+    Weir__Cluster__Assignment none = WEIR__CLUSTER__ASSIGNMENT__INIT;
+    if (weir_runtime_assign(ctl->rt, &none, NULL, 0) != WEIR_OK)
+        weir_log_error(LOGC, "cannot drop the stale assignment");
+    ctl->generation = 0;
+}
+
 static int
 heartbeat(weir_control *ctl)
 {
@@ -217,8 +231,11 @@ heartbeat(weir_control *ctl)
         ctl->token, &hb.base, &reply, err, sizeof(err));
     weir_runtime_report_free(tasks, n_tasks, local, n_local);
     if (rv == WEIR_ESTATE) {
-        weir_log_warn(LOGC, "member epoch %llu is stale: registering again",
+        weir_log_warn(LOGC,
+            "member epoch %llu is stale: dropping active tasks, registering "
+            "again",
             (unsigned long long)ctl->epoch);
+        drop_all(ctl);
         ctl->registered = false;
         return rv;
     }

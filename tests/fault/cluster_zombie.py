@@ -31,7 +31,7 @@ def main():
         print(wait_exact(bs, "text-lines", "wordcounts", timeout=90))
         assert time.monotonic() - paused > SESSION_MS / 1000.0
         ws[1].resume()
-        wait_until(lambda: "is stale: registering again" in ws[1].log(), 20,
+        wait_until(lambda: "is stale: dropping active tasks" in ws[1].log(), 20,
                    "the zombie to learn its epoch is stale")
         # it rejoins and gets a share back (two-phase, no double owner)
         wait_running(coord, {"w1", "w2", "w3"}, timeout=60)
