@@ -176,6 +176,45 @@ member_set_protocols(weir_member *m, weir_kr *r, int32_t n)
     return WEIR_OK;
 }
 
+/*
+ * Kafka's group.supportsProtocols: the joining member (self, NULL when new)
+ * must have the group's protocol type and at least one protocol that every
+ * other member supports. r is positioned at the request's protocols.
+ */
+static bool
+protocols_supported(weir_group *g, const weir_member *self, weir_kstr ptype,
+    weir_kr r, int32_t np)
+{
+    bool others = false;
+    for (size_t i = 0; i < g->n_members; i++) {
+        const weir_member *o = g->members[i];
+        if (o == self || o->n_protocols == 0)
+            continue; /* itself, or a KIP-394 member yet to join */
+        others = true;
+        if (!weir_kstr_eq(ptype, o->protocol_type))
+            return false;
+    }
+    if (!others)
+        return true;
+    for (int32_t p = 0; p < np && weir_kr_ok(&r); p++) {
+        weir_kstr name = weir_kr_str(&r, false, false);
+        (void)weir_kr_bytes(&r, false, false);
+        bool all = true;
+        for (size_t i = 0; i < g->n_members && all; i++) {
+            const weir_member *o = g->members[i];
+            if (o == self || o->n_protocols == 0)
+                continue;
+            bool has = false;
+            for (size_t k = 0; k < o->n_protocols && !has; k++)
+                has = weir_kstr_eq(name, o->protocol_names[k]);
+            all = has;
+        }
+        if (all)
+            return true;
+    }
+    return false;
+}
+
 static weir_member *
 member_new(weir_broker *b, weir_group *g, weir_kstr client_id)
 {
@@ -273,9 +312,7 @@ weir__h_join_group(weir_broker *b, weir_kreq *req, weir_kw *w)
         err = KERR_UNKNOWN_SERVER_ERROR;
     if (err == KERR_NONE && mid.len > 0 && !(m = member_find(g, mid)))
         err = KERR_UNKNOWN_MEMBER_ID;
-    if (err == KERR_NONE && g->n_members > 0 &&
-        !weir_kstr_eq(ptype, g->members[0]->protocol_type) &&
-        !(g->n_members == 1 && m))
+    if (err == KERR_NONE && !protocols_supported(g, m, ptype, *r, np))
         err = KERR_INCONSISTENT_GROUP_PROTOCOL;
     if (err != KERR_NONE) {
         join_response(w, v, err, g, NULL, NULL);
