@@ -150,6 +150,10 @@ test_json(void **state)
     assert_string_equal(
         json_round_trip("12345678901234567890"), "1.2345678901234567e+19");
     assert_string_equal(json_round_trip("\"\\u0001\""), "\"\\u0001\"");
+    /* Bytes that are not UTF-8 come out escaped: the text stays JSON. */
+    weir_value raw = weir_value_bytes("a\xff\xc3\xa9\xed\xa0\x80\xe2\x82", 9);
+    assert_string_equal(encode(&raw, F_JSON),
+        "\"a\\u00ff\xc3\xa9\\u00ed\\u00a0\\u0080\\u00e2\\u0082\"");
     static const char *bad[] = {"", "{", "[1,", "{\"a\"}", "{\"a\":}", "[1 2]",
         "tru", "\"abc", "\"\\x\"", "01x", "-", "{\"a\":1,}", "\"\\u12\"",
         "[1] 2", "\"a\nb\""};
