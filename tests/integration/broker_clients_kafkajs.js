@@ -300,7 +300,26 @@ async function caseFaults() {
   return { attempts, committed, transactions: plan.length };
 }
 
-const CASES = { txn: caseTxn, fencing: caseFencing, consume: caseConsume, faults: caseFaults };
+// After a broker restart (the driver ran "txn" before it): the group's
+// offsets are still there, and the same transactionalId carries on.
+async function caseAfterRestart() {
+  const before = await groupOffsets('js-group', 'js-in');
+  const producer = kafka.producer({
+    transactionalId: 'js-tx',
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
+  await producer.connect();
+  const txn = await producer.transaction();
+  await txn.send({ topic: 'js-out', messages: records('c4', 4) });
+  await txn.sendOffsets({ consumerGroupId: 'js-group', topics: offsetsFor('js-in', 12) });
+  await txn.commit();
+  await producer.disconnect();
+  const after = await groupOffsets('js-group', 'js-in');
+  return { before, after };
+}
+
+const CASES = { after_restart: caseAfterRestart, txn: caseTxn, fencing: caseFencing, consume: caseConsume, faults: caseFaults };
 
 async function main() {
   const fn = CASES[caseName];

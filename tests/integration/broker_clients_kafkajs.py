@@ -101,6 +101,36 @@ def case_txn():
         bc.eq(b.stop(), 0, "broker exit status")
 
 
+def case_restart():
+    """Transactions and offsets written by kafkajs survive a SIGKILL and a
+    SIGTERM restart of the broker; the transactional id carries on."""
+    with weirtest.Cluster() as c:
+        b = bc.start_broker(c)
+        no_errors(run_js(b, "txn"))
+        b.kill()
+        b = bc.start_broker(c, name="broker2", data_dir=b.data_dir,
+                            port=b.port)
+        committed = sorted(tagged("c1", 4) + tagged("c3", 4))
+        everything = sorted(committed + tagged("a2", 4))
+        bc.eq(values(read(b.bootstrap, "js-out", True)), committed,
+              "read_committed after SIGKILL")
+        bc.eq(values(read(b.bootstrap, "js-out", False)), everything,
+              "read_uncommitted after SIGKILL")
+        res = run_js(b, "after_restart")
+        no_errors(res)
+        bc.eq(res["before"], {str(p): 10 for p in range(PARTS)},
+              "group offsets after SIGKILL")
+        bc.eq(res["after"], {str(p): 12 for p in range(PARTS)},
+              "group offsets after one more transaction")
+        bc.eq(b.stop(), 0, "broker exit status")
+        b = bc.start_broker(c, name="broker3", data_dir=b.data_dir,
+                            port=b.port)
+        committed = sorted(committed + tagged("c4", 4))
+        bc.eq(values(read(b.bootstrap, "js-out", True)), committed,
+              "read_committed after SIGTERM")
+        bc.eq(b.stop(), 0, "broker exit status")
+
+
 def case_fencing():
     with weirtest.Cluster() as c:
         b = bc.start_broker(c)
@@ -161,6 +191,7 @@ def case_faults():
 
 CASES = {
     "faults": case_faults,
+    "restart": case_restart,
     "txn": case_txn,
     "fencing": case_fencing,
     "consume": case_consume,
