@@ -16,6 +16,7 @@ weir_broker_py_test(broker.restart integration integration/broker_restart.py 180
 weir_broker_py_test(broker.txn_timeout integration integration/broker_timeout.py 120)
 weir_broker_py_test(broker.groups integration integration/broker_groups.py 120)
 weir_broker_py_test(broker.compact integration integration/broker_compact.py 120)
+weir_broker_py_test(broker.malformed integration integration/broker_malformed.py 60)
 weir_broker_py_test(broker.faults fault fault/broker_faults.py 240)
 
 if(WEIR_FUZZ)
