@@ -7,7 +7,7 @@ set(WEIR_BROKER_STORAGE_SRCS)
 add_library(weir_broker_storage_test STATIC ${weir_storage_srcs})
 target_link_libraries(weir_broker_storage_test PUBLIC weir_common)
 
-foreach(t crc32c batch log compact journal io)
+foreach(t crc32c batch log compact journal io crash)
   if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_storage_${t}.c)
     weir_unit_test(NAME broker.storage_${t}
       SOURCES unit/test_storage_${t}.c LIBS weir_broker_storage_test)
