@@ -26,7 +26,7 @@ static const weir_conf_entry entries[] = {
     WEIR_CONF_INT(weir_broker_opts, "segment-bytes", segment_bytes,
         "1073741824", 4096, 68719476736LL, "log segment roll size"),
     WEIR_CONF_STR(weir_broker_opts, "fsync", fsync, "interval",
-        "never | interval (every second) | always (before acknowledging)"),
+        "never, interval (every second) or always (before acknowledging)"),
     WEIR_CONF_HIDDEN_STR(weir_broker_opts, "advertised-host", advertised_host,
         "", "host name put in Metadata and FindCoordinator answers"),
 };
