@@ -224,7 +224,9 @@ struct weir_broker {
     weir_faults faults;
     uint64_t last_maintain_ms;
     uint64_t last_sync_ms;
-    int lock_fd; /* flock on DATA_DIR/.lock: one broker per data dir */
+    uint64_t
+        rewrite_bytes; /* journal size that triggers a rewrite; 0 = 8 MiB */
+    int lock_fd;       /* flock on DATA_DIR/.lock: one broker per data dir */
 };
 
 /* One request being handled. */

@@ -405,7 +405,8 @@ snapshot(void *arg, weir_journal *out)
 int
 weir__state_maybe_rewrite(weir_broker *b)
 {
-    if (weir_journal_size(b->journal) < REWRITE_BYTES)
+    uint64_t limit = b->rewrite_bytes ? b->rewrite_bytes : REWRITE_BYTES;
+    if (weir_journal_size(b->journal) < limit)
         return WEIR_OK;
     int rv = weir_journal_rewrite(b->journal, snapshot, b);
     if (rv == WEIR_OK)

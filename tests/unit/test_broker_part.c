@@ -224,6 +224,58 @@ test_timeout(void **state)
     weir_broker_close(b);
 }
 
+static void
+test_journal_rewrite(void **state)
+{
+    (void)state;
+    weir_broker *b = open_broker();
+    weir_topic_conf conf = weir__topic_conf_default;
+    conf.compact = true;
+    conf.segment_bytes = 8192;
+    assert_int_equal(weir__topic_create(b, "a", 2, &conf), WEIR_OK);
+    assert_int_equal(
+        weir__topic_create(b, "b", 1, &weir__topic_conf_default), WEIR_OK);
+    assert_int_equal(weir__topic_delete(b, "b"), WEIR_OK);
+    weir_group *g = weir__group_get(b, "grp", 3, true);
+    for (int i = 0; i < 50; i++) {
+        weir_offset o = {NULL, "a", i % 2, i, -1, "m"};
+        assert_int_equal(
+            weir__group_commit(g, "a", i % 2, i, -1, "m"), WEIR_OK);
+        assert_int_equal(weir__state_offsets(b, "grp", &o, 1), WEIR_OK);
+    }
+    weir_txn *txn = add_txn(b, "t", weir__pid_alloc(b));
+    txn->parts[0].topic[0] = 'a';
+    txn->offsets = calloc(1, sizeof(*txn->offsets));
+    txn->offsets[0] =
+        (weir_offset){weir__strdup("grp"), weir__strdup("a"), 1, 99, -1, NULL};
+    txn->n_offsets = 1;
+    assert_int_equal(weir__state_txn(b, txn), WEIR_OK);
+    int64_t next_pid = b->next_pid;
+    b->rewrite_bytes = 1;
+    assert_int_equal(weir__state_maybe_rewrite(b), WEIR_OK);
+    uint64_t size = weir_journal_size(b->journal);
+    assert_int_equal(weir__state_maybe_rewrite(b), WEIR_OK);
+    weir_broker_close(b);
+
+    b = open_broker();
+    assert_int_equal(b->n_topics, 1);
+    assert_string_equal(b->topics[0]->name, "a");
+    assert_int_equal(b->topics[0]->n_parts, 2);
+    assert_true(b->topics[0]->conf.compact);
+    assert_int_equal(b->topics[0]->conf.segment_bytes, 8192);
+    assert_true(b->next_pid >= next_pid);
+    g = weir__group_get(b, "grp", 3, false);
+    assert_non_null(g);
+    assert_int_equal(g->n_offsets, 2);
+    assert_int_equal(weir__group_offset(g, "a", 1, 0)->offset, 48);
+    assert_int_equal(weir__group_offset(g, "a", 1, 1)->offset, 49);
+    assert_int_equal(b->n_txns, 1);
+    assert_int_equal(b->txns[0]->n_offsets, 1);
+    assert_int_equal(b->txns[0]->offsets[0].offset, 99);
+    assert_true(weir_journal_size(b->journal) <= size);
+    weir_broker_close(b);
+}
+
 int
 main(void)
 {
@@ -231,6 +283,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_idempotence, setup, teardown),
         cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_rewrite, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
