@@ -35,3 +35,8 @@ foreach(case txn fencing consume faults restart)
   set_tests_properties(clients.kafkajs.${case} PROPERTIES
     FIXTURES_REQUIRED clients_kafkajs)
 endforeach()
+
+# Readers of three clients over one partition: needs kafkajs too.
+weir_clients_case(confluent interleaved 150)
+set_tests_properties(clients.confluent.interleaved PROPERTIES
+  FIXTURES_REQUIRED clients_kafkajs)

@@ -319,7 +319,35 @@ async function caseAfterRestart() {
   return { before, after };
 }
 
-const CASES = { after_restart: caseAfterRestart, txn: caseTxn, fencing: caseFencing, consume: caseConsume, faults: caseFaults };
+// Reads <count> records of a one-partition topic written by another client
+// (argv: topic count) with a read_committed kafkajs group consumer.
+async function caseRead() {
+  const [topic, countArg] = process.argv.slice(4);
+  const want = Number(countArg);
+  const consumer = kafka.consumer({ groupId: `js-read-${topic}`, maxWaitTimeInMs: 200 });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  const got = [];
+  const dl = deadline(30000, `${want} records of ${topic}`);
+  const done = new Promise((resolve) => {
+    consumer.run({
+      eachMessage: async ({ partition, message }) => {
+        got.push({ partition, offset: Number(message.offset), value: message.value.toString() });
+        if (got.length >= want) resolve();
+      },
+    });
+  });
+  try {
+    await Promise.race([done, dl.p]);
+  } finally {
+    dl.cancel();
+  }
+  await new Promise((r) => setTimeout(r, 1000));
+  await consumer.disconnect();
+  return { got };
+}
+
+const CASES = { read: caseRead, after_restart: caseAfterRestart, txn: caseTxn, fencing: caseFencing, consume: caseConsume, faults: caseFaults };
 
 async function main() {
   const fn = CASES[caseName];
