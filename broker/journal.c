@@ -15,7 +15,7 @@
 #include "common/log.h"
 
 #define FRAME_HDR 8
-#define READ_CHUNK (256u * 1024)
+#define READ_CHUNK ((size_t)256 * 1024)
 
 struct weir_journal {
     char *path;

@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 /* Largest record payload accepted (anything larger on disk is corrupt). */
-#define WEIR_JOURNAL_MAX_RECORD (64u * 1024 * 1024)
+#define WEIR_JOURNAL_MAX_RECORD ((size_t)64 * 1024 * 1024)
 
 typedef struct weir_journal weir_journal;
 

@@ -136,7 +136,7 @@ list_segments(weir_plog *log, int64_t **bases, int *n)
         if ((l > 4 && strcmp(de->d_name + l - 4, ".tmp") == 0) ||
             (l > 8 && strcmp(de->d_name + l - 8, ".cleaned") == 0)) {
             char path[PATH_MAX];
-            snprintf(path, sizeof(path), "%s/%s", log->dir, de->d_name);
+            (void)snprintf(path, sizeof(path), "%s/%s", log->dir, de->d_name);
             unlink(path);
             continue;
         }
@@ -606,7 +606,7 @@ rm_rf_dir(const char *dir)
         char path[PATH_MAX];
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
             continue;
-        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+        (void)snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
         if (unlink(path) != 0)
             rv = -1;
     }

@@ -8,13 +8,13 @@
 #include "broker/store_io.h"
 #include "common/err.h"
 
-#define SCAN_CHUNK (64u * 1024)
+#define SCAN_CHUNK ((size_t)64 * 1024)
 
 void
 weir_segment_path(
     char *buf, size_t cap, const char *dir, int64_t base, const char *ext)
 {
-    snprintf(buf, cap, "%s/%020lld%s", dir, (long long)base, ext);
+    (void)snprintf(buf, cap, "%s/%020lld%s", dir, (long long)base, ext);
 }
 
 void
