@@ -16,7 +16,8 @@ foreach(case metadata produce_consume idempotent query_offsets headers_large
   weir_clients_case(kcat ${case} 120)
 endforeach()
 
-foreach(case admin produce_consume commit_offsets group mixed_group)
+foreach(case admin produce_consume commit_offsets group mixed_group
+        group_protocol)
   weir_clients_case(kafka_python ${case} 120)
 endforeach()
 
@@ -30,7 +31,7 @@ add_test(NAME clients.kafkajs.deps
   COMMAND ${PROJECT_SOURCE_DIR}/scripts/install-deps-js ${PROJECT_BINARY_DIR}/js)
 set_tests_properties(clients.kafkajs.deps PROPERTIES LABELS integration
   TIMEOUT 300 FIXTURES_SETUP clients_kafkajs)
-foreach(case txn fencing consume faults restart)
+foreach(case txn fencing consume faults restart group)
   weir_clients_case(kafkajs ${case} 150)
   set_tests_properties(clients.kafkajs.${case} PROPERTIES
     FIXTURES_REQUIRED clients_kafkajs)

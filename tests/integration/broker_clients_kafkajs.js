@@ -347,7 +347,66 @@ async function caseRead() {
   return { got };
 }
 
-const CASES = { read: caseRead, after_restart: caseAfterRestart, txn: caseTxn, fencing: caseFencing, consume: caseConsume, faults: caseFaults };
+// Two kafkajs consumers in one group (its RoundRobinAssigner) share a
+// topic's partitions; when one leaves, the other gets them all.
+async function caseGroup() {
+  await createTopics(['js-g']);
+  const producer = kafka.producer();
+  await producer.connect();
+  const batch = (from, to) => {
+    const msgs = [];
+    for (let i = from; i < to; i++) msgs.push({ partition: i % PARTS, value: `m${i}` });
+    return msgs;
+  };
+  await producer.send({ topic: 'js-g', acks: -1, messages: batch(0, 30) });
+  const seen = { c1: [], c2: [] };
+  const parts = { c1: [], c2: [] };
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  const waitFor = async (cond, what) => {
+    for (let i = 0; i < 120; i++) {
+      if (cond()) return;
+      await sleep(250);
+    }
+    throw new Error(`timed out: ${what} (${JSON.stringify(parts)})`);
+  };
+  const member = async (name) => {
+    const c = kafka.consumer({
+      groupId: 'js-g-group',
+      sessionTimeout: 10000,
+      heartbeatInterval: 300,
+      rebalanceTimeout: 10000,
+      maxWaitTimeInMs: 200,
+    });
+    c.on(c.events.GROUP_JOIN, (e) => {
+      parts[name] = (e.payload.memberAssignment['js-g'] || []).slice().sort();
+    });
+    await c.connect();
+    await c.subscribe({ topics: ['js-g'], fromBeginning: true });
+    await c.run({
+      eachMessage: async ({ message }) => {
+        seen[name].push(message.value.toString());
+      },
+    });
+    return c;
+  };
+  const c1 = await member('c1');
+  await waitFor(() => parts.c1.length === PARTS && seen.c1.length >= 30, 'c1 alone');
+  const c2 = await member('c2');
+  await waitFor(() => parts.c1.length + parts.c2.length === PARTS && parts.c1.length > 0 &&
+    parts.c2.length > 0, 'c1 and c2 sharing');
+  const split = { c1: parts.c1, c2: parts.c2 };
+  await producer.send({ topic: 'js-g', acks: -1, messages: batch(30, 60) });
+  await waitFor(() => new Set([...seen.c1, ...seen.c2]).size >= 60, 'all 60 records');
+  await c2.disconnect();
+  await waitFor(() => parts.c1.length === PARTS, 'c1 owning all after c2 left');
+  await producer.send({ topic: 'js-g', acks: -1, messages: batch(60, 90) });
+  await waitFor(() => new Set([...seen.c1, ...seen.c2]).size >= 90, 'all 90 records');
+  await c1.disconnect();
+  await producer.disconnect();
+  return { split, seen: [...new Set([...seen.c1, ...seen.c2])], byC2: seen.c2.length };
+}
+
+const CASES = { group: caseGroup, read: caseRead, after_restart: caseAfterRestart, txn: caseTxn, fencing: caseFencing, consume: caseConsume, faults: caseFaults };
 
 async function main() {
   const fn = CASES[caseName];

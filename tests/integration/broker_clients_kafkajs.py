@@ -131,6 +131,23 @@ def case_restart():
         bc.eq(b.stop(), 0, "broker exit status")
 
 
+def case_group():
+    with weirtest.Cluster() as c:
+        b = bc.start_broker(c)
+        res = run_js(b, "group")
+        # kafkajs logs the REBALANCE_IN_PROGRESS heartbeat answers (the
+        # signal to rejoin) as errors.
+        no_errors(res, allow=("rebalancing", "REBALANCE_IN_PROGRESS"))
+        split = res["split"]
+        bc.eq(sorted(split["c1"] + split["c2"]), list(range(PARTS)),
+              "partitions split between the two members")
+        bc.eq(sorted(res["seen"]), sorted("m%d" % i for i in range(90)),
+              "records seen")
+        if res["byC2"] == 0:
+            raise AssertionError("the second member consumed nothing")
+        bc.eq(b.stop(), 0, "broker exit status")
+
+
 def case_fencing():
     with weirtest.Cluster() as c:
         b = bc.start_broker(c)
@@ -192,6 +209,7 @@ def case_faults():
 CASES = {
     "faults": case_faults,
     "restart": case_restart,
+    "group": case_group,
     "txn": case_txn,
     "fencing": case_fencing,
     "consume": case_consume,
