@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "broker_int.h"
+#include "common/crash.h"
 #include "common/err.h"
 #include "common/log.h"
 
@@ -122,6 +123,7 @@ weir__txn_end(weir_broker *b, weir_txn *txn, bool commit)
         if ((rv = weir__state_txn(b, txn)) != WEIR_OK)
             return rv;
     }
+    WEIR_CRASH_POINT("broker.txn.prepared");
     for (size_t i = 0; i < txn->n_parts; i++) {
         weir_tp *tp = &txn->parts[i];
         weir_kstr name = {tp->topic, (int32_t)strlen(tp->topic)};
@@ -131,9 +133,11 @@ weir__txn_end(weir_broker *b, weir_txn *txn, bool commit)
         rv = weir__part_write_marker(b, part, txn->pid, txn->epoch, commit);
         if (rv != WEIR_OK)
             return rv;
+        WEIR_CRASH_POINT("broker.txn.marker");
     }
     if (commit && (rv = apply_offsets(b, txn)) != WEIR_OK)
         return rv;
+    WEIR_CRASH_POINT("broker.txn.offsets");
     clear_contents(txn);
     txn->state = commit ? WEIR_TXN_COMPLETE_COMMIT : WEIR_TXN_COMPLETE_ABORT;
     if ((rv = weir__state_txn(b, txn)) != WEIR_OK)

@@ -48,13 +48,14 @@ def protocol_errors():
 EOF_CODE = -191  # KafkaError._PARTITION_EOF
 
 
-def start_broker(cluster, name="broker", admin=True, extra=(), data_dir=None, port=None):
+def start_broker(cluster, name="broker", admin=True, extra=(), data_dir=None, port=None,
+                 env=None):
     args = list(extra)
     admin_port = None
     if admin:
         admin_port = weirtest.free_port()
         args += ["--admin", "127.0.0.1:%d" % admin_port]
-    b = cluster.broker(name=name, extra=args, data_dir=data_dir, port=port)
+    b = cluster.broker(name=name, extra=args, data_dir=data_dir, port=port, env=env)
     b.admin_port = admin_port
     return b
 
