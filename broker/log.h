@@ -6,9 +6,11 @@
  *   00000000000000000000.index  sparse offset/time index (rebuilt if absent
  *                               or stale; written on roll and close)
  *
- * Rolled by size. On open, the last segment is scanned and a torn or
- * CRC-corrupt tail (crash mid-write) is truncated. At most two file
- * descriptors per log (the active segment and one cached reader).
+ * Rolled by size (and by age with segment_ms). On open, the last segment is
+ * scanned and a torn or CRC-corrupt tail (crash mid-write) is truncated.
+ * Memory and descriptors stay bounded: each log keeps its active segment
+ * open and its index plus those of 4 recently read closed segments in
+ * memory (16 bytes per index entry); other indexes are reloaded on demand.
  *
  * CHANGE from the agreed API (storage_api.md): the handle type is
  * weir_plog (struct weir_log), not weir_log, because common/log.h already
@@ -22,7 +24,9 @@
  * so zero-initialised options keep working), and weir_log_size_bytes,
  * weir_log_dir, weir_log_segment_count were added.
  *
- * Threading: a weir_log is used by one thread (the broker's I/O loop).
+ * Threading: every log of a process is used from one thread (the broker's
+ * I/O loop): logs share a process-wide cache of at most 64 closed-segment
+ * descriptors. Interval fsyncs run on an internal background thread.
  */
 #ifndef WEIR_BROKER_LOG_H
 #define WEIR_BROKER_LOG_H
