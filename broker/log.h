@@ -19,10 +19,10 @@
  * their weir_log_* names.
  *
  * Additions to the agreed API (storage_api.md): weir_log_opts gained
- * fsync_interval_ms, index_interval_bytes, delete_retention_ms, segment_ms
- * (0 = default,
- * so zero-initialised options keep working), and weir_log_size_bytes,
- * weir_log_dir, weir_log_segment_count were added.
+ * fsync_interval_ms, index_interval_bytes, delete_retention_ms and
+ * segment_ms (0 = default, so zero-initialised options keep working);
+ * weir_log_size_bytes, weir_log_dir, weir_log_segment_count and
+ * weir_log_compact were added.
  *
  * Threading: every log of a process is used from one thread (the broker's
  * I/O loop): logs share a process-wide cache of at most 64 closed-segment
