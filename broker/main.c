@@ -46,8 +46,8 @@ main(int argc, char **argv)
     }
     /* Fetch and produce buffers are up to a few MB: keep them in the heap
      * instead of mapping and faulting in fresh pages for each request. */
-    (void)mallopt(M_MMAP_THRESHOLD, 16 << 20);
-    (void)mallopt(M_TRIM_THRESHOLD, 32 << 20);
+    (void)mallopt(M_MMAP_THRESHOLD, 8 << 20);
+    (void)mallopt(M_TRIM_THRESHOLD, 16 << 20);
     weir_broker *b = NULL;
     if ((rv = weir_signal_init()) != WEIR_OK ||
         (rv = weir_broker_open(&b, &opts)) != WEIR_OK) {
