@@ -406,7 +406,34 @@ async function caseGroup() {
   return { split, seen: [...new Set([...seen.c1, ...seen.c2])], byC2: seen.c2.length };
 }
 
-const CASES = { group: caseGroup, read: caseRead, after_restart: caseAfterRestart, txn: caseTxn, fencing: caseFencing, consume: caseConsume, faults: caseFaults };
+// A transaction left open past its transactionTimeout is aborted by the
+// broker (epoch bump): the late commit fails as fenced, a new producer with
+// the same transactionalId goes on.
+async function caseTxnTimeout() {
+  await createTopics(['js-to']);
+  const opts = { transactionalId: 'js-to-tx', idempotent: true, maxInFlightRequests: 1 };
+  const p1 = kafka.producer({ ...opts, transactionTimeout: 1500 });
+  await p1.connect();
+  const t1 = await p1.transaction();
+  await t1.send({ topic: 'js-to', messages: records('late', 1) });
+  await new Promise((r) => setTimeout(r, 4000));
+  let lateCommit = 'committed';
+  try {
+    await t1.commit();
+  } catch (e) {
+    lateCommit = e.type || e.name;
+  }
+  await p1.disconnect().catch(() => {});
+  const p2 = kafka.producer(opts);
+  await p2.connect();
+  const t2 = await p2.transaction();
+  await t2.send({ topic: 'js-to', messages: records('fresh', 1) });
+  await t2.commit();
+  await p2.disconnect();
+  return { lateCommit };
+}
+
+const CASES = { txn_timeout: caseTxnTimeout, group: caseGroup, read: caseRead, after_restart: caseAfterRestart, txn: caseTxn, fencing: caseFencing, consume: caseConsume, faults: caseFaults };
 
 async function main() {
   const fn = CASES[caseName];

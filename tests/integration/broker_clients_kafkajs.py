@@ -148,6 +148,27 @@ def case_group():
         bc.eq(b.stop(), 0, "broker exit status")
 
 
+def case_txn_timeout():
+    with weirtest.Cluster() as c:
+        b = bc.start_broker(c)
+        res = run_js(b, "txn_timeout")
+        if res["lateCommit"] not in ("INVALID_PRODUCER_EPOCH",
+                                     "PRODUCER_FENCED"):
+            raise AssertionError("commit after the transaction timed out: "
+                                 "got %r, want a fencing error"
+                                 % res["lateCommit"])
+        no_errors(res, allow=("INVALID_PRODUCER_EPOCH", "PRODUCER_FENCED",
+                              "old epoch"))
+        bc.eq(values(read(b.bootstrap, "js-to", True)),
+              sorted(tagged("fresh", 1)), "read_committed")
+        bc.eq(values(read(b.bootstrap, "js-to", False)),
+              sorted(tagged("late", 1) + tagged("fresh", 1)),
+              "read_uncommitted")
+        if "timed out" not in b.log():
+            raise AssertionError("the broker did not log the timeout")
+        bc.eq(b.stop(), 0, "broker exit status")
+
+
 def case_fencing():
     with weirtest.Cluster() as c:
         b = bc.start_broker(c)
@@ -210,6 +231,7 @@ CASES = {
     "faults": case_faults,
     "restart": case_restart,
     "group": case_group,
+    "txn_timeout": case_txn_timeout,
     "txn": case_txn,
     "fencing": case_fencing,
     "consume": case_consume,
