@@ -131,6 +131,7 @@ typedef struct weir_txn {
     char *id;
     int64_t pid;
     int16_t epoch;
+    int16_t prev_epoch; /* before the last InitProducerId bump; -1 none */
     int32_t timeout_ms;
     weir_txn_state state;
     int64_t start_ms; /* wall clock when it became ongoing */

@@ -21,6 +21,7 @@ txn_add(weir_broker *b, weir_kstr id, int64_t pid, int32_t timeout_ms,
         return WEIR_ENOMEM;
     }
     txn->pid = pid;
+    txn->prev_epoch = -1;
     txn->timeout_ms = timeout_ms;
     txn->state = WEIR_TXN_EMPTY;
     b->txns[b->n_txns++] = txn;
@@ -80,10 +81,17 @@ weir__h_init_producer_id(weir_broker *b, weir_kreq *req, weir_kw *w)
             int64_t npid = weir__pid_alloc(b);
             if (npid < 0 || txn_add(b, id, npid, timeout_ms, &txn) != WEIR_OK)
                 err = KERR_KAFKA_STORAGE_ERROR;
+        } else if (want_pid == txn->pid && want_epoch == txn->prev_epoch &&
+                   want_epoch >= 0 && txn->state == WEIR_TXN_EMPTY) {
+            /* A retry of the bump we just made (its answer was lost):
+             * answer it again instead of fencing the caller (KIP-360). */
         } else if (want_pid >= 0 &&
                    (want_pid != txn->pid || want_epoch != txn->epoch)) {
             err = fenced;
         } else {
+            /* Only a producer bumping its own epoch may retry that bump;
+             * a new owner's init leaves nothing for the old one to reuse. */
+            txn->prev_epoch = want_pid >= 0 ? txn->epoch : -1;
             /* A new owner: abort the previous epoch's transaction with a
              * bumped epoch, fencing the old producer. */
             bool ongoing = txn->state == WEIR_TXN_ONGOING ||

@@ -255,6 +255,7 @@ replay_txn(weir_broker *b, weir_kr *r)
     txn->id = dup_str(r);
     txn->pid = weir_kr_i64(r);
     txn->epoch = weir_kr_i16(r);
+    txn->prev_epoch = -1;
     txn->timeout_ms = weir_kr_i32(r);
     txn->state = (weir_txn_state)weir_kr_i8(r);
     txn->start_ms = weir_kr_i64(r);
