@@ -596,6 +596,44 @@ def case_interleaved():
         case.finish()
 
 
+def case_group_restart():
+    """A consumer group across a broker restart (SIGKILL): the member from
+    before the restart must not share an identity with a member that joins
+    after it, so the two end up splitting the partitions instead of both
+    owning all of them."""
+    with weirtest.Cluster() as c:
+        case = Case(c, "grestart")
+        bc.create_topics(case.b.bootstrap, ["gr"], 2)
+
+        def member(name):
+            m = case.consumer(group="gr-group", client_id="same",
+                              session_timeout_ms=30000,
+                              heartbeat_interval_ms=3000,
+                              partition_assignment_strategy="range")
+            m.subscribe(["gr"])
+            return m
+
+        def owns(m):
+            m.poll(0.05)
+            return sorted(tp.partition for tp in m.assignment())
+        c1 = member("c1")
+        bc.wait_until(lambda: owns(c1) == [0, 1], 30, "c1 owning gr")
+        case.b.kill()
+        case.b = bc.start_broker(c, name="broker2",
+                                 data_dir=case.b.data_dir, port=case.b.port)
+        c2 = member("c2")
+        bc.wait_until(lambda: owns(c2) != [], 30, "c2 to get partitions")
+
+        def split():
+            a1, a2 = owns(c1), owns(c2)
+            return len(a1) == 1 and len(a2) == 1 and a1 != a2
+        bc.wait_until(split, 30, "c1 and c2 to split gr (c1 %s, c2 %s)" % (
+            owns(c1), owns(c2)), interval=0)
+        case.finish(allow=[r"Disconnected", r"Connection refused",
+                           r"UNKNOWN_MEMBER_ID", r"ILLEGAL_GENERATION",
+                           r"REBALANCE_IN_PROGRESS"])
+
+
 CASES = {
     "txn_ctp": case_txn_ctp,
     "read_committed": case_read_committed,
@@ -603,6 +641,7 @@ CASES = {
     "txn_offsets": case_txn_offsets,
     "group_faults": case_group_faults,
     "interleaved": case_interleaved,
+    "group_restart": case_group_restart,
 }
 
 if __name__ == "__main__":
