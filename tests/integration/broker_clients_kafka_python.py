@@ -429,6 +429,34 @@ def case_offsets_for_times():
         bc.eq(b.stop(), 0, "broker exit status")
 
 
+def case_simple_commit_active_group():
+    """A simple commit (generation -1, no member id, as from a consumer
+    with assign()) into a group that has active members is refused with
+    UNKNOWN_MEMBER_ID, as Kafka does; once the group is empty it is taken."""
+    from confluent_kafka import Consumer as RdConsumer
+    with weirtest.Cluster() as c:
+        b = start_broker_and_topic(c, "kp-sc", 1)
+        rd = RdConsumer({"bootstrap.servers": b.bootstrap,
+                         "group.id": "kp-sc-group",
+                         "enable.auto.commit": False})
+        rd.subscribe(["kp-sc"])
+        bc.wait_until(lambda: rd.poll(0.1) is None and
+                      len(rd.assignment()) == 1, 30, "librdkafka member")
+        kp = KafkaConsumer(bootstrap_servers=b.bootstrap,
+                           group_id="kp-sc-group", enable_auto_commit=False)
+        tp = TopicPartition("kp-sc", 0)
+        kp.assign([tp])
+        expect_error(lambda: kp.commit({tp: OffsetAndMetadata(5, "")}),
+                     errors.CommitFailedError)
+        bc.eq(kp.committed(tp), None, "offset after the refused commit")
+        rd.close()
+        kp.commit({tp: OffsetAndMetadata(5, "")})
+        bc.eq(kp.committed(tp), 5, "simple commit into the empty group")
+        kp.close()
+        CAPTURE.lines.clear()
+        bc.eq(b.stop(), 0, "broker exit status")
+
+
 def start_broker_and_topic(c, topic, parts):
     b = bc.start_broker(c)
     create(b, [topic], parts)
@@ -443,6 +471,7 @@ CASES = {
     "mixed_group": case_mixed_group,
     "group_protocol": case_group_protocol,
     "offsets_for_times": case_offsets_for_times,
+    "simple_commit_active_group": case_simple_commit_active_group,
 }
 
 if __name__ == "__main__":
