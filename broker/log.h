@@ -21,8 +21,8 @@
  * Additions to the agreed API (storage_api.md): weir_log_opts gained
  * fsync_interval_ms, index_interval_bytes, delete_retention_ms and
  * segment_ms (0 = default, so zero-initialised options keep working);
- * weir_log_size_bytes, weir_log_dir, weir_log_segment_count and
- * weir_log_compact were added.
+ * weir_log_size_bytes, weir_log_dir, weir_log_segment_count,
+ * weir_log_lookup_time and weir_log_compact were added.
  *
  * Threading: every log of a process is used from one thread (the broker's
  * I/O loop): logs share a process-wide cache of at most 64 closed-segment
@@ -109,7 +109,17 @@ const char *weir_log_dir(const weir_plog *log);
 int weir_log_read(weir_plog *log, int64_t offset, int64_t end_offset,
     size_t max_bytes, uint8_t **out, size_t *out_len);
 
-/* Earliest offset whose batch max timestamp >= ts; end offset if none. */
+/*
+ * ListOffsets by timestamp, as Kafka answers it: the earliest record whose
+ * timestamp is >= ts, with that record's offset and timestamp (for a
+ * compressed batch, which cannot be looked into: its base offset and max
+ * timestamp). WEIR_ENOTFOUND when no record is that late (Kafka answers
+ * offset -1, timestamp -1); WEIR_EIO, WEIR_ENOMEM.
+ */
+int weir_log_lookup_time(
+    weir_plog *log, int64_t ts, int64_t *offset, int64_t *timestamp);
+
+/* Same lookup, offset only; the end offset when no record is that late. */
 int weir_log_offset_for_time(weir_plog *log, int64_t ts, int64_t *offset);
 
 /* fsync of the active segment (no-op when nothing is dirty). */

@@ -224,7 +224,8 @@ eio:
 }
 
 int
-weir_log_offset_for_time(weir_plog *log, int64_t ts, int64_t *offset)
+weir_log_lookup_time(
+    weir_plog *log, int64_t ts, int64_t *offset, int64_t *timestamp)
 {
     weir_batch_hdr h;
     uint64_t pos;
@@ -239,26 +240,34 @@ weir_log_offset_for_time(weir_plog *log, int64_t ts, int64_t *offset)
             return rv;
         if (!found)
             continue;
+        /* The batch's max timestamp is >= ts; find the first record that
+         * is, when the batch can be looked into (not compressed). */
         *offset = h.base_offset;
-        /* Narrow down to the first record at or after ts when possible. */
-        if (weir_batch_compression(&h) == 0 && !weir_batch_is_control(&h)) {
+        *timestamp = h.max_timestamp;
+        if (weir_batch_compression(&h) == 0) {
             size_t blen = WEIR_BATCH_LOG_OVERHEAD + (size_t)h.batch_length;
             uint8_t *b = malloc(blen);
             size_t got;
             int fd;
-            if (b != NULL && weir__log_fd(log, i, &fd) == WEIR_OK &&
-                weir__io_pread_all(fd, b, blen, pos, &got) == 0 &&
-                got == blen) {
-                weir_record_iter it;
-                weir_record rec;
-                bool more;
-                if (weir_record_iter_init(&it, b, blen, &h) == WEIR_OK) {
-                    while (weir_record_iter_next(&it, &rec, &more) == WEIR_OK &&
-                           more) {
-                        if (h.first_timestamp + rec.timestamp_delta >= ts) {
-                            *offset = h.base_offset + rec.offset_delta;
-                            break;
-                        }
+            if (b == NULL) {
+                return WEIR_ENOMEM;
+            }
+            if (weir__log_fd(log, i, &fd) != WEIR_OK ||
+                weir__io_pread_all(fd, b, blen, pos, &got) != 0 ||
+                got != blen) {
+                free(b);
+                return WEIR_EIO;
+            }
+            weir_record_iter it;
+            weir_record rec;
+            bool more;
+            if (weir_record_iter_init(&it, b, blen, &h) == WEIR_OK) {
+                while (weir_record_iter_next(&it, &rec, &more) == WEIR_OK &&
+                       more) {
+                    if (h.first_timestamp + rec.timestamp_delta >= ts) {
+                        *offset = h.base_offset + rec.offset_delta;
+                        *timestamp = h.first_timestamp + rec.timestamp_delta;
+                        break;
                     }
                 }
             }
@@ -268,6 +277,17 @@ weir_log_offset_for_time(weir_plog *log, int64_t ts, int64_t *offset)
             *offset = weir_log_start_offset(log);
         return WEIR_OK;
     }
-    *offset = weir_log_end_offset(log);
-    return WEIR_OK;
+    return WEIR_ENOTFOUND;
+}
+
+int
+weir_log_offset_for_time(weir_plog *log, int64_t ts, int64_t *offset)
+{
+    int64_t found_ts;
+    int rv = weir_log_lookup_time(log, ts, offset, &found_ts);
+    if (rv == WEIR_ENOTFOUND) {
+        *offset = weir_log_end_offset(log);
+        return WEIR_OK;
+    }
+    return rv;
 }

@@ -437,6 +437,18 @@ test_offset_for_time(void **state)
     }
     assert_int_equal(weir_log_offset_for_time(log, 99999, &off), WEIR_OK);
     assert_int_equal(off, 800);
+    /* With the found record's timestamp; not found past the last one. */
+    int64_t found_ts;
+    assert_int_equal(weir_log_lookup_time(log, 0, &off, &found_ts), WEIR_OK);
+    assert_int_equal(off, 0);
+    assert_int_equal(found_ts, 1000);
+    assert_int_equal(weir_log_lookup_time(log, 1555, &off, &found_ts), WEIR_OK);
+    assert_int_equal(off, 555);
+    assert_int_equal(found_ts, 1555);
+    assert_int_equal(weir_log_lookup_time(log, 1799, &off, &found_ts), WEIR_OK);
+    assert_int_equal(off, 799);
+    assert_int_equal(
+        weir_log_lookup_time(log, 1800, &off, &found_ts), WEIR_ENOTFOUND);
     weir_log_close(log);
     /* The same after reopening from saved indexes. */
     assert_int_equal(weir_log_open(&log, *state, &o), WEIR_OK);
