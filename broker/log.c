@@ -140,6 +140,16 @@ list_segments(weir_plog *log, int64_t **bases, int *n)
             unlink(path);
             continue;
         }
+        if (name_base(de->d_name, ".index", &base)) {
+            /* An index whose segment is gone (retention interrupted). */
+            char path[PATH_MAX];
+            weir_segment_path(path, sizeof(path), log->dir, base, ".log");
+            if (access(path, F_OK) != 0 && errno == ENOENT) {
+                weir_segment_path(path, sizeof(path), log->dir, base, ".index");
+                unlink(path);
+            }
+            continue;
+        }
         if (!name_base(de->d_name, ".log", &base))
             continue;
         if (cnt == cap) {

@@ -482,9 +482,16 @@ test_retention(void **state)
         weir_log_read(log, start - 1, 400, 100, &out, &len), WEIR_ENOTFOUND);
     assert_int_equal(check_all(log, start, 1 << 20, false), 400 - start);
     weir_log_close(log);
-    /* Deleted segments stay deleted. */
+    /* Deleted segments stay deleted; an index left behind by a deletion cut
+     * short is removed. */
+    char orphan[1200];
+    snprintf(orphan, sizeof(orphan), "%s/00000000000000000000.index", dir);
+    int ofd = open(orphan, O_WRONLY | O_CREAT, 0644);
+    assert_true(ofd >= 0);
+    close(ofd);
     assert_int_equal(weir_log_open(&log, dir, &o), WEIR_OK);
     assert_int_equal(weir_log_start_offset(log), start);
+    assert_int_equal(file_size(orphan), -1);
     weir_log_close(log);
 
     /* By time: segments whose newest record is older than retention go;
