@@ -216,10 +216,20 @@ status_json(weir_broker *b, weir_kw *w)
             outf(w,
                 "%s{\"partition\":%d,\"log_start_offset\":%lld,"
                 "\"high_watermark\":%lld,\"last_stable_offset\":%lld,"
-                "\"producers\":%zu,\"aborted_txns\":%zu}",
+                "\"aborted_txns\":%zu,\"producers\":[",
                 k ? "," : "", (int)k, (long long)weir_log_start_offset(p->log),
                 (long long)weir__part_hw(p), (long long)weir__part_lso(p),
-                p->n_prods, p->n_aborted);
+                p->n_aborted);
+            for (size_t i = 0; i < p->n_prods; i++) {
+                const weir_producer *pr = &p->prods[i];
+                outf(w,
+                    "%s{\"producer_id\":%lld,\"epoch\":%d,"
+                    "\"last_sequence\":%d,\"open_txn_first_offset\":%lld}",
+                    i ? "," : "", (long long)pr->pid, (int)pr->epoch,
+                    pr->n_batches ? (int)pr->recent[0].last_seq : -1,
+                    (long long)pr->txn_first_offset);
+            }
+            outf(w, "]}");
         }
         outf(w, "]}");
     }

@@ -282,6 +282,15 @@ int weir__h_leave_group(weir_broker *b, weir_kreq *req, weir_kw *w);
 int weir__request_decode(const uint8_t *frame, size_t len, weir_kreq *req,
     const weir_kapi **apip, char *why, size_t why_size);
 
+/* Counts a non-zero Kafka error answered for api; returns err. */
+static inline int16_t
+weir__kerr_count(weir_broker *b, int16_t api, int16_t err)
+{
+    if (err != 0 && api >= 0 && api < WEIR_API_KEY_MAX)
+        b->metrics.errors[api]++;
+    return err;
+}
+
 /* topic.c */
 bool weir__topic_name_valid(const char *name, size_t len);
 weir_topic *weir__topic_find(weir_broker *b, const char *name, size_t len);

@@ -148,7 +148,7 @@ weir__h_fetch(weir_broker *b, weir_kreq *req, weir_kw *w)
             }
             any_err = any_err || err != KERR_NONE;
             weir_kw_i32(w, idx);
-            weir_kw_i16(w, err);
+            weir_kw_i16(w, weir__kerr_count(b, req->api_key, err));
             weir_kw_i64(w, hw);
             weir_kw_i64(w, lso);
             if (v >= 5)
@@ -219,7 +219,7 @@ weir__h_list_offsets(weir_broker *b, weir_kreq *req, weir_kw *w)
                     rts = ts;
             }
             weir_kw_i32(w, idx);
-            weir_kw_i16(w, err);
+            weir_kw_i16(w, weir__kerr_count(b, req->api_key, err));
             weir_kw_i64(w, rts);
             weir_kw_i64(w, off);
         }

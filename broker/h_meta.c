@@ -243,7 +243,7 @@ weir__h_create_topics(weir_broker *b, weir_kreq *req, weir_kw *w)
             }
         }
         weir_kw_strn(w, false, name.ptr, name.len);
-        weir_kw_i16(w, err);
+        weir_kw_i16(w, weir__kerr_count(b, req->api_key, err));
         if (v >= 1)
             weir_kw_str(w, false, msg);
     }
@@ -270,7 +270,7 @@ weir__h_delete_topics(weir_broker *b, weir_kreq *req, weir_kw *w)
                                          : KERR_KAFKA_STORAGE_ERROR;
         }
         weir_kw_strn(w, false, name.ptr, name.len);
-        weir_kw_i16(w, err);
+        weir_kw_i16(w, weir__kerr_count(b, req->api_key, err));
     }
     return weir_kr_ok(r) ? WEIR_OK : WEIR_EPROTO;
 }
@@ -288,7 +288,7 @@ weir__h_find_coordinator(weir_broker *b, weir_kreq *req, weir_kw *w)
         err = KERR_INVALID_REQUEST;
     if (req->version >= 1)
         weir_kw_i32(w, 0);
-    weir_kw_i16(w, err);
+    weir_kw_i16(w, weir__kerr_count(b, req->api_key, err));
     if (req->version >= 1)
         weir_kw_str(w, false, err ? weir__kerr_name(err) : NULL);
     weir_kw_i32(w, err ? -1 : NODE_ID);

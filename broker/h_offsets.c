@@ -62,7 +62,7 @@ weir__h_offset_commit(weir_broker *b, weir_kreq *req, weir_kw *w)
                 }
             }
             weir_kw_i32(w, idx);
-            weir_kw_i16(w, perr);
+            weir_kw_i16(w, weir__kerr_count(b, req->api_key, perr));
         }
     }
     int rv = weir_kr_ok(r) ? WEIR_OK : WEIR_EPROTO;
@@ -165,7 +165,7 @@ weir__h_offset_fetch(weir_broker *b, weir_kreq *req, weir_kw *w)
         }
     }
     if (v >= 2)
-        weir_kw_i16(w, err);
+        weir_kw_i16(w, weir__kerr_count(b, req->api_key, err));
     weir_kw_tags(w, flex);
     return WEIR_OK;
 }

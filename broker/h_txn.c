@@ -117,7 +117,7 @@ weir__h_init_producer_id(weir_broker *b, weir_kreq *req, weir_kw *w)
         }
     }
     weir_kw_i32(w, 0);
-    weir_kw_i16(w, err);
+    weir_kw_i16(w, weir__kerr_count(b, req->api_key, err));
     weir_kw_i64(w, err == KERR_NONE ? pid : -1);
     weir_kw_i16(w, err == KERR_NONE ? epoch : -1);
     weir_kw_tags(w, flex);
@@ -211,7 +211,7 @@ weir__h_add_partitions(weir_broker *b, weir_kreq *req, weir_kw *w)
             if (add && txn_add_part(txn, topic, idx) != WEIR_OK)
                 perr = KERR_UNKNOWN_SERVER_ERROR;
             weir_kw_i32(w, idx);
-            weir_kw_i16(w, perr);
+            weir_kw_i16(w, weir__kerr_count(b, req->api_key, perr));
         }
     }
     if (add) {
@@ -261,7 +261,7 @@ weir__h_add_offsets(weir_broker *b, weir_kreq *req, weir_kw *w)
         }
     }
     weir_kw_i32(w, 0);
-    weir_kw_i16(w, err);
+    weir_kw_i16(w, weir__kerr_count(b, req->api_key, err));
     return WEIR_OK;
 }
 
@@ -300,7 +300,7 @@ weir__h_end_txn(weir_broker *b, weir_kreq *req, weir_kw *w)
             (int)(id.len > 0 ? id.len : 0), id.ptr, (long long)pid, (int)epoch,
             weir__kerr_name(err));
     weir_kw_i32(w, 0);
-    weir_kw_i16(w, err);
+    weir_kw_i16(w, weir__kerr_count(b, req->api_key, err));
     return WEIR_OK;
 }
 
@@ -389,7 +389,7 @@ weir__h_txn_offset_commit(weir_broker *b, weir_kreq *req, weir_kw *w)
                     changed = true;
             }
             weir_kw_i32(w, idx);
-            weir_kw_i16(w, perr);
+            weir_kw_i16(w, weir__kerr_count(b, req->api_key, perr));
             weir_kw_tags(w, flex);
         }
         weir_kr_tags(r, flex);

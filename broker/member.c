@@ -426,7 +426,7 @@ weir__h_sync_group(weir_broker *b, weir_kreq *req, weir_kw *w)
     }
     if (v >= 1)
         weir_kw_i32(w, 0);
-    weir_kw_i16(w, err);
+    weir_kw_i16(w, weir__kerr_count(b, req->api_key, err));
     if (err == KERR_NONE && m->assignment)
         weir_kw_bytes(w, false, m->assignment, m->assignment_len);
     else
@@ -450,7 +450,7 @@ weir__h_heartbeat(weir_broker *b, weir_kreq *req, weir_kw *w)
                 : KERR_UNKNOWN_MEMBER_ID;
     if (req->version >= 1)
         weir_kw_i32(w, 0);
-    weir_kw_i16(w, err);
+    weir_kw_i16(w, weir__kerr_count(b, req->api_key, err));
     return WEIR_OK;
 }
 
@@ -485,11 +485,11 @@ weir__h_leave_group(weir_broker *b, weir_kreq *req, weir_kw *w)
             return WEIR_EPROTO;
         if (err == KERR_NONE)
             err = leave(b, g, mid);
-        weir_kw_i16(w, err);
+        weir_kw_i16(w, weir__kerr_count(b, req->api_key, err));
         return WEIR_OK;
     }
     int32_t n = weir_kr_array(r, false, false, 4);
-    weir_kw_i16(w, err);
+    weir_kw_i16(w, weir__kerr_count(b, req->api_key, err));
     weir_kw_array(w, false, n);
     for (int32_t i = 0; i < n && weir_kr_ok(r); i++) {
         weir_kstr mid = weir_kr_str(r, false, false);
@@ -497,7 +497,7 @@ weir__h_leave_group(weir_broker *b, weir_kreq *req, weir_kw *w)
         int16_t merr = err == KERR_NONE ? leave(b, g, mid) : err;
         weir_kw_strn(w, false, mid.ptr, mid.len);
         weir_kw_strn(w, false, inst.ptr, inst.len);
-        weir_kw_i16(w, merr);
+        weir_kw_i16(w, weir__kerr_count(b, req->api_key, merr));
     }
     return weir_kr_ok(r) ? WEIR_OK : WEIR_EPROTO;
 }
