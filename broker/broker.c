@@ -111,6 +111,7 @@ maintain(weir_broker *b)
         for (int32_t k = 0; k < t->n_parts; k++) {
             weir_part *p = &t->parts[k];
             (void)weir_log_maintain(p->log, wall, weir__part_lso(p));
+            weir__part_prune(p);
         }
     }
     (void)weir__state_maybe_rewrite(b);

@@ -319,6 +319,8 @@ int16_t weir__part_produce(weir_broker *b, weir_part *part, uint8_t *buf,
 int weir__part_write_marker(
     weir_broker *b, weir_part *part, int64_t pid, int16_t epoch, bool commit);
 int64_t weir__part_lso(const weir_part *part);
+/* Forgets aborted transactions that retention removed from the log. */
+void weir__part_prune(weir_part *part);
 int64_t weir__part_hw(const weir_part *part);
 /* Rebuilds producer and aborted-txn state by scanning the log. */
 int weir__part_recover(weir_part *part);

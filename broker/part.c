@@ -107,6 +107,20 @@ weir__part_lso(const weir_part *part)
     return lso;
 }
 
+void
+weir__part_prune(weir_part *part)
+{
+    int64_t start = weir_log_start_offset(part->log);
+    size_t k = 0;
+    while (k < part->n_aborted && part->aborted[k].last_offset < start)
+        k++;
+    if (k > 0) {
+        memmove(part->aborted, part->aborted + k,
+            (part->n_aborted - k) * sizeof(*part->aborted));
+        part->n_aborted -= k;
+    }
+}
+
 bool
 weir__part_has_open_txn(const weir_part *part, int64_t pid)
 {
