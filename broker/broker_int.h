@@ -70,6 +70,9 @@ typedef struct weir_producer {
     int n_batches; /* recent[0] is the newest */
     weir_pbatch recent[WEIR_PRODUCER_BATCHES];
     int64_t txn_first_offset; /* first offset of its open txn, -1 none */
+    /* Rebuilt from a compacted log, whose cleaner may have removed this
+     * producer's newest batches: a forward gap is accepted once. */
+    bool seq_loose;
 } weir_producer;
 
 typedef struct weir_aborted {

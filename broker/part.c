@@ -81,6 +81,7 @@ apply_batch(weir_part *p, const weir_batch_hdr *h, bool abort_marker)
         prod->txn_first_offset = -1;
         return WEIR_OK;
     }
+    prod->seq_loose = false;
     prod_push(prod, h->base_sequence,
         (int32_t)((uint32_t)h->base_sequence + (uint32_t)h->last_offset_delta),
         h->base_offset);
@@ -175,6 +176,8 @@ check_sequence(weir_part *p, const weir_batch_hdr *h, int64_t *dup_offset)
     int32_t expect = prod->recent[0].last_seq == INT32_MAX
                          ? 0
                          : prod->recent[0].last_seq + 1;
+    if (prod->seq_loose && h->base_sequence > prod->recent[0].last_seq)
+        return KERR_NONE;
     return h->base_sequence == expect ? KERR_NONE
                                       : KERR_OUT_OF_ORDER_SEQUENCE_NUMBER;
 }
@@ -318,6 +321,8 @@ weir__part_recover(weir_part *part)
         free(buf);
         off = next;
     }
+    for (size_t i = 0; part->topic->conf.compact && i < part->n_prods; i++)
+        part->prods[i].seq_loose = true;
     return WEIR_OK;
 }
 

@@ -123,6 +123,35 @@ test_idempotence(void **state)
     weir_broker_close(b);
 }
 
+static void
+test_compacted_sequences(void **state)
+{
+    (void)state;
+    weir_broker *b = open_broker();
+    weir_topic_conf conf = weir__topic_conf_default;
+    conf.compact = true;
+    assert_int_equal(weir__topic_create(b, "cl", 1, &conf), WEIR_OK);
+    weir_part *p = &b->topics[0]->parts[0];
+    int64_t off;
+    assert_int_equal(produce(b, p, 8, 0, 0, 2, false, &off), KERR_NONE);
+    assert_int_equal(produce(b, p, 8, 0, 5, 1, false, &off),
+        KERR_OUT_OF_ORDER_SEQUENCE_NUMBER);
+    weir_broker_close(b);
+    /* Reopened from a compacted log: the newest batches may be gone, so
+     * one forward gap is accepted; duplicates and going back are not. */
+    b = open_broker();
+    p = &b->topics[0]->parts[0];
+    assert_int_equal(produce(b, p, 8, 0, 0, 2, false, &off), KERR_NONE);
+    assert_int_equal(off, 0); /* duplicate */
+    assert_int_equal(produce(b, p, 8, 0, 1, 1, false, &off),
+        KERR_OUT_OF_ORDER_SEQUENCE_NUMBER);
+    assert_int_equal(produce(b, p, 8, 0, 7, 1, false, &off), KERR_NONE);
+    assert_int_equal(off, 2);
+    assert_int_equal(produce(b, p, 8, 0, 9, 1, false, &off),
+        KERR_OUT_OF_ORDER_SEQUENCE_NUMBER); /* strict again */
+    weir_broker_close(b);
+}
+
 static weir_txn *
 add_txn(weir_broker *b, const char *id, int64_t pid)
 {
@@ -282,6 +311,8 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_idempotence, setup, teardown),
         cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_compacted_sequences, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_journal_rewrite, setup, teardown),
     };
