@@ -127,6 +127,27 @@ weir__cluster_member_add(weir_cluster *cl, const char *id)
     return (int)cl->n_members++;
 }
 
+static bool
+wanted(const weir_cluster *cl, const weir__task *t)
+{
+    const weir__job *j = &cl->jobs[t->job];
+    return j->state != WEIR__CLUSTER__JOB_STATE__JOB_CANCELLED &&
+           t->sub < j->n_sub && t->part < j->sub_tasks[t->sub];
+}
+
+static int
+task_order(const void *a, const void *b)
+{
+    const weir__task *x = a, *y = b;
+    return task_cmp(x, y->job, y->sub, y->part);
+}
+
+void
+weir__cluster_tasks_sort(weir_cluster *cl)
+{
+    qsort(cl->tasks, cl->n_tasks, sizeof(*cl->tasks), task_order);
+}
+
 int
 weir__cluster_tasks_rebuild(weir_cluster *cl)
 {
@@ -135,6 +156,8 @@ weir__cluster_tasks_rebuild(weir_cluster *cl)
         if (cl->jobs[j].state != WEIR__CLUSTER__JOB_STATE__JOB_CANCELLED)
             for (size_t s = 0; s < cl->jobs[j].n_sub; s++)
                 n += cl->jobs[j].sub_tasks[s];
+    for (size_t k = 0; k < cl->n_tasks; k++)
+        n += !wanted(cl, &cl->tasks[k]) && cl->tasks[k].running >= 0;
     weir__task *tasks = calloc(n ? n : 1, sizeof(*tasks));
     if (!tasks)
         return WEIR_ENOMEM;
@@ -148,6 +171,7 @@ weir__cluster_tasks_rebuild(weir_cluster *cl)
                 int old = task_find_idx(cl, (uint32_t)j, s, p);
                 if (old >= 0) {
                     *t = cl->tasks[old];
+                    t->orphan = false;
                     continue;
                 }
                 t->job = (uint32_t)j;
@@ -157,13 +181,38 @@ weir__cluster_tasks_rebuild(weir_cluster *cl)
             }
         }
     }
-    free(cl->tasks);
+    for (size_t i = 0; i < cl->n_tasks; i++) {
+        const weir__task *old = &cl->tasks[i];
+        if (wanted(cl, old) || old->running < 0)
+            continue;
+        weir__task *t = &tasks[k++];
+        *t = *old;
+        t->orphan = true;
+        t->target = -1;
+        t->n_standbys = 0;
+    }
+    qsort(tasks, n, sizeof(*tasks), task_order);
+    /* Reported local state refers to task indices: remap it. */
+    weir__task *old_tasks = cl->tasks;
+    size_t old_n = cl->n_tasks;
     cl->tasks = tasks;
     cl->n_tasks = n;
-    /* Reported local state referred to the old indices: re-reported with
-     * the next heartbeat. */
-    for (size_t i = 0; i < cl->n_members; i++)
-        cl->members[i].n_local = 0;
+    for (size_t i = 0; i < cl->n_members; i++) {
+        weir__member *m = &cl->members[i];
+        size_t keep = 0;
+        for (size_t l = 0; l < m->n_local; l++) {
+            if (m->local[l].task >= old_n)
+                continue;
+            const weir__task *o = &old_tasks[m->local[l].task];
+            int nk = task_find_idx(cl, o->job, o->sub, o->part);
+            if (nk < 0 || cl->tasks[nk].orphan)
+                continue;
+            m->local[keep] = m->local[l];
+            m->local[keep++].task = (uint32_t)nk;
+        }
+        m->n_local = keep;
+    }
+    free(old_tasks);
     return WEIR_OK;
 }
 
@@ -239,38 +288,46 @@ weir__cluster_apply_phase(weir_cluster *cl)
     return changed;
 }
 
+/* Runs the assignor over the wanted tasks (orphans go to nobody). */
 static int
 rebalance(weir_cluster *cl)
 {
-    size_t nw = cl->n_members, nt = cl->n_tasks, ns = 0;
+    size_t nw = cl->n_members, nt = 0, ns = 0;
     for (size_t i = 0; i < nw; i++)
         ns += cl->members[i].n_local;
     weir_assignor_worker *workers = calloc(nw ? nw : 1, sizeof(*workers));
-    weir_assignor_task *tasks = calloc(nt ? nt : 1, sizeof(*tasks));
-    weir_assignor_result *out = calloc(nt ? nt : 1, sizeof(*out));
+    weir_assignor_task *tasks = calloc(cl->n_tasks + 1, sizeof(*tasks));
+    weir_assignor_result *out = calloc(cl->n_tasks + 1, sizeof(*out));
     weir_assignor_state *state = calloc(ns ? ns : 1, sizeof(*state));
+    int32_t *compact = calloc(cl->n_tasks + 1, sizeof(*compact));
     int rv = WEIR_ENOMEM;
-    if (!workers || !tasks || !out || !state)
+    if (!workers || !tasks || !out || !state || !compact)
         goto out;
     for (size_t i = 0; i < nw; i++) {
         workers[i].capacity = cl->members[i].capacity;
         workers[i].eligible = cl->members[i].state == WEIR__MEMBER_ALIVE;
     }
-    ns = 0;
-    for (size_t i = 0; i < nw; i++)
-        for (size_t j = 0; j < cl->members[i].n_local; j++)
-            if (cl->members[i].local[j].task < nt)
-                state[ns++] =
-                    (weir_assignor_state){.task = cl->members[i].local[j].task,
-                        .worker = (uint32_t)i,
-                        .offset = cl->members[i].local[j].offset};
-    for (size_t k = 0; k < nt; k++) {
+    for (size_t k = 0; k < cl->n_tasks; k++) {
         const weir__task *t = &cl->tasks[k];
-        tasks[k].owner = t->target >= 0 ? t->target : t->running;
-        const Weir__Topology__Topology *topo = cl->jobs[t->job].topo;
-        tasks[k].standby_replicas = topo->standby_replicas;
-        tasks[k].n_standbys = t->n_standbys;
-        memcpy(tasks[k].standbys, t->standbys, sizeof(t->standbys));
+        compact[k] = t->orphan ? -1 : (int32_t)nt;
+        if (t->orphan)
+            continue;
+        weir_assignor_task *at = &tasks[nt++];
+        at->owner = t->target >= 0 ? t->target : t->running;
+        at->standby_replicas = cl->jobs[t->job].topo->standby_replicas;
+        at->n_standbys = t->n_standbys;
+        memcpy(at->standbys, t->standbys, sizeof(t->standbys));
+    }
+    ns = 0;
+    for (size_t i = 0; i < nw; i++) {
+        const weir__member *m = &cl->members[i];
+        for (size_t j = 0; j < m->n_local; j++)
+            if (m->local[j].task < cl->n_tasks &&
+                compact[m->local[j].task] >= 0)
+                state[ns++] = (weir_assignor_state){
+                    .task = (uint32_t)compact[m->local[j].task],
+                    .worker = (uint32_t)i,
+                    .offset = m->local[j].offset};
     }
     weir_assignor_input in = {.workers = workers,
         .n_workers = nw,
@@ -281,15 +338,18 @@ rebalance(weir_cluster *cl)
     if ((rv = weir_assignor_run(&in, out)) != WEIR_OK)
         goto out;
     bool changed = false;
-    for (size_t k = 0; k < nt; k++) {
+    for (size_t k = 0; k < cl->n_tasks; k++) {
         weir__task *t = &cl->tasks[k];
-        if (t->target != out[k].active || t->n_standbys != out[k].n_standbys ||
-            memcmp(t->standbys, out[k].standbys,
-                out[k].n_standbys * sizeof(int32_t)) != 0)
+        weir_assignor_result none = {.active = -1};
+        const weir_assignor_result *r =
+            compact[k] >= 0 ? &out[compact[k]] : &none;
+        if (t->target != r->active || t->n_standbys != r->n_standbys ||
+            memcmp(t->standbys, r->standbys, r->n_standbys * sizeof(int32_t)) !=
+                0)
             changed = true;
-        t->target = out[k].active;
-        t->n_standbys = out[k].n_standbys;
-        memcpy(t->standbys, out[k].standbys, sizeof(t->standbys));
+        t->target = r->active;
+        t->n_standbys = r->n_standbys;
+        memcpy(t->standbys, r->standbys, sizeof(t->standbys));
     }
     changed = weir__cluster_apply_phase(cl) || changed;
     cl->stats.rebalances++;
@@ -302,6 +362,7 @@ out:
     free(tasks);
     free(out);
     free(state);
+    free(compact);
     return rv;
 }
 
@@ -553,6 +614,14 @@ weir_cluster_tick(weir_cluster *cl, uint64_t now_ms)
         member_set(cl, (int)i, WEIR__MEMBER_DEAD);
         cl->stats.deaths++;
         schedule(cl, now_ms);
+    }
+    for (size_t k = 0; k < cl->n_tasks; k++) {
+        if (cl->tasks[k].orphan && cl->tasks[k].running < 0) {
+            /* stopped: forget it (on failure, try again next tick) */
+            if (weir__cluster_tasks_rebuild(cl) == WEIR_OK)
+                cl->dirty = true;
+            break;
+        }
     }
     if (cl->rebalance_due_ms != 0 && now_ms >= cl->rebalance_due_ms) {
         cl->rebalance_due_ms = 0;

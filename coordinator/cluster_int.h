@@ -53,6 +53,11 @@ typedef struct weir__task {
     int32_t running; /* member that may still run it, or -1 */
     uint32_t n_standbys;
     int32_t standbys[WEIR_ASSIGNOR_MAX_STANDBYS];
+    /* No longer wanted (its job was cancelled, or resubmitted with fewer
+     * partitions) but maybe still running: kept, assigned to nobody, until
+     * the worker running it confirms or dies. A resubmitted job's task
+     * therefore waits for the old incarnation to stop (two phases). */
+    bool orphan;
     weir__status st;
 } weir__task;
 
@@ -90,9 +95,12 @@ int weir__cluster_task_find(
 int weir__cluster_member_add(weir_cluster *cl, const char *id);
 /*
  * Replaces the task array with the tasks of every non-cancelled job,
- * keeping the placement and status of tasks that existed before.
+ * keeping the placement and status of tasks that existed before, plus the
+ * orphans still running; remaps reported local state.
  */
 int weir__cluster_tasks_rebuild(weir_cluster *cl);
+/* Sorts the task array by (job, subtopology, partition). */
+void weir__cluster_tasks_sort(weir_cluster *cl);
 /* Recounts each member's published active and standby tasks. */
 void weir__cluster_publish_counts(weir_cluster *cl);
 /* What member w should run now: active, or standby (two-phase). */

@@ -129,6 +129,7 @@ weir_cluster_save(const weir_cluster *cl, const char *path)
         tasks[k].task = &ids[k];
         tasks[k].target = (char *)member_name(cl, t->target);
         tasks[k].running = (char *)member_name(cl, t->running);
+        tasks[k].orphan = t->orphan;
         tasks[k].standbys = &sb[k * WEIR_ASSIGNOR_MAX_STANDBYS];
         for (uint32_t i = 0; i < t->n_standbys; i++)
             tasks[k].standbys[tasks[k].n_standbys++] =
@@ -262,6 +263,30 @@ load_members(
     return WEIR_OK;
 }
 
+/* A stored orphan: a stopped-but-unconfirmed task of a cancelled job. */
+static int
+add_orphan(weir_cluster *cl, const Weir__Cluster__StoredTask *st)
+{
+    int j = weir__cluster_job_find(cl, st->task->job);
+    int32_t running = member_idx(cl, st->running);
+    if (j < 0 || running < 0 || cl->members[running].state == WEIR__MEMBER_DEAD)
+        return WEIR_OK; /* nothing left to wait for */
+    weir__task *tasks =
+        realloc(cl->tasks, (cl->n_tasks + 1) * sizeof(*cl->tasks));
+    if (!tasks)
+        return WEIR_ENOMEM;
+    cl->tasks = tasks;
+    weir__task *t = &cl->tasks[cl->n_tasks++];
+    memset(t, 0, sizeof(*t));
+    t->job = (uint32_t)j;
+    t->sub = st->task->subtopology;
+    t->part = st->task->partition;
+    t->target = -1;
+    t->running = running;
+    t->orphan = true;
+    return WEIR_OK;
+}
+
 static int
 load_tasks(weir_cluster *cl, const Weir__Cluster__CoordinatorState *s)
 {
@@ -270,12 +295,12 @@ load_tasks(weir_cluster *cl, const Weir__Cluster__CoordinatorState *s)
         return rv;
     for (size_t i = 0; i < s->n_tasks; i++) {
         const Weir__Cluster__StoredTask *st = s->tasks[i];
-        if (!st->task)
+        if (!st->task || !st->task->job)
             return WEIR_ECORRUPT;
         int k = weir__cluster_task_find(
             cl, st->task->job, st->task->subtopology, st->task->partition);
         if (k < 0)
-            continue; /* a task of a cancelled job */
+            continue; /* an orphan: added below, once lookups are done */
         weir__task *t = &cl->tasks[k];
         t->target = member_idx(cl, st->target);
         t->running = member_idx(cl, st->running);
@@ -290,6 +315,22 @@ load_tasks(weir_cluster *cl, const Weir__Cluster__CoordinatorState *s)
                 t->standbys[t->n_standbys++] = w;
         }
     }
+    /* Orphans go after the lookups: appending unsorts the array. */
+    bool *orphan = calloc(s->n_tasks + 1, sizeof(*orphan));
+    if (!orphan)
+        return WEIR_ENOMEM;
+    for (size_t i = 0; i < s->n_tasks; i++) {
+        const Weir__Cluster__StoredTask *st = s->tasks[i];
+        orphan[i] = weir__cluster_task_find(cl, st->task->job,
+                        st->task->subtopology, st->task->partition) < 0;
+    }
+    for (size_t i = 0; i < s->n_tasks && rv == WEIR_OK; i++)
+        if (orphan[i])
+            rv = add_orphan(cl, s->tasks[i]);
+    free(orphan);
+    if (rv != WEIR_OK)
+        return rv;
+    weir__cluster_tasks_sort(cl);
     return WEIR_OK;
 }
 

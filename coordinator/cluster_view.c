@@ -134,7 +134,7 @@ job_counts(const weir_cluster *cl, size_t j, uint32_t *tasks, uint32_t *run)
 {
     *tasks = *run = 0;
     for (size_t k = 0; k < cl->n_tasks; k++) {
-        if (cl->tasks[k].job != j)
+        if (cl->tasks[k].job != j || cl->tasks[k].orphan)
             continue;
         (*tasks)++;
         *run += task_running(&cl->tasks[k]);
@@ -191,7 +191,7 @@ weir_cluster_job_describe(const weir_cluster *cl, const char *job,
         return WEIR_ENOTFOUND;
     size_t n = 0;
     for (size_t k = 0; k < cl->n_tasks; k++)
-        n += cl->tasks[k].job == (uint32_t)j;
+        n += cl->tasks[k].job == (uint32_t)j && !cl->tasks[k].orphan;
     /* one block: JobInfo, then per task TaskInfo, TaskId, TaskStatus, the
      * standby name array and the bucket array */
     size_t per = sizeof(Weir__Cluster__TaskInfo) +
@@ -213,7 +213,7 @@ weir_cluster_job_describe(const weir_cluster *cl, const char *job,
     r->tasks = ptrs;
     for (size_t k = 0; k < cl->n_tasks; k++) {
         const weir__task *t = &cl->tasks[k];
-        if (t->job != (uint32_t)j)
+        if (t->job != (uint32_t)j || t->orphan)
             continue;
         Weir__Cluster__TaskInfo *ti = (Weir__Cluster__TaskInfo *)p;
         p += sizeof(*ti);
@@ -300,10 +300,13 @@ weir_cluster_status(
         r->workers += cl->members[i].state != WEIR__MEMBER_DEAD;
     for (size_t j = 0; j < cl->n_jobs; j++)
         r->jobs += cl->jobs[j].state != WEIR__CLUSTER__JOB_STATE__JOB_CANCELLED;
-    r->tasks = (uint32_t)cl->n_tasks;
-    for (size_t k = 0; k < cl->n_tasks; k++)
-        r->unassigned_tasks += cl->tasks[k].running < 0 ||
-                               cl->tasks[k].running != cl->tasks[k].target;
+    for (size_t k = 0; k < cl->n_tasks; k++) {
+        const weir__task *t = &cl->tasks[k];
+        if (t->orphan)
+            continue;
+        r->tasks++;
+        r->unassigned_tasks += t->running < 0 || t->running != t->target;
+    }
     r->rebalances = cl->stats.rebalances;
     r->bootstrap = (char *)cl->opts.bootstrap;
     r->uptime_ms = uptime_ms;
@@ -395,9 +398,13 @@ weir_cluster_json_tasks(const weir_cluster *cl)
 {
     sbuf b = {0};
     sb_printf(&b, "[");
+    bool first = true;
     for (size_t k = 0; k < cl->n_tasks; k++) {
         const weir__task *t = &cl->tasks[k];
-        sb_printf(&b, "%s{\"job\":", k ? "," : "");
+        if (t->orphan)
+            continue;
+        sb_printf(&b, "%s{\"job\":", first ? "" : ",");
+        first = false;
         sb_json_str(&b, cl->jobs[t->job].topo->job);
         sb_printf(&b, ",\"subtopology\":%u,\"partition\":%u,\"owner\":", t->sub,
             t->part);
@@ -473,7 +480,8 @@ weir_cluster_metrics(const weir_cluster *cl, uint64_t now_ms)
     for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
         size_t n = 0;
         for (size_t k = 0; k < cl->n_tasks; k++)
-            n += strcmp(task_state_name(&cl->tasks[k]), states[i]) == 0;
+            n += !cl->tasks[k].orphan &&
+                 strcmp(task_state_name(&cl->tasks[k]), states[i]) == 0;
         sb_printf(&b, "weir_tasks{state=\"%s\"} %zu\n", states[i], n);
     }
     sb_printf(&b, "# HELP weir_jobs Jobs that are not cancelled.\n"
@@ -513,7 +521,7 @@ weir_cluster_metrics(const weir_cluster *cl, uint64_t now_ms)
     double all_sum = 0;
     for (size_t k = 0; k < cl->n_tasks; k++) {
         const weir__task *t = &cl->tasks[k];
-        if (!t->st.valid)
+        if (!t->st.valid || t->orphan)
             continue;
         char labels[512];
         snprintf(labels, sizeof(labels),

@@ -3,6 +3,8 @@ weir_unit_test(NAME coordinator.assignor SOURCES unit/test_assignor.c
   LIBS weir_coordinator_lib)
 weir_unit_test(NAME coordinator.cluster SOURCES unit/test_coordinator.c
   LIBS weir_coordinator_lib)
+weir_unit_test(NAME coordinator.random SOURCES unit/test_coordinator_random.c
+  LIBS weir_coordinator_lib)
 
 # Process tests need every binary: broker, coordinator, worker, weirctl.
 if(TARGET weir-broker AND TARGET weir-coordinator AND TARGET weir-worker
