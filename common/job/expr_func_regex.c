@@ -10,12 +10,144 @@
 #include "common/err.h"
 #include "common/job/internal.h"
 
+#define RE_MAX_LEN 1024
+#define RE_MAX_SIZE 20000 /* atoms after expanding repetitions */
+#define RE_MAX_DEPTH 32
+
+/*
+ * glibc's regcomp expands repetitions ("a{100}", and "x+" as "xx*") into
+ * copies, so nested or stacked ones ("(a{100}){100}", "a+++++...") make it
+ * use memory exponential in the pattern's length, and back-references make
+ * matching exponential. Patterns come from job files: estimate the
+ * expanded size first and refuse what would blow up. NULL if acceptable,
+ * else why not.
+ */
+static const char *
+regex_too_complex(const char *re)
+{
+    uint64_t total[RE_MAX_DEPTH + 1] = {0}, last[RE_MAX_DEPTH + 1] = {0};
+    int depth = 0;
+    if (strlen(re) > RE_MAX_LEN) {
+        return "longer than 1024 bytes";
+    }
+    bool quantified = false; /* the previous token was a quantifier */
+    for (const char *p = re; *p; p++) {
+        uint64_t atom = 0, factor = 0;
+        bool quantifier = *p == '+' || *p == '*' || *p == '?' || *p == '{';
+        if (quantifier && quantified) {
+            return "stacks quantifiers (such as '+*')";
+        }
+        quantified = quantifier;
+        switch (*p) {
+        case '\\':
+            if (p[1] >= '1' && p[1] <= '9') {
+                return "back-references are not supported";
+            }
+            if (p[1] != '\0') {
+                p++;
+            }
+            atom = 1;
+            break;
+        case '[':
+            p++;
+            if (*p == '^') {
+                p++;
+            }
+            if (*p == ']') {
+                p++;
+            }
+            while (*p && *p != ']') {
+                if (*p == '[' && (p[1] == ':' || p[1] == '.' || p[1] == '=')) {
+                    char close = p[1];
+                    p += 2;
+                    while (*p && !(p[0] == close && p[1] == ']')) {
+                        p++;
+                    }
+                    if (*p) {
+                        p++;
+                    }
+                }
+                if (*p) {
+                    p++;
+                }
+            }
+            if (*p == '\0') {
+                return NULL; /* unterminated: regcomp reports it */
+            }
+            atom = 1;
+            break;
+        case '(':
+            if (depth == RE_MAX_DEPTH) {
+                return "groups nested too deeply";
+            }
+            depth++;
+            total[depth] = last[depth] = 0;
+            continue;
+        case ')':
+            if (depth == 0) {
+                atom = 1;
+                break;
+            }
+            atom = total[depth] ? total[depth] : 1;
+            depth--;
+            break;
+        case '|':
+            last[depth] = 0;
+            continue;
+        case '+':
+            factor = 2;
+            break;
+        case '{': {
+            char *end;
+            unsigned long lo = strtoul(p + 1, &end, 10), hi = lo;
+            if (*end == ',') {
+                hi = end[1] == '}' ? lo + 1 : strtoul(end + 1, &end, 10);
+                if (*end == ',') {
+                    end++;
+                }
+            }
+            factor = (hi > lo ? hi : lo) + 1;
+            if (factor > 1001) {
+                return "a repetition count above 1000";
+            }
+            if (*end == '}') {
+                p = end; /* skip the bounds */
+            }
+            break;
+        }
+        case '*':
+        case '?':
+            factor = 2; /* counted like '+', to be safe */
+            break;
+        default:
+            atom = 1;
+            break;
+        }
+        if (factor > 0) {
+            total[depth] += last[depth] * (factor - 1);
+            last[depth] *= factor;
+        } else if (atom > 0) {
+            total[depth] += atom;
+            last[depth] = atom;
+        }
+        if (total[depth] > RE_MAX_SIZE || last[depth] > RE_MAX_SIZE) {
+            return "too complex (repetitions expand too far)";
+        }
+    }
+    return NULL;
+}
+
 static int
 compile_regex(weir__node *n, size_t i, weir_expr_error *err)
 {
     int rv = weir__arg_literal(n, i, "a regular expression", err);
     if (rv != WEIR_OK) {
         return rv;
+    }
+    const char *why = regex_too_complex(n->args[i]->str);
+    if (why != NULL) {
+        return weir__expr_fail(err, n->args[i]->column, WEIR_EPARSE,
+            "%s: regular expression %s", n->fn->name, why);
     }
     n->re = calloc(1, sizeof(*n->re));
     if (n->re == NULL) {

@@ -132,6 +132,27 @@ test_syntax_errors(void **state)
     expect_error("1 == 2 == 3", WEIR_EPARSE, 8, "expected an operator");
     expect_error(
         "split(value, '[')", WEIR_EPARSE, 14, "bad regular expression");
+    /* Patterns that would make regcomp or regexec blow up are refused. */
+    expect_error("regex_match(value, 'at_ti+++m')", WEIR_EPARSE, 20,
+        "regular expression stacks quantifiers");
+    expect_error("regex_match(value, 'x?*')", WEIR_EPARSE, 20,
+        "regular expression stacks quantifiers");
+    expect_error(
+        "regex_match(value, '(((((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+')",
+        WEIR_EPARSE, 20, "regular expression too complex");
+    expect_error("regex_match(value, '((a{100}){100}){100}')", WEIR_EPARSE, 20,
+        "regular expression too complex");
+    expect_error("regex_match(value, '(a)\\1')", WEIR_EPARSE, 20,
+        "back-references are not supported");
+    expect_error("split(value, 'x{2000}')", WEIR_EPARSE, 14,
+        "a repetition count above 1000");
+    static const char *fine[] = {"[^a-z0-9]+", "\\[([^]]+)\\]", "(a|b){3,5}",
+        "[[:alpha:]]+", "^x{2,}$", "(ab+c?)*d", "[]a]{10}[^]]"};
+    for (size_t i = 0; i < sizeof(fine) / sizeof(fine[0]); i++) {
+        char text[128];
+        snprintf(text, sizeof(text), "regex_match(value, '%s')", fine[i]);
+        assert_int_equal(type_of(text).type, WEIR_TYPE_BOOL);
+    }
     expect_error("\xff", WEIR_EPARSE, 1, "unexpected byte 0xff");
     expect_error("[1, 2", WEIR_EPARSE, 6, "expected ',' or ']', found the end");
     expect_error("in", WEIR_EPARSE, 1, "unknown name 'in'");
