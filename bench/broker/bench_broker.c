@@ -427,17 +427,16 @@ start_weir(target *t, const char *bin_dir, const char *work)
     snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
     snprintf(data, sizeof(data), "%s/data", work);
     snprintf(logp, sizeof(logp), "%s/broker.log", work);
-    char *argv[8 + 16] = {bin, "--listen", listen, "--data-dir", data,
-        "--log-level", "warn", NULL};
+    /* Default log level: the "ready" line is an info line. */
+    char *argv[6 + 16] = {bin, "--listen", listen, "--data-dir", data, NULL};
     for (int i = 0; i < n_broker_args; i++)
-        argv[7 + i] = broker_args[i];
+        argv[5 + i] = broker_args[i];
     t->name = "weir";
     live[0] = t;
     if (weir_proc_start(&t->proc, argv, NULL, logp) != 0)
         die("cannot start %s", bin);
     if (weir_proc_wait_line(
-            t->proc, "ready listen=", 20000, line, sizeof(line)) != 0 &&
-        weir_proc_wait_port("127.0.0.1", port, 20000) != 0)
+            t->proc, "ready listen=", 20000, line, sizeof(line)) != 0)
         die("weir-broker did not become ready (see %s)", logp);
     snprintf(t->bootstrap, sizeof(t->bootstrap), "%s", listen);
 }
