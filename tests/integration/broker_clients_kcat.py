@@ -313,6 +313,14 @@ def case_group():
         # Another group starts from the beginning.
         rows, _ = group_consume(b, "g2", ["grp"])
         bc.eq(len(rows), PARTS * 22, "second group count")
+        # A regex subscription (full Metadata requests) over two topics.
+        bc.create_topics(b.bootstrap, ["grp-x", "other"], partitions=2)
+        produce_partitions(b, "grp-x", parts=2, per_part=4)
+        produce_partitions(b, "other", parts=2, per_part=4)
+        rows, _ = group_consume(b, "g3", ["^grp.*"])
+        bc.eq(sorted({r[0] for r in rows}), ["grp", "grp-x"],
+              "topics of the regex subscription")
+        bc.eq(len(rows), PARTS * 22 + 2 * 4, "regex subscription count")
         bc.eq(b.stop(), 0, "broker exit status")
 
 
