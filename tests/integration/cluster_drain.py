@@ -1,6 +1,7 @@
 """Drain a worker: its tasks move to the others (revoked first, then
 assigned), it ends with no active tasks and may be stopped; the counts stay
-exact. Also cancel: a cancelled job's tasks stop everywhere."""
+exact. Also cancel: a cancelled job's tasks stop everywhere; submitted
+again it resumes exactly where it stopped."""
 import sys
 
 from cluster_common import (Feeder, seed_lines, setup, wait_exact,
@@ -46,6 +47,12 @@ def main():
         assert jobs[0]["state"] == "JOB_CANCELLED", jobs
         code, _, err = weirctl(coord, "cancel", "wordcount", check=False)
         assert code == 1, (code, err)
+        # resubmitted, it resumes from its committed offsets and state
+        job = c.path("wordcount.yaml")
+        weirctl(coord, "submit", job)
+        wait_running(coord, {"w2"}, timeout=30)
+        Feeder(bs, "text-lines", lines[:100], start_key=len(lines)).join()
+        print(wait_exact(bs, "text-lines", "wordcounts", timeout=60))
         assert ws[1].stop() == 0
     print("ok")
     return 0
