@@ -31,3 +31,24 @@ if(WEIR_DOCKER_COMPOSE)
   set_tests_properties(cluster.docker_compose_config PROPERTIES
     LABELS integration TIMEOUT 60)
 endif()
+
+# The request handler answers garbage and never crashes: seeded mutations
+# always, libFuzzer with WEIR_FUZZ.
+if(TARGET weir-coordinator)
+  weir_unit_test(NAME coordinator.handle_garbage
+    SOURCES unit/test_coordinator_fuzz.c LIBS weir_coordinator_lib)
+  if(WEIR_FUZZ)
+    add_executable(fuzz_coordinator_handle unit/test_coordinator_fuzz.c)
+    target_compile_definitions(fuzz_coordinator_handle PRIVATE
+      WEIR_FUZZ_MAIN_DISABLED=1)
+    target_compile_options(fuzz_coordinator_handle PRIVATE
+      -fsanitize=fuzzer,address,undefined)
+    target_link_options(fuzz_coordinator_handle PRIVATE
+      -fsanitize=fuzzer,address,undefined)
+    target_link_libraries(fuzz_coordinator_handle PRIVATE weir_coordinator_lib)
+    add_test(NAME coordinator.fuzz_handle
+      COMMAND fuzz_coordinator_handle -max_total_time=20 -max_len=4096)
+    set_tests_properties(coordinator.fuzz_handle PROPERTIES LABELS fuzz
+      TIMEOUT 120)
+  endif()
+endif()
