@@ -161,8 +161,12 @@ weir_segment_rebuild(weir_segment *seg, int fd, uint64_t file_size, bool verify,
         }
         if (rv != WEIR_OK)
             break;
-        /* Offsets must grow and stay within what the segment can index. */
+        /* Offsets must grow and stay within what the segment can index.
+         * The last segment (verify) was never compacted: its batches are
+         * contiguous, which also catches damage to the base offset, a
+         * field the CRC does not cover. */
         if (h.base_offset < seg->next_offset ||
+            (verify && h.base_offset != seg->next_offset) ||
             weir_batch_last_offset(&h) - seg->base_offset > UINT32_MAX)
             break;
         if ((rv = weir_segment_note(seg, interval, &h, pos, len)) != WEIR_OK)

@@ -55,7 +55,8 @@ int weir_scan_next(weir_scan *s, bool verify, const uint8_t **batch,
 /*
  * Rebuilds seg's index, size, next offset and max timestamp by scanning the
  * file from position 0 up to file_size. *valid_end = end of the last good
- * batch (< file_size when a torn or corrupt tail follows).
+ * batch (< file_size when a torn or corrupt tail follows). verify also
+ * requires contiguous offsets (the active segment is never compacted).
  */
 int weir_segment_rebuild(weir_segment *seg, int fd, uint64_t file_size,
     bool verify, uint32_t interval, uint64_t *valid_end);
