@@ -35,9 +35,9 @@ if(WEIR_FUZZ)
     target_link_options(${f} PRIVATE -fsanitize=fuzzer,address,undefined)
     target_link_libraries(${f} PRIVATE weir_job)
   endforeach()
-  add_test(NAME job.fuzz_expr COMMAND fuzz_expr -max_total_time=20
+  add_test(NAME job.fuzz_expr COMMAND fuzz_expr -max_total_time=20 -timeout=10
     -max_len=512 -print_final_stats=1 ${job_seed_expr})
-  add_test(NAME job.fuzz_job COMMAND fuzz_job -max_total_time=20
+  add_test(NAME job.fuzz_job COMMAND fuzz_job -max_total_time=20 -timeout=10
     -max_len=4096 -print_final_stats=1 ${job_seed_job})
   set_tests_properties(job.fuzz_expr job.fuzz_job PROPERTIES
     LABELS fuzz TIMEOUT 120)
