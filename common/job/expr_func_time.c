@@ -100,7 +100,7 @@ eval_format_time(const weir__node *n, const weir_value *args,
         return rv;
     }
     const char *fmt = n->fmt != NULL ? n->fmt : WEIR_TIME_DEFAULT_FORMAT;
-    size_t cap = 64 + 4 * strlen(fmt);
+    size_t cap = 64 + 32 * strlen(fmt); /* "%c" is 2 bytes for 24 */
     char *o = weir_arena_alloc(ctx->arena, cap);
     if (o == NULL) {
         return weir__nomem(err);
@@ -108,7 +108,9 @@ eval_format_time(const weir__node *n, const weir_value *args,
     size_t len;
     if (weir_time_format(ms, fmt, o, cap, &len) != WEIR_OK) {
         return weir__expr_fail(err, n->column, WEIR_EINVAL,
-            "format_time: time %lld out of range", (long long)ms);
+            "format_time: cannot format time %lld (out of range, or the "
+            "result is too long)",
+            (long long)ms);
     }
     weir__set_string(out, o, len);
     return WEIR_OK;

@@ -343,6 +343,8 @@ test_time_functions(void **state)
     assert_string_equal(eval_json("format_time(-1, '%Y-%m-%dT%H:%M:%S')"),
         "\"1969-12-31T23:59:59\"");
     assert_string_equal(eval_json("format_time(0, '')"), "\"\"");
+    assert_string_equal(
+        eval_json("len(format_time(0, '%c%c%c%c%c%c%c%c'))"), "192");
     expect_eval_error("format_time(9223372036854775807)", "out of range");
     assert_string_equal(
         eval_json("floor_time(timestamp + 59999, 60000)"), "1641038400000");
