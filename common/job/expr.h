@@ -7,11 +7,14 @@
  *   split(lower(value), '[^a-z0-9]+')      value != ''
  *   value.user.id                           headers['trace'] == 'x'
  *   format_time(window_start, '%Y-%m-%d %H:%M:%S')
+ *   value.status in [500, 502, 503]
  *
  * An expression is parsed once into a typed tree (regular expressions and
  * time formats compiled then) and type-checked against the types of the
  * record it will see; evaluation walks the tree and allocates only from
  * the caller's arena.
+ *
+ * Functions beyond the built-in ones come from common/job/udf.h.
  *
  * Threading: a parsed expression is immutable; any number of threads may
  * evaluate it at once, each with its own context and arena.

@@ -125,7 +125,10 @@ char *weir_arena_strdup(weir_arena *arena, const char *ptr, size_t len);
 
 /* ------------------------------------------------------------ buffers */
 
-/* A growable byte buffer (heap); reuse it across records. */
+/*
+ * A growable byte buffer (heap); reuse it across records. After an append
+ * data[len] is a NUL (not counted), so text can be used as a C string.
+ */
 typedef struct weir_buf {
     char *data;
     size_t len;
@@ -162,7 +165,8 @@ int weir_value_decode(weir_format fmt, weir_type type, const void *data,
  *   weir_value_is_kafka_null);
  * FORMAT_BYTES: strings and bytes as is, else as FORMAT_STRING;
  * FORMAT_INT64: INT or TIME (or an integral FLOAT) as 8 bytes big-endian;
- * FORMAT_JSON: JSON text (bytes as base64-free JSON string of the bytes).
+ * FORMAT_JSON: JSON text; strings and bytes become JSON strings, with
+ *   bytes that are not UTF-8 escaped as \u00XX, so the text is valid JSON.
  * Errors: WEIR_EINVAL (message in err) if v cannot take this format.
  */
 int weir_value_encode(const weir_value *v, weir_format fmt, weir_buf *buf,
