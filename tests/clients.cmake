@@ -17,7 +17,7 @@ foreach(case metadata produce_consume idempotent query_offsets headers_large
 endforeach()
 
 foreach(case admin produce_consume commit_offsets group mixed_group
-        group_protocol)
+        group_protocol retention)
   weir_clients_case(kafka_python ${case} 120)
 endforeach()
 

@@ -77,8 +77,9 @@ def create(b, topics, parts=PARTS):
 def produce(b, topic, parts=PARTS, per_part=20, **cfg):
     """Sends "v<p>-<i>" with key "k<p>-<i>" and a header to each partition;
     returns {partition: [offsets]} from the record metadata."""
-    producer = KafkaProducer(bootstrap_servers=b.bootstrap, acks="all",
-                             linger_ms=5, retries=3, **cfg)
+    opts = dict(acks="all", linger_ms=5, retries=3)
+    opts.update(cfg)
+    producer = KafkaProducer(bootstrap_servers=b.bootstrap, **opts)
     futs = []
     for p in range(parts):
         for i in range(per_part):
@@ -457,6 +458,60 @@ def case_simple_commit_active_group():
         bc.eq(b.stop(), 0, "broker exit status")
 
 
+def retention_case(active_only):
+    """Time retention deletes old segments: the log start moves up
+    (ListOffsets earliest), and a consumer positioned before it gets
+    OFFSET_OUT_OF_RANGE and resets to the new start (auto_offset_reset).
+    active_only: everything is in one batch, so the expired data is in the
+    active segment (Kafka rolls and deletes it too)."""
+    with weirtest.Cluster() as c:
+        b = bc.start_broker(c, extra=["--segment-bytes", "4096"])
+        bc.create_topics(b.bootstrap, ["kp-ret"], 1,
+                         config={"retention.ms": "1500"})
+        if active_only:
+            produce(b, "kp-ret", parts=1, per_part=200)
+        else:
+            produce(b, "kp-ret", parts=1, per_part=200, batch_size=300,
+                    linger_ms=0, max_in_flight_requests_per_connection=1)
+        kc = KafkaConsumer(bootstrap_servers=b.bootstrap,
+                           auto_offset_reset="earliest", fetch_max_wait_ms=100)
+        tp = TopicPartition("kp-ret", 0)
+        kc.assign([tp])
+
+        def log_start():
+            s = kc.beginning_offsets([tp])[tp]
+            return s if s > 0 else None
+        start = bc.wait_until(log_start, 30, "retention to delete segments",
+                              interval=0.3)
+        produce(b, "kp-ret", parts=1, per_part=10)
+        kc.seek(tp, 0)
+        got = []
+        bc.wait_until(lambda: [got.extend(x) for x in
+                               kc.poll(timeout_ms=200).values()] and False
+                      or kc.position(tp) >= 210, 20, "reading to the end",
+                      interval=0)
+        # (More may have expired meanwhile: the first offset read is the log
+        # start at or after the one seen above.)
+        first = got[0].offset if got else -1
+        if first < start:
+            raise AssertionError("read offset %d below the log start %d"
+                                 % (first, start))
+        bc.eq([r.offset for r in got], list(range(first, 210)),
+              "offsets read after the reset")
+        bc.eq(kc.end_offsets([tp])[tp], 210, "end offset")
+        kc.close()
+        check_log()
+        bc.eq(b.stop(), 0, "broker exit status")
+
+
+def case_retention():
+    retention_case(active_only=False)
+
+
+def case_retention_active():
+    retention_case(active_only=True)
+
+
 def start_broker_and_topic(c, topic, parts):
     b = bc.start_broker(c)
     create(b, [topic], parts)
@@ -472,6 +527,8 @@ CASES = {
     "group_protocol": case_group_protocol,
     "offsets_for_times": case_offsets_for_times,
     "simple_commit_active_group": case_simple_commit_active_group,
+    "retention": case_retention,
+    "retention_active": case_retention_active,
 }
 
 if __name__ == "__main__":
