@@ -38,18 +38,8 @@ weir__value_text(
     case WEIR_TYPE_FLOAT:
         n = weir__float_format(v->u.f, num, sizeof(num));
         break;
-    default: {
-        weir_buf buf;
-        weir_buf_init(&buf);
-        int rv = weir_value_to_json(v, &buf);
-        if (rv == WEIR_OK) {
-            *ptr = weir_arena_strdup(arena, buf.data, buf.len);
-            *len = buf.len;
-            rv = *ptr != NULL ? WEIR_OK : WEIR_ENOMEM;
-        }
-        weir_buf_fini(&buf);
-        return rv;
-    }
+    default:
+        return weir__value_json_arena(v, arena, ptr, len);
     }
     *ptr = weir_arena_strdup(arena, num, (size_t)n);
     *len = (size_t)n;
@@ -80,16 +70,9 @@ static int
 eval_to_json(const weir__node *n, const weir_value *args,
     const weir_expr_ctx *ctx, weir_value *out, weir_expr_error *err)
 {
-    weir_buf buf;
-    weir_buf_init(&buf);
-    int rv = weir_value_to_json(&args[0], &buf);
-    const char *p = NULL;
-    if (rv == WEIR_OK) {
-        p = weir_arena_strdup(ctx->arena, buf.data ? buf.data : "", buf.len);
-    }
-    size_t len = buf.len;
-    weir_buf_fini(&buf);
-    if (p == NULL) {
+    const char *p;
+    size_t len;
+    if (weir__value_json_arena(&args[0], ctx->arena, &p, &len) != WEIR_OK) {
         return weir__nomem(err);
     }
     weir__set_string(out, p, len);

@@ -5,11 +5,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/job/value.h"
+
 /*
  * Shortest %.15g..%.17g text of f that reads back as f, with ".0" added
  * to integral values so the text still reads as a float. Returns length.
  */
 int weir__float_format(double f, char *out, size_t outlen);
+
+/* JSON text of v in the arena (NUL-terminated). WEIR_ENOMEM. */
+int weir__value_json_arena(
+    const weir_value *v, weir_arena *arena, const char **ptr, size_t *len);
 
 /* ------------------------------------------------------------ expressions */
 #include <regex.h>

@@ -415,6 +415,26 @@ weir_json_parse(const char *text, size_t len, weir_arena *arena,
 
 /* ------------------------------------------------------------ encoding */
 
+/* Where JSON text goes: a heap buffer, an arena block, or only counted. */
+typedef struct jout {
+    weir_buf *buf; /* append here if set */
+    char *dst;     /* else write here if set */
+    size_t len;    /* bytes produced so far */
+} jout;
+
+static int
+out_put(jout *o, const void *p, size_t n)
+{
+    if (o->buf != NULL) {
+        return weir_buf_append(o->buf, p, n);
+    }
+    if (o->dst != NULL && n > 0) {
+        memcpy(o->dst + o->len, p, n);
+    }
+    o->len += n;
+    return WEIR_OK;
+}
+
 /* Length of the valid UTF-8 sequence at s (2..4 bytes), or 0. */
 static size_t
 utf8_len(const unsigned char *s, size_t n)
@@ -452,10 +472,10 @@ utf8_len(const unsigned char *s, size_t n)
 }
 
 static int
-put_string(weir_buf *buf, const char *s, size_t n)
+put_string(jout *o, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
-    int rv = weir_buf_append(buf, "\"", 1);
+    int rv = out_put(o, "\"", 1);
     size_t run = 0;
     for (size_t i = 0; i < n && rv == WEIR_OK; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -492,17 +512,17 @@ put_string(weir_buf *buf, const char *s, size_t n)
         if (elen == 0) {
             continue;
         }
-        rv = weir_buf_append(buf, s + run, i - run);
+        rv = out_put(o, s + run, i - run);
         if (rv == WEIR_OK) {
-            rv = weir_buf_append(buf, esc, elen);
+            rv = out_put(o, esc, elen);
         }
         run = i + 1;
     }
     if (rv == WEIR_OK) {
-        rv = weir_buf_append(buf, s + run, n - run);
+        rv = out_put(o, s + run, n - run);
     }
     if (rv == WEIR_OK) {
-        rv = weir_buf_append(buf, "\"", 1);
+        rv = out_put(o, "\"", 1);
     }
     return rv;
 }
@@ -530,59 +550,84 @@ weir__float_format(double f, char *out, size_t outlen)
     return n;
 }
 
-int
-weir_value_to_json(const weir_value *v, weir_buf *buf)
+static int
+to_json(const weir_value *v, jout *o)
 {
     char num[64];
     int rv = WEIR_OK;
     switch (v->type) {
     case WEIR_TYPE_ANY:
     case WEIR_TYPE_NULL:
-        return weir_buf_append(buf, "null", 4);
+        return out_put(o, "null", 4);
     case WEIR_TYPE_BOOL:
-        return v->u.b ? weir_buf_append(buf, "true", 4)
-                      : weir_buf_append(buf, "false", 5);
+        return v->u.b ? out_put(o, "true", 4) : out_put(o, "false", 5);
     case WEIR_TYPE_INT:
     case WEIR_TYPE_TIME:
-        return weir_buf_printf(buf, "%lld", (long long)v->u.i);
+        return out_put(o, num,
+            (size_t)snprintf(num, sizeof(num), "%lld", (long long)v->u.i));
     case WEIR_TYPE_FLOAT:
         if (isnan(v->u.f) || isinf(v->u.f)) {
-            return weir_buf_append(buf, "null", 4);
+            return out_put(o, "null", 4);
         }
         weir__float_format(v->u.f, num, sizeof(num));
-        return weir_buf_append(buf, num, strlen(num));
+        return out_put(o, num, strlen(num));
     case WEIR_TYPE_STRING:
     case WEIR_TYPE_BYTES:
-        return put_string(buf, v->u.s.ptr, v->u.s.len);
+        return put_string(o, v->u.s.ptr, v->u.s.len);
     case WEIR_TYPE_LIST:
-        rv = weir_buf_append(buf, "[", 1);
+        rv = out_put(o, "[", 1);
         for (size_t i = 0; i < v->u.list.len && rv == WEIR_OK; i++) {
             if (i > 0) {
-                rv = weir_buf_append(buf, ",", 1);
+                rv = out_put(o, ",", 1);
             }
             if (rv == WEIR_OK) {
-                rv = weir_value_to_json(&v->u.list.items[i], buf);
+                rv = to_json(&v->u.list.items[i], o);
             }
         }
-        return rv == WEIR_OK ? weir_buf_append(buf, "]", 1) : rv;
+        return rv == WEIR_OK ? out_put(o, "]", 1) : rv;
     case WEIR_TYPE_JSON:
-        rv = weir_buf_append(buf, "{", 1);
+        rv = out_put(o, "{", 1);
         for (size_t i = 0; i < v->u.obj.len && rv == WEIR_OK; i++) {
             const weir_member *m = &v->u.obj.members[i];
             if (i > 0) {
-                rv = weir_buf_append(buf, ",", 1);
+                rv = out_put(o, ",", 1);
             }
             if (rv == WEIR_OK) {
-                rv = put_string(buf, m->name, m->name_len);
+                rv = put_string(o, m->name, m->name_len);
             }
             if (rv == WEIR_OK) {
-                rv = weir_buf_append(buf, ":", 1);
+                rv = out_put(o, ":", 1);
             }
             if (rv == WEIR_OK) {
-                rv = weir_value_to_json(&m->value, buf);
+                rv = to_json(&m->value, o);
             }
         }
-        return rv == WEIR_OK ? weir_buf_append(buf, "}", 1) : rv;
+        return rv == WEIR_OK ? out_put(o, "}", 1) : rv;
     }
     return WEIR_EINVAL;
+}
+
+int
+weir_value_to_json(const weir_value *v, weir_buf *buf)
+{
+    jout o = {.buf = buf};
+    return to_json(v, &o);
+}
+
+int
+weir__value_json_arena(
+    const weir_value *v, weir_arena *arena, const char **ptr, size_t *len)
+{
+    jout count = {0};
+    (void)to_json(v, &count); /* counting cannot fail */
+    char *dst = weir_arena_alloc(arena, count.len + 1);
+    if (dst == NULL) {
+        return WEIR_ENOMEM;
+    }
+    jout w = {.dst = dst};
+    (void)to_json(v, &w);
+    dst[w.len] = '\0';
+    *ptr = dst;
+    *len = w.len;
+    return WEIR_OK;
 }
