@@ -257,10 +257,12 @@ test_expr_sweep(void **state)
 static void
 test_eval_allocates_nothing(void **state)
 {
+    static const char access[] =
+        "format_time(parse_time(regex_extract(value, '\\[([^]]+)\\]'), "
+        "'%d/%b/%Y:%H:%M:%S %z'), '%Y-%m-%d %H:%M:%S')";
     static const char *exprs[] = {"split(lower(value), '[^a-z0-9]+')",
         "value != ''", "concat(key, ':', to_string(len(value)), to_json([1]))",
-        "format_time(parse_time(regex_extract(value, '\\[([^]]+)\\]'), "
-        "'%d/%b/%Y:%H:%M:%S %z'), '%Y-%m-%d %H:%M:%S')"};
+        access};
     weir_expr_env env;
     memset(&env, 0, sizeof(env));
     env.key.type = env.value.type = WEIR_TYPE_STRING;
