@@ -442,6 +442,31 @@ test_failover_prefers_state(void **state)
     weir_cluster_free(cl);
 }
 
+/* Joins within the join window make one rebalance; a later one another. */
+static void
+test_join_batching(void **state)
+{
+    weir_cluster *cl = cluster_new();
+    uint64_t now = 1000;
+    submit(cl, "j", 4, now);
+    weir_cluster_tick(cl, now);
+    uint64_t before = weir_cluster_stats_get(cl)->rebalances;
+    hello(cl, "a", 1, now);
+    weir_cluster_tick(cl, now + 50);
+    hello(cl, "b", 1, now + 100);
+    weir_cluster_tick(cl, now + 150);
+    hello(cl, "c", 1, now + 180);
+    assert_int_equal(weir_cluster_stats_get(cl)->rebalances, before);
+    weir_cluster_tick(cl, now + 200); /* the window of the first join */
+    assert_int_equal(weir_cluster_stats_get(cl)->rebalances, before + 1);
+    weir_cluster_tick(cl, now + 300);
+    assert_int_equal(weir_cluster_stats_get(cl)->rebalances, before + 1);
+    hello(cl, "d", 1, now + 1000);
+    weir_cluster_tick(cl, now + 1200);
+    assert_int_equal(weir_cluster_stats_get(cl)->rebalances, before + 2);
+    weir_cluster_free(cl);
+}
+
 static void
 test_bad_input(void **state)
 {
@@ -477,6 +502,7 @@ main(void)
         cmocka_unit_test(test_cancel),
         cmocka_unit_test(test_persist_restart),
         cmocka_unit_test(test_failover_prefers_state),
+        cmocka_unit_test(test_join_batching),
         cmocka_unit_test(test_bad_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
