@@ -245,11 +245,14 @@ void
 weir__cluster_publish_counts(weir_cluster *cl)
 {
     for (size_t i = 0; i < cl->n_members; i++)
-        cl->members[i].n_active = cl->members[i].n_standby = 0;
+        cl->members[i].n_active = cl->members[i].n_standby =
+            cl->members[i].n_pending = 0;
     for (size_t k = 0; k < cl->n_tasks; k++) {
         const weir__task *t = &cl->tasks[k];
         if (t->running >= 0 && weir__cluster_runs_active(t, t->running))
             cl->members[t->running].n_active++;
+        else if (t->running >= 0)
+            cl->members[t->running].n_pending++;
         for (uint32_t i = 0; i < t->n_standbys; i++)
             cl->members[t->standbys[i]].n_standby++;
         if (t->target >= 0 && t->running != t->target)

@@ -92,15 +92,6 @@ confirm_revokes(weir_cluster *cl, int w, const Weir__Cluster__Heartbeat *hb)
     }
 }
 
-static bool
-has_pending(const weir_cluster *cl, int w)
-{
-    for (size_t k = 0; k < cl->n_tasks; k++)
-        if (cl->tasks[k].running == w && cl->tasks[k].target != w)
-            return true;
-    return false;
-}
-
 static Weir__Cluster__TaskId *
 task_id_new(const weir_cluster *cl, const weir__task *t)
 {
@@ -226,7 +217,8 @@ weir_cluster_heartbeat(weir_cluster *cl, const Weir__Cluster__Heartbeat *hb,
             status_store(&cl->tasks[k], s, now_ms);
     }
     weir__cluster_local_set(cl, m, hb->local_state, hb->n_local_state);
-    if (has_pending(cl, w))
+    /* publish_counts keeps n_pending exact at every generation */
+    if (m->n_pending > 0)
         confirm_revokes(cl, w, hb);
     reply->generation = cl->generation;
     reply->drain = m->state == WEIR__MEMBER_DRAINING;

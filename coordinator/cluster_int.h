@@ -30,6 +30,7 @@ typedef struct weir__member {
     weir__local *local; /* reported local state, task indices */
     size_t n_local, cap_local;
     uint32_t n_active, n_standby; /* published, see publish_counts */
+    uint32_t n_pending; /* tasks it runs that move away (revoke pending) */
 } weir__member;
 
 typedef struct weir__status {
