@@ -152,6 +152,88 @@ weir__jc_op_produces(weir__jc *jc, const weir__op_msg *op)
     jc->last = (int)jc->sub->n_operators - 1;
 }
 
+/* Bytes that a YAML double-quoted escape at p (on the backslash) decodes
+ * to, and the source bytes it spans. */
+static void
+yaml_escape(const char *p, const char *end, size_t *decoded, size_t *span)
+{
+    size_t digits = p + 1 < end && p[1] == 'x'   ? 2
+                    : p + 1 < end && p[1] == 'u' ? 4
+                    : p + 1 < end && p[1] == 'U' ? 8
+                                                 : 0;
+    *span = 2 + digits;
+    *decoded = 1;
+    if (digits > 0 && p + *span <= end) {
+        unsigned long cp = strtoul((char[12]){0}, NULL, 16);
+        char hex[9] = {0};
+        memcpy(hex, p + 2, digits);
+        cp = strtoul(hex, NULL, 16);
+        *decoded = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    } else if (p + 1 < end && (p[1] == 'N' || p[1] == '_')) {
+        *decoded = 2; /* U+0085, U+00A0 */
+    } else if (p + 1 < end && (p[1] == 'L' || p[1] == 'P')) {
+        *decoded = 3; /* U+2028, U+2029 */
+    }
+}
+
+/*
+ * The file column of byte `offset` of a one-line scalar's value: walks the
+ * source past the quote, unfolding '' and backslash escapes, counting
+ * characters (libyaml's columns) rather than bytes. Falls back to the
+ * scalar's own column when the value spans lines.
+ */
+static unsigned
+scalar_column(const weir__jc *jc, const yaml_node_t *n, size_t offset)
+{
+    unsigned col = (unsigned)n->start_mark.column + 1;
+    yaml_scalar_style_t style = n->data.scalar.style;
+    if (n->start_mark.line != n->end_mark.line) {
+        return col;
+    }
+    /* Find the scalar by line and column (libyaml counts characters). */
+    const char *p = jc->yaml, *stop = jc->yaml + jc->yaml_len;
+    for (size_t l = 0; l < n->start_mark.line && p < stop; p++) {
+        if (*p == '\n') {
+            l++;
+        }
+    }
+    for (size_t c = 0; c < n->start_mark.column && p < stop; c++) {
+        p++;
+        while (p < stop && ((unsigned char)*p & 0xc0) == 0x80) {
+            p++;
+        }
+    }
+    const char *eol = memchr(p, '\n', (size_t)(stop - p));
+    if (eol != NULL) {
+        stop = eol;
+    }
+    if (style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
+        style == YAML_DOUBLE_QUOTED_SCALAR_STYLE) {
+        p++;
+        col++;
+    } else if (style != YAML_PLAIN_SCALAR_STYLE) {
+        return col;
+    }
+    size_t done = 0;
+    while (done < offset && p < stop) {
+        size_t decoded = 1, span = 1;
+        if (style == YAML_SINGLE_QUOTED_SCALAR_STYLE && p[0] == '\'' &&
+            p + 1 < stop && p[1] == '\'') {
+            span = 2;
+        } else if (style == YAML_DOUBLE_QUOTED_SCALAR_STYLE && p[0] == '\\') {
+            yaml_escape(p, stop, &decoded, &span);
+        }
+        for (size_t k = 0; k < span && p + k < stop; k++) {
+            if (((unsigned char)p[k] & 0xc0) != 0x80) {
+                col++; /* a character starts here */
+            }
+        }
+        p += span;
+        done += decoded;
+    }
+    return col;
+}
+
 /*
  * Parses the expression in scalar n against env; on success returns the
  * Expr message and its type. On failure records the error at the exact
@@ -175,12 +257,9 @@ weir__jc_expr_new(weir__jc *jc, const yaml_node_t *n, const weir_expr_env *env,
     unsigned line = (unsigned)n->start_mark.line + 1;
     unsigned col = (unsigned)n->start_mark.column + 1;
     if (rv != WEIR_OK) {
-        bool quoted = n->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
-                      n->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
-        bool one_line = n->start_mark.line == n->end_mark.line;
         unsigned at = col;
-        if (one_line && err.column > 0) {
-            at = col + (quoted ? 1 : 0) + err.column - 1;
+        if (err.column > 0) {
+            at = scalar_column(jc, n, err.column - 1);
         }
         weir__job_error(jc->errs, line, at, "%s: %s", what, err.msg);
         return NULL;

@@ -564,7 +564,8 @@ weir_job_compile(const char *yaml, size_t len, const char *path,
     if (path != NULL && (errs->path = strdup(path)) == NULL) {
         return WEIR_ENOMEM;
     }
-    weir__jc jc = {.errs = errs, .job = "job", .last = -1};
+    weir__jc jc = {
+        .errs = errs, .job = "job", .last = -1, .yaml = yaml, .yaml_len = len};
     if (len > JOB_MAX_BYTES) {
         weir__job_error(
             errs, 0, 0, "job file larger than %zu bytes", JOB_MAX_BYTES);

@@ -26,6 +26,8 @@ typedef struct weir__jsource {
 /* The compiler's state while it walks one job file. */
 typedef struct weir__jc {
     yaml_document_t doc;
+    const char *yaml; /* the file's text, for exact error columns */
+    size_t yaml_len;
     weir_job_errors *errs;
     bool oom;
     const char *job; /* job name ("job" until known) */

@@ -626,6 +626,37 @@ test_all_examples(void **state)
     weir_job_free(NULL);
 }
 
+/* Expression errors point at the character in the file, through quotes,
+ * escapes and multi-byte characters. */
+static void
+test_expression_columns(void **state)
+{
+    expect_errors("job: j\n"
+                  "sources: {s: {topic: in}}\n"
+                  "pipeline:\n"
+                  "  - from: s\n"
+                  "  - filter: value == 'x' +\n"
+                  "  - filter: 'value == ''it''''s'' +'\n"
+                  "  - filter: \"value == \\\"\\u00e9\\\" +\"\n"
+                  "  - filter: \"value == '\xc3\xa9\xc3\xa9' +\"\n"
+                  "  - filter: \"value == '\\t' +\"\n"
+                  "  - filter: >-\n"
+                  "      value +\n"
+                  "  - to: out\n",
+        "bad.yaml:5:27: error: filter: expected a value (literal, name or "
+        "'('), found the end\n"
+        "bad.yaml:6:29: error: filter: expected an operator or the end, "
+        "found ''s''\n"
+        "bad.yaml:7:35: error: filter: expected a value (literal, name or "
+        "'('), found the end\n"
+        "bad.yaml:8:29: error: filter: expected a value (literal, name or "
+        "'('), found the end\n"
+        "bad.yaml:9:29: error: filter: expected a value (literal, name or "
+        "'('), found the end\n"
+        "bad.yaml:10:13: error: filter: expected a value (literal, name or "
+        "'('), found the end\n");
+}
+
 int
 main(void)
 {
@@ -634,6 +665,7 @@ main(void)
         cmocka_unit_test(test_access_per_minute),
         cmocka_unit_test(test_every_operator),
         cmocka_unit_test(test_all_examples),
+        cmocka_unit_test(test_expression_columns),
         cmocka_unit_test(test_yaml_errors),
         cmocka_unit_test(test_structure_errors),
         cmocka_unit_test(test_pipeline_errors),
