@@ -6,7 +6,8 @@
  * Compilation collects every error it finds (file, line, column, what was
  * expected) and produces nothing if there is any.
  *
- * Threading: every function here is reentrant; nothing is shared.
+ * Threading: every function here is reentrant; the only shared state is
+ * the registry of user-defined functions (udf.h), which is locked.
  */
 #ifndef WEIR_JOB_JOB_H
 #define WEIR_JOB_JOB_H
@@ -19,7 +20,7 @@
 
 typedef struct weir_job_error {
     unsigned line;   /* 1-based; 0 when the error is about the whole file */
-    unsigned column; /* 1-based */
+    unsigned column; /* 1-based, in characters (as YAML counts) */
     char *msg;       /* owned */
 } weir_job_error;
 
