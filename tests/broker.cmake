@@ -21,6 +21,7 @@ weir_broker_py_test(broker.compact integration integration/broker_compact.py 120
 weir_broker_py_test(broker.malformed integration integration/broker_malformed.py 60)
 weir_broker_py_test(broker.faults fault fault/broker_faults.py 240)
 weir_broker_py_test(broker.crash_txn fault fault/broker_crash_txn.py 180)
+weir_broker_py_test(broker.chaos fault fault/broker_chaos.py 240)
 
 if(WEIR_FUZZ)
   add_executable(fuzz_broker_request fuzz/fuzz_broker_request.c)
