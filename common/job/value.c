@@ -225,6 +225,7 @@ struct weir_arena_chunk {
 
 #define ARENA_MIN_CHUNK 4096
 #define ARENA_DEFAULT_LIMIT ((size_t)64 << 20)
+#define ARENA_KEEP_BYTES ((size_t)4 << 20)
 
 void
 weir_arena_init(weir_arena *arena, size_t limit_bytes)
@@ -258,16 +259,40 @@ weir_arena_fini(weir_arena *arena)
 void
 weir_arena_reset(weir_arena *arena)
 {
+    /* Keep up to ARENA_KEEP_BYTES for the next records; give the rest of
+     * a spike (one huge record) back, so memory stays bounded. */
+    size_t kept = 0;
+    for (weir_arena_chunk *c = arena->free; c != NULL; c = c->next) {
+        kept += c->size;
+    }
     weir_arena_chunk *c = arena->head;
     while (c != NULL) {
         weir_arena_chunk *next = c->next;
-        c->used = 0;
-        c->next = arena->free;
-        arena->free = c;
+        if (kept + c->size > ARENA_KEEP_BYTES) {
+            free(c);
+        } else {
+            kept += c->size;
+            c->used = 0;
+            c->next = arena->free;
+            arena->free = c;
+        }
         c = next;
     }
     arena->head = NULL;
     arena->used_bytes = 0;
+}
+
+size_t
+weir_arena_retained_bytes(const weir_arena *arena)
+{
+    size_t n = 0;
+    for (const weir_arena_chunk *c = arena->head; c != NULL; c = c->next) {
+        n += c->size;
+    }
+    for (const weir_arena_chunk *c = arena->free; c != NULL; c = c->next) {
+        n += c->size;
+    }
+    return n;
 }
 
 static weir_arena_chunk *

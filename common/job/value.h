@@ -116,8 +116,13 @@ typedef struct weir_arena {
 void weir_arena_init(weir_arena *arena, size_t limit_bytes);
 /* Frees every chunk. Accepts NULL. */
 void weir_arena_fini(weir_arena *arena);
-/* Forgets every allocation; keeps the memory for the next record. */
+/*
+ * Forgets every allocation; keeps up to 4 MiB of the memory for the next
+ * record and frees the rest.
+ */
 void weir_arena_reset(weir_arena *arena);
+/* Heap bytes the arena holds (in use and kept). */
+size_t weir_arena_retained_bytes(const weir_arena *arena);
 /* 8-byte aligned; NULL when out of memory or past the limit. */
 void *weir_arena_alloc(weir_arena *arena, size_t bytes);
 /* Copy into the arena (a NUL is appended, not counted). NULL on failure. */

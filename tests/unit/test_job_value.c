@@ -222,7 +222,16 @@ test_arena_and_buf(void **state)
         assert_true(arena.used_bytes >= 100000);
         weir_arena_reset(&arena);
     }
+    size_t steady = weir_arena_retained_bytes(&arena);
+    assert_true(steady >= 100000 && steady <= (4 << 20));
     assert_non_null(weir_arena_alloc(&arena, 5 << 20)); /* big ones too */
+    for (int i = 0; i < 100; i++) {
+        assert_non_null(weir_arena_alloc(&arena, 100000));
+    }
+    assert_true(weir_arena_retained_bytes(&arena) > (15 << 20));
+    weir_arena_reset(&arena); /* a spike is given back */
+    assert_true(weir_arena_retained_bytes(&arena) <= (4 << 20));
+    assert_true(weir_arena_retained_bytes(&arena) >= steady);
     assert_null(weir_arena_alloc(&arena, SIZE_MAX - 3));
     assert_string_equal(weir_arena_strdup(&arena, "abc", 2), "ab");
     weir_buf_clear(&buf);
