@@ -175,9 +175,11 @@ async function caseConsume() {
     if (end === 'commit') await txn.commit();
     else await txn.abort();
   }
-  await producer.disconnect();
+  // A fourth transaction stays open while the consumer reads: the last
+  // stable offset holds the consumer before it until it commits.
+  const open = await producer.transaction();
+  await open.send({ topic: 'js-rc', messages: records('o4', 3) });
 
-  const want = 2 * PARTS * 3;
   const consumer = kafka.consumer({
     groupId: 'js-rc-group',
     readUncommitted: false,
@@ -188,27 +190,40 @@ async function caseConsume() {
   await consumer.connect();
   await consumer.subscribe({ topics: ['js-rc'], fromBeginning: true });
   const got = [];
-  const dl = deadline(30000, `${want} records via the kafkajs consumer`);
-  const done = new Promise((resolve) => {
-    consumer.run({
-      autoCommit: true,
-      eachMessage: async ({ partition, message }) => {
-        got.push({ partition, offset: Number(message.offset), value: message.value.toString() });
-        if (got.length >= want) resolve();
-      },
-    });
+  let want = 2 * PARTS * 3;
+  let reached = null;
+  consumer.run({
+    autoCommit: true,
+    eachMessage: async ({ partition, message }) => {
+      got.push({ partition, offset: Number(message.offset), value: message.value.toString() });
+      if (reached && got.length >= want) reached();
+    },
   });
-  try {
-    await Promise.race([done, dl.p]);
-  } finally {
-    dl.cancel();
-  }
-  // Let a little more arrive (there must be nothing), then commit on stop.
+  const waitCount = async (what) => {
+    const dl = deadline(30000, `${want} records via the kafkajs consumer (${what})`);
+    const p = new Promise((resolve) => {
+      reached = resolve;
+      if (got.length >= want) resolve();
+    });
+    try {
+      await Promise.race([p, dl.p]);
+    } finally {
+      dl.cancel();
+    }
+  };
+  await waitCount('before the open transaction commits');
+  // Nothing more may arrive while the transaction is open.
   await new Promise((r) => setTimeout(r, 1000));
+  const beforeCommit = got.length;
+  await open.commit();
+  await producer.disconnect();
+  want += PARTS * 3;
+  await waitCount('after it commits');
+  await new Promise((r) => setTimeout(r, 500));
   await consumer.stop();
   await consumer.disconnect();
   const committed = await groupOffsets('js-rc-group', 'js-rc');
-  return { got, committed };
+  return { got, committed, beforeCommit };
 }
 
 // Transactions while the broker injects faults (its --admin API): lost

@@ -195,16 +195,18 @@ def case_consume():
         got = sorted((r["partition"], r["offset"], r["value"])
                      for r in res["got"])
         # Offsets per partition: c1 0-2, commit 3, a2 4-6, abort 7,
-        # c3 8-10, commit 11.
+        # c3 8-10, commit 11, o4 12-14 (open while reading), commit 15.
+        bc.eq(res["beforeCommit"], 2 * PARTS * 3,
+              "records read while o4 was open")
         want = sorted((p, base + i, "%s-%d-%d" % (tag, p, i))
                       for p in range(PARTS)
-                      for tag, base in (("c1", 0), ("c3", 8))
+                      for tag, base in (("c1", 0), ("c3", 8), ("o4", 12))
                       for i in range(3))
         bc.eq(got, want, "kafkajs read_committed consumer")
-        # 11 = after c3's last record, 12 = also past its commit marker:
+        # 15 = after o4's last record, 16 = also past its commit marker:
         # both are correct resumption points.
         for p in range(PARTS):
-            if res["committed"].get(str(p)) not in (11, 12):
+            if res["committed"].get(str(p)) not in (15, 16):
                 raise AssertionError("offsets committed by the kafkajs "
                                      "consumer: %r" % res["committed"])
         bc.eq(b.stop(), 0, "broker exit status")
