@@ -481,6 +481,8 @@ static int
 next_timeout(weir_broker *b, int max_ms)
 {
     weir_server *s = b->server;
+    if (b->changed)
+        return 0; /* upkeep changed state: retry parked requests now */
     uint64_t now = weir_clock_mono_ms();
     uint64_t next = now + (uint64_t)max_ms;
     for (size_t i = 0; i < s->n_conns; i++) {
