@@ -383,8 +383,15 @@ process_conn(weir_broker *b, weir_conn *c, bool retry)
         c->rpos += 4 + size;
         b->metrics.bytes_in += 4 + size;
     }
-    if (c->rpos == c->rlen)
+    if (c->rpos == c->rlen) {
         c->rpos = c->rlen = 0;
+        if (c->rcap > (1u << 20)) {
+            /* Idle after a large request: give the memory back. */
+            free(c->rbuf);
+            c->rbuf = NULL;
+            c->rcap = 0;
+        }
+    }
 }
 
 static void
