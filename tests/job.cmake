@@ -29,7 +29,7 @@ if(WEIR_FUZZ)
     file(WRITE ${job_seed_expr}/seed${job_seed_i} "${seed}")
     math(EXPR job_seed_i "${job_seed_i} + 1")
   endforeach()
-  foreach(f fuzz_expr fuzz_job)
+  foreach(f fuzz_expr fuzz_job fuzz_job_value)
     add_executable(${f} fuzz/${f}.c)
     target_compile_options(${f} PRIVATE -fsanitize=fuzzer,address,undefined)
     target_link_options(${f} PRIVATE -fsanitize=fuzzer,address,undefined)
@@ -39,7 +39,9 @@ if(WEIR_FUZZ)
     -max_len=512 -print_final_stats=1 ${job_seed_expr})
   add_test(NAME job.fuzz_job COMMAND fuzz_job -max_total_time=20 -timeout=10
     -max_len=4096 -print_final_stats=1 ${job_seed_job})
-  set_tests_properties(job.fuzz_expr job.fuzz_job PROPERTIES
+  add_test(NAME job.fuzz_value COMMAND fuzz_job_value -max_total_time=20
+    -timeout=10 -max_len=4096 -print_final_stats=1)
+  set_tests_properties(job.fuzz_expr job.fuzz_job job.fuzz_value PROPERTIES
     LABELS fuzz TIMEOUT 120)
 endif()
 

@@ -156,7 +156,8 @@ int weir_buf_printf(weir_buf *buf, const char *fmt, ...)
  * FORMAT_INT64 -> INT (TIME if type is TIME), FORMAT_JSON -> whatever the
  * document holds (checked against type unless type is ANY or JSON).
  * data == NULL (a Kafka null key or tombstone) decodes to NULL.
- * STRING and BYTES point into data; JSON is built in the arena.
+ * The result points into data (strings, and JSON strings without escapes)
+ * and into the arena (JSON structure): keep both while it is used.
  * Errors: WEIR_EPARSE (message in err, which may be NULL) for malformed
  * input, WEIR_ENOMEM if the arena is exhausted.
  */
@@ -184,7 +185,8 @@ bool weir_value_is_kafka_null(const weir_value *v);
 int weir_value_to_json(const weir_value *v, weir_buf *buf);
 
 /*
- * Parses JSON text into the arena. WEIR_EPARSE with a message naming the
+ * Parses JSON text into the arena; strings without escapes point into
+ * text, which must outlive the value. WEIR_EPARSE with a message naming the
  * byte offset on malformed input (depth limit 64), WEIR_ENOMEM.
  */
 int weir_json_parse(const char *text, size_t len, weir_arena *arena,
