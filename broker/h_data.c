@@ -62,14 +62,23 @@ weir__h_produce(weir_broker *b, weir_kreq *req, weir_kw *w)
 static void
 write_aborted(weir_kw *w, const weir_part *part, int64_t from, int64_t to)
 {
+    /* The index is ordered by last_offset: skip the ones ending before. */
+    size_t lo = 0, hi = part->n_aborted;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (part->aborted[mid].last_offset < from)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     int32_t n = 0;
-    for (size_t i = 0; i < part->n_aborted; i++) {
+    for (size_t i = lo; i < part->n_aborted; i++) {
         const weir_aborted *a = &part->aborted[i];
         if (a->last_offset >= from && a->first_offset < to)
             n++;
     }
     weir_kw_array(w, false, n);
-    for (size_t i = 0; i < part->n_aborted; i++) {
+    for (size_t i = lo; i < part->n_aborted; i++) {
         const weir_aborted *a = &part->aborted[i];
         if (a->last_offset >= from && a->first_offset < to) {
             weir_kw_i64(w, a->pid);
