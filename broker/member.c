@@ -248,9 +248,14 @@ join_response(weir_kw *w, int16_t v, int16_t err, weir_group *g, weir_member *m,
     weir_kw_str(w, false, err || !g->leader ? "" : g->leader);
     weir_kw_str(w, false, member_id ? member_id : "");
     bool leader = !err && m && g->leader && strcmp(g->leader, m->id) == 0;
-    weir_kw_array(w, false, leader ? (int32_t)g->n_members : 0);
+    int32_t n = 0;
+    for (size_t i = 0; leader && i < g->n_members; i++)
+        n += g->members[i]->joined; /* not members still to join */
+    weir_kw_array(w, false, n);
     for (size_t i = 0; leader && i < g->n_members; i++) {
         weir_member *o = g->members[i];
+        if (!o->joined)
+            continue;
         int32_t p = g->protocol ? protocol_index(o, g->protocol) : -1;
         weir_kw_str(w, false, o->id);
         if (v >= 5)
