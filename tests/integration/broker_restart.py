@@ -100,7 +100,8 @@ def main():
         zombie2.produce("data", value="zombie2-open", partition=2)
         zombie2.flush(10)
 
-        b = restart(cluster, b, "b2", kill=True)  # SIGKILL
+        b = restart(cluster, b, "b2", kill=True,  # SIGKILL
+                    extra=["--fsync", "always"])
         check(zombie_fenced(bs, zombie2, "zombie-2"),
               "pre-restart zombie is fenced by a new owner (SIGKILL)")
         verify(bs, ["one", "two"], expect)
