@@ -12,6 +12,8 @@ weir_unit_test(NAME broker.part SOURCES unit/test_broker_part.c
   LIBS weir_broker_lib)
 weir_unit_test(NAME broker.coordinator SOURCES unit/test_broker_txn.c
   LIBS weir_broker_lib)
+weir_unit_test(NAME broker.group SOURCES unit/test_broker_group.c
+  LIBS weir_broker_lib)
 
 weir_broker_py_test(broker.txn integration integration/broker_txn.py 180)
 weir_broker_py_test(broker.restart integration integration/broker_restart.py 180)
