@@ -31,7 +31,7 @@ add_test(NAME clients.kafkajs.deps
   COMMAND ${PROJECT_SOURCE_DIR}/scripts/install-deps-js ${PROJECT_BINARY_DIR}/js)
 set_tests_properties(clients.kafkajs.deps PROPERTIES LABELS integration
   TIMEOUT 300 FIXTURES_SETUP clients_kafkajs)
-foreach(case txn fencing consume faults restart group txn_timeout)
+foreach(case txn fencing consume faults restart group txn_timeout eos)
   weir_clients_case(kafkajs ${case} 150)
   set_tests_properties(clients.kafkajs.${case} PROPERTIES
     FIXTURES_REQUIRED clients_kafkajs)

@@ -448,7 +448,132 @@ async function caseTxnTimeout() {
   return { lateCommit };
 }
 
-const CASES = { txn_timeout: caseTxnTimeout, group: caseGroup, read: caseRead, after_restart: caseAfterRestart, txn: caseTxn, fencing: caseFencing, consume: caseConsume, faults: caseFaults };
+// Exactly-once consume-transform-produce in kafkajs (eachBatch +
+// transaction + sendOffsets, the group's offsets committed only inside the
+// transaction) while the broker loses answers and drops connections. A
+// transaction whose outcome is unknown is resolved by the group offset,
+// as an exactly-once application does.
+async function caseEos() {
+  const adminUrl = process.argv[4];
+  const n = Number(process.argv[5]);
+  const group = 'js-eos-group';
+  const fault = async (path) => {
+    const r = await fetch(adminUrl + path, { method: 'POST' });
+    check(r.ok, `${path}: HTTP ${r.status}`);
+  };
+  await createTopics(['js-eos-in', 'js-eos-out']);
+  {
+    // Small record batches, so that the consumer sees many eachBatch calls.
+    const seeder = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await seeder.connect();
+    const all = records('in', n);
+    for (let i = 0; i < n; i += 5) {
+      const msgs = all.filter((m) => {
+        const idx = Number(m.value.split('-')[2]);
+        return idx >= i && idx < i + 5;
+      });
+      await seeder.send({ topic: 'js-eos-in', acks: -1, messages: msgs });
+    }
+    await seeder.disconnect();
+  }
+  const opts = { transactionalId: 'js-eos-tx', idempotent: true, maxInFlightRequests: 1 };
+  let producer = kafka.producer(opts);
+  await producer.connect();
+  const faults = [
+    '/fault/lose?api=Produce&count=1',
+    '/fault/lose?api=EndTxn&count=1',
+    '/fault/lose?api=TxnOffsetCommit&count=1',
+    '/fault/lose?api=AddPartitionsToTxn&count=1',
+    '/fault/drop',
+    '/fault/lose?api=Fetch&count=1',
+  ];
+  const outcomes = [];
+  const committedOffset = async (partition) => {
+    const offs = await groupOffsets(group, 'js-eos-in');
+    return offs[partition] === undefined ? -1 : offs[partition];
+  };
+  const consumer = kafka.consumer({
+    groupId: group,
+    readUncommitted: false,
+    maxWaitTimeInMs: 200,
+    maxBytesPerPartition: 400,
+    sessionTimeout: 10000,
+    heartbeatInterval: 500,
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topics: ['js-eos-in'], fromBeginning: true });
+  let batches = 0;
+  const processed = {};
+  const done = new Promise((resolve, reject) => {
+    consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, resolveOffset }) => {
+        if (batch.messages.length === 0) return;
+        const last = Number(batch.messages[batch.messages.length - 1].offset);
+        const next = last + 1;
+        batches++;
+        if (batches % 2 === 0 && batches / 2 <= faults.length) await fault(faults[batches / 2 - 1]);
+        for (let attempt = 1; ; attempt++) {
+          check(attempt <= 5, `batch ${batch.partition}@${last} never committed`);
+          let txn = null;
+          try {
+            txn = await producer.transaction();
+            await txn.send({
+              topic: 'js-eos-out',
+              messages: batch.messages.map((m) => ({
+                partition: batch.partition,
+                key: m.key,
+                value: `${m.value.toString().toUpperCase()}|${batch.partition}:${m.offset}`,
+              })),
+            });
+            await txn.sendOffsets({
+              consumerGroupId: group,
+              topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: String(next) }] }],
+            });
+            await txn.commit();
+            outcomes.push('committed');
+            break;
+          } catch (e) {
+            await fault('/fault/clear');
+            if ((await committedOffset(batch.partition)) >= next) {
+              outcomes.push(`committed, answer lost (${e.type || e.name})`);
+              await producer.disconnect().catch(() => {});
+              producer = kafka.producer(opts);
+              await producer.connect();
+              break;
+            }
+            outcomes.push(`retry (${e.type || e.name})`);
+            try {
+              if (txn) await txn.abort();
+            } catch (e2) {
+              await producer.disconnect().catch(() => {});
+              producer = kafka.producer(opts);
+              await producer.connect();
+            }
+          }
+        }
+        resolveOffset(String(last));
+        processed[batch.partition] = next;
+        let total = 0;
+        for (const p of Object.keys(processed)) total += processed[p];
+        if (total >= PARTS * n) resolve();
+      },
+    }).catch(reject);
+  });
+  const dl = deadline(90000, 'every input record processed');
+  try {
+    await Promise.race([done, dl.p]);
+  } finally {
+    dl.cancel();
+  }
+  await consumer.disconnect();
+  await producer.disconnect();
+  const committed = await groupOffsets(group, 'js-eos-in');
+  return { outcomes, committed, batches };
+}
+
+const CASES = { eos: caseEos, txn_timeout: caseTxnTimeout, group: caseGroup, read: caseRead, after_restart: caseAfterRestart, txn: caseTxn, fencing: caseFencing, consume: caseConsume, faults: caseFaults };
 
 async function main() {
   const fn = CASES[caseName];
@@ -459,6 +584,9 @@ async function main() {
   const result = await fn();
   result.errors = errors;
   console.log(JSON.stringify(result));
+  // Clients replaced after a failure may still hold retry timers: the
+  // case is over, do not wait for them.
+  process.exit(0);
 }
 
 main().catch((e) => {

@@ -148,6 +148,30 @@ def case_group():
         bc.eq(b.stop(), 0, "broker exit status")
 
 
+def case_eos():
+    """kafkajs consume-transform-produce under faults: each input record is
+    in the read_committed output exactly once, in order per partition."""
+    n = 60
+    with weirtest.Cluster() as c:
+        b = bc.start_broker(c, admin=True)
+        res = run_js(b, "eos", timeout=150, extra=[b.admin_url, str(n)])
+        print("  %d batches; outcomes: %s" % (res["batches"], sorted(
+            set(res["outcomes"]))))
+        bc.eq(res["committed"], {str(p): n for p in range(PARTS)},
+              "input offsets committed")
+        out = read(b.bootstrap, "js-eos-out", True)
+        srcs = {}
+        for p, _, v in out:
+            sp, so = v.split("|")[1].split(":")
+            bc.eq(int(sp), p, "output partition")
+            bc.eq(v.split("|")[0], "IN-%s-%s" % (sp, so), "output value")
+            srcs.setdefault(p, []).append(int(so))
+        for p in range(PARTS):
+            bc.eq(srcs.get(p), list(range(n)),
+                  "partition %d: every input once, in order" % p)
+        bc.eq(b.stop(), 0, "broker exit status")
+
+
 def case_txn_timeout():
     with weirtest.Cluster() as c:
         b = bc.start_broker(c)
@@ -234,6 +258,7 @@ CASES = {
     "restart": case_restart,
     "group": case_group,
     "txn_timeout": case_txn_timeout,
+    "eos": case_eos,
     "txn": case_txn,
     "fencing": case_fencing,
     "consume": case_consume,
