@@ -57,7 +57,11 @@ weir_kafka_producer_new(weir_kafka_producer **pp, const char *bootstrap,
     if (rv == WEIR_OK)
         rv = weir__kafka_conf_set(conf, "linger.ms", "5");
     if (rv == WEIR_OK)
-        rv = weir__kafka_conf_set(conf, "queue.buffering.max.kbytes", "4096");
+        rv = weir__kafka_conf_set(conf, "queue.buffering.max.kbytes", "2048");
+    if (rv == WEIR_OK) /* bounds memory: up to 9 partitions per task */
+        rv = weir__kafka_conf_set(conf, "batch.size", "131072");
+    if (rv == WEIR_OK) /* small records cost ~200 bytes each in the queue */
+        rv = weir__kafka_conf_set(conf, "queue.buffering.max.messages", "5000");
     if (rv == WEIR_OK)
         rv = weir__kafka_conf_set(conf, "message.timeout.ms", "30000");
     if (rv == WEIR_OK && transactional_id) {

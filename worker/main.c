@@ -6,6 +6,7 @@
  *   weir-worker --coordinator URL --id NAME [--capacity N] [--token SECRET]
  */
 #include <ctype.h>
+#include <malloc.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -340,6 +341,9 @@ main(int argc, char **argv)
         return 2;
     }
     (void)weir_signal_init();
+    /* Dozens of client threads: a few malloc arenas keep RSS near what is
+     * in use instead of one arena per thread. */
+    (void)mallopt(M_ARENA_MAX, 2);
     weir_runtime_opts ro = {.bootstrap = cf.bootstrap,
         .data_dir = cf.data_dir,
         .worker_id = cf.id ? cf.id : "standalone",
