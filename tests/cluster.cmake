@@ -9,7 +9,7 @@ weir_unit_test(NAME coordinator.random SOURCES unit/test_coordinator_random.c
 # Process tests need every binary: broker, coordinator, worker, weirctl.
 if(TARGET weir-broker AND TARGET weir-coordinator AND TARGET weir-worker
    AND TARGET weirctl)
-  foreach(t weirctl scale_out drain security)
+  foreach(t weirctl scale_out capacity drain security)
     weir_script_test(NAME cluster.${t} LABEL integration
       COMMAND /usr/bin/python3
         ${PROJECT_SOURCE_DIR}/tests/integration/cluster_${t}.py
