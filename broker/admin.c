@@ -97,7 +97,7 @@ weir__admin_open(weir_broker *b)
     pthread_mutex_init(&a->mu, NULL);
     a->pipe[0] = a->pipe[1] = -1;
     char url[512];
-    snprintf(url, sizeof(url), "http://%s", b->opts.admin);
+    (void)snprintf(url, sizeof(url), "http://%s", b->opts.admin);
     nng_url *u = NULL;
     int rv;
     if (pipe2(a->pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
@@ -408,7 +408,7 @@ answer(weir_broker *b, admin_req *r)
     weir_kw_init(&w);
     char path[256];
     size_t plen = strcspn(r->uri, "?");
-    snprintf(path, sizeof(path), "%.*s", (int)plen, r->uri);
+    (void)snprintf(path, sizeof(path), "%.*s", (int)plen, r->uri);
     uint16_t status = 200;
     const char *ctype = "application/json";
     bool get = strcmp(r->method, "GET") == 0;

@@ -20,7 +20,7 @@ static int
 mkdirs(const char *path)
 {
     char buf[4096];
-    snprintf(buf, sizeof(buf), "%s", path);
+    (void)snprintf(buf, sizeof(buf), "%s", path);
     for (char *p = buf + 1; *p; p++) {
         if (*p == '/') {
             *p = '\0';
@@ -57,7 +57,14 @@ weir_broker_open(weir_broker **bp, const weir_broker_opts *opts)
     b->opts = *opts;
     b->next_pid = 1000;
     b->lock_fd = -1;
-    int rv = parse_fsync(opts->fsync, &b->fsync);
+    int rv = WEIR_EINVAL;
+    /* Paths under the data dir are built in PATH_MAX buffers. */
+    if (!opts->data_dir || strlen(opts->data_dir) > 3000 ||
+        (opts->admin && strlen(opts->admin) > 400)) {
+        weir_log_error("broker", "--data-dir or --admin is too long");
+        goto fail;
+    }
+    rv = parse_fsync(opts->fsync, &b->fsync);
     if (rv != WEIR_OK) {
         weir_log_error("broker", "--fsync wants never|interval|always, got %s",
             opts->fsync);
@@ -69,7 +76,7 @@ weir_broker_open(weir_broker **bp, const weir_broker_opts *opts)
         goto fail;
     }
     char lock_path[4096];
-    snprintf(lock_path, sizeof(lock_path), "%s/.lock", opts->data_dir);
+    (void)snprintf(lock_path, sizeof(lock_path), "%s/.lock", opts->data_dir);
     b->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (b->lock_fd < 0 || flock(b->lock_fd, LOCK_EX | LOCK_NB) != 0) {
         weir_log_error("broker", "data dir %s is in use by another broker",

@@ -223,7 +223,7 @@ member_new(weir_broker *b, weir_group *g, weir_kstr client_id)
     if (nm)
         g->members = nm;
     char id[160];
-    snprintf(id, sizeof(id), "%.*s-%llu-%llu",
+    (void)snprintf(id, sizeof(id), "%.*s-%llu-%llu",
         (int)(client_id.len > 0 && client_id.len < 64 ? client_id.len : 0),
         client_id.ptr ? client_id.ptr : "", (unsigned long long)b->port,
         (unsigned long long)++g->member_seq);

@@ -18,12 +18,12 @@ weir__request_decode(const uint8_t *frame, size_t len, weir_kreq *req,
     req->corr_id = weir_kr_i32(&r);
     req->client_id = weir_kr_str(&r, false, true);
     if (!weir_kr_ok(&r)) {
-        snprintf(why, why_size, "malformed request header");
+        (void)snprintf(why, why_size, "malformed request header");
         return WEIR_EPROTO;
     }
     const weir_kapi *api = weir_kapi_find(req->api_key);
     if (!api) {
-        snprintf(why, why_size, "unsupported API key %d (v%d)",
+        (void)snprintf(why, why_size, "unsupported API key %d (v%d)",
             (int)req->api_key, (int)req->version);
         return WEIR_EUNSUPPORTED;
     }
@@ -34,9 +34,9 @@ weir__request_decode(const uint8_t *frame, size_t len, weir_kreq *req,
                           req->version > api->max_version;
     if (!av_unsupported &&
         (req->version < api->min_version || req->version > api->max_version)) {
-        snprintf(why, why_size, "unsupported %s version %d (supported %d-%d)",
-            api->name, (int)req->version, (int)api->min_version,
-            (int)api->max_version);
+        (void)snprintf(why, why_size,
+            "unsupported %s version %d (supported %d-%d)", api->name,
+            (int)req->version, (int)api->min_version, (int)api->max_version);
         return WEIR_EUNSUPPORTED;
     }
     req->flex = !av_unsupported && req->version >= api->flex_version;
@@ -44,7 +44,7 @@ weir__request_decode(const uint8_t *frame, size_t len, weir_kreq *req,
     if (!weir_kr_ok(&r) ||
         (!av_unsupported && !weir_kschema_check(api, req->version, r.pos,
                                 weir_kr_remaining(&r)))) {
-        snprintf(why, why_size, "malformed %s v%d request", api->name,
+        (void)snprintf(why, why_size, "malformed %s v%d request", api->name,
             (int)req->version);
         return WEIR_EPROTO;
     }

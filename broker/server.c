@@ -186,7 +186,8 @@ accept_all(weir_broker *b)
         c->fd = fd;
         char ip[INET_ADDRSTRLEN] = "?";
         inet_ntop(AF_INET, &sa.sin_addr, ip, sizeof(ip));
-        snprintf(c->peer, sizeof(c->peer), "%s:%d", ip, ntohs(sa.sin_port));
+        (void)snprintf(
+            c->peer, sizeof(c->peer), "%s:%d", ip, ntohs(sa.sin_port));
         s->conns[s->n_conns++] = c;
         b->metrics.connections_accepted++;
         weir_log_debug("broker", "connection from %s", c->peer);

@@ -350,7 +350,7 @@ int
 weir__state_open(weir_broker *b)
 {
     char path[4096];
-    snprintf(path, sizeof(path), "%s/broker.journal", b->opts.data_dir);
+    (void)snprintf(path, sizeof(path), "%s/broker.journal", b->opts.data_dir);
     replay_ctx c = {b, NULL, 0, 0};
     b->replaying = true;
     int rv = weir_journal_open(&b->journal, path, replay, &c);

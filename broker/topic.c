@@ -96,8 +96,8 @@ weir__topic_open(weir_broker *b, const char *name, int32_t n_parts,
         p->topic = t;
         p->id = i;
         char dir[4096];
-        snprintf(dir, sizeof(dir), "%s/topics/%s-%d", b->opts.data_dir, name,
-            (int)i);
+        (void)snprintf(dir, sizeof(dir), "%s/topics/%s-%d", b->opts.data_dir,
+            name, (int)i);
         if ((rv = weir_log_open(&p->log, dir, &lo)) != WEIR_OK)
             goto fail;
         if ((rv = weir__part_recover(p)) != WEIR_OK)
@@ -138,8 +138,8 @@ weir__topic_create(weir_broker *b, const char *name, int32_t n_parts,
      * journal record and the removal) must not come back to life. */
     for (int32_t i = 0; i < n_parts; i++) {
         char dir[4096];
-        snprintf(dir, sizeof(dir), "%s/topics/%s-%d", b->opts.data_dir, name,
-            (int)i);
+        (void)snprintf(dir, sizeof(dir), "%s/topics/%s-%d", b->opts.data_dir,
+            name, (int)i);
         (void)nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
     }
     int rv = weir__topic_open(b, name, n_parts, conf);
