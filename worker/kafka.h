@@ -113,6 +113,10 @@ const char *weir_kafka_producer_errstr(const weir_kafka_producer *p);
  */
 int weir_kafka_consumer_new(weir_kafka_consumer **cp, const char *bootstrap,
     const char *client_id, const char *group_id, bool read_committed);
+/* The same with large fetches and queues, for reading changelogs in bulk
+ * during a restore (free it afterwards: it holds more memory). */
+int weir_kafka_consumer_new_bulk(weir_kafka_consumer **cp,
+    const char *bootstrap, const char *client_id, const char *group_id);
 void weir_kafka_consumer_free(weir_kafka_consumer *c);
 
 /* Replaces the assignment; tps[i].offset is where reading starts. */

@@ -12,9 +12,9 @@ struct weir_kafka_consumer {
     rd_kafka_t *rk;
 };
 
-int
-weir_kafka_consumer_new(weir_kafka_consumer **cp, const char *bootstrap,
-    const char *client_id, const char *group_id, bool read_committed)
+static int
+consumer_new(weir_kafka_consumer **cp, const char *bootstrap,
+    const char *client_id, const char *group_id, bool read_committed, bool bulk)
 {
     weir_kafka_consumer *c = calloc(1, sizeof(*c));
     if (!c)
@@ -37,8 +37,18 @@ weir_kafka_consumer_new(weir_kafka_consumer **cp, const char *bootstrap,
         {"fetch.wait.max.ms", "20"},
         {"fetch.error.backoff.ms", "50"},
     };
+    /* Steady state: small queues keep 8 tasks near 100 MB. */
     for (size_t i = 0; rv == WEIR_OK && i < sizeof(kv) / sizeof(kv[0]); i++)
         rv = weir__kafka_conf_set(conf, kv[i][0], kv[i][1]);
+    const char *bulk_kv[][2] = {
+        {"queued.max.messages.kbytes", "16384"},
+        {"fetch.max.bytes", "8388608"},
+        {"max.partition.fetch.bytes", "4194304"},
+        {"receive.message.max.bytes", "9437184"},
+    };
+    for (size_t i = 0;
+         bulk && rv == WEIR_OK && i < sizeof(bulk_kv) / sizeof(bulk_kv[0]); i++)
+        rv = weir__kafka_conf_set(conf, bulk_kv[i][0], bulk_kv[i][1]);
     if (rv != WEIR_OK) {
         rd_kafka_conf_destroy(conf);
         free(c);
@@ -55,6 +65,21 @@ weir_kafka_consumer_new(weir_kafka_consumer **cp, const char *bootstrap,
     rd_kafka_poll_set_consumer(c->rk);
     *cp = c;
     return WEIR_OK;
+}
+
+int
+weir_kafka_consumer_new(weir_kafka_consumer **cp, const char *bootstrap,
+    const char *client_id, const char *group_id, bool read_committed)
+{
+    return consumer_new(
+        cp, bootstrap, client_id, group_id, read_committed, false);
+}
+
+int
+weir_kafka_consumer_new_bulk(weir_kafka_consumer **cp, const char *bootstrap,
+    const char *client_id, const char *group_id)
+{
+    return consumer_new(cp, bootstrap, client_id, group_id, true, true);
 }
 
 void

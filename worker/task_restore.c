@@ -1,5 +1,6 @@
 /* Restore: replay each store's changelog from its checkpoint to its end;
  * standby tasks keep tailing it. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,6 +88,16 @@ weir__task_restore(weir_task *t)
         if (!done[i])
             left++;
     }
+    /* An active task restores with a bulk consumer of its own (large
+     * fetches), freed afterwards; a standby keeps tailing with the task's. */
+    weir_kafka_consumer *task_cons = t->cons;
+    if (rv == WEIR_OK && left > 0 && !t->standby) {
+        char cid[300];
+        snprintf(cid, sizeof(cid), "%s-%s-restore", t->worker_id, t->name);
+        rv = weir_kafka_consumer_new_bulk(&t->cons, t->bootstrap, cid, t->job);
+        if (rv != WEIR_OK)
+            t->cons = task_cons;
+    }
     if (rv == WEIR_OK && (left > 0 || t->standby))
         rv = assign_changelogs(t, t->standby ? NULL : done);
     uint64_t t0 = weir_clock_mono_ms(), last_progress = t0;
@@ -131,6 +142,10 @@ weir__task_restore(weir_task *t)
             (unsigned long long)(weir_clock_mono_ms() - t0));
     if (rv != WEIR_OK)
         weir_store_abort(t->store);
+    if (t->cons != task_cons) {
+        weir_kafka_consumer_free(t->cons);
+        t->cons = task_cons;
+    }
     free(high);
     free(next);
     free(done);
