@@ -12,7 +12,7 @@ function(weir_clients_case script case timeout)
 endfunction()
 
 foreach(case metadata produce_consume idempotent query_offsets headers_large
-        group compression query_time compaction)
+        group compression query_time compaction group_crash)
   weir_clients_case(kcat ${case} 120)
 endforeach()
 

@@ -285,6 +285,74 @@ def case_compaction():
         bc.eq(b.stop(), 0, "broker exit status")
 
 
+def case_group_crash():
+    """A kcat -G member is SIGKILLed (no LeaveGroup): after its session
+    times out, the librdkafka consumer left in the group owns every
+    partition and reads all of it."""
+    import signal
+    import subprocess
+    from confluent_kafka import Consumer
+    with weirtest.Cluster() as c:
+        b = bc.start_broker(c)
+        bc.create_topics(b.bootstrap, ["gc"], partitions=2)
+        produce_partitions(b, "gc", parts=2, per_part=10)
+        group_opts = ["-X", "session.timeout.ms=6000",
+                      "-X", "heartbeat.interval.ms=500",
+                      "-X", "partition.assignment.strategy=range",
+                      "-X", "auto.offset.reset=earliest"]
+        out_path = c.path("kcat-group.out")
+        with open(out_path, "wb") as out:
+            k = subprocess.Popen([KCAT, "-b", b.bootstrap, "-G", "gc-group", "-u",
+                                  "-q", "-f", "%p %o\n"] + group_opts +
+                                 ["gc"], stdout=out, stderr=subprocess.DEVNULL)
+        try:
+            def kcat_read_all():
+                with open(out_path) as f:
+                    return len(f.read().splitlines()) == 20
+            bc.wait_until(kcat_read_all, 30, "kcat -G to read gc")
+            cons = Consumer({"bootstrap.servers": b.bootstrap,
+                             "group.id": "gc-group",
+                             "session.timeout.ms": 6000,
+                             "heartbeat.interval.ms": 500,
+                             "partition.assignment.strategy": "range",
+                             "auto.offset.reset": "earliest",
+                             "enable.auto.commit": False})
+            cons.subscribe(["gc"])
+            got = []
+
+            def poll_one():
+                m = cons.poll(0.1)
+                if m is not None and not m.error():
+                    got.append((m.partition(), m.offset()))
+            bc.wait_until(lambda: poll_one() or len(cons.assignment()) == 1,
+                          30, "the two members to split gc")
+            k.send_signal(signal.SIGKILL)
+            k.wait()
+
+            def took_over():
+                poll_one()
+                return len(cons.assignment()) == 2
+            bc.wait_until(took_over, 30, "the survivor to own gc")
+        finally:
+            if k.poll() is None:
+                k.kill()
+                k.wait()
+        produce_partitions(b, "gc", parts=2, per_part=3)
+        want = {(p, o) for p in range(2) for o in range(13)}
+
+        def read_all():
+            poll_one()
+            return set(got) >= want
+        # kcat -G commits its offsets only when it exits cleanly, so the
+        # survivor reads the killed member's partition from the start.
+        bc.wait_until(read_all, 30, "every record via the survivor",
+                      interval=0)
+        cons.close()
+        if "session timed out" not in b.log():
+            raise AssertionError("the broker did not expire the session")
+        bc.eq(b.stop(), 0, "broker exit status")
+
+
 def group_consume(b, group, topics, timeout=60):
     """kcat -G until end of every assigned partition; returns values."""
     out, err = kcat(b, ["-G", group, "-e", "-q", "-f", "%t|%p|%o|%s\n",
@@ -334,6 +402,7 @@ CASES = {
     "compression": case_compression,
     "query_time": case_query_time,
     "compaction": case_compaction,
+    "group_crash": case_group_crash,
 }
 
 if __name__ == "__main__":
