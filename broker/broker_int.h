@@ -322,6 +322,12 @@ int16_t weir__part_produce(weir_broker *b, weir_part *part, uint8_t *buf,
 int weir__part_write_marker(
     weir_broker *b, weir_part *part, int64_t pid, int16_t epoch, bool commit);
 int64_t weir__part_lso(const weir_part *part);
+/*
+ * The first record whose timestamp is >= ts: its offset and timestamp
+ * (Kafka's ListOffsets by time). WEIR_ENOTFOUND when no record is that late.
+ */
+int weir__part_offset_for_time(
+    weir_part *part, int64_t ts, int64_t *offset, int64_t *found_ts);
 /* Forgets aborted transactions that retention removed from the log. */
 void weir__part_prune(weir_part *part);
 int64_t weir__part_hw(const weir_part *part);

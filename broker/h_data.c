@@ -221,11 +221,13 @@ weir__h_list_offsets(weir_broker *b, weir_kreq *req, weir_kw *w)
                                          : weir__part_hw(part);
                 else if (ts == -2)
                     off = weir_log_start_offset(part->log);
-                else if (weir_log_offset_for_time(part->log, ts, &off) !=
-                         WEIR_OK)
-                    err = KERR_KAFKA_STORAGE_ERROR;
-                else
-                    rts = ts;
+                else {
+                    int rv = weir__part_offset_for_time(part, ts, &off, &rts);
+                    if (rv == WEIR_ENOTFOUND)
+                        off = rts = -1; /* no record that late */
+                    else if (rv != WEIR_OK)
+                        err = KERR_KAFKA_STORAGE_ERROR;
+                }
             }
             weir_kw_i32(w, idx);
             weir_kw_i16(w, weir__kerr_count(b, req->api_key, err));

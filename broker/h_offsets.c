@@ -27,7 +27,7 @@ weir__h_offset_commit(weir_broker *b, weir_kreq *req, weir_kw *w)
     if (err == KERR_NONE &&
         !(g = weir__group_get(b, gid.ptr, (size_t)gid.len, true)))
         err = KERR_UNKNOWN_SERVER_ERROR;
-    if (err == KERR_NONE && (generation >= 0 || member.len > 0))
+    if (err == KERR_NONE)
         err = weir__member_check(g, member, generation, true);
 
     weir_offset *done = NULL;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "broker_int.h"
 #include "common/clock.h"
@@ -222,11 +223,16 @@ member_new(weir_broker *b, weir_group *g, weir_kstr client_id)
     weir_member **nm = realloc(g->members, (g->n_members + 1) * sizeof(*nm));
     if (nm)
         g->members = nm;
+    /* Kafka's <client.id>-<UUID>: never reused, also across restarts, so a
+     * member from before a restart is unknown afterwards and rejoins. */
+    uint64_t rnd[2] = {0, 0};
+    if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+        rnd[0] = weir_clock_mono_us() ^ ((uint64_t)weir_clock_wall_ms() << 20);
     char id[160];
-    (void)snprintf(id, sizeof(id), "%.*s-%llu-%llu",
+    (void)snprintf(id, sizeof(id), "%.*s-%016llx%016llx-%llu",
         (int)(client_id.len > 0 && client_id.len < 64 ? client_id.len : 0),
-        client_id.ptr ? client_id.ptr : "", (unsigned long long)b->port,
-        (unsigned long long)++g->member_seq);
+        client_id.ptr ? client_id.ptr : "", (unsigned long long)rnd[0],
+        (unsigned long long)rnd[1], (unsigned long long)++g->member_seq);
     if (!m || !nm || !(m->id = weir__strdup(id))) {
         free(m);
         return NULL;
@@ -365,15 +371,25 @@ int16_t
 weir__member_check(
     weir_group *g, weir_kstr member, int32_t generation, bool commit)
 {
+    if (commit) {
+        /* Kafka's doCommitOffsets: a simple commit (generation -1) only
+         * into a group without members; none while it awaits SyncGroup;
+         * members may commit during a rebalance. */
+        bool empty = true;
+        for (size_t i = 0; i < g->n_members && empty; i++)
+            empty = g->members[i]->n_protocols == 0;
+        if (generation < 0 && empty)
+            return KERR_NONE;
+        if (g->state == WEIR_GROUP_AWAITING_SYNC)
+            return KERR_REBALANCE_IN_PROGRESS;
+    }
     weir_member *m = member_find(g, member);
     if (!m)
         return KERR_UNKNOWN_MEMBER_ID;
     m->last_seen_ms = weir_clock_mono_ms();
     if (generation != g->generation)
         return KERR_ILLEGAL_GENERATION;
-    if (g->state == WEIR_GROUP_PREPARING)
-        return KERR_REBALANCE_IN_PROGRESS;
-    if (commit && g->state == WEIR_GROUP_AWAITING_SYNC)
+    if (!commit && g->state == WEIR_GROUP_PREPARING)
         return KERR_REBALANCE_IN_PROGRESS;
     return KERR_NONE;
 }

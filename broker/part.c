@@ -273,6 +273,75 @@ weir__part_write_marker(
     return apply_batch(part, &h, !commit);
 }
 
+/* Looks for the first record at or after `from` with timestamp >= ts in
+ * the batch; returns true with its offset and timestamp. */
+static bool
+batch_find_time(const uint8_t *batch, size_t len, const weir_batch_hdr *h,
+    int64_t from, int64_t ts, int64_t *offset, int64_t *found_ts)
+{
+    if (h->max_timestamp < ts || weir_batch_is_control(h) ||
+        weir_batch_last_offset(h) < from)
+        return false;
+    bool log_append = (h->attributes & WEIR_BATCH_ATTR_TIMESTAMP_TYPE) != 0;
+    weir_record_iter it;
+    if (log_append || weir_record_iter_init(&it, batch, len, h) != WEIR_OK) {
+        /* Compressed (or log-append time): the batch as a whole. */
+        *offset = h->base_offset > from ? h->base_offset : from;
+        *found_ts = h->max_timestamp;
+        return true;
+    }
+    weir_record rec;
+    bool more = false;
+    while (weir_record_iter_next(&it, &rec, &more) == WEIR_OK && more) {
+        int64_t rts = h->first_timestamp + rec.timestamp_delta;
+        int64_t roff = h->base_offset + rec.offset_delta;
+        if (rts >= ts && roff >= from) {
+            *offset = roff;
+            *found_ts = rts;
+            return true;
+        }
+    }
+    return false;
+}
+
+int
+weir__part_offset_for_time(
+    weir_part *part, int64_t ts, int64_t *offset, int64_t *found_ts)
+{
+    int64_t off;
+    int rv = weir_log_offset_for_time(part->log, ts, &off);
+    if (rv != WEIR_OK)
+        return rv;
+    int64_t end = weir_log_end_offset(part->log);
+    while (off < end) {
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        if ((rv = weir_log_read(part->log, off, end, 1 << 20, &buf, &len)) !=
+            WEIR_OK)
+            return rv;
+        if (len == 0)
+            break;
+        int64_t next = off + 1;
+        bool found = false;
+        for (size_t pos = 0; pos < len && !found;) {
+            weir_batch_hdr h;
+            size_t blen;
+            if (weir_batch_peek(buf + pos, len - pos, &h, &blen) != WEIR_OK)
+                break;
+            found =
+                batch_find_time(buf + pos, blen, &h, off, ts, offset, found_ts);
+            if (weir_batch_last_offset(&h) + 1 > next)
+                next = weir_batch_last_offset(&h) + 1;
+            pos += blen;
+        }
+        free(buf);
+        if (found)
+            return WEIR_OK;
+        off = next;
+    }
+    return WEIR_ENOTFOUND;
+}
+
 /* Control record type of a control batch: WEIR_CONTROL_ABORT/COMMIT. */
 static int
 control_type(const uint8_t *batch, size_t len, const weir_batch_hdr *h)
