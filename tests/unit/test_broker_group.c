@@ -3,6 +3,8 @@
  * rebalance waiting for every member, the leader's assignment handed out
  * by SyncGroup, heartbeats during a rebalance, leaving, session expiry and
  * protocol mismatches. */
+#define _XOPEN_SOURCE 700
+#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,13 +20,28 @@
 #include "common/err.h"
 
 static weir_broker *b;
+static char dir[64];
+
+static int
+rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
 
 static int
 setup(void **state)
 {
     (void)state;
+    snprintf(dir, sizeof(dir), "/tmp/weir-group-XXXXXX");
+    assert_non_null(mkdtemp(dir));
     b = calloc(1, sizeof(*b));
+    b->opts.data_dir = dir;
+    b->fsync = WEIR_FSYNC_NEVER;
     b->lock_fd = -1;
+    assert_int_equal(weir__state_open(b), WEIR_OK); /* commits journal */
     return 0;
 }
 
@@ -33,6 +50,7 @@ teardown(void **state)
 {
     (void)state;
     weir_broker_close(b);
+    nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
     return 0;
 }
 
@@ -179,6 +197,37 @@ simple(int16_t api, const char *member, int32_t generation,
     return err;
 }
 
+/* OffsetCommit v2 of offset 5 for t/0; returns the partition's error. */
+static int16_t
+commit(const char *member, int32_t generation)
+{
+    call c = {0};
+    c.api = WEIR_API_OFFSET_COMMIT;
+    c.version = 2;
+    weir_kw_init(&c.body);
+    weir_kw_str(&c.body, false, "g");
+    weir_kw_i32(&c.body, generation);
+    weir_kw_str(&c.body, false, member);
+    weir_kw_i64(&c.body, -1);
+    weir_kw_array(&c.body, false, 1);
+    weir_kw_str(&c.body, false, "t");
+    weir_kw_array(&c.body, false, 1);
+    weir_kw_i32(&c.body, 0);
+    weir_kw_i64(&c.body, 5);
+    weir_kw_str(&c.body, false, "");
+    run(&c, false, false);
+    weir_kr r;
+    weir_kr_init(&r, c.resp.buf, c.resp.len);
+    assert_int_equal(weir_kr_array(&r, false, false, 1), 1);
+    (void)weir_kr_str(&r, false, false);
+    assert_int_equal(weir_kr_array(&r, false, false, 1), 1);
+    (void)weir_kr_i32(&r);
+    int16_t err = weir_kr_i16(&r);
+    assert_true(weir_kr_ok(&r));
+    call_fini(&c);
+    return err;
+}
+
 static void
 test_rebalance(void **state)
 {
@@ -194,8 +243,14 @@ test_rebalance(void **state)
     assert_string_equal(a.leader, m1);
     assert_string_equal(a.protocol, "range");
     assert_int_equal(a.n_members, 1);
+    /* Awaiting the leader's SyncGroup: no commits. */
+    assert_int_equal(commit(m1, 1), KERR_REBALANCE_IN_PROGRESS);
     assert_int_equal(simple(WEIR_API_SYNC_GROUP, m1, 1, m1, NULL), KERR_NONE);
     assert_int_equal(simple(WEIR_API_HEARTBEAT, m1, 1, NULL, NULL), KERR_NONE);
+    /* Members commit with their generation; outsiders cannot. */
+    assert_int_equal(commit(m1, 1), KERR_NONE);
+    assert_int_equal(commit(m1, 0), KERR_ILLEGAL_GENERATION);
+    assert_int_equal(commit("", -1), KERR_UNKNOWN_MEMBER_ID);
     call_fini(&j1);
 
     /* A second member: its join parks until m1 rejoins (told by its
