@@ -37,7 +37,10 @@ foreach(case txn fencing consume faults restart group txn_timeout eos)
     FIXTURES_REQUIRED clients_kafkajs)
 endforeach()
 
-# Readers of three clients over one partition: needs kafkajs too.
-weir_clients_case(confluent interleaved 150)
-set_tests_properties(clients.confluent.interleaved PROPERTIES
-  FIXTURES_REQUIRED clients_kafkajs)
+# Cases mixing three clients (librdkafka, kafkajs, kafka-python): need
+# kafkajs too.
+foreach(case interleaved mixed_load)
+  weir_clients_case(confluent ${case} 150)
+  set_tests_properties(clients.confluent.${case} PROPERTIES
+    FIXTURES_REQUIRED clients_kafkajs)
+endforeach()

@@ -634,6 +634,106 @@ def case_group_restart():
                            r"REBALANCE_IN_PROGRESS"])
 
 
+def case_mixed_load():
+    """Three clients write one topic at the same time: a librdkafka
+    transactional producer (every fourth transaction aborted), a kafkajs
+    transactional producer (every third aborted) and a plain kafka-python
+    producer, while a librdkafka read_committed consumer reads along. It
+    sees exactly the committed records, each once, in each producer's
+    order per partition."""
+    import broker_clients_kafkajs as js
+    from kafka import KafkaProducer
+    N_TXN = 120
+    with weirtest.Cluster() as c:
+        case = Case(c, "mixed")
+        b = case.b
+        bc.create_topics(b.bootstrap, ["ml"], PARTS)
+        results = {}
+        errors = []
+
+        def librdkafka_load():
+            try:
+                p = case.txn_producer("ml-rd")
+                committed = []
+                for t in range(N_TXN):
+                    p.begin_transaction()
+                    vals = ["A-%d-%d" % (t, i) for i in range(5)]
+                    for i, v in enumerate(vals):
+                        p.produce("ml", value=v, partition=(t + i) % PARTS)
+                    if t % 4 == 3:
+                        bc.eq(p.flush(30), 0, "records left in queue")
+                        p.abort_transaction(30)
+                    else:
+                        p.commit_transaction(30)
+                        committed += vals
+                results["A"] = committed
+            except Exception as e:  # reported by the main thread
+                errors.append(e)
+
+        def kafka_python_load():
+            try:
+                p = KafkaProducer(bootstrap_servers=b.bootstrap, acks="all",
+                                  linger_ms=2)
+                vals = ["C-%d" % i for i in range(5 * N_TXN)]
+                for i, v in enumerate(vals):
+                    p.send("ml", partition=i % PARTS, value=v.encode())
+                p.flush(30)
+                p.close()
+                results["C"] = vals
+            except Exception as e:
+                errors.append(e)
+
+        def kafkajs_load():
+            try:
+                res = js.run_js(b, "load", timeout=120,
+                                extra=["ml", str(N_TXN)])
+                js.no_errors(res)
+                results["J"] = res["committed"]
+            except Exception as e:
+                errors.append(e)
+        threads = [threading.Thread(target=f) for f in (
+            librdkafka_load, kafka_python_load, kafkajs_load)]
+        reader = case.consumer(group="ml-reader")
+        reader.assign([TopicPartition("ml", p, OFFSET_BEGINNING)
+                       for p in range(PARTS)])
+        got = []
+        for t in threads:
+            t.start()
+        try:
+            while any(t.is_alive() for t in threads):
+                got += [(m.partition(), m.value().decode())
+                        for m in reader.consume(num_messages=200, timeout=0.1)
+                        if not m.error()]
+        finally:
+            for t in threads:
+                t.join()
+        if errors:
+            raise errors[0]
+        want = results["A"] + results["J"] + results["C"]
+        bc.eq(len(want), 5 * (N_TXN - N_TXN // 4) +
+              5 * (N_TXN - N_TXN // 3) + 5 * N_TXN, "committed records")
+
+        def caught_up():
+            got.extend((m.partition(), m.value().decode())
+                       for m in reader.consume(num_messages=200, timeout=0.1)
+                       if not m.error())
+            return len(got) >= len(want)
+        bc.wait_until(caught_up, 30, "the reader to catch up", interval=0)
+        extra = reader.consume(num_messages=100, timeout=0.5)
+        got += [(m.partition(), m.value().decode()) for m in extra
+                if not m.error()]
+        bc.eq(sorted(v for _, v in got), sorted(want),
+              "read_committed: committed records, each once")
+        # Per partition, each producer's records in the order it wrote them.
+        for p in range(PARTS):
+            for prefix in ("A", "J", "C"):
+                seq = [v for q, v in got if q == p and v.startswith(prefix)]
+                key = [tuple(int(x) for x in v.split("-")[1:]) for v in seq]
+                bc.eq(key, sorted(key), "order of %s in partition %d"
+                      % (prefix, p))
+        case.finish()
+
+
 CASES = {
     "txn_ctp": case_txn_ctp,
     "read_committed": case_read_committed,
@@ -642,6 +742,7 @@ CASES = {
     "group_faults": case_group_faults,
     "interleaved": case_interleaved,
     "group_restart": case_group_restart,
+    "mixed_load": case_mixed_load,
 }
 
 if __name__ == "__main__":

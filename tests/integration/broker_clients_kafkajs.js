@@ -573,7 +573,31 @@ async function caseEos() {
   return { outcomes, committed, batches };
 }
 
-const CASES = { eos: caseEos, txn_timeout: caseTxnTimeout, group: caseGroup, read: caseRead, after_restart: caseAfterRestart, txn: caseTxn, fencing: caseFencing, consume: caseConsume, faults: caseFaults };
+// Load for a mixed-client run (argv: topic n): n transactions of 5
+// records "J-<txn>-<i>" over the topic's partitions, every third aborted.
+async function caseLoad() {
+  const [topic, nArg] = process.argv.slice(4);
+  const n = Number(nArg);
+  const producer = kafka.producer({ transactionalId: `js-load-${topic}`, idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const committed = [];
+  for (let t = 0; t < n; t++) {
+    const txn = await producer.transaction();
+    const msgs = [];
+    for (let i = 0; i < 5; i++) msgs.push({ partition: (t + i) % PARTS, value: `J-${t}-${i}` });
+    await txn.send({ topic, messages: msgs });
+    if (t % 3 === 2) {
+      await txn.abort();
+    } else {
+      await txn.commit();
+      committed.push(...msgs.map((m) => m.value));
+    }
+  }
+  await producer.disconnect();
+  return { committed };
+}
+
+const CASES = { load: caseLoad, eos: caseEos, txn_timeout: caseTxnTimeout, group: caseGroup, read: caseRead, after_restart: caseAfterRestart, txn: caseTxn, fencing: caseFencing, consume: caseConsume, faults: caseFaults };
 
 async function main() {
   const fn = CASES[caseName];
