@@ -118,6 +118,21 @@ best_holder(const run *r, size_t t, const uint32_t *quota, const uint32_t *load,
     return best;
 }
 
+/*
+ * True when a worker other than owner, holding state for task t, owns
+ * fewer tasks than its quota (owned counts in r->sbload at this point).
+ */
+static bool
+warm_elsewhere(const run *r, size_t t, int32_t owner)
+{
+    for (size_t i = r->st_first[t]; i < r->st_first[t + 1]; i++) {
+        int32_t w = (int32_t)r->in->state[r->st_idx[i]].worker;
+        if (w != owner && eligible(r, w) && r->sbload[w] < r->quota[w])
+            return true;
+    }
+    return false;
+}
+
 static void
 assign_active(run *r)
 {
@@ -128,12 +143,22 @@ assign_active(run *r)
         if (eligible(r, tasks[t].owner))
             r->sbload[tasks[t].owner]++;
     split(r, r->nt, r->quota, r->sbload);
-    memset(r->sbload, 0, r->nw * sizeof(*r->sbload));
-    for (size_t t = 0; t < r->nt; t++) {
-        int32_t o = tasks[t].owner;
-        if (eligible(r, o) && r->load[o] < r->quota[o])
+    /* An owner over its share keeps first the tasks nobody else could take
+     * warm: the ones it gives up are those a worker with room holds state
+     * for (its standby, a restarted former owner), placed below. */
+    for (int round = 0; round < 2; round++) {
+        for (size_t t = 0; t < r->nt; t++) {
+            int32_t o = tasks[t].owner;
+            if (!eligible(r, o) || r->out[t].active >= 0 ||
+                r->load[o] >= r->quota[o])
+                continue;
+            if (round == 0 && r->sbload[o] > r->quota[o] &&
+                warm_elsewhere(r, t, o))
+                continue;
             give(r, t, (uint32_t)o);
+        }
     }
+    memset(r->sbload, 0, r->nw * sizeof(*r->sbload));
     /* State holders (standbys, restarted owners). */
     for (size_t t = 0; t < r->nt; t++) {
         if (r->out[t].active >= 0)

@@ -204,6 +204,34 @@ test_state_preference(void **st)
     assert_int_equal(f.out[2].active, 1);
 }
 
+/* An owner over its share gives up the tasks a worker with room holds
+ * state for, not simply the last ones. */
+static void
+test_overflow_prefers_warm(void **st)
+{
+    fixture f;
+    setup(&f, 2, 4, 0);
+    for (size_t t = 0; t < 4; t++)
+        f.tasks[t].owner = 0;
+    f.state[f.ns++] =
+        (weir_assignor_state){.task = 0, .worker = 1, .offset = 5};
+    f.state[f.ns++] =
+        (weir_assignor_state){.task = 1, .worker = 1, .offset = 5};
+    run(&f);
+    assert_int_equal(f.out[0].active, 1);
+    assert_int_equal(f.out[1].active, 1);
+    assert_int_equal(f.out[2].active, 0);
+    assert_int_equal(f.out[3].active, 0);
+    /* within its share, an owner keeps everything, warm copies or not */
+    setup(&f, 2, 4, 0);
+    f.tasks[0].owner = f.tasks[1].owner = 0;
+    f.tasks[2].owner = f.tasks[3].owner = 1;
+    f.state[f.ns++] =
+        (weir_assignor_state){.task = 0, .worker = 1, .offset = 9};
+    run(&f);
+    assert_int_equal(moved(&f), 0);
+}
+
 /* State preference never beats balance. */
 static void
 test_state_within_quota(void **st)
@@ -374,6 +402,7 @@ main(void)
         cmocka_unit_test(test_leave_moves_only_its_tasks),
         cmocka_unit_test(test_state_preference),
         cmocka_unit_test(test_state_within_quota),
+        cmocka_unit_test(test_overflow_prefers_warm),
         cmocka_unit_test(test_failover_to_standby),
         cmocka_unit_test(test_standby_on_other_workers),
         cmocka_unit_test(test_standby_capped_by_workers),
