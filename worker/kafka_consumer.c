@@ -8,9 +8,22 @@
 #include "kafka.h"
 #include "kafka_common.h"
 
+#define BATCH_MAX 256
+
 struct weir_kafka_consumer {
     rd_kafka_t *rk;
+    rd_kafka_queue_t *q; /* the consumer queue, read in batches */
+    rd_kafka_message_t *batch[BATCH_MAX];
+    size_t n_batch, next; /* unread: batch[next..n_batch) */
 };
+
+static void
+drop_batch(weir_kafka_consumer *c)
+{
+    while (c->next < c->n_batch)
+        rd_kafka_message_destroy(c->batch[c->next++]);
+    c->next = c->n_batch = 0;
+}
 
 static int
 consumer_new(weir_kafka_consumer **cp, const char *bootstrap,
@@ -63,6 +76,7 @@ consumer_new(weir_kafka_consumer **cp, const char *bootstrap,
         return WEIR_EKAFKA;
     }
     rd_kafka_poll_set_consumer(c->rk);
+    c->q = rd_kafka_queue_get_consumer(c->rk);
     *cp = c;
     return WEIR_OK;
 }
@@ -87,6 +101,9 @@ weir_kafka_consumer_free(weir_kafka_consumer *c)
 {
     if (!c)
         return;
+    drop_batch(c);
+    if (c->q)
+        rd_kafka_queue_destroy(c->q);
     /* Never a group member: nothing to leave, no offsets to commit. */
     rd_kafka_destroy_flags(c->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
     free(c);
@@ -116,6 +133,7 @@ weir_kafka_consumer_assign(
         if (!seen)
             weir__kafka_warm(c->rk, tps[i].topic);
     }
+    drop_batch(c); /* read before the seek */
     rd_kafka_topic_partition_list_t *l = tp_list(tps, n);
     rd_kafka_resp_err_t err = rd_kafka_assign(c->rk, l);
     rd_kafka_topic_partition_list_destroy(l);
@@ -166,9 +184,16 @@ int
 weir_kafka_consumer_poll(
     weir_kafka_consumer *c, int timeout_ms, weir_kafka_msg *msg)
 {
-    rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, timeout_ms);
-    if (!m)
-        return WEIR_EAGAIN;
+    if (c->next == c->n_batch) {
+        /* One lock round trip for many records. */
+        c->next = 0;
+        ssize_t got =
+            rd_kafka_consume_batch_queue(c->q, timeout_ms, c->batch, BATCH_MAX);
+        c->n_batch = got > 0 ? (size_t)got : 0;
+        if (c->n_batch == 0)
+            return WEIR_EAGAIN;
+    }
+    rd_kafka_message_t *m = c->batch[c->next++];
     memset(msg, 0, sizeof(*msg));
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         msg->topic = NULL;

@@ -381,7 +381,8 @@ run_step(weir_task *t, int poll_ms, bool *busy)
         t->dirty = true;
         if (rv != WEIR_OK)
             return rv;
-        if (weir_clock_mono_ms() - t->last_commit_ms >= interval)
+        if ((n & 31) == 31 &&
+            weir_clock_mono_ms() - t->last_commit_ms >= interval)
             break;
     }
     (void)weir_kafka_producer_poll(t->prod, 0);
