@@ -17,11 +17,12 @@ foreach(case metadata produce_consume idempotent query_offsets headers_large
 endforeach()
 
 foreach(case admin produce_consume commit_offsets group mixed_group
-        group_protocol retention)
+        group_protocol retention offsets_for_times simple_commit_active_group)
   weir_clients_case(kafka_python ${case} 120)
 endforeach()
 
-foreach(case txn_ctp read_committed fencing txn_offsets group_faults)
+foreach(case txn_ctp read_committed fencing txn_offsets group_faults
+        group_restart)
   weir_clients_case(confluent ${case} 120)
 endforeach()
 
