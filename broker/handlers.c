@@ -27,6 +27,10 @@ weir__handler(int16_t api_key)
         return weir__h_leave_group;
     case WEIR_API_SYNC_GROUP:
         return weir__h_sync_group;
+    case WEIR_API_DESCRIBE_GROUPS:
+        return weir__h_describe_groups;
+    case WEIR_API_LIST_GROUPS:
+        return weir__h_list_groups;
     case WEIR_API_API_VERSIONS:
         return weir__h_api_versions;
     case WEIR_API_CREATE_TOPICS:

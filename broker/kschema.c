@@ -35,6 +35,9 @@ static const weir_kfield s_leave_group[] = {
     A(STR), F(STR, 0, 2), F(ARR, 3, 255), A(STR), A(NSTR), END, END};
 static const weir_kfield s_sync_group[] = {A(STR), A(I32), A(STR),
     F(NSTR, 3, 255), A(ARR), A(STR), A(BYTES), END, END};
+static const weir_kfield s_describe_groups[] = {
+    A(STR_ARR), F(BOOL, 3, 255), END};
+static const weir_kfield s_list_groups[] = {END};
 static const weir_kfield s_api_versions[] = {
     F(STR, 3, 255), F(STR, 3, 255), END};
 static const weir_kfield s_create_topics[] = {A(ARR), A(STR), A(I32), A(I16),
@@ -66,6 +69,9 @@ static const weir_kapi apis[] = {
     {WEIR_API_HEARTBEAT, "Heartbeat", 0, 3, NOFLEX, s_heartbeat},
     {WEIR_API_LEAVE_GROUP, "LeaveGroup", 0, 3, NOFLEX, s_leave_group},
     {WEIR_API_SYNC_GROUP, "SyncGroup", 0, 3, NOFLEX, s_sync_group},
+    {WEIR_API_DESCRIBE_GROUPS, "DescribeGroups", 0, 4, NOFLEX,
+        s_describe_groups},
+    {WEIR_API_LIST_GROUPS, "ListGroups", 0, 2, NOFLEX, s_list_groups},
     {WEIR_API_API_VERSIONS, "ApiVersions", 0, 3, 3, s_api_versions},
     {WEIR_API_CREATE_TOPICS, "CreateTopics", 0, 4, NOFLEX, s_create_topics},
     {WEIR_API_DELETE_TOPICS, "DeleteTopics", 0, 1, NOFLEX, s_delete_topics},

@@ -7,6 +7,7 @@ import time
 from broker_common import check, create_topic, producer, start_broker, weirtest
 from broker_common import Consumer, protocol_errors
 from confluent_kafka import TopicPartition
+from confluent_kafka.admin import AdminClient
 
 
 def consumer(bs, name):
@@ -42,6 +43,10 @@ def main():
               "range assignment splits 4 partitions 2/2: %s %s" % (sorted(a1), sorted(a2)))
         c1.commit(asynchronous=False)
         c2.commit(asynchronous=False)
+        groups = AdminClient({"bootstrap.servers": bs}).list_groups("grp", timeout=10)
+        check(len(groups) == 1 and groups[0].state == "Stable" and
+              groups[0].protocol == "range" and len(groups[0].members) == 2,
+              "ListGroups/DescribeGroups show the stable group with 2 members")
         c2.close()  # LeaveGroup: c1 takes over everything
         weirtest.wait_until(lambda: (c1.poll(0.1), len(c1.assignment()) == 4)[1], 30,
                             "c1 to get all partitions after c2 left")
