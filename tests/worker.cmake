@@ -33,3 +33,10 @@ if(TARGET weir-worker AND TARGET weir-broker)
       ${PROJECT_SOURCE_DIR}/tests/integration/worker_modes.py
     TIMEOUT 180)
 endif()
+if(TARGET weir-worker AND TARGET weir-broker)
+  # The runtime API the coordinator link uses, in C against weir-broker.
+  add_executable(test_worker_runtime_api integration/worker_runtime_api.c)
+  target_link_libraries(test_worker_runtime_api PRIVATE weir_worker_lib)
+  weir_script_test(NAME worker.runtime_api LABEL integration
+    COMMAND $<TARGET_FILE:test_worker_runtime_api> TIMEOUT 120)
+endif()
