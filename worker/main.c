@@ -241,11 +241,16 @@ run_standalone(const worker_conf *cf, weir_runtime *rt)
         uint64_t now = weir_clock_mono_ms();
         if (cf->progress_ms > 0 && now - last >= (uint64_t)cf->progress_ms) {
             double s = (double)(now - last) / 1000.0;
+            uint64_t dc = tot.commits - prev.commits;
+            double lat =
+                dc ? (tot.commit_latency_sum_ms - prev.commit_latency_sum_ms) /
+                         (double)dc
+                   : 0.0;
             weir_log_info("worker",
-                "progress in_per_s=%.0f out_per_s=%.0f commits=%llu "
-                "aborts=%llu in=%llu out=%llu running=%u/%u",
+                "progress in_per_s=%.0f out_per_s=%.0f commit_ms=%.1f "
+                "commits=%llu aborts=%llu in=%llu out=%llu running=%u/%u",
                 (double)(tot.records_in - prev.records_in) / s,
-                (double)(tot.records_out - prev.records_out) / s,
+                (double)(tot.records_out - prev.records_out) / s, lat,
                 (unsigned long long)tot.commits, (unsigned long long)tot.aborts,
                 (unsigned long long)tot.records_in,
                 (unsigned long long)tot.records_out, tot.tasks_running,

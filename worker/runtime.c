@@ -265,6 +265,7 @@ weir_runtime_totals_get(weir_runtime *rt, weir_runtime_totals *tot)
             tot->records_out += s->records_out;
             tot->commits += s->commits;
             tot->aborts += s->aborts;
+            tot->commit_latency_sum_ms += s->latency_sum_ms;
             tot->tasks_total++;
             if (s->state == WEIR_TASK_RUNNING)
                 tot->tasks_running++;
@@ -278,5 +279,6 @@ weir_runtime_totals_get(weir_runtime *rt, weir_runtime_totals *tot)
     tot->records_out += rt->retired.records_out;
     tot->commits += rt->retired.commits;
     tot->aborts += rt->retired.aborts;
+    tot->commit_latency_sum_ms += rt->retired.latency_sum_ms;
     pthread_mutex_unlock(&rt->lock);
 }

@@ -100,6 +100,7 @@ typedef struct weir_runtime_totals {
     uint64_t records_out;
     uint64_t commits;
     uint64_t aborts;
+    double commit_latency_sum_ms; /* over every commit counted */
     uint32_t tasks_running;
     uint32_t tasks_fenced;
     uint32_t tasks_failed;

@@ -144,6 +144,7 @@ retire(weir_rt_thread *th, weir_task *t)
     rt->retired.records_out += s.records_out;
     rt->retired.commits += s.commits;
     rt->retired.aborts += s.aborts;
+    rt->retired.latency_sum_ms += s.latency_sum_ms;
     pthread_mutex_unlock(&rt->lock);
 }
 
