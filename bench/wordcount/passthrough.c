@@ -56,8 +56,9 @@ int
 main(int argc, char **argv)
 {
     if (argc != 6) {
-        fprintf(stderr, "usage: %s BOOTSTRAP INPUT OUTPUT PARTITIONS "
-                        "INTERVAL_MS\n",
+        fprintf(stderr,
+            "usage: %s BOOTSTRAP INPUT OUTPUT PARTITIONS "
+            "INTERVAL_MS\n",
             argv[0]);
         return 2;
     }
@@ -83,7 +84,8 @@ main(int argc, char **argv)
     }
     rd_kafka_poll_set_consumer(c);
     die_err("init", rd_kafka_init_transactions(p, 30000));
-    rd_kafka_topic_partition_list_t *as = rd_kafka_topic_partition_list_new(parts);
+    rd_kafka_topic_partition_list_t *as =
+        rd_kafka_topic_partition_list_new(parts);
     for (int i = 0; i < parts; i++)
         rd_kafka_topic_partition_list_add(as, in, i)->offset =
             RD_KAFKA_OFFSET_BEGINNING;
