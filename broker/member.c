@@ -373,8 +373,9 @@ weir__member_check(
 {
     if (commit) {
         /* Kafka's doCommitOffsets: a simple commit (generation -1) only
-         * into a group without members; none while it awaits SyncGroup;
-         * members may commit during a rebalance. */
+         * into a group without members; none while it awaits SyncGroup.
+         * Unlike Kafka, none while it prepares a rebalance either (below):
+         * a commit on revocation then cannot outlive the member's claim. */
         bool empty = true;
         for (size_t i = 0; i < g->n_members && empty; i++)
             empty = g->members[i]->n_protocols == 0;
@@ -389,7 +390,7 @@ weir__member_check(
     m->last_seen_ms = weir_clock_mono_ms();
     if (generation != g->generation)
         return KERR_ILLEGAL_GENERATION;
-    if (!commit && g->state == WEIR_GROUP_PREPARING)
+    if (g->state == WEIR_GROUP_PREPARING)
         return KERR_REBALANCE_IN_PROGRESS;
     return KERR_NONE;
 }
