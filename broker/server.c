@@ -386,7 +386,7 @@ process_conn(weir_broker *b, weir_conn *c, bool retry)
     }
     if (c->rpos == c->rlen) {
         c->rpos = c->rlen = 0;
-        if (c->rcap > (1u << 20)) {
+        if (c->rcap > (4u << 20)) {
             /* Idle after a large request: give the memory back. */
             free(c->rbuf);
             c->rbuf = NULL;
@@ -401,20 +401,30 @@ read_conn(weir_broker *b, weir_conn *c)
     for (;;) {
         if (c->rpos > 0 && c->rpos == c->rlen)
             c->rpos = c->rlen = 0;
-        if (c->rcap - c->rlen < 65536) {
+        /* Room for the rest of the frame being read (one allocation per
+         * large request), or at least 64 KiB. */
+        size_t want = 65536, have = c->rlen - c->rpos;
+        if (have >= 4) {
+            const uint8_t *p = c->rbuf + c->rpos;
+            size_t size = (size_t)p[0] << 24 | (size_t)p[1] << 16 |
+                          (size_t)p[2] << 8 | p[3];
+            if (size <= MAX_FRAME && 4 + size > have + want)
+                want = 4 + size - have;
+        }
+        if (c->rcap - c->rlen < want) {
             if (c->rpos > 0) {
-                memmove(c->rbuf, c->rbuf + c->rpos, c->rlen - c->rpos);
-                c->rlen -= c->rpos;
+                memmove(c->rbuf, c->rbuf + c->rpos, have);
+                c->rlen = have;
                 c->rpos = 0;
             }
-            if (c->rcap - c->rlen < 65536) {
+            if (c->rcap - c->rlen < want) {
                 size_t cap = c->rcap ? c->rcap * 2 : 131072;
-                if (cap > MAX_FRAME + 65536 + 4) {
-                    if (c->rcap - c->rlen > 0)
-                        cap = c->rcap;
-                    else
-                        return;
-                }
+                if (cap < c->rlen + want)
+                    cap = c->rlen + want;
+                if (cap > MAX_FRAME + 65536 + 4)
+                    cap = MAX_FRAME + 65536 + 4;
+                if (cap <= c->rlen)
+                    return; /* full: wait until frames are handled */
                 uint8_t *nb = realloc(c->rbuf, cap);
                 if (!nb) {
                     c->dead = true;
