@@ -66,6 +66,34 @@ def wait_exit(proc, timeout):
     return proc.popen.returncode
 
 
+def changelog_end(bs):
+    from confluent_kafka import Consumer, TopicPartition
+    topic = "wordcount-counts-changelog"
+    con = Consumer({"bootstrap.servers": bs, "group.id": "weir-fault-check"})
+    try:
+        parts = con.list_topics(topic, timeout=10).topics[topic].partitions
+        return sum(con.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
+                   for p in parts)
+    finally:
+        con.close()
+
+
+def changelog_records(bs, c, job, data):
+    """Makes sure the changelog holds enough to crash a restore part way
+    (runs the worker normally for a while if not); returns its size, an
+    upper bound of what a full restore replays (it counts markers too)."""
+    n = 0
+    while changelog_end(bs) < 200:
+        n += 1
+        w = worker(c, "fill%d" % n, job, bs, data)
+        w.wait_line("all tasks running", 30)
+        time.sleep(2)
+        w.stop()
+    # Markers are at most half of the offsets (one per transaction and
+    # partition, each after at least one record).
+    return changelog_end(bs) // 2
+
+
 def crash_points(c, bs, job, rng):
     data = test_dir(c, "d0")
     n = 0
@@ -74,9 +102,10 @@ def crash_points(c, bs, job, rng):
             n += 1
             if site == "during-restore":
                 # An empty data dir: the run restores everything and dies
-                # half way; the next run resumes from its checkpoint.
+                # part way; the next run resumes from its checkpoint.
+                total = changelog_records(bs, c, job, data)
                 data = test_dir(c, "d%d" % n)
-                hit = rng.randint(20, 400)
+                hit = rng.randint(1, max(1, total // 3))
             else:
                 hit = rng.randint(2, 30)
             w = worker(c, "w%d-%s" % (n, site), job, bs, data,
