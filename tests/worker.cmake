@@ -19,7 +19,7 @@ if(TARGET weir-worker AND TARGET weir-broker)
     TIMEOUT 120)
 endif()
 if(TARGET weir-worker AND TARGET weir-broker)
-  foreach(mode crash-points kill zombie broker)
+  foreach(mode crash-points kill zombie broker broker-restart)
     string(REPLACE "-" "_" m ${mode})
     weir_script_test(NAME worker.fault_${m} LABEL fault
       COMMAND /usr/bin/python3

@@ -13,6 +13,7 @@ committed outputs exactly 1..N.
     worker_faults.py broker          broker fault injection (dropped
                                      connections, failed and lost EndTxn,
                                      failed TxnOffsetCommit, slow Produce)
+    worker_faults.py broker-restart  SIGKILL and restart the broker twice
 """
 import os
 import random
@@ -182,6 +183,26 @@ def broker_faults(c, bs, job, rng):
     return data
 
 
+def broker_restart(c, bs, job, rng):
+    """SIGKILL the broker twice under load and restart it on the same port
+    and data directory: the worker reconnects and goes on."""
+    data = test_dir(c, "r0")
+    w = worker(c, "survivor", job, bs, data)
+    w.wait_line("all tasks running", 30)
+    broker = c.broker_proc
+    for n in range(2):
+        time.sleep(rng.uniform(1.0, 2.5))
+        broker.kill()
+        print("broker killed", flush=True)
+        time.sleep(rng.uniform(0.2, 1.0))
+        broker = c.broker(name="broker%d" % (n + 2), data_dir=broker.data_dir,
+                          port=broker.port)
+    time.sleep(2.0)
+    assert w.alive(), "worker died when the broker restarted:\n" + w.log()[-3000:]
+    assert w.stop() == 0
+    return data
+
+
 def main(argv):
     mode = argv[1] if len(argv) > 1 else "kill"
     seed = int(os.environ.get("WEIR_FAULT_SEED", "0")) or random.randrange(1 << 30)
@@ -204,7 +225,8 @@ def main(argv):
         try:
             data = {"crash-points": crash_points, "kill": kills,
                     "zombie": zombie,
-                    "broker": broker_faults}[mode](c, bs, job, rng)
+                    "broker": broker_faults,
+                    "broker-restart": broker_restart}[mode](c, bs, job, rng)
         finally:
             feeder.finish()
         print("produced %d lines" % feeder.sent, flush=True)
