@@ -194,12 +194,11 @@ assign_all(weir_runtime *rt, const char *bootstrap,
     return rv;
 }
 
+/* Runs every task of topo (owned: freed here) until a stop request. */
 static int
-run_standalone(const worker_conf *cf, weir_runtime *rt)
+run_standalone(
+    const worker_conf *cf, weir_runtime *rt, Weir__Topology__Topology *topo)
 {
-    Weir__Topology__Topology *topo = NULL;
-    if (compile(cf->standalone, &topo) != WEIR_OK)
-        return 2;
     int code = 0;
     size_t n_tasks = 0;
     if (weir_runtime_start(rt) != WEIR_OK) {
@@ -345,6 +344,12 @@ main(int argc, char **argv)
         weir_conf_free(&spec, &cf, NULL);
         return 2;
     }
+    /* A bad job file: every error printed, nothing started. */
+    Weir__Topology__Topology *topo = NULL;
+    if (cf.standalone && compile(cf.standalone, &topo) != WEIR_OK) {
+        weir_conf_free(&spec, &cf, NULL);
+        return 2;
+    }
     (void)weir_signal_init();
     /* Dozens of client threads: a few malloc arenas keep RSS near what is
      * in use instead of one arena per thread. */
@@ -359,10 +364,11 @@ main(int argc, char **argv)
     if ((rv = weir_runtime_new(&rt, &ro)) != WEIR_OK) {
         weir_log_error("worker", "cannot start err=\"%s\" data_dir=%s",
             weir_strerror(rv), cf.data_dir);
+        weir_job_free(topo);
         weir_conf_free(&spec, &cf, NULL);
         return 1;
     }
-    code = cf.standalone ? run_standalone(&cf, rt) : run_cluster(&cf, rt);
+    code = cf.standalone ? run_standalone(&cf, rt, topo) : run_cluster(&cf, rt);
     weir_runtime_free(rt);
     weir_conf_free(&spec, &cf, NULL);
     return code;
