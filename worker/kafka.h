@@ -113,6 +113,14 @@ const char *weir_kafka_producer_errstr(const weir_kafka_producer *p);
  */
 int weir_kafka_consumer_new(weir_kafka_consumer **cp, const char *bootstrap,
     const char *client_id, const char *group_id, bool read_committed);
+/*
+ * The same with a prefetch queue of queue_kb per partition (librdkafka
+ * 2.0 backs a partition off for a second when its queue is full, so a
+ * larger queue catches up faster from a backlog, at the cost of memory).
+ */
+int weir_kafka_consumer_new_sized(weir_kafka_consumer **cp,
+    const char *bootstrap, const char *client_id, const char *group_id,
+    bool read_committed, int queue_kb);
 /* The same with large fetches and queues, for reading changelogs in bulk
  * during a restore (free it afterwards: it holds more memory). */
 int weir_kafka_consumer_new_bulk(weir_kafka_consumer **cp,

@@ -27,7 +27,8 @@ drop_batch(weir_kafka_consumer *c)
 
 static int
 consumer_new(weir_kafka_consumer **cp, const char *bootstrap,
-    const char *client_id, const char *group_id, bool read_committed, bool bulk)
+    const char *client_id, const char *group_id, bool read_committed, bool bulk,
+    int queue_kb)
 {
     weir_kafka_consumer *c = calloc(1, sizeof(*c));
     if (!c)
@@ -62,6 +63,18 @@ consumer_new(weir_kafka_consumer **cp, const char *bootstrap,
     for (size_t i = 0;
          bulk && rv == WEIR_OK && i < sizeof(bulk_kv) / sizeof(bulk_kv[0]); i++)
         rv = weir__kafka_conf_set(conf, bulk_kv[i][0], bulk_kv[i][1]);
+    if (!bulk && queue_kb > 0 && rv == WEIR_OK) {
+        char kb[32];
+        snprintf(kb, sizeof(kb), "%d", queue_kb);
+        rv = weir__kafka_conf_set(conf, "queued.max.messages.kbytes", kb);
+        /* Small records: let the byte budget, not the count, decide. */
+        char msgs[32];
+        snprintf(msgs, sizeof(msgs), "%d",
+            queue_kb > 1024 ? (queue_kb < 10000 ? queue_kb : 10000) * 100
+                            : 100000);
+        if (rv == WEIR_OK)
+            rv = weir__kafka_conf_set(conf, "queued.min.messages", msgs);
+    }
     if (rv != WEIR_OK) {
         rd_kafka_conf_destroy(conf);
         free(c);
@@ -86,14 +99,23 @@ weir_kafka_consumer_new(weir_kafka_consumer **cp, const char *bootstrap,
     const char *client_id, const char *group_id, bool read_committed)
 {
     return consumer_new(
-        cp, bootstrap, client_id, group_id, read_committed, false);
+        cp, bootstrap, client_id, group_id, read_committed, false, 0);
+}
+
+int
+weir_kafka_consumer_new_sized(weir_kafka_consumer **cp, const char *bootstrap,
+    const char *client_id, const char *group_id, bool read_committed,
+    int queue_kb)
+{
+    return consumer_new(
+        cp, bootstrap, client_id, group_id, read_committed, false, queue_kb);
 }
 
 int
 weir_kafka_consumer_new_bulk(weir_kafka_consumer **cp, const char *bootstrap,
     const char *client_id, const char *group_id)
 {
-    return consumer_new(cp, bootstrap, client_id, group_id, true, true);
+    return consumer_new(cp, bootstrap, client_id, group_id, true, true, 0);
 }
 
 void

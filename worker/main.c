@@ -35,6 +35,7 @@ typedef struct worker_conf {
     int64_t threads;
     char *memory_limit;
     int64_t progress_ms;
+    int64_t queue_kb;
     char *coordinator;
     char *id;
     int64_t capacity;
@@ -59,6 +60,9 @@ static const weir_conf_entry entries[] = {
         "RocksDB block cache + write buffers (bytes, or with KB/MB/GB)"),
     WEIR_CONF_INT(C, "progress-interval-ms", progress_ms, "5000", 0, 3600000,
         "log a progress line this often (0 = never)"),
+    WEIR_CONF_INT(C, "consumer-queue-kb", queue_kb, "512", 64, 1048576,
+        "per-partition prefetch of each task's consumer: more catches up "
+        "faster from a backlog, at the cost of memory"),
     WEIR_CONF_STR(C, "coordinator", coordinator, NULL,
         "coordinator URL (tcp://HOST:PORT): cluster mode"),
     WEIR_CONF_STR(C, "id", id, NULL,
@@ -359,7 +363,8 @@ main(int argc, char **argv)
         .worker_id = cf.id ? cf.id : "standalone",
         .threads = (int)cf.threads,
         .memory_limit_bytes = limit,
-        .progress_interval_ms = (int)cf.progress_ms};
+        .progress_interval_ms = (int)cf.progress_ms,
+        .consumer_queue_kb = (int)cf.queue_kb};
     weir_runtime *rt = NULL;
     if ((rv = weir_runtime_new(&rt, &ro)) != WEIR_OK) {
         weir_log_error("worker", "cannot start err=\"%s\" data_dir=%s",

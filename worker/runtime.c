@@ -50,6 +50,7 @@ weir_runtime_new(weir_runtime **rtp, const weir_runtime_opts *opts)
     pthread_mutex_init(&rt->topics_lock, NULL);
     rt->bootstrap = strdup(opts->bootstrap ? opts->bootstrap : "");
     rt->worker_id = strdup(opts->worker_id ? opts->worker_id : "worker");
+    rt->consumer_queue_kb = opts->consumer_queue_kb;
     rt->n_threads =
         opts->threads > 0 ? opts->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (rt->n_threads < 1)

@@ -34,6 +34,9 @@ typedef struct weir_runtime_opts {
         memory_limit_bytes; /* RocksDB cache + write buffers; <= 0: 256 MB */
     /* Standalone: log a progress line every this many ms (0: never). */
     int progress_interval_ms;
+    /* Per-partition consumer prefetch in KB; <= 0: 512. More catches up
+     * faster from a backlog and costs memory (see kafka.h). */
+    int consumer_queue_kb;
 } weir_runtime_opts;
 
 /*

@@ -47,6 +47,7 @@ struct weir_runtime {
     pthread_mutex_t lock; /* desired, topos, generation, status, bootstrap */
     char *bootstrap;
     char *worker_id;
+    int consumer_queue_kb;
     weir_store_env *env;
     int n_threads;
     weir_rt_thread *threads;

@@ -190,7 +190,8 @@ sync_tasks(weir_rt_thread *th)
         weir_task_opts o = {.bootstrap = rt->bootstrap,
             .worker_id = rt->worker_id,
             .env = rt->env,
-            .standby = d->standby};
+            .standby = d->standby,
+            .consumer_queue_kb = rt->consumer_queue_kb};
         weir_task *t = NULL;
         if (topo &&
             weir_task_new(&t, topo, d->sub, d->partition, &o) == WEIR_OK)

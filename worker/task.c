@@ -95,6 +95,7 @@ weir_task_new(weir_task **tp, const Weir__Topology__Topology *topo,
     t->sub = sub;
     t->partition = partition;
     t->standby = opts->standby;
+    t->consumer_queue_kb = opts->consumer_queue_kb;
     t->stats.standby = opts->standby;
     t->env = opts->env;
     t->topo = topo_copy(topo);
@@ -268,8 +269,8 @@ weir_task_start(weir_task *t)
         return rv;
     char cid[300];
     snprintf(cid, sizeof(cid), "%s-%s", t->worker_id, t->name);
-    rv = weir_kafka_consumer_new(
-        &t->cons, t->bootstrap, cid, t->job, t->eos || t->standby);
+    rv = weir_kafka_consumer_new_sized(&t->cons, t->bootstrap, cid, t->job,
+        t->eos || t->standby, t->consumer_queue_kb);
     if (rv != WEIR_OK)
         return fail(t, rv, "create consumer");
     if (!t->standby) {

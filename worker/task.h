@@ -45,6 +45,7 @@ typedef struct weir_task_opts {
     const char *worker_id;
     weir_store_env *env;
     bool standby;
+    int consumer_queue_kb; /* <= 0: the adapter's default (512) */
 } weir_task_opts;
 
 #define WEIR_TASK_LATENCY_BUCKETS 11 /* 1,2,5,...,1000 ms, +Inf */

@@ -46,6 +46,7 @@ struct weir_task {
     char store_key[256]; /* <job>/<sub>_<part>: store column families */
     char *bootstrap, *worker_id;
     bool eos, standby;
+    int consumer_queue_kb;
     weir_task_state state;
 
     weir_op *ops;
