@@ -734,6 +734,51 @@ def case_mixed_load():
         case.finish()
 
 
+def case_revoke_commit():
+    """librdkafka commits a member's positions when its partitions are
+    revoked at a rebalance (auto commit): the member that gets a partition
+    next starts where the first one stopped, not at the last periodic
+    commit (Kafka accepts commits of the current generation while the
+    group prepares a rebalance)."""
+    with weirtest.Cluster() as c:
+        case = Case(c, "revoke")
+        bc.create_topics(case.b.bootstrap, ["rv"], 2)
+        seed(case, "rv", parts=2, per_part=10)
+
+        def member(name):
+            m = case.consumer(group="rv-group", client_id=name,
+                              enable_auto_commit=True,
+                              auto_commit_interval_ms=60000,
+                              session_timeout_ms=10000,
+                              heartbeat_interval_ms=300,
+                              partition_assignment_strategy="range")
+            m.subscribe(["rv"])
+            return m
+        c1 = member("c1")
+        first = []
+        bc.wait_until(lambda: first.extend(
+            m for m in c1.consume(num_messages=50, timeout=0.1)
+            if not m.error()) or len(first) == 20, 30, "c1 reading rv",
+            interval=0)
+        c2 = member("c2")
+        got2 = []
+
+        def split():
+            got2.extend(m for m in c2.consume(num_messages=50, timeout=0.1)
+                        if not m.error())
+            c1.poll(0.05)
+            return len(c1.assignment()) == 1 and len(c2.assignment()) == 1
+        bc.wait_until(split, 30, "c1 and c2 to split rv", interval=0)
+        seed(case, "rv", parts=2, per_part=1)
+        bc.wait_until(lambda: got2.extend(
+            m for m in c2.consume(num_messages=50, timeout=0.1)
+            if not m.error()) or got2, 20, "c2 to read", interval=0)
+        p2 = c2.assignment()[0].partition
+        bc.eq([(m.partition(), m.offset()) for m in got2], [(p2, 10)],
+              "c2 starts after what c1 read (committed on revoke)")
+        case.finish()
+
+
 CASES = {
     "txn_ctp": case_txn_ctp,
     "read_committed": case_read_committed,
@@ -743,6 +788,7 @@ CASES = {
     "interleaved": case_interleaved,
     "group_restart": case_group_restart,
     "mixed_load": case_mixed_load,
+    "revoke_commit": case_revoke_commit,
 }
 
 if __name__ == "__main__":
