@@ -32,7 +32,8 @@ add_test(NAME clients.kafkajs.deps
   COMMAND ${PROJECT_SOURCE_DIR}/scripts/install-deps-js ${PROJECT_BINARY_DIR}/js)
 set_tests_properties(clients.kafkajs.deps PROPERTIES LABELS integration
   TIMEOUT 300 FIXTURES_SETUP clients_kafkajs)
-foreach(case txn fencing consume faults restart group txn_timeout eos)
+foreach(case txn fencing consume faults restart group txn_timeout eos
+        admin)
   weir_clients_case(kafkajs ${case} 150)
   set_tests_properties(clients.kafkajs.${case} PROPERTIES
     FIXTURES_REQUIRED clients_kafkajs)

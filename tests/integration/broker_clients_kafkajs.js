@@ -597,7 +597,54 @@ async function caseLoad() {
   return { committed };
 }
 
-const CASES = { load: caseLoad, eos: caseEos, txn_timeout: caseTxnTimeout, group: caseGroup, read: caseRead, after_restart: caseAfterRestart, txn: caseTxn, fencing: caseFencing, consume: caseConsume, faults: caseFaults };
+// kafkajs' admin client: topics (create, metadata, offsets, offsets by
+// time, delete) and groups (setOffsets, which needs DescribeGroups to see
+// the group empty; listGroups; describeGroups of a live group).
+async function caseAdmin() {
+  await createTopics(['js-adm', 'js-adm-del']);
+  const admin = kafka.admin();
+  await admin.connect();
+  const producer = kafka.producer();
+  await producer.connect();
+  const t0 = Date.now();
+  await producer.send({
+    topic: 'js-adm',
+    acks: -1,
+    messages: [
+      { partition: 0, value: 'old', timestamp: String(t0 - 60000) },
+      { partition: 0, value: 'new', timestamp: String(t0) },
+    ],
+  });
+  await producer.disconnect();
+  const out = {};
+  out.topics = (await admin.listTopics()).sort();
+  out.offsets = await admin.fetchTopicOffsets('js-adm');
+  out.byTime = await admin.fetchTopicOffsetsByTimestamp('js-adm', t0 - 30000);
+  await admin.setOffsets({
+    groupId: 'js-adm-group',
+    topic: 'js-adm',
+    partitions: [{ partition: 0, offset: '1' }, { partition: 1, offset: '0' }],
+  });
+  out.groupOffsets = await groupOffsets('js-adm-group', 'js-adm');
+  const consumer = kafka.consumer({ groupId: 'js-adm-live', maxWaitTimeInMs: 200 });
+  let joined = null;
+  const join = new Promise((r) => { joined = r; });
+  consumer.on(consumer.events.GROUP_JOIN, () => joined());
+  await consumer.connect();
+  await consumer.subscribe({ topics: ['js-adm'] });
+  await consumer.run({ eachMessage: async () => {} });
+  await join;
+  const live = (await admin.describeGroups(['js-adm-live'])).groups[0];
+  out.live = { state: live.state, protocol: live.protocol, members: live.members.length };
+  out.groups = (await admin.listGroups()).groups.map((g) => g.groupId).sort();
+  await consumer.disconnect();
+  await admin.deleteTopics({ topics: ['js-adm-del'] });
+  out.topicsAfterDelete = (await admin.listTopics()).sort();
+  await admin.disconnect();
+  return out;
+}
+
+const CASES = { admin: caseAdmin, load: caseLoad, eos: caseEos, txn_timeout: caseTxnTimeout, group: caseGroup, read: caseRead, after_restart: caseAfterRestart, txn: caseTxn, fencing: caseFencing, consume: caseConsume, faults: caseFaults };
 
 async function main() {
   const fn = CASES[caseName];

@@ -172,6 +172,27 @@ def case_eos():
         bc.eq(b.stop(), 0, "broker exit status")
 
 
+def case_admin():
+    with weirtest.Cluster() as c:
+        b = bc.start_broker(c)
+        res = run_js(b, "admin")
+        no_errors(res, allow=("rebalancing", "REBALANCE_IN_PROGRESS"))
+        bc.eq(res["topics"], ["js-adm", "js-adm-del"], "listTopics")
+        bc.eq(sorted((o["partition"], o["low"], o["high"])
+                     for o in res["offsets"]),
+              [(0, "0", "2"), (1, "0", "0"), (2, "0", "0")],
+              "fetchTopicOffsets")
+        bc.eq(sorted((o["partition"], o["offset"]) for o in res["byTime"]),
+              [(0, "1"), (1, "0"), (2, "0")], "fetchTopicOffsetsByTimestamp")
+        bc.eq(res["groupOffsets"], {"0": 1, "1": 0, "2": -1}, "setOffsets")
+        bc.eq(res["live"], {"state": "Stable", "protocol": "RoundRobinAssigner",
+                            "members": 1}, "describeGroups of a live group")
+        if not {"js-adm-group", "js-adm-live"} <= set(res["groups"]):
+            raise AssertionError("listGroups: %s" % res["groups"])
+        bc.eq(res["topicsAfterDelete"], ["js-adm"], "deleteTopics")
+        bc.eq(b.stop(), 0, "broker exit status")
+
+
 def case_txn_timeout():
     with weirtest.Cluster() as c:
         b = bc.start_broker(c)
@@ -259,6 +280,7 @@ CASES = {
     "group": case_group,
     "txn_timeout": case_txn_timeout,
     "eos": case_eos,
+    "admin": case_admin,
     "txn": case_txn,
     "fencing": case_fencing,
     "consume": case_consume,
