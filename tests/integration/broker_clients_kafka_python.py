@@ -265,6 +265,20 @@ def case_group():
         tps = [TopicPartition("kp-g", p) for p in range(PARTS)]
         for tp in tps:
             bc.eq(consumer.committed(tp), 10, "committed %s" % (tp,))
+        # The admin client sees the group (ListGroups, DescribeGroups).
+        admin = admin_client(b)
+        try:
+            if ("kp-sub", "consumer") not in admin.list_consumer_groups():
+                raise AssertionError("ListGroups: %s"
+                                     % admin.list_consumer_groups())
+            info = admin.describe_consumer_groups(["kp-sub"])[0]
+            bc.eq((info.state, info.protocol_type, info.protocol),
+                  ("Stable", "consumer", "range"), "DescribeGroups")
+            bc.eq([sorted(p for _, ps in m.member_assignment.assignment
+                          for p in ps) for m in info.members],
+                  [list(range(PARTS))], "member assignment")
+        finally:
+            admin.close()
         consumer.close()
         check_log()
         bc.eq(b.stop(), 0, "broker exit status")
