@@ -79,13 +79,13 @@ def rss_peak_mb(pid):
     return 0.0
 
 
-def run_weir(c, bs, name, guarantee, inp, data=None):
+def run_weir(c, bs, name, guarantee, inp, data=None, extra=()):
     job = job_yaml(c.path(name + ".yaml"), name, guarantee, inp, name + "-out")
     data = data or c.path(name + "-data", "x")[:-2]
     t0 = time.monotonic()
     w = c.start(name, "weir-worker", [
         "--standalone", job, "--bootstrap", bs, "--data-dir", data,
-        "--threads", "2", "--progress-interval-ms", "200"],
+        "--threads", "2", "--progress-interval-ms", "200"] + list(extra),
         ready="ready standalone", timeout=60)
     # Sub-topology 0 reads every line, sub-topology 1 every word.
     want = LINES * (1 + WORDS_PER_LINE)
@@ -148,6 +148,10 @@ def main():
         print("(b) weir at_least_once   %9.0f records/s  peak RSS %.0f MB" % (b, rss_b), flush=True)
         cc, rss_c, _ = run_weir(c, bs, "eos", "exactly_once", "bench-in")
         print("(c) weir exactly_once    %9.0f records/s  peak RSS %.0f MB" % (cc, rss_c), flush=True)
+        c2, rss_c2, _ = run_weir(c, bs, "eosq", "exactly_once", "bench-in",
+                                 extra=["--consumer-queue-kb", "8192"])
+        print("(c') weir exactly_once, --consumer-queue-kb 8192  %9.0f records/s  "
+              "peak RSS %.0f MB" % (c2, rss_c2), flush=True)
         d = run_cmd(["/usr/bin/python3", os.path.join(HERE, "python_wordcount.py"),
                      bs, "bench-in", "bench-py-out", str(PARTS), str(INTERVAL_MS)])
         print("(d) python wordcount     %9.0f records/s" % d, flush=True)
