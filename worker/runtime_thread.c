@@ -191,7 +191,8 @@ sync_tasks(weir_rt_thread *th)
             .worker_id = rt->worker_id,
             .env = rt->env,
             .standby = d->standby,
-            .consumer_queue_kb = rt->consumer_queue_kb};
+            .consumer_queue_kb = rt->consumer_queue_kb,
+            .stopping = &rt->stopping};
         weir_task *t = NULL;
         if (topo &&
             weir_task_new(&t, topo, d->sub, d->partition, &o) == WEIR_OK)

@@ -96,6 +96,7 @@ weir_task_new(weir_task **tp, const Weir__Topology__Topology *topo,
     t->partition = partition;
     t->standby = opts->standby;
     t->consumer_queue_kb = opts->consumer_queue_kb;
+    t->stopping = opts->stopping;
     t->stats.standby = opts->standby;
     t->env = opts->env;
     t->topo = topo_copy(topo);
@@ -195,6 +196,12 @@ fail(weir_task *t, int rv, const char *what)
                                                     the record's error */
         snprintf(t->stats.error, sizeof(t->stats.error), "%s: %s%s%s", what,
             weir_strerror(rv), *detail ? ": " : "", detail);
+    if (rv == WEIR_ESTOPPED) {
+        /* The worker is stopping: nothing failed. */
+        release(t);
+        (void)weir__task_set_state(t, WEIR_TASK_CREATED);
+        return rv;
+    }
     if (rv == WEIR_EFENCED) {
         weir_log_warn(
             "task", "fenced, dropping task task=%s during=%s", t->name, what);

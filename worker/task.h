@@ -17,6 +17,7 @@
 #ifndef WEIR_WORKER_TASK_H
 #define WEIR_WORKER_TASK_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -46,6 +47,9 @@ typedef struct weir_task_opts {
     weir_store_env *env;
     bool standby;
     int consumer_queue_kb; /* <= 0: the adapter's default (512) */
+    /* Set when the worker stops: a restore in progress gives up (its
+     * progress is checkpointed). May be NULL. */
+    const atomic_bool *stopping;
 } weir_task_opts;
 
 #define WEIR_TASK_LATENCY_BUCKETS 11 /* 1,2,5,...,1000 ms, +Inf */

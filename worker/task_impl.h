@@ -47,6 +47,7 @@ struct weir_task {
     char *bootstrap, *worker_id;
     bool eos, standby;
     int consumer_queue_kb;
+    const atomic_bool *stopping;
     weir_task_state state;
 
     weir_op *ops;

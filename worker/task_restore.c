@@ -103,6 +103,10 @@ weir__task_restore(weir_task *t)
     uint64_t t0 = weir_clock_mono_ms(), last_progress = t0;
     size_t batch = 0;
     while (rv == WEIR_OK && left > 0) {
+        if (t->stopping && atomic_load(t->stopping)) {
+            rv = WEIR_ESTOPPED;
+            break;
+        }
         weir_kafka_msg m;
         int prv = weir_kafka_consumer_poll(t->cons, 100, &m);
         if (prv == WEIR_EAGAIN || prv == WEIR_EKAFKA) {
@@ -140,6 +144,10 @@ weir__task_restore(weir_task *t)
         weir_log_info("task", "restored task=%s records=%llu ms=%llu", t->name,
             (unsigned long long)t->stats.restored,
             (unsigned long long)(weir_clock_mono_ms() - t0));
+    if (rv == WEIR_ESTOPPED && weir_store_pending(t->store) > 0 &&
+        weir_store_commit(t->store, next) == WEIR_OK)
+        weir_log_info("task", "restore interrupted task=%s records=%llu",
+            t->name, (unsigned long long)t->stats.restored);
     if (rv != WEIR_OK)
         weir_store_abort(t->store);
     if (t->cons != task_cons) {
