@@ -82,8 +82,12 @@ class Worker:
                         self.stats["aborts"] += 1
                     except Exception:
                         self.replace.set()
+                        continue
                 else:
-                    self.replace.set()  # fatal (fenced) or unknown: new instance
+                    # Fatal (fenced) or unknown: a new instance, whose
+                    # init_transactions aborts what this one left open.
+                    self.replace.set()
+                    continue
                 committed = c.committed([TopicPartition("in", q) for q in self.parts],
                                         timeout=30)
                 for tp in committed:
@@ -119,7 +123,10 @@ def main():
                   "/fault/fail?api=EndTxn&count=1&error=15",
                   "/fault/fail?api=AddOffsetsToTxn&count=1&error=51",
                   "/fault/delay?api=Fetch&ms=200", "/fault/delay?api=Fetch&ms=0",
-                  "/fault/pause?ms=500", "takeover"]
+                  "/fault/pause?ms=500", "takeover",
+                  # Errors the client cannot retry: abort or a new instance.
+                  "/fault/fail?api=Produce&count=1&error=47",
+                  "/fault/fail?api=EndTxn&count=1&error=48"]
         sent = 0
         while sent < N:
             for _ in range(100):
@@ -132,8 +139,17 @@ def main():
             else:
                 admin(b, f)
             time.sleep(0.15)
-        check(src.flush(60) == 0, "all %d input records acknowledged" % N)
+        check(src.flush(60) == 0, "the source producer drained its queue")
         admin(b, "/fault/clear")
+        # Source batches failed by an injected error are not in 'in' (and
+        # were reported failed); the input is what the log holds.
+        inputs = read_all(bs, "in", PARTS, "read_uncommitted")
+        ends = {}
+        for r in inputs:
+            ends[r[0]] = max(ends.get(r[0], 0), r[1] + 1)
+        want = sorted(r[3] for r in inputs)
+        check(len(want) > N // 2 and len(set(want)) == len(want),
+              "%d distinct input records in the log" % len(want))
 
         def drained():
             done = True
@@ -141,8 +157,10 @@ def main():
                 c = Consumer({"bootstrap.servers": bs, "group.id": "chaos-" + w.tid})
                 try:
                     for tp in c.committed([TopicPartition("in", q) for q in w.parts],
-                                          timeout=10):
-                        done = done and tp.offset == N // PARTS
+                                          timeout=5):
+                        done = done and tp.offset == ends.get(tp.partition, 0)
+                except Exception:
+                    done = False  # offsets still pending in a transaction
                 finally:
                     c.close()
             return done
@@ -154,7 +172,7 @@ def main():
             t.join(60)
         check(not failures, "workers ran without unexpected errors: %s" % failures)
         out = sorted(r[3] for r in read_all(bs, "out", PARTS))
-        check(out == sorted("r%05d" % i for i in range(N)),
+        check(out == want,
               "exactly once under chaos: %d records, stats %s" % (len(out), stats))
         check(b.stop() == 0, "broker exits 0 on SIGTERM")
 
