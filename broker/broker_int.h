@@ -177,6 +177,7 @@ typedef struct weir_group {
     weir_group_state state;
     int32_t generation;
     char *protocol;
+    char *protocol_type; /* kept when the group becomes empty, as Kafka */
     char *leader;
     weir_member **members;
     size_t n_members;

@@ -82,6 +82,7 @@ weir__group_free(weir_group *g)
         weir__member_free(g->members[i]);
     free(g->members);
     free(g->protocol);
+    free(g->protocol_type);
     free(g->leader);
     free(g->id);
     free(g);

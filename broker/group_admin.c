@@ -23,9 +23,8 @@ state_name(const weir_group *g)
 static const char *
 protocol_type(const weir_group *g)
 {
-    for (size_t i = 0; i < g->n_members; i++)
-        if (g->members[i]->protocol_type)
-            return g->members[i]->protocol_type;
+    if (g->protocol_type)
+        return g->protocol_type;
     return g->n_offsets > 0 ? "consumer" : "";
 }
 

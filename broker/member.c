@@ -350,6 +350,10 @@ weir__h_join_group(weir_broker *b, weir_kreq *req, weir_kw *w)
     }
     free(m->protocol_type);
     m->protocol_type = weir_kstr_dup(ptype);
+    if (!g->protocol_type || !weir_kstr_eq(ptype, g->protocol_type)) {
+        free(g->protocol_type);
+        g->protocol_type = weir_kstr_dup(ptype);
+    }
     m->session_timeout_ms = session_ms;
     m->rebalance_timeout_ms = rebalance_ms;
     m->last_seen_ms = now;
@@ -373,9 +377,9 @@ weir__member_check(
 {
     if (commit) {
         /* Kafka's doCommitOffsets: a simple commit (generation -1) only
-         * into a group without members; none while it awaits SyncGroup.
-         * Unlike Kafka, none while it prepares a rebalance either (below):
-         * a commit on revocation then cannot outlive the member's claim. */
+         * into a group without members; none while it awaits SyncGroup;
+         * members of the current generation may commit while a rebalance
+         * is prepared (the commit a consumer makes on revocation). */
         bool empty = true;
         for (size_t i = 0; i < g->n_members && empty; i++)
             empty = g->members[i]->n_protocols == 0;
@@ -390,7 +394,7 @@ weir__member_check(
     m->last_seen_ms = weir_clock_mono_ms();
     if (generation != g->generation)
         return KERR_ILLEGAL_GENERATION;
-    if (g->state == WEIR_GROUP_PREPARING)
+    if (!commit && g->state == WEIR_GROUP_PREPARING)
         return KERR_REBALANCE_IN_PROGRESS;
     return KERR_NONE;
 }
