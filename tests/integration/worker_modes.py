@@ -8,6 +8,7 @@
   time); on_error: fail stops the worker with status 1 naming the record.
 """
 import json
+import re
 import sys
 import time
 
@@ -166,6 +167,44 @@ pipeline:
             print("fail: exited 1 at raw/0@1")
 
 
+def processed(proc):
+    """Records the worker consumed so far, from its last progress line."""
+    found = re.findall(r"progress .* in=(\d+)", proc.log())
+    return int(found[-1]) if found else 0
+
+
+def stop_during_restore(c, bs):
+    """SIGTERM while a 200 000-key store restores into an empty data dir:
+    the worker exits 0 at once, and the next start finishes the restore."""
+    create_topic(bs, "keys", 2)
+    p = Producer({"bootstrap.servers": bs, "linger.ms": 20})
+    for i in range(20000):
+        p.produce("keys", key=str(i).encode(), value=" ".join(
+            "k%07d" % (i * 10 + k) for k in range(10)).encode())
+        if i % 5000 == 0:
+            p.poll(0)
+    assert p.flush(60) == 0
+    job = wordcount_yaml(c.path("keys.yaml"), "keys", "keys-out")
+    w = worker(c, "keys-1", job, bs, test_dir(c, "keys-1"))
+    # Sub-topology 0 reads 20 000 lines, sub-topology 1 200 000 words.
+    wait_until(lambda: processed(w) >= 220000, 120, "the key store to fill", 0.5)
+    assert w.stop() == 0
+    empty = test_dir(c, "keys-2")
+    w = worker(c, "keys-2", job, bs, empty)
+    time.sleep(0.3)
+    t0 = time.monotonic()
+    code = w.stop(timeout=30)
+    took = time.monotonic() - t0
+    assert code == 0, "stop during restore exited %s" % code
+    assert took < 10, "stop during restore took %.1fs" % took
+    w = worker(c, "keys-3", job, bs, empty)
+    w.wait_line("all tasks running", 120)
+    restored = sum(int(x) for x in re.findall(r"restored task=\S+ records=(\d+)", w.log()))
+    assert w.stop() == 0
+    print("stop during restore: exited 0 in %.2fs; the next start restored %d" % (
+        took, restored))
+
+
 def main():
     with weirtest.Cluster() as c:
         broker = c.broker()
@@ -173,6 +212,7 @@ def main():
         aggregations(c, bs)
         on_error(c, bs)
         at_least_once(c, bs)
+        stop_during_restore(c, bs)
     print("ok")
     return 0
 
