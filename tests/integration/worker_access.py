@@ -6,6 +6,7 @@ import datetime
 import os
 import re
 import sys
+import time
 
 from worker_common import SOURCE_DIR, produce, test_dir, wait_until, weirtest, worker
 from worker_verify import read_topic
@@ -38,6 +39,29 @@ def expected(lines):
         out.append((key.strftime("%Y-%m-%d %H:%M:%S").encode(),
                     str(counts[start]).encode()))
     return out, bad
+
+
+def expected_final(lines):
+    """emit: final: each window once, when stream time passes its end plus
+    the grace period, in window order; windows still open are not out."""
+    out, counts, stream_time = [], {}, None
+    for line in lines:
+        m = re.search(r"\[([^]]+)\]", line.decode("utf-8", "replace"))
+        try:
+            t = datetime.datetime.strptime(m.group(1), "%d/%b/%Y:%H:%M:%S %z")
+        except (AttributeError, ValueError):
+            continue
+        ts = int(t.timestamp() * 1000)
+        stream_time = ts if stream_time is None else max(stream_time, ts)
+        start = ts - ts % MINUTE_MS
+        if start + MINUTE_MS + GRACE_MS > stream_time:
+            counts[start] = counts.get(start, 0) + 1
+        for s in sorted(counts):
+            if s + MINUTE_MS + GRACE_MS <= stream_time:
+                key = datetime.datetime.fromtimestamp(s / 1000, datetime.timezone.utc)
+                out.append((key.strftime("%Y-%m-%d %H:%M:%S").encode(),
+                            str(counts.pop(s)).encode()))
+    return out
 
 
 def dlq_headers(bootstrap, topic):
@@ -87,6 +111,30 @@ def main():
         assert w.stop() == 0
         print("exact: %d updates, %d lines in the DLQ, last %s" % (
             len(want), bad, want[-1]))
+
+        # The same job with emit: final: each closed minute exactly once.
+        final = expected_final(lines)
+        assert final, "the sample closes no window"
+        with open(job) as f:
+            text = f.read()
+        assert "emit: update" in text
+        fjob = c.path("access-final.yaml")
+        with open(fjob, "w") as f:
+            f.write(text.replace("emit: update", "emit: final")
+                    .replace("job: access-per-minute", "job: access-final")
+                    .replace("topic: access_summary", "topic: access_final"))
+        w = worker(c, "worker-final", fjob, bs, test_dir(c, "wf"))
+
+        def finals():
+            recs = read_topic(bs, "access_final").get(0, [])
+            assert recs == final[:len(recs)], "final outputs differ:\n%s\nexpected\n%s" % (
+                recs, final)
+            return len(recs) == len(final)
+        wait_until(finals, 60, "the final per-minute counts", interval=0.5)
+        time.sleep(1.0)  # nothing more may come
+        assert read_topic(bs, "access_final").get(0, []) == final
+        assert w.stop() == 0
+        print("emit final: %s" % final)
     print("ok")
     return 0
 
