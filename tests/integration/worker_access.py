@@ -41,6 +41,31 @@ def expected(lines):
     return out, bad
 
 
+def expected_hopping(lines, size, advance):
+    """emit: update over hopping windows: one update per window holding
+    the record, oldest window first."""
+    out, counts, stream_time = [], {}, None
+    for line in lines:
+        m = re.search(r"\[([^]]+)\]", line.decode("utf-8", "replace"))
+        try:
+            t = datetime.datetime.strptime(m.group(1), "%d/%b/%Y:%H:%M:%S %z")
+        except (AttributeError, ValueError):
+            continue
+        ts = int(t.timestamp() * 1000)
+        stream_time = ts if stream_time is None else max(stream_time, ts)
+        last = ts - ts % advance
+        starts = [s for s in range(last - size + advance, last + 1, advance)
+                  if s <= ts < s + size]
+        for s in starts:
+            if s + size + GRACE_MS <= stream_time:
+                continue
+            counts[s] = counts.get(s, 0) + 1
+            key = datetime.datetime.fromtimestamp(s / 1000, datetime.timezone.utc)
+            out.append((key.strftime("%Y-%m-%d %H:%M:%S").encode(),
+                        str(counts[s]).encode()))
+    return out
+
+
 def expected_final(lines):
     """emit: final: each window once, when stream time passes its end plus
     the grace period, in window order; windows still open are not out."""
@@ -135,6 +160,24 @@ def main():
         assert read_topic(bs, "access_final").get(0, []) == final
         assert w.stop() == 0
         print("emit final: %s" % final)
+
+        # Hopping windows: 1 minute every 30 seconds.
+        hop = expected_hopping(lines, MINUTE_MS, 30000)
+        hjob = c.path("access-hop.yaml")
+        with open(hjob, "w") as f:
+            f.write(text.replace("type: tumbling", "type: hopping\n      advance: 30s")
+                    .replace("job: access-per-minute", "job: access-hop")
+                    .replace("topic: access_summary", "topic: access_hop"))
+        w = worker(c, "worker-hop", hjob, bs, test_dir(c, "wh"))
+
+        def hops():
+            recs = read_topic(bs, "access_hop").get(0, [])
+            assert recs == hop[:len(recs)], "hopping outputs differ:\n%s\nexpected\n%s" % (
+                recs, hop)
+            return len(recs) == len(hop)
+        wait_until(hops, 60, "the hopping window counts", interval=0.5)
+        assert w.stop() == 0
+        print("hopping: %d updates, last %s" % (len(hop), hop[-1]))
     print("ok")
     return 0
 
