@@ -45,13 +45,15 @@ typedef struct worker_conf {
 } worker_conf;
 
 #define C worker_conf
+#define DEFAULT_BOOTSTRAP "127.0.0.1:9092"
 static const weir_conf_entry entries[] = {
     WEIR_CONF_STR(C, "check", check, NULL,
         "validate JOB.yaml, print its compiled topology and exit"),
     WEIR_CONF_STR(C, "standalone", standalone, NULL,
         "run every task of JOB.yaml in this process (no coordinator)"),
-    WEIR_CONF_STR(C, "bootstrap", bootstrap, "127.0.0.1:9092",
-        "Kafka bootstrap servers (cluster mode: overrides the coordinator's)"),
+    WEIR_CONF_STR(C, "bootstrap", bootstrap, NULL,
+        "Kafka bootstrap servers (standalone: default " DEFAULT_BOOTSTRAP
+        "; cluster mode: overrides the coordinator's)"),
     WEIR_CONF_STR(C, "data-dir", data_dir, "./weir-worker-data",
         "local state directory (RocksDB)"),
     WEIR_CONF_INT(C, "threads", threads, "0", 0, 1024,
@@ -269,7 +271,7 @@ run_standalone(
 }
 
 static int
-run_cluster(const worker_conf *cf, weir_runtime *rt)
+run_cluster(const worker_conf *cf, weir_runtime *rt, bool bootstrap_set)
 {
 #ifdef WEIR_HAVE_CONTROL
     char idbuf[128];
@@ -290,7 +292,7 @@ run_cluster(const worker_conf *cf, weir_runtime *rt)
         .address = cf->address,
         .capacity = (uint32_t)cf->capacity,
         .token = cf->token,
-        .bootstrap = NULL,
+        .bootstrap = bootstrap_set ? cf->bootstrap : NULL,
         .tls_ca = cf->tls_ca};
     if (weir_runtime_start(rt) != WEIR_OK)
         return 1;
@@ -303,12 +305,15 @@ run_cluster(const worker_conf *cf, weir_runtime *rt)
         "worker", "ready cluster id=%s coordinator=%s", id, cf->coordinator);
     while (!wait_stop(200))
         ;
-    weir_control_stop(ctl);
+    /* Stop the tasks (committing their last cycle) before Leave lets the
+     * coordinator hand them to new owners that would fence them. */
     weir_runtime_stop(rt);
+    weir_control_stop(ctl);
     weir_control_free(ctl);
     return 0;
 #else
     (void)rt;
+    (void)bootstrap_set;
     fprintf(stderr, "weir-worker: cluster mode is not built in (%s)\n",
         cf->coordinator);
     return 2;
@@ -358,6 +363,12 @@ main(int argc, char **argv)
     /* Dozens of client threads: a few malloc arenas keep RSS near what is
      * in use instead of one arena per thread. */
     (void)mallopt(M_ARENA_MAX, 2);
+    bool bootstrap_set = cf.bootstrap != NULL;
+    if (!bootstrap_set && !(cf.bootstrap = strdup(DEFAULT_BOOTSTRAP))) {
+        weir_job_free(topo);
+        weir_conf_free(&spec, &cf, NULL);
+        return 1;
+    }
     weir_runtime_opts ro = {.bootstrap = cf.bootstrap,
         .data_dir = cf.data_dir,
         .worker_id = cf.id ? cf.id : "standalone",
@@ -373,7 +384,8 @@ main(int argc, char **argv)
         weir_conf_free(&spec, &cf, NULL);
         return 1;
     }
-    code = cf.standalone ? run_standalone(&cf, rt, topo) : run_cluster(&cf, rt);
+    code = cf.standalone ? run_standalone(&cf, rt, topo)
+                         : run_cluster(&cf, rt, bootstrap_set);
     weir_runtime_free(rt);
     weir_conf_free(&spec, &cf, NULL);
     return code;

@@ -9,6 +9,7 @@ Starts real binaries on loopback ports chosen at run time, waits for their
 
 Scripts and tests run under /usr/bin/python3 (Debian's confluent_kafka).
 """
+import atexit
 import os
 import shutil
 import signal
@@ -41,6 +42,31 @@ def wait_until(cond, timeout, what="condition", interval=0.02):
         time.sleep(interval)
 
 
+# Every process started by this module, so that a test killed by its time
+# limit (SIGTERM from ctest or timeout) or exiting on an uncaught error never
+# leaves a broker or worker running: they live in sessions of their own and
+# would not see the test's death otherwise.
+_live_procs = []
+
+
+def _kill_live_procs():
+    for p in list(_live_procs):
+        try:
+            p.popen.kill()
+        except Exception:
+            pass
+
+
+def _on_term(signum, frame):
+    _kill_live_procs()
+    raise SystemExit(128 + signum)
+
+
+atexit.register(_kill_live_procs)
+if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
+    signal.signal(signal.SIGTERM, _on_term)
+
+
 class Proc:
     """One running binary with its output in a log file."""
 
@@ -53,6 +79,7 @@ class Proc:
         self._log = open(log_path, "ab")
         self.popen = subprocess.Popen(argv, stdout=self._log, stderr=subprocess.STDOUT,
                                       env=full_env, start_new_session=True)
+        _live_procs.append(self)
 
     @property
     def pid(self):
