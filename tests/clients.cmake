@@ -22,7 +22,7 @@ foreach(case admin produce_consume commit_offsets group mixed_group
 endforeach()
 
 foreach(case txn_ctp read_committed fencing txn_offsets group_faults
-        group_restart)
+        group_restart revoke_commit)
   weir_clients_case(confluent ${case} 120)
 endforeach()
 

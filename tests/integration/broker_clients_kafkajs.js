@@ -638,6 +638,9 @@ async function caseAdmin() {
   out.live = { state: live.state, protocol: live.protocol, members: live.members.length };
   out.groups = (await admin.listGroups()).groups.map((g) => g.groupId).sort();
   await consumer.disconnect();
+  // An empty group keeps its protocol type, as in Kafka.
+  out.protocolTypes = {};
+  for (const g of (await admin.listGroups()).groups) out.protocolTypes[g.groupId] = g.protocolType;
   await admin.deleteTopics({ topics: ['js-adm-del'] });
   out.topicsAfterDelete = (await admin.listTopics()).sort();
   await admin.disconnect();

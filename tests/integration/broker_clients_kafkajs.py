@@ -189,6 +189,10 @@ def case_admin():
                             "members": 1}, "describeGroups of a live group")
         if not {"js-adm-group", "js-adm-live"} <= set(res["groups"]):
             raise AssertionError("listGroups: %s" % res["groups"])
+        bc.eq({g: res["protocolTypes"].get(g)
+               for g in ("js-adm-group", "js-adm-live")},
+              {"js-adm-group": "consumer", "js-adm-live": "consumer"},
+              "protocol types of the empty groups")
         bc.eq(res["topicsAfterDelete"], ["js-adm"], "deleteTopics")
         bc.eq(b.stop(), 0, "broker exit status")
 
