@@ -531,7 +531,7 @@ seg_delete(weir_plog *log, int i)
 }
 
 static void
-retention(weir_plog *log, int64_t now_ms)
+retention(weir_plog *log, int64_t now_ms, int64_t stable_offset)
 {
     const weir_log_opts *o = &log->opts;
     if (o->compact)
@@ -546,6 +546,14 @@ retention(weir_plog *log, int64_t now_ms)
         }
     }
     if (o->retention_ms > 0) {
+        /* As Kafka: an expired active segment is rolled so that it can go
+         * too (a topic that stops receiving writes still expires), but only
+         * once everything in it is stable. */
+        weir_segment *act = active(log);
+        if (log->nsegs == 1 && act->size > 0 && !log->failed &&
+            act->idx.max_ts < now_ms - o->retention_ms &&
+            act->next_offset <= stable_offset)
+            (void)roll(log);
         while (log->nsegs > 1 &&
                log->segs[0].idx.max_ts < now_ms - o->retention_ms)
             seg_delete(log, 0);
@@ -581,7 +589,7 @@ weir_log_maintain(weir_plog *log, int64_t now_ms, int64_t stable_offset)
         else if (rv == WEIR_OK)
             rv = rrv;
     }
-    retention(log, now_ms);
+    retention(log, now_ms, stable_offset);
     if (log->opts.compact && log->nsegs > 1) {
         /* Compact when a closed segment became wholly cleanable. */
         int64_t target = log->cleaned_end;

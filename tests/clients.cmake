@@ -17,7 +17,8 @@ foreach(case metadata produce_consume idempotent query_offsets headers_large
 endforeach()
 
 foreach(case admin produce_consume commit_offsets group mixed_group
-        group_protocol retention offsets_for_times simple_commit_active_group)
+        group_protocol retention retention_active offsets_for_times
+        simple_commit_active_group)
   weir_clients_case(kafka_python ${case} 120)
 endforeach()
 
