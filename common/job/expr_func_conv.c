@@ -53,13 +53,16 @@ check_any_to_str(weir__node *n, weir_expr_error *err)
     return WEIR_OK;
 }
 
+/* A string made from args[0] by one of the arena text renderers. */
 static int
-eval_to_string(const weir__node *n, const weir_value *args,
-    const weir_expr_ctx *ctx, weir_value *out, weir_expr_error *err)
+eval_rendered(
+    int (*render)(const weir_value *, weir_arena *, const char **, size_t *),
+    const weir_value *args, const weir_expr_ctx *ctx, weir_value *out,
+    weir_expr_error *err)
 {
     const char *p;
     size_t len;
-    if (weir__value_text(&args[0], ctx->arena, &p, &len) != WEIR_OK) {
+    if (render(&args[0], ctx->arena, &p, &len) != WEIR_OK) {
         return weir__nomem(err);
     }
     weir__set_string(out, p, len);
@@ -67,16 +70,17 @@ eval_to_string(const weir__node *n, const weir_value *args,
 }
 
 static int
+eval_to_string(const weir__node *n, const weir_value *args,
+    const weir_expr_ctx *ctx, weir_value *out, weir_expr_error *err)
+{
+    return eval_rendered(weir__value_text, args, ctx, out, err);
+}
+
+static int
 eval_to_json(const weir__node *n, const weir_value *args,
     const weir_expr_ctx *ctx, weir_value *out, weir_expr_error *err)
 {
-    const char *p;
-    size_t len;
-    if (weir__value_json_arena(&args[0], ctx->arena, &p, &len) != WEIR_OK) {
-        return weir__nomem(err);
-    }
-    weir__set_string(out, p, len);
-    return WEIR_OK;
+    return eval_rendered(weir__value_json_arena, args, ctx, out, err);
 }
 
 static int
