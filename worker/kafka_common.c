@@ -1,6 +1,7 @@
 #include "kafka_common.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/err.h"
@@ -61,6 +62,11 @@ weir__kafka_conf_base(
             WEIR_OK ||
         (rv = weir__kafka_conf_set(conf, "reconnect.backoff.max.ms", "500")) !=
             WEIR_OK)
+        return rv;
+    /* librdkafka's own debug contexts, for diagnosing client behaviour. */
+    const char *contexts = getenv("WEIR_KAFKA_DEBUG");
+    if (contexts && *contexts &&
+        (rv = weir__kafka_conf_set(conf, "debug", contexts)) != WEIR_OK)
         return rv;
     rd_kafka_conf_set_log_cb(conf, log_cb);
     rd_kafka_conf_set_error_cb(conf, error_cb);

@@ -15,6 +15,11 @@ struct weir_kafka_consumer {
     rd_kafka_queue_t *q; /* the consumer queue, read in batches */
     rd_kafka_message_t *batch[BATCH_MAX];
     size_t n_batch, next; /* unread: batch[next..n_batch) */
+    /* A partition to wake the fetcher through, and the deepest the
+     * prefetch queue has been since the last wake-up (see wake_fetcher). */
+    char wake_topic[256];
+    int32_t wake_partition;
+    size_t queue_high;
 };
 
 static void
@@ -44,7 +49,7 @@ consumer_new(weir_kafka_consumer **cp, const char *bootstrap,
         {"isolation.level",
             read_committed ? "read_committed" : "read_uncommitted"},
         {"queued.max.messages.kbytes", "512"},
-        {"queued.min.messages", "100000"},
+        {"queued.min.messages", "20000"},
         {"fetch.max.bytes", "1048576"},
         {"max.partition.fetch.bytes", "131072"},
         {"receive.message.max.bytes", "2097152"},
@@ -64,14 +69,13 @@ consumer_new(weir_kafka_consumer **cp, const char *bootstrap,
          bulk && rv == WEIR_OK && i < sizeof(bulk_kv) / sizeof(bulk_kv[0]); i++)
         rv = weir__kafka_conf_set(conf, bulk_kv[i][0], bulk_kv[i][1]);
     if (!bulk && queue_kb > 0 && rv == WEIR_OK) {
-        char kb[32];
+        /* The byte budget, and a record budget for small records: each
+         * queued record costs librdkafka some 400 bytes of its own. */
+        char kb[32], msgs[32];
         snprintf(kb, sizeof(kb), "%d", queue_kb);
-        rv = weir__kafka_conf_set(conf, "queued.max.messages.kbytes", kb);
-        /* Small records: let the byte budget, not the count, decide. */
-        char msgs[32];
         snprintf(msgs, sizeof(msgs), "%d",
-            queue_kb > 1024 ? (queue_kb < 10000 ? queue_kb : 10000) * 100
-                            : 100000);
+            queue_kb < 1000 ? 10000 : (queue_kb < 10000 ? queue_kb : 10000) * 10);
+        rv = weir__kafka_conf_set(conf, "queued.max.messages.kbytes", kb);
         if (rv == WEIR_OK)
             rv = weir__kafka_conf_set(conf, "queued.min.messages", msgs);
     }
@@ -156,6 +160,12 @@ weir_kafka_consumer_assign(
             weir__kafka_warm(c->rk, tps[i].topic);
     }
     drop_batch(c); /* read before the seek */
+    c->queue_high = 0;
+    c->wake_topic[0] = '\0';
+    if (n > 0) {
+        snprintf(c->wake_topic, sizeof(c->wake_topic), "%s", tps[0].topic);
+        c->wake_partition = tps[0].partition;
+    }
     rd_kafka_topic_partition_list_t *l = tp_list(tps, n);
     rd_kafka_resp_err_t err = rd_kafka_assign(c->rk, l);
     rd_kafka_topic_partition_list_destroy(l);
@@ -202,11 +212,35 @@ weir_kafka_consumer_commit(
     return weir__kafka_resp_err(err);
 }
 
+/* librdkafka 2.0 stops fetching a partition whose prefetch queue reached
+ * queued.max.messages.kbytes and looks at it again only when its broker
+ * thread next wakes up: up to a second later when nothing else is in
+ * flight (later versions added fetch.queue.backoff.ms for this). Once the
+ * queue has drained to half its depth, a watermark query (one small
+ * request to the same broker thread) wakes it so that it fetches again
+ * before the queue runs dry. Costs one round trip per half queue. */
+static void
+wake_fetcher(weir_kafka_consumer *c)
+{
+    enum { WAKE_MIN_DEPTH = 256 };
+    size_t depth = rd_kafka_queue_length(c->q);
+    if (depth > c->queue_high)
+        c->queue_high = depth;
+    if (!c->wake_topic[0] || c->queue_high < WAKE_MIN_DEPTH ||
+        depth > c->queue_high / 2)
+        return;
+    c->queue_high = depth;
+    int64_t lo, hi;
+    (void)rd_kafka_query_watermark_offsets(
+        c->rk, c->wake_topic, c->wake_partition, &lo, &hi, 100);
+}
+
 int
 weir_kafka_consumer_poll(
     weir_kafka_consumer *c, int timeout_ms, weir_kafka_msg *msg)
 {
     if (c->next == c->n_batch) {
+        wake_fetcher(c);
         /* One lock round trip for many records. */
         c->next = 0;
         ssize_t got =
