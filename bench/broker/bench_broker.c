@@ -8,7 +8,8 @@
  *     the mock does not implement transactions faithfully)
  *   broker RSS with 100 partitions and 10 open transactions (weir only)
  *
- * Prints one line per measurement with the weir/mock ratio and the target,
+ * Throughput rounds alternate between the two targets; each line shows the
+ * median round (and the range) of both and their ratio against the target,
  * and exits 1 when a target is missed (0 with --report-only).
  * weir-broker is found in $WEIR_BIN_DIR (CTest sets it) or --bin-dir.
  */
@@ -18,6 +19,7 @@
 #include <librdkafka/rdkafka_mock.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -483,20 +485,51 @@ stop_target(target *t)
     memset(t, 0, sizeof(*t));
 }
 
-static void
-report_ratio(const char *what, double weir, double mock, const char *unit)
-{
-    double ratio = mock > 0 ? weir / mock : 0;
-    bool ok = ratio >= 1.0;
-    printf("%-16s weir %12.0f %s   mock %12.0f %s   ratio %5.2f  target "
-           ">= 1.00  %s\n",
-        what, weir, unit, mock, unit, ratio, ok ? "ok" : "MISSED");
-    failed |= !ok;
-}
-
 typedef struct tp_result {
     double produce_small, produce_large, consume_small, consume_large;
 } tp_result;
+
+/* Which throughput measurements run (--only): all by default. */
+static bool run_produce = true, run_consume = true;
+
+#define MAX_ROUNDS 32
+
+static int
+cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The median of one field over n rounds (the mean of the middle two when
+ * n is even); min and max too. */
+static double
+median_of(const tp_result *r, int n, size_t field, double *lo, double *hi)
+{
+    double v[MAX_ROUNDS];
+    for (int i = 0; i < n; i++)
+        memcpy(&v[i], (const char *)&r[i] + field, sizeof(double));
+    qsort(v, (size_t)n, sizeof(double), cmp_double);
+    *lo = v[0];
+    *hi = v[n - 1];
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* Medians of both targets' rounds, their ranges and the median ratio. */
+static void
+report_ratio(const char *what, const tp_result *w, const tp_result *m,
+    int rounds, size_t field)
+{
+    double wlo, whi, mlo, mhi;
+    double weir = median_of(w, rounds, field, &wlo, &whi);
+    double mock = median_of(m, rounds, field, &mlo, &mhi);
+    double ratio = mock > 0 ? weir / mock : 0;
+    bool ok = ratio >= 1.0;
+    printf("%-13s weir %8.0f (%.0f-%.0f)  mock %8.0f (%.0f-%.0f) msg/s  "
+           "ratio %4.2f  target >= 1.00  %s\n",
+        what, weir, wlo, whi, mock, mlo, mhi, ratio, ok ? "ok" : "MISSED");
+    failed |= !ok;
+}
 
 /* Below the mock's retention: 30000 x 100 B, 4000 x 1 KiB a partition. */
 #define C_SMALL 30000
@@ -510,35 +543,33 @@ throughput_setup(target *t)
     topic_create(t, "bench-1k", 3);
     topic_create(t, "bench-c100b", C_PARTS);
     topic_create(t, "bench-c1k", C_PARTS);
+    if (!run_consume)
+        return;
     fill_topic(t, "bench-c100b", C_PARTS, C_SMALL, 100);
     fill_topic(t, "bench-c1k", C_PARTS, C_LARGE, 1024);
 }
 
-static double
-best(double a, double b)
-{
-    return a > b ? a : b;
-}
-
-/* One round; r keeps the best of all rounds (the machine may be shared). */
+/* One round's numbers appended to r[round]. */
 static void
 throughput_round(target *t, tp_result *r, long n_small, long n_large)
 {
-    tp_result x;
-    x.produce_small = bench_produce(t, "bench-100b", 100, n_small);
-    x.produce_large = bench_produce(t, "bench-1k", 1024, n_large);
-    x.consume_small =
-        bench_consume(t, "bench-c100b", C_PARTS, C_PARTS * C_SMALL);
-    x.consume_large = bench_consume(t, "bench-c1k", C_PARTS, C_PARTS * C_LARGE);
+    tp_result x = {0};
+    if (run_produce) {
+        x.produce_small = bench_produce(t, "bench-100b", 100, n_small);
+        x.produce_large = bench_produce(t, "bench-1k", 1024, n_large);
+    }
+    if (run_consume) {
+        x.consume_small =
+            bench_consume(t, "bench-c100b", C_PARTS, C_PARTS * C_SMALL);
+        x.consume_large =
+            bench_consume(t, "bench-c1k", C_PARTS, C_PARTS * C_LARGE);
+    }
     printf("%s: produce 100B %.0f msg/s, 1KiB %.0f msg/s (%.1f MB/s); "
            "consume 100B %.0f msg/s, 1KiB %.0f msg/s\n",
         t->name, x.produce_small, x.produce_large, x.produce_large * 1024 / 1e6,
         x.consume_small, x.consume_large);
     fflush(stdout);
-    r->produce_small = best(r->produce_small, x.produce_small);
-    r->produce_large = best(r->produce_large, x.produce_large);
-    r->consume_small = best(r->consume_small, x.consume_small);
-    r->consume_large = best(r->consume_large, x.consume_large);
+    *r = x;
 }
 
 int
@@ -561,13 +592,20 @@ main(int argc, char **argv)
             external = argv[++i];
         else if (strcmp(argv[i], "--txn-only") == 0)
             txn_only = true;
-        else if (strcmp(argv[i], "--broker-arg") == 0 && i + 1 < argc &&
-                 n_broker_args < 16)
+        else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
+            const char *o = argv[++i];
+            run_produce = strcmp(o, "produce") == 0;
+            run_consume = strcmp(o, "consume") == 0;
+            if (!run_produce && !run_consume)
+                die("--only wants produce or consume");
+        } else if (strcmp(argv[i], "--broker-arg") == 0 && i + 1 < argc &&
+                   n_broker_args < 16)
             broker_args[n_broker_args++] = argv[++i];
         else
             die("usage: %s [--bin-dir DIR] [--scale PERCENT] [--rounds N] "
                 "[--report-only] "
-                "[--txn-only] [--broker-arg FLAG]... [--weir-bootstrap "
+                "[--txn-only] [--only produce|consume] [--broker-arg FLAG]... "
+                "[--weir-bootstrap "
                 "HOST:PORT]",
                 argv[0]);
     }
@@ -577,6 +615,8 @@ main(int argc, char **argv)
         scale_pct = 100;
     if (rounds <= 0)
         rounds = 1;
+    if (rounds > MAX_ROUNDS)
+        rounds = MAX_ROUNDS;
     long n_small = 400000L * scale_pct / 100;
     long n_large = 100000L * scale_pct / 100;
 
@@ -584,7 +624,7 @@ main(int argc, char **argv)
         die("mkdtemp: %s", strerror(errno));
 
     target weir = {0}, mock = {0};
-    tp_result rw = {0}, rm = {0};
+    tp_result rw[MAX_ROUNDS], rm[MAX_ROUNDS];
     double p50, p99;
     long rss;
 
@@ -602,26 +642,34 @@ main(int argc, char **argv)
         return 0;
     }
     /* Rounds alternate between the two so that a busy moment on a shared
-     * machine does not favour one; each keeps its best round. */
+     * machine does not favour one; each reports its median round. */
     start_mock(&mock);
     throughput_setup(&weir);
     throughput_setup(&mock);
     for (int round = 0; round < rounds; round++) {
-        throughput_round(&weir, &rw, n_small, n_large);
-        throughput_round(&mock, &rm, n_small, n_large);
+        throughput_round(&weir, &rw[round], n_small, n_large);
+        throughput_round(&mock, &rm[round], n_small, n_large);
     }
     stop_target(&mock);
     rss = bench_rss(&weir);
     stop_target(&weir);
 
-    printf("\nweir-broker vs librdkafka mock cluster, best of %d rounds "
-           "(produce %ld x 100 B, %ld x 1 KiB, acks=all, idempotent; consume "
-           "%d x 100 B, %d x 1 KiB, read_committed)\n",
+    printf("\nweir-broker vs librdkafka mock cluster, median (range) of %d "
+           "rounds (produce %ld x 100 B, %ld x 1 KiB, acks=all, idempotent; "
+           "consume %d x 100 B, %d x 1 KiB, read_committed)\n",
         rounds, n_small, n_large, C_PARTS * C_SMALL, C_PARTS * C_LARGE);
-    report_ratio("produce 100B", rw.produce_small, rm.produce_small, "msg/s");
-    report_ratio("produce 1KiB", rw.produce_large, rm.produce_large, "msg/s");
-    report_ratio("consume 100B", rw.consume_small, rm.consume_small, "msg/s");
-    report_ratio("consume 1KiB", rw.consume_large, rm.consume_large, "msg/s");
+    if (run_produce) {
+        report_ratio(
+            "produce 100B", rw, rm, rounds, offsetof(tp_result, produce_small));
+        report_ratio(
+            "produce 1KiB", rw, rm, rounds, offsetof(tp_result, produce_large));
+    }
+    if (run_consume) {
+        report_ratio(
+            "consume 100B", rw, rm, rounds, offsetof(tp_result, consume_small));
+        report_ratio(
+            "consume 1KiB", rw, rm, rounds, offsetof(tp_result, consume_large));
+    }
     printf("%-16s p50 %.2f ms (target <= 5)  p99 %.2f ms (target <= 20)  "
            "%s\n",
         "commit_txn", p50, p99, p50 <= 5 && p99 <= 20 ? "ok" : "MISSED");
