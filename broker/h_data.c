@@ -1,7 +1,10 @@
 /* Handlers: Produce, Fetch (long-poll, read_committed), ListOffsets. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "broker/store_io.h"
 #include "broker_int.h"
 #include "common/clock.h"
 #include "common/err.h"
@@ -87,6 +90,37 @@ write_aborted(weir_kw *w, const weir_part *part, int64_t from, int64_t to)
     }
 }
 
+/* Fetched records: a descriptor of their own, sent later by sendfile, or
+ * (when no descriptor is left) a copy. */
+typedef struct weir_recs {
+    int fd;
+    uint64_t pos;
+    uint8_t *copy;
+} weir_recs;
+
+/* fd is the log's: it may be closed by a roll or retention before the
+ * response is sent, so the response keeps a duplicate. */
+static int
+recs_take(weir_recs *r, int fd, uint64_t pos, size_t len)
+{
+    size_t got;
+    r->pos = pos;
+    if ((r->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) >= 0)
+        return WEIR_OK;
+    weir_log_warn("broker",
+        "fetch: cannot duplicate a segment descriptor "
+        "(%s): copying the records",
+        strerror(errno));
+    if ((r->copy = malloc(len)) == NULL)
+        return WEIR_ENOMEM;
+    if (weir__io_pread_all(fd, r->copy, len, pos, &got) != 0 || got != len) {
+        free(r->copy);
+        r->copy = NULL;
+        return WEIR_EIO;
+    }
+    return WEIR_OK;
+}
+
 int
 weir__h_fetch(weir_broker *b, weir_kreq *req, weir_kw *w)
 {
@@ -130,8 +164,10 @@ weir__h_fetch(weir_broker *b, weir_kreq *req, weir_kw *w)
             weir_part *part = weir__part_find(b, topic, idx);
             int16_t err = req->forced_err;
             int64_t hw = -1, lso = -1, start = -1;
-            uint8_t *data = NULL;
+            int fd = -1;
+            uint64_t fpos = 0;
             size_t len = 0;
+            weir_recs recs = {-1, 0, NULL};
             if (err == KERR_NONE && !part)
                 err = KERR_UNKNOWN_TOPIC_OR_PARTITION;
             if (part) {
@@ -146,8 +182,12 @@ weir__h_fetch(weir_broker *b, weir_kreq *req, weir_kw *w)
                 size_t cap = part_max > 0 ? (size_t)part_max : 1;
                 if (cap > budget)
                     cap = budget;
-                int rv =
-                    weir_log_read(part->log, offset, limit, cap, &data, &len);
+                int rv = weir_log_read_ref(part->log, offset, limit, cap, &fd,
+                    &fpos, &len, &recs.copy);
+                if (rv == WEIR_OK && len > 0 && recs.copy == NULL)
+                    rv = recs_take(&recs, fd, fpos, len);
+                if (rv != WEIR_OK)
+                    len = 0;
                 if (rv == WEIR_ENOTFOUND)
                     err = KERR_OFFSET_OUT_OF_RANGE;
                 else if (rv != WEIR_OK)
@@ -169,7 +209,10 @@ weir__h_fetch(weir_broker *b, weir_kreq *req, weir_kw *w)
             if (v >= 11)
                 weir_kw_i32(w, -1); /* preferred_read_replica */
             weir_kw_i32(w, (int32_t)len);
-            weir_kw_attach(w, data, len); /* no copy of the records */
+            if (recs.copy != NULL)
+                weir_kw_attach(w, recs.copy, len);
+            else if (recs.fd >= 0)
+                weir_kw_attach_file(w, recs.fd, recs.pos, len);
         }
     }
     if (v >= 7) {

@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void
 weir_kr_init(weir_kr *r, const void *buf, size_t len)
@@ -204,33 +205,53 @@ void
 weir_kw_fini(weir_kw *w)
 {
     if (w) {
-        for (size_t i = 0; i < w->n_atts; i++)
+        for (size_t i = 0; i < w->n_atts; i++) {
             free(w->atts[i].data);
+            if (w->atts[i].data == NULL && w->atts[i].fd >= 0)
+                close(w->atts[i].fd);
+        }
         free(w->atts);
         free(w->buf);
         memset(w, 0, sizeof(*w));
     }
 }
 
-void
-weir_kw_attach(weir_kw *w, uint8_t *data, size_t len)
+/* Room for one more attachment; false (sticky error) when out of memory. */
+static bool
+att_room(weir_kw *w)
 {
-    if (len == 0 || w->err) {
-        free(data);
-        return;
-    }
     if (w->n_atts == w->cap_atts) {
         size_t cap = w->cap_atts ? w->cap_atts * 2 : 8;
         weir_kw_att *a = realloc(w->atts, cap * sizeof(*a));
         if (!a) {
-            free(data);
             w->err = true;
-            return;
+            return false;
         }
         w->atts = a;
         w->cap_atts = cap;
     }
-    w->atts[w->n_atts++] = (weir_kw_att){w->len, data, len};
+    return true;
+}
+
+void
+weir_kw_attach(weir_kw *w, uint8_t *data, size_t len)
+{
+    if (len == 0 || w->err || !att_room(w)) {
+        free(data);
+        return;
+    }
+    w->atts[w->n_atts++] = (weir_kw_att){w->len, data, len, -1, 0};
+    w->att_bytes += len;
+}
+
+void
+weir_kw_attach_file(weir_kw *w, int fd, uint64_t off, size_t len)
+{
+    if (len == 0 || w->err || !att_room(w)) {
+        close(fd);
+        return;
+    }
+    w->atts[w->n_atts++] = (weir_kw_att){w->len, NULL, len, fd, off};
     w->att_bytes += len;
 }
 

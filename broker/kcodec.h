@@ -62,11 +62,14 @@ void weir_kr_skip(weir_kr *r, size_t n);
 char *weir_kstr_dup(weir_kstr s);
 bool weir_kstr_eq(weir_kstr s, const char *cstr);
 
-/* A buffer spliced into the output at buf position `at` (zero-copy). */
+/* A buffer, or a range of an open file (data NULL, fd >= 0), spliced into
+ * the output at buf position `at` (zero-copy). */
 typedef struct weir_kw_att {
     size_t at;
     uint8_t *data;
     size_t len;
+    int fd;
+    uint64_t off;
 } weir_kw_att;
 
 typedef struct weir_kw {
@@ -79,13 +82,19 @@ typedef struct weir_kw {
 } weir_kw;
 
 void weir_kw_init(weir_kw *w);
-/* Frees the buffer and the attachments. */
+/* Frees the buffer and the attachments (closing attached files). */
 void weir_kw_fini(weir_kw *w);
 /*
  * Splices len bytes of data (malloc'd; ownership moves to the writer, also
  * on failure) into the output at the current position without copying.
  */
 void weir_kw_attach(weir_kw *w, uint8_t *data, size_t len);
+/*
+ * Splices len bytes of file fd from position off (read when the output is
+ * sent, e.g. with sendfile). fd is owned by the writer from now on, also on
+ * failure (closed by weir_kw_fini).
+ */
+void weir_kw_attach_file(weir_kw *w, int fd, uint64_t off, size_t len);
 /* Bytes of the whole output: buffer plus attachments. */
 static inline size_t
 weir_kw_total(const weir_kw *w)

@@ -110,6 +110,19 @@ int weir_log_read(weir_plog *log, int64_t offset, int64_t end_offset,
     size_t max_bytes, uint8_t **out, size_t *out_len);
 
 /*
+ * The same batches as weir_log_read, located without reading them: *out_len
+ * bytes at *out_pos of the segment file open as *out_fd (the log's
+ * descriptor, valid until the next call into the log; dup it to keep it).
+ * The bytes there never change (segments are append-only; compaction and
+ * retention replace or unlink files), so they can be sent later, e.g. by
+ * sendfile. When copy is not NULL and the batches were small enough to be
+ * read while locating them, *copy is a malloc'd copy of them (else NULL).
+ */
+int weir_log_read_ref(weir_plog *log, int64_t offset, int64_t end_offset,
+    size_t max_bytes, int *out_fd, uint64_t *out_pos, size_t *out_len,
+    uint8_t **copy);
+
+/*
  * ListOffsets by timestamp, as Kafka answers it: the earliest record whose
  * timestamp is >= ts, with that record's offset and timestamp (for a
  * compressed batch, which cannot be looked into: its base offset and max

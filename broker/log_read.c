@@ -125,20 +125,134 @@ weir__log_rcache_clear(weir_plog *log)
         log->rcache[k].offset = -1;
 }
 
-int
-weir_log_read(weir_plog *log, int64_t offset, int64_t end_offset,
-    size_t max_bytes, uint8_t **out, size_t *out_len)
+/* Enough of a batch header to walk batches: offsets and length. */
+static bool
+hdr_decode(const uint8_t *p, int64_t *base, int64_t *next, uint64_t *blen)
 {
+    int32_t len = (int32_t)weir__be32(p + 8);
+    int32_t lod = (int32_t)weir__be32(p + 23);
+    if (p[16] != 2 || len < WEIR_BATCH_HDR_SIZE - WEIR_BATCH_LOG_OVERHEAD ||
+        lod < 0)
+        return false;
+    *base = (int64_t)weir__be64(p);
+    *next = *base + (int64_t)lod + 1;
+    *blen = WEIR_BATCH_LOG_OVERHEAD + (uint64_t)len;
+    return true;
+}
+
+/*
+ * A batch boundary in segment seg after from and at most limit whose batch
+ * starts before end_offset, from the in-memory index (from when none);
+ * *next becomes that batch's base offset.
+ */
+static uint64_t
+index_skip(const weir_segment *seg, uint64_t from, uint64_t limit,
+    int64_t end_offset, int64_t *next)
+{
+    const weir_index *idx = &seg->idx;
+    size_t lo = 0, hi = idx->len;
+    while (lo < hi) { /* first entry past limit or at end_offset */
+        size_t mid = lo + (hi - lo) / 2;
+        const weir_index_entry *e = &idx->entries[mid];
+        if (e->position <= limit &&
+            seg->base_offset + (int64_t)e->rel_offset < end_offset)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0 || idx->entries[lo - 1].position <= from)
+        return from;
+    *next = seg->base_offset + (int64_t)idx->entries[lo - 1].rel_offset;
+    return idx->entries[lo - 1].position;
+}
+
+#define WALK_CHUNK 16384
+
+/*
+ * From the batch boundary p of segment seg: the first batch whole, then
+ * whole batches while they end by p + max_bytes, all starting before
+ * end_offset. Reads headers only: a chunk at a time into buf (WALK_CHUNK),
+ * so small batches cost one read per chunk and big ones a small read each,
+ * and batches the index vouches for are skipped unread. *end: where the
+ * last one taken ends (p if none); *next: the offset after it. *whole: the
+ * range [p, *end) is in buf (one read held all of it).
+ */
+static int
+walk(const weir_segment *seg, int fd, uint64_t p, size_t max_bytes,
+    int64_t end_offset, uint8_t *buf, uint64_t *end, int64_t *next, bool *whole)
+{
+    uint64_t start = p, limit = seg->size; /* until the first is known */
+    bool first = true;
+    int reads = 0;
+    size_t got1 = 0; /* bytes of the first read */
+    *end = p;
+    *whole = false;
+    for (;;) {
+        if (!first) {
+            uint64_t to = index_skip(seg, p, limit, end_offset, next);
+            if (to > p)
+                *end = p = to;
+        }
+        if (p + WEIR_BATCH_HDR_SIZE > limit)
+            break;
+        size_t want = limit - p < WALK_CHUNK ? (size_t)(limit - p) : WALK_CHUNK;
+        size_t got, q = 0;
+        if (weir__io_pread_all(fd, buf, want, p, &got) != 0 ||
+            got < WEIR_BATCH_HDR_SIZE)
+            return WEIR_EIO;
+        if (reads++ == 0)
+            got1 = got;
+        while (q + WEIR_BATCH_HDR_SIZE <= got) {
+            int64_t base, after;
+            uint64_t blen;
+            if (!hdr_decode(buf + q, &base, &after, &blen))
+                return WEIR_EIO;
+            if (base >= end_offset)
+                goto done;
+            if (p + q + blen > limit) {
+                if (first)
+                    return WEIR_EIO;
+                goto done;
+            }
+            if (first) {
+                first = false;
+                limit = seg->size - start > max_bytes ? start + max_bytes
+                                                      : seg->size;
+                if (limit < p + q + blen)
+                    limit = p + q + blen;
+            }
+            *next = after;
+            q += blen;
+            *end = p + q;
+        }
+        p += q;
+    }
+done:
+    *whole = reads == 1 && *end - start <= got1;
+    return WEIR_OK;
+}
+
+/*
+ * weir_log_read_ref, and when copy is not NULL and the batches were small
+ * enough to be read whole while locating them, *copy = a malloc'd copy.
+ */
+static int
+read_ref(weir_plog *log, int64_t offset, int64_t end_offset, size_t max_bytes,
+    int *out_fd, uint64_t *out_pos, size_t *out_len, uint8_t **copy)
+{
+    uint8_t buf[WALK_CHUNK];
+    bool whole;
     weir_batch_hdr h;
-    uint64_t pos = 0, seg_size;
-    uint8_t *buf;
-    size_t want, got, keep, p, blen;
+    uint64_t pos = 0, end;
     int64_t next = offset;
     bool found = false;
     int i, fd, rv;
 
-    *out = NULL;
+    *out_fd = -1;
+    *out_pos = 0;
     *out_len = 0;
+    if (copy != NULL)
+        *copy = NULL;
     if (offset < weir_log_start_offset(log) ||
         offset > weir_log_end_offset(log))
         return WEIR_ENOTFOUND;
@@ -162,65 +276,63 @@ weir_log_read(weir_plog *log, int64_t offset, int64_t end_offset,
         if (!found || h.base_offset >= end_offset)
             return WEIR_OK;
     }
-    seg_size = log->segs[i].size;
-    want = (size_t)(seg_size - pos);
-    if (want > max_bytes)
-        want = max_bytes;
-    if (want < WEIR_BATCH_HDR_SIZE)
-        want = WEIR_BATCH_HDR_SIZE;
     if ((rv = weir__log_fd(log, i, &fd)) != WEIR_OK)
         return rv;
-    if ((buf = malloc(want)) == NULL)
-        return WEIR_ENOMEM;
-    if (weir__io_pread_all(fd, buf, want, pos, &got) != 0 ||
-        got < WEIR_BATCH_HDR_SIZE)
+    if ((rv = walk(&log->segs[i], fd, pos, max_bytes, end_offset, buf, &end,
+             &next, &whole)) != WEIR_OK)
         goto eio;
-    /* The first batch is returned whole, whatever max_bytes says. */
-    if ((rv = weir_batch_peek(buf, got, &h, &blen)) == WEIR_EPROTO) {
-        uint64_t total =
-            WEIR_BATCH_LOG_OVERHEAD + (uint64_t)weir__be32(buf + 8);
-        uint8_t *nb;
-        if (total <= got || pos + total > seg_size ||
-            (nb = realloc(buf, (size_t)total)) == NULL)
-            goto eio;
-        buf = nb;
-        if (weir__io_pread_all(
-                fd, buf + got, (size_t)total - got, pos + got, &want) != 0 ||
-            want != (size_t)total - got)
-            goto eio;
-        got = (size_t)total;
-        rv = weir_batch_peek(buf, got, &h, &blen);
-    }
-    if (rv != WEIR_OK)
-        goto eio;
-    /* Keep whole batches that start before end_offset. */
-    for (p = 0, keep = 0; p < got;) {
-        if (weir_batch_peek(buf + p, got - p, &h, &blen) != WEIR_OK ||
-            h.base_offset >= end_offset)
-            break;
-        p += blen;
-        keep = p;
-        next = weir_batch_last_offset(&h) + 1;
-    }
-    if (keep == 0) {
-        /* A cached position whose batch lies beyond end_offset: nothing. */
-        free(buf);
-        return WEIR_OK;
-    }
-    if (keep < got) {
-        uint8_t *nb = realloc(buf, keep);
-        if (nb != NULL)
-            buf = nb;
-    }
-    rcache_put(log, next, log->segs[i].base_offset, pos + keep);
-    *out = buf;
-    *out_len = keep;
+    if (end == pos)
+        return WEIR_OK; /* a cached position beyond end_offset: nothing */
+    rcache_put(log, next, log->segs[i].base_offset, end);
+    *out_fd = fd;
+    *out_pos = pos;
+    *out_len = (size_t)(end - pos);
+    if (copy != NULL && whole && (*copy = malloc(*out_len)) != NULL)
+        memcpy(*copy, buf, *out_len);
     return WEIR_OK;
 eio:
-    free(buf);
     weir_log_error(comp, "log read failed dir=%s segment=%lld pos=%llu",
         log->dir, (long long)log->segs[i].base_offset, (unsigned long long)pos);
     return WEIR_EIO;
+}
+
+int
+weir_log_read_ref(weir_plog *log, int64_t offset, int64_t end_offset,
+    size_t max_bytes, int *out_fd, uint64_t *out_pos, size_t *out_len,
+    uint8_t **copy)
+{
+    return read_ref(
+        log, offset, end_offset, max_bytes, out_fd, out_pos, out_len, copy);
+}
+
+int
+weir_log_read(weir_plog *log, int64_t offset, int64_t end_offset,
+    size_t max_bytes, uint8_t **out, size_t *out_len)
+{
+    uint64_t pos;
+    size_t len, got;
+    uint8_t *buf;
+    int fd, rv;
+
+    *out = NULL;
+    *out_len = 0;
+    if ((rv = read_ref(log, offset, end_offset, max_bytes, &fd, &pos, &len,
+             &buf)) != WEIR_OK ||
+        len == 0)
+        return rv;
+    if (buf == NULL) {
+        if ((buf = malloc(len)) == NULL)
+            return WEIR_ENOMEM;
+        if (weir__io_pread_all(fd, buf, len, pos, &got) != 0 || got != len) {
+            free(buf);
+            weir_log_error(comp, "log read failed dir=%s pos=%llu", log->dir,
+                (unsigned long long)pos);
+            return WEIR_EIO;
+        }
+    }
+    *out = buf;
+    *out_len = len;
+    return WEIR_OK;
 }
 
 int

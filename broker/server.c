@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -194,30 +195,68 @@ accept_all(weir_broker *b)
     }
 }
 
-/* Fills iov with the unsent part of response w (off bytes already sent). */
+static size_t
+iov_bytes(const struct iovec *iov, int n)
+{
+    size_t t = 0;
+    for (int i = 0; i < n; i++)
+        t += iov[i].iov_len;
+    return t;
+}
+
+/*
+ * Fills iov with the unsent part of response w (off bytes already sent) up
+ * to the first file attachment. When that attachment comes first, returns
+ * 0 with *file pointing to it and *skip its bytes already sent.
+ */
 static int
-response_iov(const weir_kw *w, size_t off, struct iovec *iov, int max)
+response_iov(const weir_kw *w, size_t off, struct iovec *iov, int max,
+    const weir_kw_att **file, size_t *skip)
 {
     int n = 0;
     size_t pos = 0; /* position in the logical stream */
     size_t bpos = 0;
+    *file = NULL;
     for (size_t i = 0; i <= w->n_atts && n < max; i++) {
-        size_t bend = i < w->n_atts ? w->atts[i].at : w->len;
-        const uint8_t *segs[2] = {
-            w->buf + bpos, i < w->n_atts ? w->atts[i].data : NULL};
-        size_t lens[2] = {bend - bpos, i < w->n_atts ? w->atts[i].len : 0};
-        for (int k = 0; k < 2 && n < max; k++) {
-            if (lens[k] == 0)
-                continue;
-            if (pos + lens[k] > off) {
-                size_t skip = off > pos ? off - pos : 0;
-                iov[n].iov_base = (void *)(segs[k] + skip);
-                iov[n].iov_len = lens[k] - skip;
-                n++;
-            }
-            pos += lens[k];
+        const weir_kw_att *a = i < w->n_atts ? &w->atts[i] : NULL;
+        size_t bend = a ? a->at : w->len;
+        if (bend > bpos && pos + (bend - bpos) > off) {
+            size_t sk = off > pos ? off - pos : 0;
+            iov[n].iov_base = w->buf + bpos + sk;
+            iov[n].iov_len = bend - bpos - sk;
+            n++;
         }
+        pos += bend - bpos;
         bpos = bend;
+        if (a == NULL || n >= max)
+            break;
+        if (pos + a->len > off) {
+            size_t sk = off > pos ? off - pos : 0;
+            if (a->data == NULL) {
+                if (n == 0) {
+                    *file = a;
+                    *skip = sk;
+                }
+                break;
+            }
+            iov[n].iov_base = a->data + sk;
+            iov[n].iov_len = a->len - sk;
+            n++;
+        }
+        pos += a->len;
+    }
+    return n;
+}
+
+/* Sends part of a file attachment; bytes sent or -1 with errno. */
+static ssize_t
+send_file_part(int sock, const weir_kw_att *a, size_t skip)
+{
+    off_t off = (off_t)(a->off + skip);
+    ssize_t n = sendfile(sock, a->fd, &off, a->len - skip);
+    if (n == 0) {
+        errno = EIO; /* the file is shorter than the range: cannot be */
+        return -1;
     }
     return n;
 }
@@ -228,11 +267,21 @@ flush_conn(weir_conn *c)
     while (c->out_head < c->n_out && !c->dead) {
         weir_kw *w = &c->outq[c->out_head];
         struct iovec iov[64];
-        int n = response_iov(w, c->out_off, iov, 64);
-        struct msghdr msg = {0};
-        msg.msg_iov = iov;
-        msg.msg_iovlen = (size_t)n;
-        ssize_t sent = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
+        const weir_kw_att *file;
+        size_t skip = 0;
+        ssize_t sent;
+        int n = response_iov(w, c->out_off, iov, 64, &file, &skip);
+        if (n > 0) {
+            struct msghdr msg = {0};
+            msg.msg_iov = iov;
+            msg.msg_iovlen = (size_t)n;
+            /* More follows (a file part, or the next response): let the
+             * kernel fill segments instead of sending a short one. */
+            bool more = c->out_off + iov_bytes(iov, n) < weir_kw_total(w);
+            sent = sendmsg(c->fd, &msg, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
+        } else {
+            sent = send_file_part(c->fd, file, skip);
+        }
         if (sent < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK)
                 return;
