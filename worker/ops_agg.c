@@ -182,9 +182,9 @@ update(weir_task *t, size_t i, const weir_rec *r, const char *key, size_t klen,
 static int
 stream_time(weir_task *t, int store, int64_t *st)
 {
-    const char *v;
-    size_t vl;
-    bool found;
+    const char *v = NULL;
+    size_t vl = 0;
+    bool found = false;
     int rv = state_get(
         t, store, STREAM_TIME_KEY, STREAM_TIME_KEY_LEN, &v, &vl, &found);
     *st = found && vl == 8 ? (int64_t)weir_codec_get_be64(v) : INT64_MIN;

@@ -140,6 +140,7 @@ weir_task_new(weir_task **tp, const Weir__Topology__Topology *topo,
         weir_task_store *ts = &t->stores[i];
         ts->name = strdup(t->st->stores[i]);
         ts->next_offset = -1;
+        ts->ckpt_seen = -1;
         for (size_t j = 0; j < t->topo->n_stores; j++) {
             const Weir__Topology__Store *s = t->topo->stores[j];
             if (strcmp(s->name, t->st->stores[i]) == 0) {
@@ -173,6 +174,7 @@ out:
 static void
 release(weir_task *t)
 {
+    (void)weir__task_commit_poll(t, -1); /* the committer uses the clients */
     if (t->prod && t->in_txn) {
         /* Best effort: the next owner's init_transactions aborts it too. */
         (void)weir_kafka_producer_abort(t->prod, 5000);
@@ -350,11 +352,15 @@ input_index(weir_task *t, const char *topic)
 static int
 run_step(weir_task *t, int poll_ms, bool *busy)
 {
+    int rv = weir__task_commit_poll(t, poll_ms);
+    if (rv == WEIR_EAGAIN)
+        return WEIR_OK; /* still committing: records wait for it */
+    if (rv != WEIR_OK)
+        return rv;
     uint64_t now = weir_clock_mono_ms();
     uint64_t interval = t->topo->commit_interval_ms
                             ? t->topo->commit_interval_ms
                             : (t->eos ? 100 : 1000);
-    int rv = WEIR_OK;
     for (int n = 0; n < MAX_BATCH_RECORDS; n++) {
         weir_kafka_msg m;
         int prv = weir_kafka_consumer_poll(t->cons, n == 0 ? poll_ms : 0, &m);
@@ -396,7 +402,7 @@ run_step(weir_task *t, int poll_ms, bool *busy)
     (void)weir_kafka_producer_poll(t->prod, 0);
     now = weir_clock_mono_ms();
     if (t->dirty && now - t->last_commit_ms >= interval)
-        rv = weir__task_commit(t);
+        rv = weir__task_commit_begin(t);
     else if (!t->dirty)
         t->last_commit_ms = now;
     return rv;
@@ -427,7 +433,7 @@ weir_task_step(weir_task *t, int poll_ms, bool *busy)
 int
 weir_task_commit(weir_task *t)
 {
-    if (t->state != WEIR_TASK_RUNNING || !t->dirty)
+    if (t->state != WEIR_TASK_RUNNING || (!t->dirty && !t->committing))
         return WEIR_OK;
     int rv = weir__task_commit(t);
     if (rv == WEIR_EABORTED || rv == WEIR_ETIMEDOUT)
@@ -452,6 +458,8 @@ weir_task_free(weir_task *t)
     if (!t)
         return;
     release(t);
+    weir_committer_free(t->committer);
+    free(t->commit_tps);
     weir__ops_free(t);
     for (size_t i = 0; t->inputs && i < t->n_inputs; i++)
         free(t->inputs[i].topic);
@@ -556,5 +564,9 @@ weir_task_store_ckpt(
     const weir_task *t, size_t i, const char **store, int64_t *offset)
 {
     *store = t->stores[i].name;
-    *offset = t->store ? weir_store_checkpoint(t->store, i) : -1;
+    /* A commit in flight writes the checkpoint on its own thread. */
+    weir_task_store *ts = &t->stores[i];
+    if (!t->committing)
+        ts->ckpt_seen = t->store ? weir_store_checkpoint(t->store, i) : -1;
+    *offset = ts->ckpt_seen;
 }

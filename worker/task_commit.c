@@ -90,8 +90,10 @@ produce_changelog(weir_task *t)
     return weir_store_each_pending(t->store, changelog_cb, t);
 }
 
+/* The first half of an exactly-once commit, on the stream thread: the
+ * changelog records join the transaction. */
 static int
-commit_eos(weir_task *t, weir_kafka_tp *tps)
+commit_eos_start(weir_task *t)
 {
     int rv = produce_changelog(t);
     if (rv != WEIR_OK)
@@ -99,9 +101,18 @@ commit_eos(weir_task *t, weir_kafka_tp *tps)
     rv = weir_kafka_producer_poll(t->prod, 0);
     if (rv != WEIR_OK)
         return WEIR_EABORTED; /* a failed delivery dooms the transaction */
+    return WEIR_OK;
+}
+
+/* The blocking half, on the task's committer thread while the stream
+ * thread serves its other tasks: this task is left alone until it ends. */
+static int
+commit_eos_finish(void *arg)
+{
+    weir_task *t = arg;
     WEIR_CRASH_POINT("after-produce");
-    rv = weir_kafka_producer_send_offsets(
-        t->prod, t->job, tps, t->n_inputs, COMMIT_TIMEOUT_MS);
+    int rv = weir_kafka_producer_send_offsets(
+        t->prod, t->job, t->commit_tps, t->n_inputs, COMMIT_TIMEOUT_MS);
     if (rv != WEIR_OK)
         return rv;
     WEIR_CRASH_POINT("after-send-offsets");
@@ -134,27 +145,67 @@ commit_alo(weir_task *t, weir_kafka_tp *tps)
     return weir_kafka_consumer_commit(t->cons, tps, t->n_inputs);
 }
 
-int
-weir__task_commit(weir_task *t)
+/* Bookkeeping once a commit is over, on the stream thread. No record was
+ * processed meanwhile, so the positions sent are the positions now. */
+static int
+commit_end(weir_task *t, int rv)
 {
-    uint64_t t0 = weir_clock_mono_us();
-    weir_kafka_tp *tps = positions(t);
-    if (!tps)
-        return WEIR_ENOMEM;
-    int rv = t->eos ? commit_eos(t, tps) : commit_alo(t, tps);
-    free(tps);
+    t->committing = false;
     if (rv != WEIR_OK) {
         weir_log_warn("task", "commit failed task=%s err=%s detail=\"%s\"",
             t->name, weir_err_name(rv), weir_kafka_producer_errstr(t->prod));
         return rv;
     }
     for (size_t i = 0; i < t->n_inputs; i++)
-        t->inputs[i].committed = t->inputs[i].position;
+        t->inputs[i].committed = t->commit_tps[i].offset;
     t->dirty = false;
     t->last_commit_ms = weir_clock_mono_ms();
     t->stats.commits++;
-    record_latency(t, (double)(weir_clock_mono_us() - t0) / 1000.0);
+    record_latency(
+        t, (double)(weir_clock_mono_us() - t->commit_t0_us) / 1000.0);
     return WEIR_OK;
+}
+
+int
+weir__task_commit_begin(weir_task *t)
+{
+    t->commit_t0_us = weir_clock_mono_us();
+    free(t->commit_tps);
+    if (!(t->commit_tps = positions(t)))
+        return WEIR_ENOMEM;
+    if (!t->eos)
+        return commit_end(t, commit_alo(t, t->commit_tps));
+    int rv = commit_eos_start(t);
+    if (rv == WEIR_OK && !t->committer)
+        rv = weir_committer_new(&t->committer);
+    if (rv != WEIR_OK)
+        return commit_end(t, rv);
+    t->committing = true;
+    weir_committer_start(t->committer, commit_eos_finish, t);
+    return WEIR_OK;
+}
+
+int
+weir__task_commit_poll(weir_task *t, int wait_ms)
+{
+    if (!t->committing)
+        return WEIR_OK;
+    int rv;
+    if (wait_ms < 0)
+        rv = weir_committer_wait(t->committer);
+    else if (!weir_committer_done(t->committer, wait_ms, &rv))
+        return WEIR_EAGAIN;
+    return commit_end(t, rv);
+}
+
+int
+weir__task_commit(weir_task *t)
+{
+    int rv = weir__task_commit_poll(t, -1);
+    if (rv != WEIR_OK || !t->dirty)
+        return rv;
+    rv = weir__task_commit_begin(t);
+    return rv == WEIR_OK ? weir__task_commit_poll(t, -1) : rv;
 }
 
 int

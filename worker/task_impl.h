@@ -2,6 +2,7 @@
 #ifndef WEIR_WORKER_TASK_IMPL_H
 #define WEIR_WORKER_TASK_IMPL_H
 
+#include "committer.h"
 #include "task.h"
 
 /* A record flowing through the operators of one task. */
@@ -34,6 +35,7 @@ typedef struct weir_task_store {
     char *name;
     char *changelog;     /* topic */
     int64_t next_offset; /* after the last delivered changelog record */
+    int64_t ckpt_seen;   /* the checkpoint last read on the stream thread */
     bool windowed;
 } weir_task_store;
 
@@ -63,7 +65,13 @@ struct weir_task {
     weir_kafka_producer *prod;
 
     bool in_txn; /* a transaction is open */
-    bool dirty;  /* records consumed since the last commit */
+    /* A commit whose blocking half runs on the committer thread: the
+     * stream thread leaves the task alone until it ends. */
+    weir_committer *committer;
+    bool committing;
+    weir_kafka_tp *commit_tps; /* the positions being committed */
+    uint64_t commit_t0_us;
+    bool dirty; /* records consumed since the last commit */
     uint64_t last_commit_ms;
     uint64_t next_retry_ms; /* backoff after an abort */
 
@@ -90,7 +98,13 @@ int weir__task_restore(weir_task *t);
 /* Standby: applies what the changelogs have now; never produces. */
 int weir__task_standby_step(weir_task *t, int poll_ms, bool *busy);
 
-/* task_commit.c */
+/* task_commit.c: the commit cycle. _begin does what needs the stream
+ * thread and hands an exactly-once commit's blocking half to the task's
+ * committer (at-least-once commits finish at once); _poll ends it when
+ * it is done (WEIR_EAGAIN while it runs; wait_ms < 0 waits for it).
+ * weir__task_commit does both. */
+int weir__task_commit_begin(weir_task *t);
+int weir__task_commit_poll(weir_task *t, int wait_ms);
 int weir__task_commit(weir_task *t);
 /* Aborts the open transaction, drops the batch and seeks back. */
 int weir__task_abort(weir_task *t, int why);
