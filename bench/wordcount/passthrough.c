@@ -42,6 +42,19 @@ conf(const char *bs)
     return c;
 }
 
+/* Learns a topic's leaders up front, as Weir's Kafka adapter does: a
+ * fresh client would otherwise wait for its metadata refresh timer. */
+static void
+warm(rd_kafka_t *rk, const char *topic)
+{
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+    const struct rd_kafka_metadata *md = NULL;
+    if (rkt && rd_kafka_metadata(rk, 0, rkt, &md, 5000) == 0)
+        rd_kafka_metadata_destroy(md);
+    if (rkt)
+        rd_kafka_topic_destroy(rkt);
+}
+
 static void
 set(rd_kafka_conf_t *c, const char *k, const char *v)
 {
@@ -77,6 +90,10 @@ main(int argc, char **argv)
     set(cc, "isolation.level", "read_committed");
     set(cc, "enable.partition.eof", "true");
     set(cc, "auto.offset.reset", "earliest");
+    set(cc, "fetch.wait.max.ms", "20"); /* as Weir: sees the end sooner */
+    /* librdkafka 2.0 idles a partition for a second once this many
+     * records are queued: keep the whole input in reach instead. */
+    set(cc, "queued.min.messages", "10000000");
     rd_kafka_t *c = rd_kafka_new(RD_KAFKA_CONSUMER, cc, err, sizeof(err));
     if (!p || !c) {
         fprintf(stderr, "client: %s\n", err);
@@ -84,6 +101,8 @@ main(int argc, char **argv)
     }
     rd_kafka_poll_set_consumer(c);
     die_err("init", rd_kafka_init_transactions(p, 30000));
+    warm(c, in);
+    warm(p, out);
     rd_kafka_topic_partition_list_t *as =
         rd_kafka_topic_partition_list_new(parts);
     for (int i = 0; i < parts; i++)
