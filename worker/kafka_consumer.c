@@ -49,18 +49,19 @@ consumer_new(weir_kafka_consumer **cp, const char *bootstrap,
         {"isolation.level",
             read_committed ? "read_committed" : "read_uncommitted"},
         {"queued.max.messages.kbytes", "512"},
-        {"queued.min.messages", "20000"},
+        {"queued.min.messages", "10000"},
         {"fetch.max.bytes", "1048576"},
         {"max.partition.fetch.bytes", "131072"},
         {"receive.message.max.bytes", "2097152"},
         {"fetch.wait.max.ms", "20"},
         {"fetch.error.backoff.ms", "50"},
     };
-    /* Steady state: small queues keep 8 tasks near 100 MB. */
+    /* Steady state: small queues keep 8 tasks near 60 MB. */
     for (size_t i = 0; rv == WEIR_OK && i < sizeof(kv) / sizeof(kv[0]); i++)
         rv = weir__kafka_conf_set(conf, kv[i][0], kv[i][1]);
     const char *bulk_kv[][2] = {
         {"queued.max.messages.kbytes", "16384"},
+        {"queued.min.messages", "20000"},
         {"fetch.max.bytes", "8388608"},
         {"max.partition.fetch.bytes", "4194304"},
         {"receive.message.max.bytes", "9437184"},
@@ -74,7 +75,8 @@ consumer_new(weir_kafka_consumer **cp, const char *bootstrap,
         char kb[32], msgs[32];
         snprintf(kb, sizeof(kb), "%d", queue_kb);
         snprintf(msgs, sizeof(msgs), "%d",
-            queue_kb < 1000 ? 10000 : (queue_kb < 10000 ? queue_kb : 10000) * 10);
+            queue_kb < 1000 ? 10000
+                            : (queue_kb < 10000 ? queue_kb : 10000) * 10);
         rv = weir__kafka_conf_set(conf, "queued.max.messages.kbytes", kb);
         if (rv == WEIR_OK)
             rv = weir__kafka_conf_set(conf, "queued.min.messages", msgs);
