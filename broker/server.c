@@ -248,10 +248,16 @@ response_iov(const weir_kw *w, size_t off, struct iovec *iov, int max,
     return n;
 }
 
-/* Sends part of a file attachment; bytes sent or -1 with errno. */
+/* Sends part of a file attachment; bytes sent or -1 with errno. sendfile
+ * has no MSG_NOSIGNAL: a peer gone is EPIPE because weir-broker ignores
+ * SIGPIPE (weir_signal_init). */
 static ssize_t
 send_file_part(int sock, const weir_kw_att *a, size_t skip)
 {
+    if (a == NULL) {
+        errno = EINVAL; /* nothing left, yet the response is unsent */
+        return -1;
+    }
     off_t off = (off_t)(a->off + skip);
     ssize_t n = sendfile(sock, a->fd, &off, a->len - skip);
     if (n == 0) {
