@@ -43,6 +43,7 @@ typedef struct weir_conn {
     uint64_t park_deadline_ms;
     char *park_member;
     uint64_t hold_until_ms; /* injected delay of the frame at rpos */
+    int rcvlowat;           /* the socket's SO_RCVLOWAT */
     bool dead;
 } weir_conn;
 
@@ -185,6 +186,7 @@ accept_all(weir_broker *b)
             return;
         }
         c->fd = fd;
+        c->rcvlowat = 1;
         char ip[INET_ADDRSTRLEN] = "?";
         inet_ntop(AF_INET, &sa.sin_addr, ip, sizeof(ip));
         (void)snprintf(
@@ -450,6 +452,28 @@ process_conn(weir_broker *b, weir_conn *c, bool retry)
     }
 }
 
+/* Lets poll() wake this connection only once the rest of a partly read
+ * request has arrived (or a good part of a large one), not for every
+ * segment of it: a 1 MB Produce otherwise wakes the loop a dozen times. */
+static void
+set_rcvlowat(weir_conn *c)
+{
+    enum { LOWAT_MAX = 256 * 1024 }; /* well under the receive buffer */
+    int want = 1;
+    size_t have = c->rlen - c->rpos;
+    if (have >= 4) {
+        const uint8_t *p = c->rbuf + c->rpos;
+        size_t size =
+            (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
+        if (size <= MAX_FRAME && 4 + size > have)
+            want = 4 + size - have > LOWAT_MAX ? LOWAT_MAX
+                                               : (int)(4 + size - have);
+    }
+    if (want != c->rcvlowat &&
+        setsockopt(c->fd, SOL_SOCKET, SO_RCVLOWAT, &want, sizeof(want)) == 0)
+        c->rcvlowat = want;
+}
+
 static void
 read_conn(weir_broker *b, weir_conn *c)
 {
@@ -511,6 +535,8 @@ read_conn(weir_broker *b, weir_conn *c)
     }
     if (!c->parked)
         process_conn(b, c, false);
+    if (!c->dead)
+        set_rcvlowat(c);
 }
 
 static void
