@@ -99,8 +99,15 @@ client_new(rd_kafka_type_t type, rd_kafka_conf_t *conf)
     return rk;
 }
 
+/* The mock keeps at most 5 MB per partition, dropping its oldest batches
+ * (rdkafka_mock.c: max_size); a capped topic gives weir-broker the same
+ * log, retention.bytes of 5 MB in 1 MB segments, so that the produce
+ * rounds compare brokers that keep the same amount of data. */
+#define CAPPED_RETENTION_BYTES "5242880"
+#define CAPPED_SEGMENT_BYTES "1048576"
+
 static void
-topic_create(target *t, const char *topic, int partitions)
+topic_create_capped(target *t, const char *topic, int partitions, bool capped)
 {
     if (t->mock != NULL) {
         rd_kafka_resp_err_t e =
@@ -113,6 +120,11 @@ topic_create(target *t, const char *topic, int partitions)
     char err[512];
     rd_kafka_NewTopic_t *nt =
         rd_kafka_NewTopic_new(topic, partitions, 1, err, sizeof(err));
+    if (capped && (rd_kafka_NewTopic_set_config(
+                       nt, "retention.bytes", CAPPED_RETENTION_BYTES) ||
+                      rd_kafka_NewTopic_set_config(
+                          nt, "segment.bytes", CAPPED_SEGMENT_BYTES)))
+        die("topic %s: cannot set its configs", topic);
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
     rd_kafka_CreateTopics(rk, &nt, 1, NULL, q);
     rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 30000);
@@ -135,6 +147,12 @@ topic_create(target *t, const char *topic, int partitions)
     rd_kafka_NewTopic_destroy(nt);
     rd_kafka_queue_destroy(q);
     rd_kafka_destroy(rk);
+}
+
+static void
+topic_create(target *t, const char *topic, int partitions)
+{
+    topic_create_capped(t, topic, partitions, false);
 }
 
 /* ------------------------------------------------------------ produce */
@@ -436,9 +454,12 @@ start_weir(target *t, const char *bin_dir, const char *work)
     snprintf(data, sizeof(data), "%s/data", work);
     snprintf(logp, sizeof(logp), "%s/broker.log", work);
     /* Default log level: the "ready" line is an info line. */
-    char *argv[6 + 16] = {bin, "--listen", listen, "--data-dir", data, NULL};
+    /* No fsync: the mock keeps its logs in memory (--broker-arg --fsync
+     * --broker-arg interval measures the default; the last flag wins). */
+    char *argv[8 + 16] = {
+        bin, "--listen", listen, "--data-dir", data, "--fsync", "never", NULL};
     for (int i = 0; i < n_broker_args; i++)
-        argv[5 + i] = broker_args[i];
+        argv[7 + i] = broker_args[i];
     t->name = "weir";
     live[0] = t;
     if (weir_proc_start(&t->proc, argv, NULL, logp) != 0)
@@ -539,8 +560,8 @@ report_ratio(const char *what, const tp_result *w, const tp_result *m,
 static void
 throughput_setup(target *t)
 {
-    topic_create(t, "bench-100b", 3);
-    topic_create(t, "bench-1k", 3);
+    topic_create_capped(t, "bench-100b", 3, true);
+    topic_create_capped(t, "bench-1k", 3, true);
     topic_create(t, "bench-c100b", C_PARTS);
     topic_create(t, "bench-c1k", C_PARTS);
     if (!run_consume)
