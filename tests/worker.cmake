@@ -4,6 +4,8 @@ weir_unit_test(NAME worker.codec SOURCES unit/test_worker_codec.c
   LIBS weir_worker_lib)
 weir_unit_test(NAME worker.window SOURCES unit/test_worker_window.c
   LIBS weir_worker_lib)
+weir_unit_test(NAME worker.committer SOURCES unit/test_worker_committer.c
+  LIBS weir_worker_lib)
 
 # Integration and fault tests need the binaries they drive.
 if(TARGET weir-worker AND TARGET weir-broker)
