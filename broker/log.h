@@ -99,10 +99,11 @@ const char *weir_log_dir(const weir_plog *log);
 
 /*
  * Copies whole batches that contain offsets >= offset and start before
- * end_offset (exclusive; e.g. the LSO), at most max_bytes except that the
- * first batch is always returned whole. *out malloc'd, caller frees; *out_len
- * 0 (and *out NULL) when nothing. Reads come from one segment; an offset in
- * a gap (compaction) continues at the next batch.
+ * end_offset (exclusive; e.g. the LSO; nothing when offset >= end_offset),
+ * at most max_bytes except that the first batch is always returned whole.
+ * *out malloc'd, caller frees; *out_len 0 (and *out NULL) when nothing.
+ * Reads come from one segment; an offset in a gap (compaction) continues at
+ * the next batch.
  * Errors: WEIR_ENOTFOUND (offset < start or > end: OFFSET_OUT_OF_RANGE),
  * WEIR_EIO, WEIR_ENOMEM.
  */

@@ -1,5 +1,6 @@
 /* broker/log.c: append/read across rolls, reopen, torn tails, index
  * lookups, LSO-limited reads, time lookups, retention. */
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -594,6 +595,127 @@ test_fsync_modes_and_destroy(void **state)
     assert_int_equal(weir_log_destroy(NULL), WEIR_OK);
 }
 
+/* The segment bases of a log directory, sorted (file names are bases). */
+static int
+segment_bases(const char *dir, int64_t *bases, int cap)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    int n = 0;
+    assert_non_null(d);
+    while ((de = readdir(d)) != NULL) {
+        size_t l = strlen(de->d_name);
+        if (l == 24 && strcmp(de->d_name + 20, ".log") == 0 && n < cap)
+            bases[n++] = strtoll(de->d_name, NULL, 10);
+    }
+    closedir(d);
+    for (int i = 1; i < n; i++)
+        for (int k = i; k > 0 && bases[k - 1] > bases[k]; k--) {
+            int64_t x = bases[k];
+            bases[k] = bases[k - 1];
+            bases[k - 1] = x;
+        }
+    return n;
+}
+
+static int
+segment_of(const int64_t *bases, int n, int64_t offset)
+{
+    int s = 0;
+    while (s + 1 < n && bases[s + 1] <= offset)
+        s++;
+    return s;
+}
+
+/*
+ * weir_log_read_ref against a model of what was appended, for random
+ * reads: the range it locates is whole batches, starting with the batch
+ * that holds the offset and staying in its segment, each starting before
+ * end_offset, within max_bytes (the first batch always), and as long as
+ * those limits allow; the copy, when there is one, is the same bytes.
+ */
+static void
+test_read_ref_model(void **state)
+{
+    enum { N = 400 };
+    static int64_t base[N], last[N];
+    static size_t blen[N];
+    int64_t segs[256];
+    weir_plog *log;
+    weir_log_opts o = {.segment_bytes = 8192, .index_interval_bytes = 512};
+    assert_int_equal(weir_log_open(&log, *state, &o), WEIR_OK);
+    srand(7);
+    for (int i = 0; i < N; i++) {
+        uint8_t buf[8192];
+        weir_record_in r[12];
+        char v[12][300];
+        int per = 1 + rand() % 12;
+        for (int j = 0; j < per; j++) {
+            int vl = 1 + rand() % 299;
+            memset(v[j], 'a' + j, (size_t)vl);
+            r[j] = (weir_record_in){"k", 1, v[j], (size_t)vl, 1000 + i};
+        }
+        blen[i] = weir_batch_build(buf, sizeof(buf), NULL, r, (size_t)per);
+        assert_true(blen[i] > 0);
+        assert_int_equal(weir_log_append(log, buf, blen[i], &base[i]), WEIR_OK);
+        last[i] = base[i] + per - 1;
+    }
+    int64_t end = weir_log_end_offset(log);
+    int nsegs = segment_bases(*state, segs, 256);
+    assert_true(nsegs > 10);
+    static const size_t limits[] = {0, 1, 100, 1000, 5000, 1 << 20};
+    for (int seed = 1; seed <= 12; seed++) {
+        srand((unsigned)seed);
+        for (int q = 0; q < 200; q++) {
+            int64_t off = rand() % end;
+            int64_t stop = off + rand() % (end - off + 1);
+            size_t max = limits[rand() % 6];
+            int i0 = 0;
+            while (last[i0] < off)
+                i0++;
+            /* The model's answer: batches i0..i1-1; nothing from end_offset
+             * on (the LSO), even inside a batch that starts before it. */
+            int i1 = off < stop ? i0 : N;
+            size_t want = 0;
+            int seg = segment_of(segs, nsegs, base[i0]);
+            while (i1 < N && base[i1] < stop &&
+                   segment_of(segs, nsegs, base[i1]) == seg &&
+                   (i1 == i0 || want + blen[i1] <= max))
+                want += blen[i1++];
+
+            int fd = -1;
+            uint64_t pos = 0;
+            size_t len = 0;
+            uint8_t *copy = NULL;
+            assert_int_equal(
+                weir_log_read_ref(log, off, stop, max, &fd, &pos, &len, &copy),
+                WEIR_OK);
+            assert_int_equal(len, want);
+            if (len == 0) {
+                assert_null(copy);
+                continue;
+            }
+            uint8_t *got = malloc(len);
+            assert_int_equal(pread(fd, got, len, (off_t)pos), (ssize_t)len);
+            size_t at = 0;
+            for (int i = i0; i < i1; i++) {
+                weir_batch_hdr h;
+                size_t l;
+                assert_int_equal(
+                    weir_batch_parse(got + at, len - at, &h, &l), WEIR_OK);
+                assert_int_equal(h.base_offset, base[i]);
+                assert_int_equal(l, blen[i]);
+                at += l;
+            }
+            if (copy != NULL)
+                assert_memory_equal(copy, got, len);
+            free(copy);
+            free(got);
+        }
+    }
+    weir_log_close(log);
+}
+
 int
 main(void)
 {
@@ -606,6 +728,7 @@ main(void)
             test_torn_tail_truncated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_killed_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_limits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_ref_model, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_huge_offset_deltas, setup, teardown),
         cmocka_unit_test_setup_teardown(test_offset_for_time, setup, teardown),
