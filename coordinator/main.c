@@ -7,6 +7,7 @@
 
 #include "common/conf.h"
 #include "common/err.h"
+#include "common/job/udf.h"
 #include "common/log.h"
 #include "common/signals.h"
 #include "coordinator/coordinator.h"
@@ -25,6 +26,7 @@ typedef struct config {
     int64_t default_partitions;
     int64_t replication_factor;
     int64_t kafka_timeout_ms;
+    char *plugins;
 } config;
 
 static const weir_conf_entry entries[] = {
@@ -40,6 +42,9 @@ static const weir_conf_entry entries[] = {
         10, 60000, "how often workers heartbeat"),
     WEIR_CONF_INT(config, "session-timeout-ms", session_timeout_ms, "3000", 100,
         600000, "a worker silent this long is dead and its tasks move"),
+    WEIR_CONF_STR(config, "plugins", plugins, NULL,
+        "comma-separated plugin shared objects (user-defined functions) to "
+        "load before compiling jobs"),
     WEIR_CONF_STR(config, "token", token, NULL,
         "shared secret every control and HTTP request must carry"),
     WEIR_CONF_STR(config, "tls-cert", tls_cert, NULL,
@@ -76,6 +81,12 @@ main(int argc, char **argv)
         weir_conf_free(&spec, &c, NULL);
         return 2;
     }
+    char err[512] = "";
+    if (weir_udf_load_list(c.plugins, err, sizeof(err)) != WEIR_OK) {
+        fprintf(stderr, "weir-coordinator: %s\n", err);
+        weir_conf_free(&spec, &c, NULL);
+        return 2;
+    }
     weir_signal_init();
     weir_coord_opts o = {.listen = c.listen,
         .http = c.http,
@@ -91,7 +102,6 @@ main(int argc, char **argv)
         .replication_factor = (int)c.replication_factor,
         .kafka_timeout_ms = (int)c.kafka_timeout_ms};
     weir_coord *co = NULL;
-    char err[512] = "";
     rv = weir_coord_start(&co, &o, err, sizeof(err));
     if (rv != WEIR_OK) {
         weir_log_error("coordinator", "cannot start: %s",

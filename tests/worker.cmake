@@ -42,3 +42,11 @@ if(TARGET weir-worker AND TARGET weir-broker)
   weir_script_test(NAME worker.runtime_api LABEL integration
     COMMAND $<TARGET_FILE:test_worker_runtime_api> TIMEOUT 120)
 endif()
+if(TARGET weir-worker AND TARGET weir-broker AND TARGET weir_test_udf)
+  weir_script_test(NAME worker.plugins LABEL integration
+    COMMAND /usr/bin/python3
+      ${PROJECT_SOURCE_DIR}/tests/integration/worker_plugins.py
+    TIMEOUT 120)
+  set_property(TEST worker.plugins APPEND PROPERTY ENVIRONMENT
+    "WEIR_TEST_UDF_PLUGIN=$<TARGET_FILE:weir_test_udf>")
+endif()

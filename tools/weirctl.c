@@ -17,6 +17,7 @@
 #include "common/conf.h"
 #include "common/err.h"
 #include "common/job/job.h"
+#include "common/job/udf.h"
 #include "common/wire.h"
 #include "weirctl.h"
 
@@ -30,6 +31,7 @@ typedef struct config {
     bool json;
     bool dot;
     int64_t timeout_ms;
+    char *plugins;
 } config;
 
 static const weir_conf_entry entries[] = {
@@ -39,6 +41,9 @@ static const weir_conf_entry entries[] = {
         "shared secret when the coordinator requires one"),
     WEIR_CONF_STR(config, "tls-ca", tls_ca, NULL,
         "CA file to verify a tls+tcp:// coordinator; none: not verified"),
+    WEIR_CONF_STR(config, "plugins", plugins, NULL,
+        "comma-separated plugin shared objects (user-defined functions) to "
+        "load before compiling a job file (topology)"),
     WEIR_CONF_BOOL(config, "json", json, "false", "print JSON"),
     WEIR_CONF_BOOL(
         config, "dot", dot, "false", "topology: print a Graphviz dot graph"),
@@ -463,6 +468,12 @@ main(int argc, char **argv)
     if (rv != WEIR_OK) {
         weir_conf_free(&spec, &x.c, args);
         return rv == WEIR_ESTOPPED ? 0 : EXIT_USAGE;
+    }
+    char err[512];
+    if (weir_udf_load_list(x.c.plugins, err, sizeof(err)) != WEIR_OK) {
+        fprintf(stderr, "weirctl: %s\n", err);
+        weir_conf_free(&spec, &x.c, args);
+        return EXIT_USAGE;
     }
     rv = run(&x, nargs, args);
     if (x.open)

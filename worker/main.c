@@ -19,6 +19,7 @@
 #include "common/conf.h"
 #include "common/err.h"
 #include "common/job/job.h"
+#include "common/job/udf.h"
 #include "common/log.h"
 #include "common/signals.h"
 #include "worker/job_topics.h"
@@ -42,6 +43,7 @@ typedef struct worker_conf {
     char *token;
     char *address;
     char *tls_ca;
+    char *plugins;
 } worker_conf;
 
 #define C worker_conf
@@ -65,6 +67,9 @@ static const weir_conf_entry entries[] = {
     WEIR_CONF_INT(C, "consumer-queue-kb", queue_kb, "512", 64, 1048576,
         "per-partition prefetch of each task's consumer: more catches up "
         "faster from a backlog, at the cost of memory"),
+    WEIR_CONF_STR(C, "plugins", plugins, NULL,
+        "comma-separated plugin shared objects (user-defined functions) to "
+        "load before compiling jobs"),
     WEIR_CONF_STR(C, "coordinator", coordinator, NULL,
         "coordinator URL (tcp://HOST:PORT): cluster mode"),
     WEIR_CONF_STR(C, "id", id, NULL,
@@ -330,6 +335,12 @@ main(int argc, char **argv)
         weir_conf_free(&spec, &cf, NULL);
         return rv == WEIR_ESTOPPED ? 0 : 2;
     }
+    char err[512];
+    if (weir_udf_load_list(cf.plugins, err, sizeof(err)) != WEIR_OK) {
+        fprintf(stderr, "weir-worker: %s\n", err);
+        weir_conf_free(&spec, &cf, NULL);
+        return 2;
+    }
     int code = 0;
     if (cf.check) {
         Weir__Topology__Topology *topo = NULL;
@@ -360,9 +371,11 @@ main(int argc, char **argv)
         return 2;
     }
     (void)weir_signal_init();
+#ifndef WEIR_JEMALLOC
     /* Dozens of client threads: a few malloc arenas keep RSS near what is
      * in use instead of one arena per thread. */
     (void)mallopt(M_ARENA_MAX, 2);
+#endif
     bool bootstrap_set = cf.bootstrap != NULL;
     if (!bootstrap_set && !(cf.bootstrap = strdup(DEFAULT_BOOTSTRAP))) {
         weir_job_free(topo);

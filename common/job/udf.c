@@ -205,3 +205,26 @@ weir_udf_load(const char *path, char *err, size_t errlen)
     }
     return WEIR_OK; /* never dlclose: parsed expressions point into it */
 }
+
+int
+weir_udf_load_list(const char *paths, char *err, size_t errlen)
+{
+    for (const char *p = paths; p && *p;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        char path[4096];
+        if (len >= sizeof(path)) {
+            snprintf(err, errlen, "plugin path too long: %.64s...", p);
+            return WEIR_EINVAL;
+        }
+        memcpy(path, p, len);
+        path[len] = '\0';
+        if (len > 0) {
+            int rv = weir_udf_load(path, err, errlen);
+            if (rv != WEIR_OK)
+                return rv;
+        }
+        p = comma ? comma + 1 : p + len;
+    }
+    return WEIR_OK;
+}

@@ -77,6 +77,13 @@ int weir_udf_register(const weir_udf *udf);
 int weir_udf_load(const char *path, char *err, size_t errlen);
 
 /*
+ * Loads every plugin of a comma-separated list of paths (a --plugins flag),
+ * in order; NULL or "" loads none. Stops at the first failure, with
+ * weir_udf_load's error and message.
+ */
+int weir_udf_load_list(const char *paths, char *err, size_t errlen);
+
+/*
  * Forgets every registered function (tests). No expression that calls one
  * may exist any more.
  */
