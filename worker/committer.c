@@ -10,9 +10,8 @@ struct weir_committer {
     pthread_t tid;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    int (*fn)(void *); /* the call to run; NULL when idle */
+    int (*fn)(void *); /* the call started and not finished; NULL idle */
     void *arg;
-    bool busy; /* started and not finished */
     bool quit;
     int rv; /* the last call's result */
 };
@@ -34,7 +33,6 @@ loop(void *arg)
         pthread_mutex_lock(&c->mu);
         c->fn = NULL;
         c->rv = rv;
-        c->busy = false;
         pthread_cond_broadcast(&c->cv);
     }
     pthread_mutex_unlock(&c->mu);
@@ -65,7 +63,6 @@ weir_committer_start(weir_committer *c, int (*fn)(void *), void *arg)
     pthread_mutex_lock(&c->mu);
     c->fn = fn;
     c->arg = arg;
-    c->busy = true;
     pthread_cond_broadcast(&c->cv);
     pthread_mutex_unlock(&c->mu);
 }
@@ -82,10 +79,10 @@ weir_committer_done(weir_committer *c, int wait_ms, int *rv)
         until.tv_nsec -= 1000000000L;
     }
     pthread_mutex_lock(&c->mu);
-    while (c->busy && wait_ms > 0 &&
+    while (c->fn && wait_ms > 0 &&
            pthread_cond_timedwait(&c->cv, &c->mu, &until) == 0)
         ;
-    bool done = !c->busy;
+    bool done = !c->fn;
     *rv = c->rv;
     pthread_mutex_unlock(&c->mu);
     return done;
@@ -95,7 +92,7 @@ int
 weir_committer_wait(weir_committer *c)
 {
     pthread_mutex_lock(&c->mu);
-    while (c->busy)
+    while (c->fn)
         pthread_cond_wait(&c->cv, &c->mu);
     int rv = c->rv;
     pthread_mutex_unlock(&c->mu);

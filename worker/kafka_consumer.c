@@ -9,6 +9,7 @@
 #include "kafka_common.h"
 
 #define BATCH_MAX 256
+#define DEFAULT_QUEUE_KB 512 /* per partition, when the caller gives none */
 
 struct weir_kafka_consumer {
     rd_kafka_t *rk;
@@ -48,8 +49,6 @@ consumer_new(weir_kafka_consumer **cp, const char *bootstrap,
         {"auto.offset.reset", "earliest"},
         {"isolation.level",
             read_committed ? "read_committed" : "read_uncommitted"},
-        {"queued.max.messages.kbytes", "512"},
-        {"queued.min.messages", "10000"},
         {"fetch.max.bytes", "1048576"},
         {"max.partition.fetch.bytes", "131072"},
         {"receive.message.max.bytes", "2097152"},
@@ -69,14 +68,17 @@ consumer_new(weir_kafka_consumer **cp, const char *bootstrap,
     for (size_t i = 0;
          bulk && rv == WEIR_OK && i < sizeof(bulk_kv) / sizeof(bulk_kv[0]); i++)
         rv = weir__kafka_conf_set(conf, bulk_kv[i][0], bulk_kv[i][1]);
-    if (!bulk && queue_kb > 0 && rv == WEIR_OK) {
+    if (!bulk && rv == WEIR_OK) {
         /* The byte budget, and a record budget for small records: each
          * queued record costs librdkafka some 400 bytes of its own. */
+        if (queue_kb <= 0)
+            queue_kb = DEFAULT_QUEUE_KB;
+        int records = queue_kb < 1000
+                          ? 10000
+                          : (queue_kb < 10000 ? queue_kb * 10 : 100000);
         char kb[32], msgs[32];
         snprintf(kb, sizeof(kb), "%d", queue_kb);
-        snprintf(msgs, sizeof(msgs), "%d",
-            queue_kb < 1000 ? 10000
-                            : (queue_kb < 10000 ? queue_kb : 10000) * 10);
+        snprintf(msgs, sizeof(msgs), "%d", records);
         rv = weir__kafka_conf_set(conf, "queued.max.messages.kbytes", kb);
         if (rv == WEIR_OK)
             rv = weir__kafka_conf_set(conf, "queued.min.messages", msgs);

@@ -107,6 +107,25 @@ def dlq_headers(bootstrap, topic):
     return found
 
 
+
+def run_variant(c, bs, text, name, want):
+    """Runs a variant of the example as job access-<name> writing to topic
+    access_<name>; waits until its outputs are exactly want (every prefix
+    on the way must match) and returns the running worker."""
+    job = c.path("access-%s.yaml" % name)
+    with open(job, "w") as f:
+        f.write(text.replace("job: access-per-minute", "job: access-" + name)
+                .replace("topic: access_summary", "topic: access_" + name))
+    w = worker(c, "worker-" + name, job, bs, test_dir(c, "w" + name))
+
+    def outputs():
+        recs = read_topic(bs, "access_" + name).get(0, [])
+        assert recs == want[:len(recs)], "%s outputs differ:\n%s\nexpected\n%s" % (
+            name, recs, want)
+        return len(recs) == len(want)
+    wait_until(outputs, 60, "the %s per-minute counts" % name, interval=0.5)
+    return w
+
 def main():
     job = os.path.join(SOURCE_DIR, "examples", "access-per-minute.yaml")
     with open(os.path.join(SOURCE_DIR, "examples", "data", "access.log"), "rb") as f:
@@ -143,19 +162,8 @@ def main():
         with open(job) as f:
             text = f.read()
         assert "emit: update" in text
-        fjob = c.path("access-final.yaml")
-        with open(fjob, "w") as f:
-            f.write(text.replace("emit: update", "emit: final")
-                    .replace("job: access-per-minute", "job: access-final")
-                    .replace("topic: access_summary", "topic: access_final"))
-        w = worker(c, "worker-final", fjob, bs, test_dir(c, "wf"))
-
-        def finals():
-            recs = read_topic(bs, "access_final").get(0, [])
-            assert recs == final[:len(recs)], "final outputs differ:\n%s\nexpected\n%s" % (
-                recs, final)
-            return len(recs) == len(final)
-        wait_until(finals, 60, "the final per-minute counts", interval=0.5)
+        w = run_variant(c, bs, text.replace("emit: update", "emit: final"),
+                        "final", final)
         time.sleep(1.0)  # nothing more may come
         assert read_topic(bs, "access_final").get(0, []) == final
         assert w.stop() == 0
@@ -163,19 +171,8 @@ def main():
 
         # Hopping windows: 1 minute every 30 seconds.
         hop = expected_hopping(lines, MINUTE_MS, 30000)
-        hjob = c.path("access-hop.yaml")
-        with open(hjob, "w") as f:
-            f.write(text.replace("type: tumbling", "type: hopping\n      advance: 30s")
-                    .replace("job: access-per-minute", "job: access-hop")
-                    .replace("topic: access_summary", "topic: access_hop"))
-        w = worker(c, "worker-hop", hjob, bs, test_dir(c, "wh"))
-
-        def hops():
-            recs = read_topic(bs, "access_hop").get(0, [])
-            assert recs == hop[:len(recs)], "hopping outputs differ:\n%s\nexpected\n%s" % (
-                recs, hop)
-            return len(recs) == len(hop)
-        wait_until(hops, 60, "the hopping window counts", interval=0.5)
+        w = run_variant(c, bs, text.replace(
+            "type: tumbling", "type: hopping\n      advance: 30s"), "hop", hop)
         assert w.stop() == 0
         print("hopping: %d updates, last %s" % (len(hop), hop[-1]))
     print("ok")
