@@ -166,8 +166,32 @@ compile_regex(weir__node *n, size_t i, weir_expr_error *err)
 }
 
 /*
- * Runs n->re on s[from, len); pm has nmatch slots, offsets relative to s.
- * '^' matches only at the start of s. 0 on a match.
+ * Argument i as the subject of a regex: a NUL-terminated copy in the arena.
+ * glibc's regexec honours REG_STARTEND, but sanitizer interceptors measure
+ * the subject with strlen, so it must be terminated.
+ */
+static int
+regex_subject(const weir__node *n, const weir_value *args,
+    const weir_expr_ctx *ctx, const char **s, size_t *len, weir_expr_error *err)
+{
+    int rv = weir__text_arg(n, args, 0, s, len, err);
+    if (rv != WEIR_OK) {
+        return rv;
+    }
+    char *copy = weir_arena_alloc(ctx->arena, *len + 1);
+    if (copy == NULL) {
+        return weir__nomem(err);
+    }
+    memcpy(copy, *s, *len);
+    copy[*len] = '\0';
+    *s = copy;
+    return WEIR_OK;
+}
+
+/*
+ * Runs n->re on s[from, len); pm has nmatch slots, offsets relative to s,
+ * which is NUL-terminated (regex_subject). '^' matches only at the start of
+ * s. 0 on a match.
  */
 static int
 run_regex(const weir__node *n, const char *s, size_t from, size_t len,
@@ -175,8 +199,8 @@ run_regex(const weir__node *n, const char *s, size_t from, size_t len,
 {
     pm[0].rm_so = (regoff_t)from;
     pm[0].rm_eo = (regoff_t)len;
-    return regexec(n->re, len ? s : "", nmatch, pm,
-        REG_STARTEND | (from > 0 ? REG_NOTBOL : 0));
+    return regexec(
+        n->re, s, nmatch, pm, REG_STARTEND | (from > 0 ? REG_NOTBOL : 0));
 }
 
 /*
@@ -277,7 +301,8 @@ eval_split(const weir__node *n, const weir_value *args,
 {
     const char *s;
     size_t len;
-    int rv = weir__text_arg(n, args, 0, &s, &len, err);
+    int rv = n->byteset != NULL ? weir__text_arg(n, args, 0, &s, &len, err)
+                                : regex_subject(n, args, ctx, &s, &len, err);
     if (rv != WEIR_OK) {
         return rv;
     }
@@ -383,7 +408,7 @@ eval_regex_extract(const weir__node *n, const weir_value *args,
 {
     const char *s;
     size_t len;
-    int rv = weir__text_arg(n, args, 0, &s, &len, err);
+    int rv = regex_subject(n, args, ctx, &s, &len, err);
     if (rv != WEIR_OK) {
         return rv;
     }
@@ -419,7 +444,7 @@ eval_regex_match(const weir__node *n, const weir_value *args,
 {
     const char *s;
     size_t len;
-    int rv = weir__text_arg(n, args, 0, &s, &len, err);
+    int rv = regex_subject(n, args, ctx, &s, &len, err);
     if (rv != WEIR_OK) {
         return rv;
     }

@@ -391,8 +391,6 @@ test_reduce_agg(void **state)
     assert_string_equal(eval_json("if(value > agg, value, agg)"), "40");
 }
 
-/* split's byte-set fast path agrees with regexec on the same patterns
- * written so that only regexec can run them. */
 static void
 test_lists_and_in(void **state)
 {
@@ -419,6 +417,8 @@ test_lists_and_in(void **state)
     expect_eval_error("1 in value.status", "'in' needs a list, not int");
 }
 
+/* split's byte-set fast path agrees with regexec on the same patterns
+ * written so that only regexec can run them. */
 static void
 test_split_fast_path(void **state)
 {
@@ -456,6 +456,22 @@ test_split_fast_path(void **state)
     assert_string_equal(eval_json("split('aXaX', '^a')"), "[\"\",\"XaX\"]");
 }
 
+/* Regexes read only the value's bytes: a value that is not NUL-terminated
+ * (a record's payload) is never read past its end (ASan checks). */
+static void
+test_regex_on_unterminated_value(void **state)
+{
+    char *payload = malloc(5);
+    assert_non_null(payload);
+    memcpy(payload, "a1b2c", 5);
+    fx.value = weir_value_string(payload, 5);
+    assert_string_equal(
+        eval_json("split(value, '([0-9])')"), "[\"a\",\"b\",\"c\"]");
+    assert_string_equal(eval_json("regex_extract(value, 'b(.)')"), "\"2\"");
+    assert_string_equal(eval_json("regex_match(value, '2c$')"), "true");
+    free(payload);
+}
+
 int
 main(void)
 {
@@ -468,6 +484,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_string_functions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_regex_functions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_split_fast_path, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_regex_on_unterminated_value, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lists_and_in, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conversions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_time_functions, setup, teardown),
