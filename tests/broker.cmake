@@ -26,14 +26,7 @@ weir_broker_py_test(broker.crash_txn fault fault/broker_crash_txn.py 180)
 weir_broker_py_test(broker.chaos fault fault/broker_chaos.py 240)
 
 if(WEIR_FUZZ)
-  add_executable(fuzz_broker_request fuzz/fuzz_broker_request.c)
-  target_compile_options(fuzz_broker_request PRIVATE
-    -fsanitize=fuzzer,address,undefined)
-  target_link_options(fuzz_broker_request PRIVATE
-    -fsanitize=fuzzer,address,undefined)
-  target_link_libraries(fuzz_broker_request PRIVATE weir_broker_lib)
-  add_test(NAME broker.fuzz_request
-    COMMAND fuzz_broker_request -max_total_time=20 -max_len=8192
-            -print_final_stats=1)
-  set_tests_properties(broker.fuzz_request PROPERTIES LABELS fuzz TIMEOUT 120)
+  weir_fuzz_test(NAME broker.fuzz_request TARGET fuzz_broker_request
+    SOURCE fuzz/fuzz_broker_request.c LIBS weir_broker_lib
+    RUNS 250000 MAX_LEN 8192)
 endif()

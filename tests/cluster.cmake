@@ -38,17 +38,8 @@ if(TARGET weir-coordinator)
   weir_unit_test(NAME coordinator.handle_garbage
     SOURCES unit/test_coordinator_fuzz.c LIBS weir_coordinator_lib)
   if(WEIR_FUZZ)
-    add_executable(fuzz_coordinator_handle unit/test_coordinator_fuzz.c)
-    target_compile_definitions(fuzz_coordinator_handle PRIVATE
-      WEIR_FUZZ_MAIN_DISABLED=1)
-    target_compile_options(fuzz_coordinator_handle PRIVATE
-      -fsanitize=fuzzer,address,undefined)
-    target_link_options(fuzz_coordinator_handle PRIVATE
-      -fsanitize=fuzzer,address,undefined)
-    target_link_libraries(fuzz_coordinator_handle PRIVATE weir_coordinator_lib)
-    add_test(NAME coordinator.fuzz_handle
-      COMMAND fuzz_coordinator_handle -max_total_time=20 -max_len=4096)
-    set_tests_properties(coordinator.fuzz_handle PROPERTIES LABELS fuzz
-      TIMEOUT 120)
+    weir_fuzz_test(NAME coordinator.fuzz_handle TARGET fuzz_coordinator_handle
+      SOURCE unit/test_coordinator_fuzz.c LIBS weir_coordinator_lib
+      DEFINES WEIR_FUZZ_MAIN_DISABLED=1 RUNS 2000000 MAX_LEN 4096)
   endif()
 endif()

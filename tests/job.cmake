@@ -6,7 +6,7 @@ weir_unit_test(NAME job.compile SOURCES unit/test_job_compile.c LIBS weir_job)
 target_compile_definitions(test_job_compile PRIVATE
   WEIR_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 
-# libFuzzer targets (WEIR_FUZZ=ON, clang): ~20 s smoke runs labelled fuzz.
+# libFuzzer targets (WEIR_FUZZ=ON, clang): repeatable smoke runs labelled fuzz.
 # Seeds are copied into the build tree, where libFuzzer may add to them.
 if(WEIR_FUZZ)
   set(job_seed_expr ${CMAKE_CURRENT_BINARY_DIR}/fuzz_expr_corpus)
@@ -29,20 +29,12 @@ if(WEIR_FUZZ)
     file(WRITE ${job_seed_expr}/seed${job_seed_i} "${seed}")
     math(EXPR job_seed_i "${job_seed_i} + 1")
   endforeach()
-  foreach(f fuzz_expr fuzz_job fuzz_job_value)
-    add_executable(${f} fuzz/${f}.c)
-    target_compile_options(${f} PRIVATE -fsanitize=fuzzer,address,undefined)
-    target_link_options(${f} PRIVATE -fsanitize=fuzzer,address,undefined)
-    target_link_libraries(${f} PRIVATE weir_job)
-  endforeach()
-  add_test(NAME job.fuzz_expr COMMAND fuzz_expr -max_total_time=20 -timeout=10
-    -max_len=512 -print_final_stats=1 ${job_seed_expr})
-  add_test(NAME job.fuzz_job COMMAND fuzz_job -max_total_time=20 -timeout=10
-    -max_len=4096 -print_final_stats=1 ${job_seed_job})
-  add_test(NAME job.fuzz_value COMMAND fuzz_job_value -max_total_time=20
-    -timeout=10 -max_len=4096 -print_final_stats=1)
-  set_tests_properties(job.fuzz_expr job.fuzz_job job.fuzz_value PROPERTIES
-    LABELS fuzz TIMEOUT 120)
+  weir_fuzz_test(NAME job.fuzz_expr TARGET fuzz_expr SOURCE fuzz/fuzz_expr.c
+    LIBS weir_job RUNS 1000000 MAX_LEN 512 CORPUS ${job_seed_expr})
+  weir_fuzz_test(NAME job.fuzz_job TARGET fuzz_job SOURCE fuzz/fuzz_job.c
+    LIBS weir_job RUNS 250000 MAX_LEN 4096 CORPUS ${job_seed_job})
+  weir_fuzz_test(NAME job.fuzz_value TARGET fuzz_job_value
+    SOURCE fuzz/fuzz_job_value.c LIBS weir_job RUNS 700000 MAX_LEN 4096)
 endif()
 
 # Allocation-failure sweep: the library's allocation calls go through the
