@@ -8,7 +8,10 @@
  *   GET  /metrics                      Prometheus text
  *   POST /fault/drop                   drop every client connection now
  *   POST /fault/delay?api=NAME&ms=N    delay each NAME request N ms (0 off)
- *   POST /fault/fail?api=NAME&count=K&error=CODE
+ *   POST /fault/fail?api=NAME&count=K&error=CODE[&client=PREFIX]
+ *                                      answer the next K NAME requests (of
+ *                                      clients whose client.id starts with
+ *                                      PREFIX) with error CODE
  *   POST /fault/lose?api=NAME&count=K  handle the next K NAME requests but
  *                                      drop the answer and the connection
  *   POST /fault/pause?ms=N             handle no request for N ms
@@ -381,9 +384,13 @@ fault(weir_broker *b, const char *path, const char *uri, weir_kw *w)
         (void)query(uri, "count", count_s, sizeof(count_s));
         b->faults.fail_count[api] = (int32_t)strtol(count_s, NULL, 10);
         b->faults.fail_code[api] = (int16_t)strtol(err_s, NULL, 10);
-        weir_log_info("broker", "fault: failing the next %d %s with %d",
+        char *client = b->faults.fail_client[api];
+        if (!query(uri, "client", client, sizeof(b->faults.fail_client[api])))
+            client[0] = '\0';
+        weir_log_info("broker",
+            "fault: failing the next %d %s with %d client_prefix=%s",
             (int)b->faults.fail_count[api], api_s,
-            (int)b->faults.fail_code[api]);
+            (int)b->faults.fail_code[api], client);
         outf(w, "{\"api\":\"%s\",\"count\":%d,\"error\":%d}\n", api_s,
             (int)b->faults.fail_count[api], (int)b->faults.fail_code[api]);
         return 200;

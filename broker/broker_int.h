@@ -200,6 +200,7 @@ typedef struct weir_faults {
     int64_t delay_ms[WEIR_API_KEY_MAX];
     int32_t fail_count[WEIR_API_KEY_MAX];
     int16_t fail_code[WEIR_API_KEY_MAX];
+    char fail_client[WEIR_API_KEY_MAX][64]; /* client.id prefix, "" any */
     int32_t lose_count[WEIR_API_KEY_MAX]; /* handle, then drop the answer */
     uint64_t paused_until_ms;             /* monotonic */
     bool drop_now;

@@ -336,6 +336,16 @@ queue_response(weir_broker *b, weir_conn *c, weir_kw *w)
 
 /* Handles the frame at c->rpos (len bytes after the size). Returns true
  * when it is done with (answered or dropped), false when parked. */
+/* Whether a request from client (its client.id) is one a fault with
+ * this client.id prefix applies to. */
+static bool
+fault_matches(const char *prefix, weir_kstr client)
+{
+    size_t n = strlen(prefix);
+    return n == 0 || (client.len >= 0 && (size_t)client.len >= n &&
+                         memcmp(client.ptr, prefix, n) == 0);
+}
+
 static bool
 handle_frame(
     weir_broker *b, weir_conn *c, uint8_t *frame, size_t len, bool retry)
@@ -362,7 +372,8 @@ handle_frame(
         }
         c->hold_until_ms = 0;
         b->metrics.requests[req.api_key]++;
-        if (b->faults.fail_count[req.api_key] > 0) {
+        if (b->faults.fail_count[req.api_key] > 0 &&
+            fault_matches(b->faults.fail_client[req.api_key], req.client_id)) {
             b->faults.fail_count[req.api_key]--;
             req.forced_err = b->faults.fail_code[req.api_key];
             weir_log_info("broker", "fault: failing %s with error %d",

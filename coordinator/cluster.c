@@ -19,6 +19,8 @@ weir_cluster_new(const weir_cluster_opts *opts)
     if (!cl)
         return NULL;
     cl->opts = *opts;
+    if (!cl->opts.stuck_task_ms)
+        cl->opts.stuck_task_ms = 15000;
     cl->opts.bootstrap = strdup(opts->bootstrap ? opts->bootstrap : "");
     if (!cl->opts.bootstrap) {
         free(cl);
@@ -602,6 +604,34 @@ weir_cluster_drain(weir_cluster *cl, const char *worker, uint64_t now_ms)
     return WEIR_OK;
 }
 
+bool
+weir__cluster_task_running(const weir__task *t)
+{
+    return t->running >= 0 && t->running == t->target && t->st.valid &&
+           t->st.state == WEIR__CLUSTER__TASK_STATE__TASK_RUNNING;
+}
+
+/* Marks the tasks that have not been running for too long. */
+static void
+watch_stuck(weir_cluster *cl, uint64_t now_ms)
+{
+    for (size_t k = 0; k < cl->n_tasks; k++) {
+        weir__task *t = &cl->tasks[k];
+        bool was = t->stuck;
+        if (weir__cluster_task_running(t) || t->orphan)
+            t->not_running_since_ms = 0;
+        else if (t->not_running_since_ms == 0)
+            t->not_running_since_ms = now_ms;
+        t->stuck = t->not_running_since_ms != 0 &&
+                   now_ms - t->not_running_since_ms >= cl->opts.stuck_task_ms;
+        if (t->stuck != was)
+            weir_log_warn(LOGC, "%s job=%s task=%u_%u state=%s error=\"%s\"",
+                t->stuck ? "task stuck, job degraded" : "stuck task recovered",
+                cl->jobs[t->job].topo->job, t->sub, t->part,
+                weir__cluster_task_state_name(t), t->st.error);
+    }
+}
+
 void
 weir_cluster_tick(weir_cluster *cl, uint64_t now_ms)
 {
@@ -618,6 +648,7 @@ weir_cluster_tick(weir_cluster *cl, uint64_t now_ms)
         cl->stats.deaths++;
         schedule(cl, now_ms);
     }
+    watch_stuck(cl, now_ms);
     for (size_t k = 0; k < cl->n_tasks; k++) {
         if (cl->tasks[k].orphan && cl->tasks[k].running < 0) {
             /* stopped: forget it (on failure, try again next tick) */

@@ -16,6 +16,12 @@
  * generation without the task, or when it dies (two phases). Every change
  * of what any worker should run bumps the generation.
  *
+ * Fenced owners: a worker reports a task FENCED when its producer was
+ * fenced. If the task is still assigned to that worker (no other owner),
+ * the generation is bumped so that the worker gets an assignment naming
+ * it again, which tells it to restart the task (fencing the zombie that
+ * fenced it); a task moving away goes to its target as usual.
+ *
  * Locality: everything here runs on the coordinator's event-loop thread.
  */
 #ifndef WEIR_COORDINATOR_CLUSTER_H
@@ -33,6 +39,9 @@ typedef struct weir_cluster_opts {
     uint32_t heartbeat_interval_ms;
     uint32_t session_timeout_ms;
     uint32_t join_window_ms; /* joins within this window: one rebalance */
+    /* A task not RUNNING for longer than this is stuck and its job shown
+     * degraded; 0: 15000. */
+    uint32_t stuck_task_ms;
     const char *bootstrap;   /* sent in Welcome */
 } weir_cluster_opts;
 

@@ -44,6 +44,31 @@ status_store(weir__task *t, const Weir__Cluster__TaskStatus *s, uint64_t now)
     st->updated_ms = now;
 }
 
+/*
+ * A new fence of a task that is still w's own: answer with a new
+ * generation, whose assignment names the task again and so tells w that
+ * its membership is current and the task is its own (it restarts it). A
+ * fenced task that is moving away is a confirmed revoke instead.
+ */
+static bool
+answer_fence(weir_cluster *cl, int w, weir__task *t,
+    const Weir__Cluster__TaskStatus *s)
+{
+    if (s->state != WEIR__CLUSTER__TASK_STATE__TASK_FENCED) {
+        t->fences_answered = 0; /* running again: the next fence is new */
+        return false;
+    }
+    if (t->orphan || t->target != w || s->fences == t->fences_answered)
+        return false;
+    t->fences_answered = s->fences;
+    weir_log_warn(LOGC,
+        "task fenced on its owner, confirming ownership job=%s task=%u_%u "
+        "worker=%s fences=%llu",
+        cl->jobs[t->job].topo->job, t->sub, t->part, cl->members[w].id,
+        (unsigned long long)s->fences);
+    return true;
+}
+
 static bool
 still_active(const Weir__Cluster__Heartbeat *hb, const weir_cluster *cl,
     const weir__task *t)
@@ -207,15 +232,20 @@ weir_cluster_heartbeat(weir_cluster *cl, const Weir__Cluster__Heartbeat *hb,
     cl->stats.heartbeats++;
     if (hb->sent_at_ms > 0 && (int64_t)hb->sent_at_ms <= now_wall_ms + 60000)
         latency_observe(cl, (double)(now_wall_ms - (int64_t)hb->sent_at_ms));
+    bool fenced = false;
     for (size_t i = 0; i < hb->n_tasks; i++) {
         const Weir__Cluster__TaskStatus *s = hb->tasks[i];
         if (!s->task || s->standby)
             continue;
         int k = weir__cluster_task_find(
             cl, s->task->job, s->task->subtopology, s->task->partition);
-        if (k >= 0 && cl->tasks[k].running == w)
-            status_store(&cl->tasks[k], s, now_ms);
+        if (k < 0 || cl->tasks[k].running != w)
+            continue;
+        status_store(&cl->tasks[k], s, now_ms);
+        fenced |= answer_fence(cl, w, &cl->tasks[k], s);
     }
+    if (fenced)
+        weir__cluster_bump_generation(cl);
     weir__cluster_local_set(cl, m, hb->local_state, hb->n_local_state);
     /* publish_counts keeps n_pending exact at every generation */
     if (m->n_pending > 0)

@@ -60,6 +60,13 @@ typedef struct weir__task {
      * therefore waits for the old incarnation to stop (two phases). */
     bool orphan;
     weir__status st;
+    /* The owner's fence count (TaskStatus.fences) this coordinator last
+     * answered with a restart, 0 once the task reports another state: a
+     * FENCED report with another count is a new fence to answer (the
+     * count alone is not enough, a new task instance counts from 0). */
+    uint64_t fences_answered;
+    uint64_t not_running_since_ms; /* 0 while RUNNING on its target */
+    bool stuck; /* not running for longer than opts.stuck_task_ms */
 } weir__task;
 
 typedef struct weir__job {
@@ -104,6 +111,10 @@ int weir__cluster_tasks_rebuild(weir_cluster *cl);
 void weir__cluster_tasks_sort(weir_cluster *cl);
 /* Recounts each member's published active and standby tasks. */
 void weir__cluster_publish_counts(weir_cluster *cl);
+/* Runs on its target and reports RUNNING. */
+bool weir__cluster_task_running(const weir__task *t);
+/* "RUNNING", "FENCED"..., or "unassigned", "moving", "assigned". */
+const char *weir__cluster_task_state_name(const weir__task *t);
 /* What member w should run now: active, or standby (two-phase). */
 bool weir__cluster_runs_active(const weir__task *t, int32_t w);
 bool weir__cluster_runs_standby(const weir__task *t, int32_t w);

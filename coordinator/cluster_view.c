@@ -97,8 +97,8 @@ job_state_name(Weir__Cluster__JobState s)
     }
 }
 
-static const char *
-task_state_name(const weir__task *t)
+const char *
+weir__cluster_task_state_name(const weir__task *t)
 {
     if (t->running < 0 || t->running != t->target)
         return t->target < 0 ? "unassigned" : "moving";
@@ -122,23 +122,17 @@ member_state_name(const weir__member *m)
     }
 }
 
-static bool
-task_running(const weir__task *t)
-{
-    return t->running >= 0 && t->running == t->target && t->st.valid &&
-           t->st.state == WEIR__CLUSTER__TASK_STATE__TASK_RUNNING;
-}
-
 static void
-job_counts(const weir_cluster *cl, size_t j, uint32_t *tasks, uint32_t *run)
+job_counts(const weir_cluster *cl, size_t j, Weir__Cluster__JobInfo *info)
 {
-    *tasks = *run = 0;
     for (size_t k = 0; k < cl->n_tasks; k++) {
         if (cl->tasks[k].job != j || cl->tasks[k].orphan)
             continue;
-        (*tasks)++;
-        *run += task_running(&cl->tasks[k]);
+        info->tasks++;
+        info->running_tasks += weir__cluster_task_running(&cl->tasks[k]);
+        info->stuck_tasks += cl->tasks[k].stuck;
     }
+    info->degraded = info->stuck_tasks > 0;
 }
 
 static Weir__Cluster__JobState
@@ -155,7 +149,7 @@ job_info(const weir_cluster *cl, size_t j, Weir__Cluster__JobInfo *info)
 {
     weir__cluster__job_info__init(info);
     info->name = cl->jobs[j].topo->job;
-    job_counts(cl, j, &info->tasks, &info->running_tasks);
+    job_counts(cl, j, info);
     info->state = job_state(cl, j, info->tasks, info->running_tasks);
     info->submitted_at_ms = (uint64_t)cl->jobs[j].submitted_at_ms;
     info->guarantee = cl->jobs[j].topo->guarantee;
@@ -254,6 +248,11 @@ weir_cluster_job_describe(const weir_cluster *cl, const char *job,
         ti->commit_rate = t->st.valid && now_ms < t->st.updated_ms + 5000
                               ? t->st.commit_rate
                               : 0;
+        ti->not_running_ms =
+            t->not_running_since_ms && now_ms > t->not_running_since_ms
+                ? now_ms - t->not_running_since_ms
+                : 0;
+        ti->stuck = t->stuck;
         r->tasks[r->n_tasks++] = ti;
     }
     return WEIR_OK;
@@ -350,8 +349,10 @@ weir_cluster_json_jobs(const weir_cluster *cl)
         sb_json_str(&b, info.name);
         sb_printf(&b,
             ",\"state\":\"%s\",\"tasks\":%u,\"running_tasks\":%u,"
+            "\"stuck_tasks\":%u,\"degraded\":%s,"
             "\"submitted_at_ms\":%llu,\"guarantee\":\"%s\"}",
             job_state_name(info.state), info.tasks, info.running_tasks,
+            info.stuck_tasks, info.degraded ? "true" : "false",
             (unsigned long long)info.submitted_at_ms,
             info.guarantee == WEIR__TOPOLOGY__GUARANTEE__AT_LEAST_ONCE
                 ? "at_least_once"
@@ -420,12 +421,13 @@ weir_cluster_json_tasks(const weir_cluster *cl)
         sb_printf(&b,
             "],\"state\":\"%s\",\"lag\":%lld,\"records_in\":%llu,"
             "\"records_out\":%llu,\"commits\":%llu,\"restored_records\":%llu,"
-            "\"commit_rate\":%.2f,\"error\":",
-            task_state_name(t), (long long)t->st.lag,
+            "\"commit_rate\":%.2f,\"stuck\":%s,\"error\":",
+            weir__cluster_task_state_name(t), (long long)t->st.lag,
             (unsigned long long)t->st.records_in,
             (unsigned long long)t->st.records_out,
             (unsigned long long)t->st.commits,
-            (unsigned long long)t->st.restored, t->st.commit_rate);
+            (unsigned long long)t->st.restored, t->st.commit_rate,
+            t->stuck ? "true" : "false");
         sb_json_str(&b, t->st.error);
         sb_printf(&b, "}");
     }
@@ -481,7 +483,7 @@ weir_cluster_metrics(const weir_cluster *cl, uint64_t now_ms)
         size_t n = 0;
         for (size_t k = 0; k < cl->n_tasks; k++)
             n += !cl->tasks[k].orphan &&
-                 strcmp(task_state_name(&cl->tasks[k]), states[i]) == 0;
+                 strcmp(weir__cluster_task_state_name(&cl->tasks[k]), states[i]) == 0;
         sb_printf(&b, "weir_tasks{state=\"%s\"} %zu\n", states[i], n);
     }
     sb_printf(&b, "# HELP weir_jobs Jobs that are not cancelled.\n"
@@ -490,6 +492,25 @@ weir_cluster_metrics(const weir_cluster *cl, uint64_t now_ms)
     for (size_t j = 0; j < cl->n_jobs; j++)
         jobs += cl->jobs[j].state != WEIR__CLUSTER__JOB_STATE__JOB_CANCELLED;
     sb_printf(&b, "weir_jobs %zu\n", jobs);
+    sb_printf(&b, "# HELP weir_job_degraded 1 while a task of the job has "
+                  "not been running for longer than --stuck-task-ms.\n"
+                  "# TYPE weir_job_degraded gauge\n");
+    for (size_t j = 0; j < cl->n_jobs; j++) {
+        if (cl->jobs[j].state == WEIR__CLUSTER__JOB_STATE__JOB_CANCELLED)
+            continue;
+        Weir__Cluster__JobInfo info;
+        job_info(cl, j, &info);
+        sb_printf(&b, "weir_job_degraded{job=\"%s\"} %d\n", info.name,
+            info.degraded ? 1 : 0);
+    }
+    size_t stuck = 0;
+    for (size_t k = 0; k < cl->n_tasks; k++)
+        stuck += cl->tasks[k].stuck;
+    sb_printf(&b,
+        "# HELP weir_tasks_stuck Tasks not running for longer than "
+        "--stuck-task-ms.\n# TYPE weir_tasks_stuck gauge\nweir_tasks_stuck "
+        "%zu\n",
+        stuck);
     sb_printf(&b,
         "# TYPE weir_assignment_generation gauge\n"
         "weir_assignment_generation %llu\n"

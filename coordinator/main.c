@@ -23,6 +23,7 @@ typedef struct config {
     int64_t heartbeat_interval_ms;
     int64_t session_timeout_ms;
     int64_t join_window_ms;
+    int64_t stuck_task_ms;
     int64_t default_partitions;
     int64_t replication_factor;
     int64_t kafka_timeout_ms;
@@ -42,6 +43,10 @@ static const weir_conf_entry entries[] = {
         10, 60000, "how often workers heartbeat"),
     WEIR_CONF_INT(config, "session-timeout-ms", session_timeout_ms, "3000", 100,
         600000, "a worker silent this long is dead and its tasks move"),
+    WEIR_CONF_INT(config, "stuck-task-ms", stuck_task_ms, "15000", 100,
+        86400000,
+        "a task not running for this long (unassigned, restoring, fenced, "
+        "failed...) is stuck and its job shown degraded"),
     WEIR_CONF_STR(config, "plugins", plugins, NULL,
         "comma-separated plugin shared objects (user-defined functions) to "
         "load before compiling jobs"),
@@ -98,6 +103,7 @@ main(int argc, char **argv)
         .heartbeat_interval_ms = (uint32_t)c.heartbeat_interval_ms,
         .session_timeout_ms = (uint32_t)c.session_timeout_ms,
         .join_window_ms = (uint32_t)c.join_window_ms,
+        .stuck_task_ms = (uint32_t)c.stuck_task_ms,
         .default_partitions = (uint32_t)c.default_partitions,
         .replication_factor = (int)c.replication_factor,
         .kafka_timeout_ms = (int)c.kafka_timeout_ms};

@@ -288,6 +288,7 @@ state_open(weir_coord *co, char *err, size_t errsize)
         .heartbeat_interval_ms = co->opts.heartbeat_interval_ms,
         .session_timeout_ms = co->opts.session_timeout_ms,
         .join_window_ms = co->opts.join_window_ms,
+        .stuck_task_ms = co->opts.stuck_task_ms,
         .bootstrap = co->opts.bootstrap};
     if (!(co->cl = weir_cluster_new(&copts)))
         return WEIR_ENOMEM;

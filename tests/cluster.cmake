@@ -5,6 +5,10 @@ weir_unit_test(NAME coordinator.cluster SOURCES unit/test_coordinator.c
   LIBS weir_coordinator_lib)
 weir_unit_test(NAME coordinator.random SOURCES unit/test_coordinator_random.c
   LIBS weir_coordinator_lib)
+# Coordinator and worker ownership rules together: safety and liveness
+# over random schedules of heartbeats, faults and fencing.
+weir_unit_test(NAME cluster.liveness SOURCES unit/test_cluster_liveness.c
+  LIBS weir_coordinator_lib weir_worker_lib)
 
 # Process tests need every binary: broker, coordinator, worker, weirctl.
 if(TARGET weir-broker AND TARGET weir-coordinator AND TARGET weir-worker
@@ -19,6 +23,14 @@ if(TARGET weir-broker AND TARGET weir-coordinator AND TARGET weir-worker
     weir_script_test(NAME cluster.${t} LABEL fault
       COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/tests/fault/cluster_${t}.py
       TIMEOUT 150)
+  endforeach()
+  # A fenced owner recovers: a zombie returning during a coordinator outage,
+  # and fencing errors injected by the broker (docs/exactly-once.md).
+  foreach(s zombie-outage broker-fence)
+    weir_script_test(NAME cluster.fenced_owner.${s} LABEL fault
+      COMMAND /usr/bin/python3
+        ${PROJECT_SOURCE_DIR}/tests/fault/cluster_fenced_owner.py ${s}
+      TIMEOUT 180)
   endforeach()
 endif()
 

@@ -221,17 +221,17 @@ cmd_jobs(ctl *x)
     if (x->c.json) {
         weirctl_json_print(reply.body, stdout);
     } else {
-        static const char *const h[] = {
-            "JOB", "STATE", "TASKS", "RUNNING", "GUARANTEE", "SUBMITTED"};
-        weirctl_table *t = weirctl_table_new(6, h);
+        static const char *const h[] = {"JOB", "STATE", "TASKS", "RUNNING",
+            "STUCK", "GUARANTEE", "SUBMITTED"};
+        weirctl_table *t = weirctl_table_new(7, h);
         for (size_t i = 0; i < r->n_jobs; i++) {
             const Weir__Cluster__JobInfo *j = r->jobs[i];
             char when[32];
             fmt_time(j->submitted_at_ms, when, sizeof(when));
-            weirctl_table_row(t, "%s\t%s\t%u\t%u\t%s\t%s", j->name,
+            weirctl_table_row(t, "%s\t%s\t%u\t%u\t%u\t%s\t%s", j->name,
                 enum_name(
                     &weir__cluster__job_state__descriptor, j->state, "JOB_"),
-                j->tasks, j->running_tasks,
+                j->tasks, j->running_tasks, j->stuck_tasks,
                 enum_name(
                     &weir__topology__guarantee__descriptor, j->guarantee, ""),
                 when);
@@ -261,10 +261,11 @@ cmd_describe(ctl *x, const char *job)
         return 0;
     }
     if (r->job)
-        printf("job %s: %s, %u/%u tasks running\n", r->job->name,
+        printf("job %s: %s, %u/%u tasks running%s\n", r->job->name,
             enum_name(
                 &weir__cluster__job_state__descriptor, r->job->state, "JOB_"),
-            r->job->running_tasks, r->job->tasks);
+            r->job->running_tasks, r->job->tasks,
+            r->job->degraded ? ", DEGRADED (tasks stuck)" : "");
     static const char *const h[] = {"TASK", "OWNER", "STANDBYS", "STATE", "LAG",
         "RECORDS_IN", "RECORDS_OUT", "COMMITS", "COMMITS/S", "RESTORED"};
     weirctl_table *t = weirctl_table_new(10, h);
@@ -277,15 +278,17 @@ cmd_describe(ctl *x, const char *job)
                 strncat(sb, ",", sizeof(sb) - strlen(sb) - 1);
             strncat(sb, ti->standbys[k], sizeof(sb) - strlen(sb) - 1);
         }
+        char state[64];
+        snprintf(state, sizeof(state), "%s%s",
+            s ? enum_name(
+                    &weir__cluster__task_state__descriptor, s->state, "TASK_")
+              : (ti->owner[0] ? "ASSIGNED" : "UNASSIGNED"),
+            ti->stuck ? " (stuck)" : "");
         weirctl_table_row(t,
             "%u_%u\t%s\t%s\t%s\t%lld\t%llu\t%llu\t%llu\t%.1f\t%llu",
             ti->task ? ti->task->subtopology : 0,
             ti->task ? ti->task->partition : 0, ti->owner[0] ? ti->owner : "-",
-            sb[0] ? sb : "-",
-            s ? enum_name(
-                    &weir__cluster__task_state__descriptor, s->state, "TASK_")
-              : (ti->owner[0] ? "ASSIGNED" : "UNASSIGNED"),
-            s ? (long long)s->lag : 0LL,
+            sb[0] ? sb : "-", state, s ? (long long)s->lag : 0LL,
             s ? (unsigned long long)s->records_in : 0ULL,
             s ? (unsigned long long)s->records_out : 0ULL,
             s ? (unsigned long long)s->commits : 0ULL, ti->commit_rate,

@@ -20,6 +20,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/wire.h"
+#include "ownership.h"
 #include "runtime.h"
 
 #define LOGC "control"
@@ -45,6 +46,7 @@ struct weir_control {
     uint64_t epoch;
     uint64_t generation; /* of the assignment the runtime runs */
     uint32_t interval_ms;
+    uint32_t session_ms;
     uint32_t failures;
 };
 
@@ -124,9 +126,19 @@ failure(weir_control *ctl, const char *what, int rv, const char *err)
             ctl->coordinator, err && err[0] ? err : weir_strerror(rv));
 }
 
+/* The coordinator accepted a message sent at sent_ms: our membership is
+ * current until it could expire the session (weir_runtime_set_lease). */
+static void
+renew_lease(weir_control *ctl, uint64_t sent_ms)
+{
+    weir_runtime_set_lease(
+        ctl->rt, weir_ownership_lease(sent_ms, ctl->session_ms));
+}
+
 static int
 say_hello(weir_control *ctl)
 {
+    uint64_t sent_ms = weir_clock_mono_ms();
     Weir__Cluster__TaskCheckpoint **local = NULL;
     size_t n_local = 0;
     if (weir_runtime_report(ctl->rt, NULL, NULL, &local, &n_local) != WEIR_OK) {
@@ -158,6 +170,9 @@ say_hello(weir_control *ctl)
     ctl->epoch = w->member_epoch;
     if (w->heartbeat_interval_ms >= 10)
         ctl->interval_ms = w->heartbeat_interval_ms;
+    if (w->session_timeout_ms > 0)
+        ctl->session_ms = w->session_timeout_ms;
+    renew_lease(ctl, sent_ms);
     const char *bootstrap = ctl->bootstrap ? ctl->bootstrap : w->bootstrap;
     if (bootstrap && bootstrap[0])
         weir_runtime_set_bootstrap(ctl->rt, bootstrap);
@@ -225,6 +240,7 @@ heartbeat(weir_control *ctl)
     hb.n_local_state = n_local;
     hb.local_state = local;
     hb.sent_at_ms = (uint64_t)weir_clock_wall_ms();
+    uint64_t sent_ms = weir_clock_mono_ms();
     weir_wire_msg reply;
     char err[512] = "";
     int rv = weir_wire_call(ctl->sock, WEIR__CLUSTER__MSG_TYPE__MSG_HEARTBEAT,
@@ -235,6 +251,7 @@ heartbeat(weir_control *ctl)
             "member epoch %llu is stale: dropping active tasks, registering "
             "again",
             (unsigned long long)ctl->epoch);
+        weir_runtime_set_lease(ctl->rt, 0);
         drop_all(ctl);
         ctl->registered = false;
         return rv;
@@ -243,6 +260,7 @@ heartbeat(weir_control *ctl)
         failure(ctl, "heartbeat", rv, err);
         return rv;
     }
+    renew_lease(ctl, sent_ms);
     if (reply.type == WEIR__CLUSTER__MSG_TYPE__MSG_HEARTBEAT_REPLY)
         apply(ctl, (Weir__Cluster__HeartbeatReply *)reply.body);
     weir_wire_msg_fini(&reply);
@@ -326,6 +344,7 @@ weir_control_start(
     ctl->tls_ca = dup_opt(opts->tls_ca);
     ctl->capacity = opts->capacity ? opts->capacity : 1;
     ctl->interval_ms = 500;
+    ctl->session_ms = 3000;
     pthread_mutex_init(&ctl->mu, NULL);
     pthread_cond_init(&ctl->cv, NULL);
     int rv = WEIR_ENOMEM;
@@ -338,6 +357,8 @@ weir_control_start(
             weir_strerror(rv));
         goto fail;
     }
+    /* No task starts before the coordinator has accepted us. */
+    weir_runtime_set_lease(rt, 0);
     if (pthread_create(&ctl->thread, NULL, control_main, ctl) != 0) {
         rv = WEIR_ENOMEM;
         goto fail;

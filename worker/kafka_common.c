@@ -82,6 +82,7 @@ weir__kafka_resp_err(rd_kafka_resp_err_t err)
     case RD_KAFKA_RESP_ERR__FENCED:
     case RD_KAFKA_RESP_ERR_PRODUCER_FENCED:
     case RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH:
+    case RD_KAFKA_RESP_ERR__FATAL: /* see weir__kafka_txn_err */
         return WEIR_EFENCED;
     case RD_KAFKA_RESP_ERR__TIMED_OUT:
     case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
@@ -102,14 +103,15 @@ weir__kafka_txn_err(rd_kafka_error_t *error, char *msg, size_t size)
 {
     if (!error)
         return WEIR_OK;
-    rd_kafka_resp_err_t code = rd_kafka_error_code(error);
+    /* A fatal error leaves the producer unusable, and for a transactional
+     * producer it almost always means a newer owner bumped the epoch: it
+     * is fencing, whatever its code. Only a fresh init_transactions
+     * helps, and that fences whoever owns the id now, so the task must
+     * not retry it on its own (docs/exactly-once.md, "Liveness"). */
     int rv;
-    if (code == RD_KAFKA_RESP_ERR__FENCED ||
-        code == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
-        code == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH)
+    if (weir__kafka_resp_err(rd_kafka_error_code(error)) == WEIR_EFENCED ||
+        rd_kafka_error_is_fatal(error))
         rv = WEIR_EFENCED;
-    else if (rd_kafka_error_is_fatal(error))
-        rv = WEIR_EKAFKA;
     else if (rd_kafka_error_txn_requires_abort(error))
         rv = WEIR_EABORTED;
     else if (rd_kafka_error_is_retriable(error))

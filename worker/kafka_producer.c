@@ -152,9 +152,10 @@ weir_kafka_producer_send(weir_kafka_producer *p, const char *topic,
         int rv = weir__kafka_resp_err(err);
         if (rv == WEIR_EAGAIN || rv == WEIR_EFENCED)
             return rv;
-        /* A fatal error or an error state in the transaction manager. */
+        /* A fatal error (fencing, see weir__kafka_txn_err) or an error
+         * state in the transaction manager (abortable). */
         if (rd_kafka_fatal_error(p->rk, NULL, 0))
-            return rv == WEIR_OK ? WEIR_EKAFKA : rv;
+            return WEIR_EFENCED;
         return p->transactional ? WEIR_EABORTED : WEIR_EKAFKA;
     }
     p->in_flight++;
@@ -171,6 +172,9 @@ int
 weir_kafka_producer_poll(weir_kafka_producer *p, int timeout_ms)
 {
     rd_kafka_poll(p->rk, timeout_ms);
+    if (p->delivery_err != WEIR_OK && p->transactional &&
+        rd_kafka_fatal_error(p->rk, NULL, 0))
+        return WEIR_EFENCED;
     return p->delivery_err;
 }
 

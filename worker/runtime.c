@@ -68,6 +68,7 @@ weir_runtime_new(weir_runtime **rtp, const weir_runtime_opts *opts)
         weir_runtime_free(rt);
         return rv;
     }
+    atomic_store(&rt->lease_until_ms, UINT64_MAX);
     for (int i = 0; i < rt->n_threads; i++) {
         rt->threads[i].rt = rt;
         rt->threads[i].idx = i;
@@ -233,6 +234,12 @@ weir_runtime_assign(weir_runtime *rt, const Weir__Cluster__Assignment *as,
     weir_log_info("worker", "assignment active=%zu standby=%zu", as->n_active,
         as->n_standby);
     return WEIR_OK;
+}
+
+void
+weir_runtime_set_lease(weir_runtime *rt, uint64_t until_ms)
+{
+    atomic_store(&rt->lease_until_ms, until_ms);
 }
 
 void

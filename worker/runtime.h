@@ -90,6 +90,18 @@ void weir_runtime_report_free(Weir__Cluster__TaskStatus **tasks, size_t n_tasks,
 void weir_runtime_set_bootstrap(weir_runtime *rt, const char *bootstrap);
 
 /*
+ * The membership lease, in weir_clock_mono_ms time: a task starts (or
+ * restarts after an error) only before until_ms, because starting calls
+ * init_transactions, which fences whoever holds the task now; only a
+ * worker whose membership the coordinator still accepts may do that. The
+ * control thread renews the lease with every accepted heartbeat (send
+ * time + session timeout) and sets it to 0 when told its epoch is stale.
+ * Running tasks go on regardless: a coordinator outage never stops them.
+ * A runtime nobody sets a lease on (standalone) never waits.
+ */
+void weir_runtime_set_lease(weir_runtime *rt, uint64_t until_ms);
+
+/*
  * True once some task failed with on_error: fail (or an unrecoverable
  * error) so that a standalone worker should exit non-zero.
  */

@@ -54,6 +54,9 @@ struct weir_runtime {
     bool started;
     atomic_bool stopping;
     atomic_bool failed;
+    /* Tasks (re)start only before this (weir_clock_mono_ms); see
+     * weir_runtime_set_lease. */
+    _Atomic uint64_t lease_until_ms;
 
     uint64_t generation;
     weir_rt_desired *desired;

@@ -9,6 +9,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "job_topics.h"
+#include "ownership.h"
 #include "runtime_impl.h"
 
 #define PUBLISH_INTERVAL_MS 100
@@ -203,10 +204,18 @@ sync_tasks(weir_rt_thread *th)
     pthread_mutex_unlock(&rt->lock);
     size_t n = 0;
     for (size_t k = 0; k < th->n_tasks; k++) {
-        if (keep[k])
-            th->tasks[n++] = th->tasks[k];
-        else
-            retire(th, th->tasks[k]);
+        weir_task *t = th->tasks[k];
+        switch (weir_ownership_on_assignment(weir_task_get_state(t), keep[k])) {
+        case WEIR_OWNERSHIP_RETIRE:
+            retire(th, t);
+            continue;
+        case WEIR_OWNERSHIP_RESTART:
+            (void)weir_task_reset(t);
+            break;
+        case WEIR_OWNERSHIP_KEEP:
+            break;
+        }
+        th->tasks[n++] = t;
     }
     th->n_tasks = n;
     free(keep);
@@ -260,6 +269,14 @@ topics_ready(weir_runtime *rt, const weir_task *t)
     return ok;
 }
 
+/* Whether this worker may start a task now (weir_runtime_set_lease). */
+static bool
+lease_valid(weir_runtime *rt)
+{
+    return weir_ownership_may_start(
+        weir_clock_mono_ms(), atomic_load(&rt->lease_until_ms));
+}
+
 void *
 weir__stream_thread(void *arg)
 {
@@ -285,7 +302,7 @@ weir__stream_thread(void *arg)
             weir_task *t = th->tasks[i];
             bool busy = false;
             if (weir_task_get_state(t) == WEIR_TASK_CREATED) {
-                if (topics_ready(rt, t)) {
+                if (lease_valid(rt) && topics_ready(rt, t)) {
                     int rv = weir_task_start(t);
                     if (rv == WEIR_EAGAIN)
                         weir_clock_sleep_ms(5);

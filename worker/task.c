@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common/clock.h"
+#include "common/crash.h"
 #include "common/err.h"
 #include "common/job/job.h"
 #include "common/log.h"
@@ -41,7 +42,7 @@ static const unsigned allowed[] = {
                           B(WEIR_TASK_FAILED) | B(WEIR_TASK_CLOSED),
     [WEIR_TASK_STANDBY] =
         B(WEIR_TASK_CREATED) | B(WEIR_TASK_FAILED) | B(WEIR_TASK_CLOSED),
-    [WEIR_TASK_FENCED] = B(WEIR_TASK_CLOSED),
+    [WEIR_TASK_FENCED] = B(WEIR_TASK_CREATED) | B(WEIR_TASK_CLOSED),
     [WEIR_TASK_FAILED] = B(WEIR_TASK_CLOSED),
     [WEIR_TASK_CLOSED] = 0,
 };
@@ -205,9 +206,14 @@ fail(weir_task *t, int rv, const char *what)
         return rv;
     }
     if (rv == WEIR_EFENCED) {
-        weir_log_warn(
-            "task", "fenced, dropping task task=%s during=%s", t->name, what);
+        /* Someone else may own the task now: only the coordinator can
+         * say, so the task waits for weir_task_reset. */
+        weir_log_warn("task",
+            "fenced, task stopped until the coordinator confirms ownership "
+            "task=%s during=%s err=\"%s\"",
+            t->name, what, t->stats.error);
         release(t);
+        t->stats.fences++;
         (void)weir__task_set_state(t, WEIR_TASK_FENCED);
     } else if (rv == WEIR_ETIMEDOUT || rv == WEIR_EKAFKA ||
                rv == WEIR_ENOTFOUND || rv == WEIR_EABORTED) {
@@ -328,8 +334,14 @@ weir__task_produce(weir_task *t, const char *topic, int32_t partition,
     const void *key, size_t klen, const void *val, size_t vlen, int64_t ts,
     const weir_kafka_header *h, size_t nh)
 {
-    return weir_kafka_producer_send(
+    int rv = weir_kafka_producer_send(
         t->prod, topic, partition, key, klen, val, vlen, ts, h, nh, NULL);
+    /* Just after a record joined an open transaction (it waits for
+     * linger.ms in the producer's queue): where a zombie is paused so
+     * that it resumes into a fenced producer. */
+    if (rv == WEIR_OK && t->in_txn)
+        WEIR_CRASH_POINT_AT("produce-in-transaction", t->name);
+    return rv;
 }
 
 int
@@ -408,6 +420,23 @@ run_step(weir_task *t, int poll_ms, bool *busy)
     return rv;
 }
 
+/* What a task that is not running answers: nothing to do yet, or the
+ * error that stopped it, for as long as it stays stopped (sticky). */
+static int
+not_running(const weir_task *t)
+{
+    switch (t->state) {
+    case WEIR_TASK_FENCED:
+        return WEIR_EFENCED;
+    case WEIR_TASK_FAILED:
+        return WEIR_ESTATE;
+    case WEIR_TASK_CLOSED:
+        return WEIR_ECLOSED;
+    default:
+        return WEIR_OK;
+    }
+}
+
 int
 weir_task_step(weir_task *t, int poll_ms, bool *busy)
 {
@@ -415,7 +444,7 @@ weir_task_step(weir_task *t, int poll_ms, bool *busy)
     if (t->state == WEIR_TASK_STANDBY)
         return weir__task_standby_step(t, poll_ms, busy);
     if (t->state != WEIR_TASK_RUNNING)
-        return WEIR_OK;
+        return not_running(t);
     if (weir_clock_mono_ms() < t->next_retry_ms)
         return WEIR_OK;
     int rv = run_step(t, poll_ms, busy);
@@ -433,7 +462,9 @@ weir_task_step(weir_task *t, int poll_ms, bool *busy)
 int
 weir_task_commit(weir_task *t)
 {
-    if (t->state != WEIR_TASK_RUNNING || (!t->dirty && !t->committing))
+    if (t->state != WEIR_TASK_RUNNING)
+        return not_running(t);
+    if (!t->dirty && !t->committing)
         return WEIR_OK;
     int rv = weir__task_commit(t);
     if (rv == WEIR_EABORTED || rv == WEIR_ETIMEDOUT)
@@ -441,6 +472,18 @@ weir_task_commit(weir_task *t)
     if (rv != WEIR_OK && t->state == WEIR_TASK_RUNNING)
         return fail(t, rv, "commit");
     return rv;
+}
+
+int
+weir_task_reset(weir_task *t)
+{
+    if (t->state != WEIR_TASK_FENCED)
+        return WEIR_ESTATE;
+    weir_log_info("task",
+        "ownership confirmed, restarting fenced task task=%s fences=%llu",
+        t->name, (unsigned long long)t->stats.fences);
+    t->next_retry_ms = 0;
+    return weir__task_set_state(t, WEIR_TASK_CREATED);
 }
 
 void

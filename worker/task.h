@@ -2,11 +2,23 @@
  * A task: (job, subtopology, partition), the unit of assignment, state and
  * transactions. Owned by exactly one stream thread; nothing here locks.
  *
- * Lifecycle (weir_task_state, one transition function):
+ * Lifecycle (weir_task_state; one transition function checks the table
+ * in task.c):
  *   CREATED -> RESTORING -> RUNNING -> CLOSED
- *   any -> FENCED (another owner took the transactional id: dropped)
- *   any -> FAILED (on_error: fail, or an unrecoverable error)
- *   CREATED -> STANDBY (standby tasks only tail their changelogs)
+ *   RESTORING | RUNNING -> CREATED (a retriable error: start over from the
+ *                                   last checkpoint)
+ *   CREATED | RESTORING | RUNNING -> FENCED (the producer was fenced or
+ *       hit a fatal error: another owner may hold the transactional id)
+ *   FENCED -> CREATED (weir_task_reset: the coordinator confirmed that the
+ *       task is still ours, so restarting, which fences the other, is
+ *       safe; docs/exactly-once.md "Liveness")
+ *   CREATED | RESTORING | RUNNING | STANDBY -> FAILED (on_error: fail, or
+ *       an unrecoverable error)
+ *   CREATED -> STANDBY -> CREATED (standby tasks only tail changelogs)
+ *   any -> CLOSED
+ * A stopped task answers weir_task_step and weir_task_commit with the
+ * error that stopped it (WEIR_EFENCED, WEIR_ESTATE for FAILED,
+ * WEIR_ECLOSED) for as long as it stays stopped.
  *
  * The commit cycle (exactly-once, DESIGN.md):
  *   consume (read_committed) -> operators -> state writes into the store's
@@ -61,6 +73,7 @@ typedef struct weir_task_stats {
     int64_t lag;
     uint64_t records_in, records_out, commits, aborts, restored, dlq, skipped,
         late;
+    uint64_t fences; /* times the task was fenced */
     uint64_t latency_buckets[WEIR_TASK_LATENCY_BUCKETS];
     double latency_sum_ms;
     char error[256];
@@ -86,9 +99,17 @@ int weir_task_start(weir_task *t);
  * One turn of the loop: consume for up to poll_ms (fewer when records are
  * waiting), run the operators, and commit when the commit interval has
  * passed. Returns WEIR_OK, or the error that moved the task to FENCED or
- * FAILED. *busy says whether records were processed.
+ * FAILED (and keeps returning it while the task stays there). *busy says
+ * whether records were processed.
  */
 int weir_task_step(weir_task *t, int poll_ms, bool *busy);
+
+/*
+ * Makes a FENCED task CREATED again so that it starts (and fences whoever
+ * fenced it) at the runtime's next turn. Only for a task whose ownership
+ * the coordinator confirmed after the fence. WEIR_ESTATE if not FENCED.
+ */
+int weir_task_reset(weir_task *t);
 
 /* Commits what is open now (clean stop). */
 int weir_task_commit(weir_task *t);

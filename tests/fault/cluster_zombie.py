@@ -9,7 +9,8 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
 
 from cluster_common import (SESSION_MS, Feeder, seed_lines, setup,  # noqa: E402
-                            wait_exact, wait_running, wait_until, weirtest)
+                            wait_exact, wait_live, wait_recovered,
+                            wait_running, wait_until, weirtest)
 
 
 def main():
@@ -25,18 +26,19 @@ def main():
         paused = time.monotonic()
         wait_until(lambda: "session expired worker=w2" in coord.log(),
                    SESSION_MS / 1000.0 + 10, "w2's session to expire")
-        wait_running(coord, {"w1", "w3"}, timeout=30)
+        wait_recovered(coord, paused, {"w1", "w3"})
         feed.join()
         # the others have committed past the zombie's last transaction
-        print(wait_exact(bs, "text-lines", "wordcounts", timeout=90))
+        wait_live(bs, paused)
         assert time.monotonic() - paused > SESSION_MS / 1000.0
         ws[1].resume()
+        resumed = time.monotonic()
         wait_until(lambda: "is stale: dropping active tasks" in ws[1].log(), 20,
                    "the zombie to learn its epoch is stale")
         # it rejoins and gets a share back (two-phase, no double owner)
-        wait_running(coord, {"w1", "w2", "w3"}, timeout=60)
+        wait_recovered(coord, resumed, {"w1", "w2", "w3"})
         Feeder(bs, "text-lines", lines[2 * third:], start_key=2 * third).join()
-        print(wait_exact(bs, "text-lines", "wordcounts", timeout=90))
+        wait_live(bs, resumed)
         for w in ws:
             assert w.stop() == 0
     print("ok")

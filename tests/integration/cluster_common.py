@@ -16,9 +16,13 @@ sys.path.insert(0, os.path.dirname(__file__))
 import weirtest  # noqa: E402
 from weirtest import BIN_DIR, free_port, wait_until  # noqa: E402,F401
 from worker_common import (create_topic, produce, seed_lines,  # noqa: E402,F401
-                           wait_exact, wordcount_yaml)
+                           wait_exact, wait_live, wordcount_yaml)
 
 SESSION_MS = 3000
+# Liveness (docs/exactly-once.md): once the last fault is over, every task
+# runs again within the session timeout plus a restart (and the output is
+# complete within worker_common.LIVENESS_S).
+RECOVERY_S = SESSION_MS / 1000.0 + 5
 
 
 def coordinator(c, name="coordinator", bootstrap=None, data_dir=None,
@@ -110,6 +114,20 @@ def wait_running(coord, owners=None, job="wordcount", timeout=60, token=None):
         return {k: o for k, (o, _) in ts.items()}
     return wait_until(ok, timeout, "tasks running on %s" % (
         sorted(owners) if owners else "any worker"), interval=0.2)
+
+
+def wait_recovered(coord, last_fault, owners=None, job="wordcount",
+                   bound=RECOVERY_S):
+    """Waits until every task runs again and asserts that it happened
+    within bound seconds of last_fault (time.monotonic()); returns the
+    recovery time in seconds."""
+    wait_running(coord, owners, job=job, timeout=bound + 30)
+    took = time.monotonic() - last_fault
+    print("recovered: every task running %.2f s after the last fault" % took,
+          flush=True)
+    assert took <= bound, "tasks running only %.1f s after the last fault " \
+        "(bound %.1f s)" % (took, bound)
+    return took
 
 
 class Feeder:

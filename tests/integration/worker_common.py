@@ -109,6 +109,22 @@ def wait_exact(bootstrap, input_topic, output_topic, timeout=60.0):
     return last[0]
 
 
+# Liveness: the output of everything produced before the last fault is
+# complete and exact within this many seconds of it (docs/exactly-once.md).
+LIVENESS_S = 30
+
+
+def wait_live(bootstrap, last_fault, input_topic="text-lines",
+              output_topic="wordcounts", bound=LIVENESS_S):
+    """Liveness and safety together: the output is complete and exact
+    within bound seconds of last_fault (time.monotonic())."""
+    left = max(1.0, bound - (time.monotonic() - last_fault))
+    msg = wait_exact(bootstrap, input_topic, output_topic, timeout=left)
+    print("complete and exact %.2f s after the last fault: %s" % (
+        time.monotonic() - last_fault, msg), flush=True)
+    return msg
+
+
 def test_dir(cluster, *parts):
     p = cluster.path(*parts, "x")[:-2]
     os.makedirs(p, exist_ok=True)
