@@ -13,7 +13,7 @@ weir_unit_test(NAME cluster.liveness SOURCES unit/test_cluster_liveness.c
 # Process tests need every binary: broker, coordinator, worker, weirctl.
 if(TARGET weir-broker AND TARGET weir-coordinator AND TARGET weir-worker
    AND TARGET weirctl)
-  foreach(t weirctl scale_out capacity drain security)
+  foreach(t weirctl scale_out capacity drain security degraded)
     weir_script_test(NAME cluster.${t} LABEL integration
       COMMAND /usr/bin/python3
         ${PROJECT_SOURCE_DIR}/tests/integration/cluster_${t}.py
@@ -26,7 +26,7 @@ if(TARGET weir-broker AND TARGET weir-coordinator AND TARGET weir-worker
   endforeach()
   # A fenced owner recovers: a zombie returning during a coordinator outage,
   # and fencing errors injected by the broker (docs/exactly-once.md).
-  foreach(s zombie-outage broker-fence)
+  foreach(s zombie-outage zombie-outage-timed broker-fence)
     weir_script_test(NAME cluster.fenced_owner.${s} LABEL fault
       COMMAND /usr/bin/python3
         ${PROJECT_SOURCE_DIR}/tests/fault/cluster_fenced_owner.py ${s}

@@ -181,6 +181,10 @@ release(weir_task *t)
         (void)weir_kafka_producer_abort(t->prod, 5000);
     }
     t->in_txn = false;
+    /* What was processed since the last commit is dropped with the
+     * transaction: a restart must not commit it (it would commit with
+     * no transaction open, fail and restart again while input is idle). */
+    t->dirty = false;
     weir_kafka_producer_free(t->prod);
     t->prod = NULL;
     weir_kafka_consumer_free(t->cons);

@@ -12,6 +12,11 @@
         the coordinator is back it learns it is stale, and every task runs
         within the recovery bound.
 
+    cluster_fenced_owner.py zombie-outage-timed
+        The same faults on the field campaign's timing (seeded with
+        WEIR_FAULT_SEED): SIGSTOP a worker for 5-8 s, SIGKILL the
+        coordinator 1 s before its SIGCONT, restart it 1-6 s later.
+
     cluster_fenced_owner.py broker-fence
         The broker answers one AddPartitionsToTxn with
         INVALID_PRODUCER_EPOCH (47), then one Produce with 47, then one
@@ -23,6 +28,7 @@ Each ends with the word counts complete and exact within the liveness
 bound after the last fault.
 """
 import os
+import random
 import sys
 import time
 
@@ -107,6 +113,38 @@ def zombie_outage(c):
     return ws
 
 
+def zombie_outage_timed(c):
+    """The field campaign's schedule, with seeded random times: SIGSTOP a
+    worker for 5-8 s, SIGKILL the coordinator 1 s before its SIGCONT,
+    restart the coordinator 1-6 s later."""
+    seed = int(os.environ.get("WEIR_FAULT_SEED", "0")) or \
+        random.randrange(1 << 30)
+    rng = random.Random(seed)
+    broker, coord, ws = start(c, [None, None, None])
+    bs = broker.bootstrap
+    feed = Feeder(bs, "text-lines", seed_lines() * 3, batch=40, pause=0.05)
+    victim = ws[rng.randrange(len(ws))]
+    stopped_s, down_s = rng.uniform(5, 8), rng.uniform(1, 6)
+    print("seed %d: SIGSTOP %s for %.1f s, coordinator down %.1f s" % (
+        seed, victim.name, stopped_s, down_s), flush=True)
+    # The fault schedule itself is timed; every wait below is a condition.
+    time.sleep(rng.uniform(0.5, 2.0))
+    victim.pause()
+    time.sleep(stopped_s - 1.0)
+    coord.kill()
+    time.sleep(1.0)
+    victim.resume()
+    time.sleep(down_s)
+    coord = coordinator(c, name="coordinator-2", **{
+        k: v for k, v in coord.restart_args.items() if k != "name"})
+    last_fault = time.monotonic()
+    wait_recovered(coord, last_fault)
+    feed.join()
+    wait_live(bs, last_fault)
+    not_degraded(coord)
+    return ws
+
+
 def broker_fence(c):
     broker, coord, ws = start(c, [None, None], broker_admin=True)
     bs = broker.bootstrap
@@ -135,7 +173,9 @@ def broker_fence(c):
 
 def main():
     scenario = sys.argv[1] if len(sys.argv) > 1 else "zombie-outage"
-    run = {"zombie-outage": zombie_outage, "broker-fence": broker_fence}[scenario]
+    run = {"zombie-outage": zombie_outage,
+           "zombie-outage-timed": zombie_outage_timed,
+           "broker-fence": broker_fence}[scenario]
     with weirtest.Cluster() as c:
         for w in run(c):
             assert w.stop() == 0, "%s exit code" % w.name
