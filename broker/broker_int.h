@@ -201,8 +201,8 @@ typedef struct weir_faults {
     int32_t fail_count[WEIR_API_KEY_MAX];
     int16_t fail_code[WEIR_API_KEY_MAX];
     char fail_client[WEIR_API_KEY_MAX][64]; /* client.id prefix, "" any */
-    int32_t lose_count[WEIR_API_KEY_MAX]; /* handle, then drop the answer */
-    uint64_t paused_until_ms;             /* monotonic */
+    int32_t lose_count[WEIR_API_KEY_MAX];   /* handle, then drop the answer */
+    uint64_t paused_until_ms;               /* monotonic */
     bool drop_now;
 } weir_faults;
 

@@ -76,8 +76,8 @@ static void
 say(const char *what, const char *site, const char *detail)
 {
     char line[512];
-    int n = snprintf(line, sizeof(line), "%s site=%s detail=%s\n", what,
-        site, detail ? detail : "");
+    int n = snprintf(line, sizeof(line), "%s site=%s detail=%s\n", what, site,
+        detail ? detail : "");
     if (n > (int)sizeof(line) - 1)
         n = (int)sizeof(line) - 1;
     ssize_t w = write(STDERR_FILENO, line, (size_t)n);

@@ -625,7 +625,8 @@ watch_stuck(weir_cluster *cl, uint64_t now_ms)
         t->stuck = t->not_running_since_ms != 0 &&
                    now_ms - t->not_running_since_ms >= cl->opts.stuck_task_ms;
         if (t->stuck != was)
-            weir_log_warn(LOGC, "%s job=%s task=%u_%u state=%s error=\"%s\"",
+            weir_log(t->stuck ? WEIR_LOG_WARN : WEIR_LOG_INFO, LOGC,
+                "%s job=%s task=%u_%u state=%s error=\"%s\"",
                 t->stuck ? "task stuck, job degraded" : "stuck task recovered",
                 cl->jobs[t->job].topo->job, t->sub, t->part,
                 weir__cluster_task_state_name(t), t->st.error);

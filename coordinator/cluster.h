@@ -42,7 +42,7 @@ typedef struct weir_cluster_opts {
     /* A task not RUNNING for longer than this is stuck and its job shown
      * degraded; 0: 15000. */
     uint32_t stuck_task_ms;
-    const char *bootstrap;   /* sent in Welcome */
+    const char *bootstrap; /* sent in Welcome */
 } weir_cluster_opts;
 
 /* Number of commit-latency buckets in TaskStatus (1..1000 ms, +Inf). */

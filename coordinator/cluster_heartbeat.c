@@ -51,8 +51,8 @@ status_store(weir__task *t, const Weir__Cluster__TaskStatus *s, uint64_t now)
  * fenced task that is moving away is a confirmed revoke instead.
  */
 static bool
-answer_fence(weir_cluster *cl, int w, weir__task *t,
-    const Weir__Cluster__TaskStatus *s)
+answer_fence(
+    weir_cluster *cl, int w, weir__task *t, const Weir__Cluster__TaskStatus *s)
 {
     if (s->state != WEIR__CLUSTER__TASK_STATE__TASK_FENCED) {
         t->fences_answered = 0; /* running again: the next fence is new */

@@ -483,7 +483,8 @@ weir_cluster_metrics(const weir_cluster *cl, uint64_t now_ms)
         size_t n = 0;
         for (size_t k = 0; k < cl->n_tasks; k++)
             n += !cl->tasks[k].orphan &&
-                 strcmp(weir__cluster_task_state_name(&cl->tasks[k]), states[i]) == 0;
+                 strcmp(weir__cluster_task_state_name(&cl->tasks[k]),
+                     states[i]) == 0;
         sb_printf(&b, "weir_tasks{state=\"%s\"} %zu\n", states[i], n);
     }
     sb_printf(&b, "# HELP weir_jobs Jobs that are not cancelled.\n"

@@ -25,7 +25,7 @@ typedef struct weir_coord_opts {
     uint32_t heartbeat_interval_ms;
     uint32_t session_timeout_ms;
     uint32_t join_window_ms;
-    uint32_t stuck_task_ms; /* see weir_cluster_opts */
+    uint32_t stuck_task_ms;      /* see weir_cluster_opts */
     uint32_t default_partitions; /* for source topics that do not exist */
     int replication_factor;      /* for topics the coordinator creates */
     int kafka_timeout_ms;

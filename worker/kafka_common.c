@@ -82,7 +82,6 @@ weir__kafka_resp_err(rd_kafka_resp_err_t err)
     case RD_KAFKA_RESP_ERR__FENCED:
     case RD_KAFKA_RESP_ERR_PRODUCER_FENCED:
     case RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH:
-    case RD_KAFKA_RESP_ERR__FATAL: /* see weir__kafka_txn_err */
         return WEIR_EFENCED;
     case RD_KAFKA_RESP_ERR__TIMED_OUT:
     case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:

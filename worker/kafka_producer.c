@@ -152,10 +152,11 @@ weir_kafka_producer_send(weir_kafka_producer *p, const char *topic,
         int rv = weir__kafka_resp_err(err);
         if (rv == WEIR_EAGAIN || rv == WEIR_EFENCED)
             return rv;
-        /* A fatal error (fencing, see weir__kafka_txn_err) or an error
-         * state in the transaction manager (abortable). */
+        /* A fatal error (for a transactional producer: fencing, see
+         * weir__kafka_txn_err) or an error state in the transaction
+         * manager (abortable). */
         if (rd_kafka_fatal_error(p->rk, NULL, 0))
-            return WEIR_EFENCED;
+            return p->transactional ? WEIR_EFENCED : WEIR_EKAFKA;
         return p->transactional ? WEIR_EABORTED : WEIR_EKAFKA;
     }
     p->in_flight++;

@@ -380,8 +380,11 @@ dump(const world *wd)
     }
     for (int i = 0; i < NW; i++) {
         const sim *w = &wd->ws[i];
-        print_message("%s: %s epoch %llu current %d gen %llu/%llu lease %lld:",
-            w->id, w->st == UP ? "up" : w->st == DOWN ? "down" : "paused",
+        print_message(
+            "%s: %s epoch %llu current %d gen %llu/%llu lease %lld:", w->id,
+            w->st == UP     ? "up"
+            : w->st == DOWN ? "down"
+                            : "paused",
             (unsigned long long)w->epoch, current(wd, w),
             (unsigned long long)w->generation,
             (unsigned long long)wd->cl->generation,

@@ -68,6 +68,7 @@ typedef struct worker {
     uint64_t generation;
     size_t n_active, n_standby;
     char active[64][32];
+    uint64_t fences[64]; /* > 0: report that task FENCED with this count */
     bool drain;
 } worker;
 
@@ -93,7 +94,9 @@ heartbeat(weir_cluster *cl, worker *w, uint64_t now)
         ids[i].subtopology = sub;
         ids[i].partition = part;
         st[i].task = &ids[i];
-        st[i].state = WEIR__CLUSTER__TASK_STATE__TASK_RUNNING;
+        st[i].state = w->fences[i] ? WEIR__CLUSTER__TASK_STATE__TASK_FENCED
+                                   : WEIR__CLUSTER__TASK_STATE__TASK_RUNNING;
+        st[i].fences = w->fences[i];
         st[i].commits = now / 100;
         pst[i] = &st[i];
     }
@@ -467,6 +470,54 @@ test_join_batching(void **state)
     weir_cluster_free(cl);
 }
 
+/* A task fenced on the worker that owns it: the coordinator answers the
+ * fence once with a new generation naming the task again (the worker's cue
+ * to restart it), and marks it stuck while it does not run. */
+static void
+test_fenced_owner_confirmed(void **state)
+{
+    weir_cluster *cl = cluster_new();
+    worker w = {.id = "w1"};
+    uint64_t now = 1000;
+    w.epoch = hello(cl, "w1", 1, now);
+    submit(cl, "wc", 2, now);
+    for (int i = 0; i < 4; i++)
+        now = round_all(cl, &w, 1, now);
+    assert_int_equal(w.n_active, 4);
+    uint64_t gen = weir_cluster_generation(cl);
+
+    w.fences[0] = 1; /* fenced */
+    now = round_all(cl, &w, 1, now);
+    assert_int_equal(weir_cluster_generation(cl), gen + 1);
+    assert_int_equal(w.generation, gen + 1);
+    assert_true(runs(&w, w.active[0])); /* named again: restart it */
+    now = round_all(cl, &w, 1, now);    /* the same fence: answered already */
+    assert_int_equal(weir_cluster_generation(cl), gen + 1);
+
+    /* Stuck once it has not run for --stuck-task-ms (15 s). */
+    Weir__Cluster__JobListReply jl;
+    for (int i = 0; i < 15000 / HB; i++)
+        now = round_all(cl, &w, 1, now);
+    weir_cluster_job_list(cl, &jl);
+    assert_int_equal(jl.jobs[0]->stuck_tasks, 1);
+    assert_true(jl.jobs[0]->degraded);
+    weir_cluster_view_free(&jl.base);
+
+    w.fences[0] = 0; /* running again */
+    now = round_all(cl, &w, 1, now);
+    assert_int_equal(weir_cluster_generation(cl), gen + 1);
+    weir_cluster_job_list(cl, &jl);
+    assert_false(jl.jobs[0]->degraded);
+    weir_cluster_view_free(&jl.base);
+
+    /* A new fence, even with a count seen before (a new task instance
+     * counts from 0), is answered again. */
+    w.fences[0] = 1;
+    now = round_all(cl, &w, 1, now);
+    assert_int_equal(weir_cluster_generation(cl), gen + 2);
+    weir_cluster_free(cl);
+}
+
 static void
 test_bad_input(void **state)
 {
@@ -503,6 +554,7 @@ main(void)
         cmocka_unit_test(test_persist_restart),
         cmocka_unit_test(test_failover_prefers_state),
         cmocka_unit_test(test_join_batching),
+        cmocka_unit_test(test_fenced_owner_confirmed),
         cmocka_unit_test(test_bad_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
