@@ -58,8 +58,10 @@ static const weir_conf_entry entries[] = {
         "PEM private key for a tls+tcp:// listener"),
     WEIR_CONF_INT(config, "default-partitions", default_partitions, "4", 1,
         10000, "partitions of a job's source topic when it does not exist"),
-    WEIR_CONF_INT(config, "replication-factor", replication_factor, "1", 1, 16,
-        "replication factor of the topics the coordinator creates"),
+    WEIR_CONF_INT(config, "replication-factor", replication_factor, "-1", -1,
+        16,
+        "replication factor of the topics the coordinator creates; -1: the "
+        "cluster's default.replication.factor"),
     WEIR_CONF_HIDDEN_INT(config, "join-window-ms", join_window_ms, "300", 0,
         60000, "joins within this window make one rebalance"),
     WEIR_CONF_HIDDEN_INT(config, "kafka-timeout-ms", kafka_timeout_ms, "10000",
@@ -83,6 +85,12 @@ main(int argc, char **argv)
     if (!c.data_dir || !c.data_dir[0] || !c.bootstrap || !c.bootstrap[0]) {
         fprintf(stderr, "weir-coordinator: --data-dir and --bootstrap are "
                         "required (see --help)\n");
+        weir_conf_free(&spec, &c, NULL);
+        return 2;
+    }
+    if (c.replication_factor == 0) {
+        fprintf(stderr, "weir-coordinator: --replication-factor must be -1 "
+                        "(the cluster's default) or at least 1\n");
         weir_conf_free(&spec, &c, NULL);
         return 2;
     }

@@ -78,8 +78,9 @@ weir_kafka_topics_ensure(const char *bootstrap,
     char e[256];
     int rv = nt ? WEIR_OK : WEIR_ENOMEM;
     for (size_t i = 0; rv == WEIR_OK && i < n; i++) {
+        /* -1: the cluster's default.replication.factor (KIP-464) */
         nt[i] = rd_kafka_NewTopic_new(
-            topics[i].name, topics[i].partitions, 1, e, sizeof(e));
+            topics[i].name, topics[i].partitions, -1, e, sizeof(e));
         if (!nt[i]) {
             if (err)
                 snprintf(err, errsize, "topic %s: %s", topics[i].name, e);

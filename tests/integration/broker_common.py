@@ -80,7 +80,7 @@ def admin(broker, path, method="POST"):
 
 def create_topic(bs, name, partitions, config=None):
     a = AdminClient({"bootstrap.servers": bs})
-    fs = a.create_topics([NewTopic(name, partitions, 1, config=config or {})],
+    fs = a.create_topics([NewTopic(name, partitions, -1, config=config or {})],
                          operation_timeout=10)
     for f in fs.values():
         f.result(timeout=20)

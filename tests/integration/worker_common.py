@@ -56,7 +56,7 @@ def seed_lines():
 
 def create_topic(bootstrap, name, partitions):
     admin = AdminClient({"bootstrap.servers": bootstrap})
-    fs = admin.create_topics([NewTopic(name, partitions, 1)], operation_timeout=10)
+    fs = admin.create_topics([NewTopic(name, partitions, -1)], operation_timeout=10)
     for f in fs.values():
         f.result(15)
     wait_until(lambda: name in admin.list_topics(timeout=5).topics,
