@@ -12,17 +12,21 @@ function(weir_unit_test)
   set_tests_properties(${T_NAME} PROPERTIES LABELS unit TIMEOUT ${T_TIMEOUT})
 endfunction()
 
-# weir_script_test(NAME <component.what> LABEL <label> COMMAND ... [TIMEOUT s])
+# weir_script_test(NAME <component.what> LABEL <label> COMMAND ... [TIMEOUT s]
+#                  [ENV VAR=value ...])
 # Registers a test that runs real processes; the environment tells it where
 # the binaries are (WEIR_BIN_DIR) and where the sources are (WEIR_SOURCE_DIR).
 function(weir_script_test)
-  cmake_parse_arguments(T "" "NAME;LABEL;TIMEOUT" "COMMAND" ${ARGN})
+  cmake_parse_arguments(T "" "NAME;LABEL;TIMEOUT" "COMMAND;ENV" ${ARGN})
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 120)
   endif()
   add_test(NAME ${T_NAME} COMMAND ${T_COMMAND})
+  set(env "WEIR_BIN_DIR=${PROJECT_BINARY_DIR}/bin"
+    "WEIR_SOURCE_DIR=${PROJECT_SOURCE_DIR}" "PYTHONDONTWRITEBYTECODE=1"
+    ${T_ENV})
   set_tests_properties(${T_NAME} PROPERTIES LABELS ${T_LABEL} TIMEOUT ${T_TIMEOUT}
-    ENVIRONMENT "WEIR_BIN_DIR=${PROJECT_BINARY_DIR}/bin;WEIR_SOURCE_DIR=${PROJECT_SOURCE_DIR};PYTHONDONTWRITEBYTECODE=1")
+    ENVIRONMENT "${env}")
 endfunction()
 
 # weir_fuzz_test(NAME <component.what> TARGET exe SOURCE file LIBS ...

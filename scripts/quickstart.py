@@ -61,12 +61,22 @@ def main():
     ap.add_argument("--top", type=int, default=20)
     ap.add_argument("--timeout", type=float, default=120.0)
     ap.add_argument("--keep", action="store_true", help="keep the temp dir")
+    ap.add_argument("--kafka", action="store_true",
+                    help="run on a one-node Apache Kafka (scripts/kafka) "
+                         "instead of weir-broker")
     args = ap.parse_args()
     seeds = sorted(glob.glob(os.path.join(ROOT, "examples", "data", "*.txt")))
     job = os.path.join(ROOT, "examples", "wordcount.yaml")
 
     with weirtest.Cluster(keep=args.keep) as c:
-        broker = c.broker()
+        if args.kafka:
+            print("starting Apache Kafka (scripts/kafka, one node)...",
+                  flush=True)
+            broker = weirtest.KafkaCluster(
+                "kafka", c.path("kafka", "x")[:-2], nodes=1)
+            c.procs.append(broker)
+        else:
+            broker = c.broker()
         coord_port, http_port = weirtest.free_port(), weirtest.free_port()
         coord_url = "tcp://127.0.0.1:%d" % coord_port
         c.start("coordinator", "weir-coordinator", [

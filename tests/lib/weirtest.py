@@ -10,6 +10,7 @@ Starts real binaries on loopback ports chosen at run time, waits for their
 Scripts and tests run under /usr/bin/python3 (Debian's confluent_kafka).
 """
 import atexit
+import glob
 import os
 import shutil
 import signal
@@ -52,7 +53,7 @@ _live_procs = []
 def _kill_live_procs():
     for p in list(_live_procs):
         try:
-            p.popen.kill()
+            p.hard_kill()
         except Exception:
             pass
 
@@ -123,11 +124,85 @@ class Proc:
             self.popen.wait()
         self._log.close()
 
+    def hard_kill(self):
+        """SIGKILL without waiting (the test is being torn down)."""
+        self.popen.kill()
+
     def pause(self):
         self.popen.send_signal(signal.SIGSTOP)
 
     def resume(self):
         self.popen.send_signal(signal.SIGCONT)
+
+
+# The broker the tests run against: "weir" (weir-broker, the default) or
+# "kafka" (Apache Kafka in KRaft mode from scripts/kafka, WEIR_TEST_KAFKA_NODES
+# nodes, 3 by default). The same tests run on both (the "kafka" label).
+TEST_BROKER = os.environ.get("WEIR_TEST_BROKER", "weir")
+KAFKA_SCRIPT = os.path.join(SOURCE_DIR, "scripts", "kafka")
+
+
+class KafkaCluster:
+    """An Apache Kafka cluster standing in for weir-broker: the surface the
+    tests use (bootstrap, data_dir, stop, kill, alive, log), plus faults on
+    one node (kill_node, restart_node)."""
+
+    def __init__(self, name, data_dir, nodes):
+        self.name = name
+        self.data_dir = data_dir
+        self.log_path = os.path.join(data_dir, "scripts-kafka.log")
+        self.nodes = nodes
+        self.stopped = False
+        _live_procs.append(self)
+        out = self._run("start", "--brokers", str(nodes), timeout=600)
+        self.bootstrap = out.strip().splitlines()[-1]
+        self.port = int(self.bootstrap.split(",")[0].rsplit(":", 1)[1])
+
+    def _run(self, *args, timeout=300):
+        with open(self.log_path, "ab") as log:
+            r = subprocess.run([KAFKA_SCRIPT] + list(args) +
+                               ["--data-dir", self.data_dir],
+                               stdout=subprocess.PIPE, stderr=log,
+                               timeout=timeout)
+        if r.returncode != 0:
+            raise RuntimeError("scripts/kafka %s failed (%d):\n%s" % (
+                " ".join(args), r.returncode, self.log()[-4000:]))
+        return r.stdout.decode()
+
+    def alive(self):
+        return not self.stopped
+
+    def log(self):
+        parts = []
+        for path in [self.log_path] + sorted(glob.glob(
+                os.path.join(self.data_dir, "*", "*.log"))):
+            try:
+                with open(path, "rb") as f:
+                    parts.append("== %s\n%s" % (
+                        path, f.read()[-3000:].decode("utf-8", "replace")))
+            except OSError:
+                pass
+        return "\n".join(parts)
+
+    def stop(self, timeout=15.0):
+        if not self.stopped:
+            self.stopped = True
+            self._run("stop")
+        return 0
+
+    kill = stop
+
+    def hard_kill(self):
+        if not self.stopped:
+            self.stop()
+
+    def kill_node(self, node):
+        """SIGKILL one node (1..nodes)."""
+        self._run("kill", str(node))
+
+    def restart_node(self, node):
+        """Starts a killed node again on its data."""
+        self._run("restart", str(node))
 
 
 class Cluster:
@@ -169,6 +244,17 @@ class Cluster:
         return proc
 
     def broker(self, name="broker", data_dir=None, port=None, extra=(), env=None):
+        """weir-broker, or Apache Kafka when WEIR_TEST_BROKER=kafka (which
+        takes none of weir-broker's options: tests that need them, such
+        as its fault injection, run on weir-broker only)."""
+        if TEST_BROKER == "kafka":
+            assert not extra and not port, "weir-broker options on Kafka"
+            data_dir = data_dir or self.path(name + "-kafka", "x")[:-2]
+            os.makedirs(data_dir, exist_ok=True)
+            kafka = KafkaCluster(name, data_dir,
+                                 int(os.environ.get("WEIR_TEST_KAFKA_NODES", "3")))
+            self.procs.append(kafka)
+            return kafka
         port = port or free_port()
         data_dir = data_dir or self.path(name + "-data", "x")[:-2]
         os.makedirs(data_dir, exist_ok=True)
