@@ -27,6 +27,11 @@ if(TARGET weir-worker AND TARGET weir-coordinator AND TARGET weirctl
     ENV ${kafka_env}
     COMMAND /usr/bin/python3 ${flt}/cluster_fenced_owner.py zombie-outage
     TIMEOUT 600)
+  # Kafka Streams' own word count (exactly_once_v2) on both brokers.
+  weir_script_test(NAME kafka.streams.weir_broker LABEL kafka
+    COMMAND /usr/bin/python3 ${int}/kafka_streams_wordcount.py TIMEOUT 600)
+  weir_script_test(NAME kafka.streams.kafka LABEL kafka ENV ${kafka_env}
+    COMMAND /usr/bin/python3 ${int}/kafka_streams_wordcount.py TIMEOUT 600)
   # Faults only a replicated Kafka has: the node leading the job's
   # transaction coordinator dies mid-job; every node restarts in turn.
   foreach(s coordinator-node rolling-restart)
