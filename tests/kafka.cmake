@@ -32,6 +32,12 @@ if(TARGET weir-worker AND TARGET weir-coordinator AND TARGET weirctl
     COMMAND /usr/bin/python3 ${int}/kafka_streams_wordcount.py TIMEOUT 600)
   weir_script_test(NAME kafka.streams.kafka LABEL kafka ENV ${kafka_env}
     COMMAND /usr/bin/python3 ${int}/kafka_streams_wordcount.py TIMEOUT 600)
+  # Kafka's system-test tools: TransactionalMessageCopier killed and
+  # restarted, checked by VerifiableConsumer, on both brokers.
+  weir_script_test(NAME kafka.tools.copier.weir_broker LABEL kafka
+    COMMAND /usr/bin/python3 ${int}/kafka_tools_copier.py TIMEOUT 600)
+  weir_script_test(NAME kafka.tools.copier.kafka LABEL kafka ENV ${kafka_env}
+    COMMAND /usr/bin/python3 ${int}/kafka_tools_copier.py TIMEOUT 600)
   # Faults only a replicated Kafka has: the node leading the job's
   # transaction coordinator dies mid-job; every node restarts in turn.
   foreach(s coordinator-node rolling-restart)
