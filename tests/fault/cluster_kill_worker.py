@@ -7,7 +7,8 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
 
 from cluster_common import (Feeder, seed_lines, setup,  # noqa: E402
-                            wait_live, wait_recovered, weirctl_json, weirtest)
+                            wait_live, wait_recovered, wait_running,
+                            weirctl_json, weirtest)
 
 
 def main():
