@@ -9,8 +9,8 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
 
 from cluster_common import (SESSION_MS, Feeder, seed_lines, setup,  # noqa: E402
-                            wait_exact, wait_live, wait_recovered,
-                            wait_running, wait_until, weirtest)
+                            wait_live, wait_recovered, wait_running,
+                            wait_until, weirtest)
 
 
 def main():
