@@ -1,12 +1,15 @@
 /*
- * weir-broker benchmark (issue 4): the same librdkafka client code against
- * a weir-broker process and against librdkafka's in-process mock cluster.
+ * weir-broker benchmark: the same librdkafka client code against a
+ * weir-broker process, librdkafka's in-process mock cluster and a one-node
+ * Apache Kafka (scripts/kafka; skipped with --no-kafka or when it cannot
+ * start). No per-message fsync on either broker (Kafka's default).
  *
  *   produce throughput (acks=all, idempotent; 100 B and 1 KiB values)
  *   consume throughput (read_committed, from the beginning)
  *   commit_transaction latency, 10 records over 3 partitions (weir only:
  *     the mock does not implement transactions faithfully)
- *   broker RSS with 100 partitions and 10 open transactions (weir only)
+ *   broker RSS with 100 partitions and 10 open transactions (weir and
+ *     Kafka: weir-broker's target is 1/10 of Kafka's)
  *
  * Throughput rounds alternate between the two targets; each line shows the
  * median round (and the range) of both and their ratio against the target,
@@ -34,11 +37,13 @@ typedef struct target {
     rd_kafka_t *mock_rk; /* hosts the mock cluster */
     rd_kafka_mock_cluster_t *mock;
     weir_proc *proc;
+    char kafka_dir[1100]; /* scripts/kafka's data dir, "" for others */
 } target;
 
 static int scale_pct = 100; /* --scale: percentage of the default counts */
 static bool failed;
-static target *live[2]; /* stopped by die() too */
+static target *live[3];        /* stopped by die() too */
+static const char *source_dir; /* for scripts/kafka */
 static char work[] = "/tmp/weir-bench-broker-XXXXXX";
 static char *broker_args[16]; /* --broker-arg: extra weir-broker flags */
 static int n_broker_args;
@@ -49,7 +54,7 @@ static void
 cleanup(void)
 {
     char cmd[256];
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 3; i++)
         if (live[i] != NULL)
             stop_target(live[i]);
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", work);
@@ -394,6 +399,27 @@ rss_kb(pid_t pid)
     return kb;
 }
 
+/* The broker's process: weir-broker's, or the Kafka node's JVM; -1 for
+ * the in-process mock. */
+static pid_t
+target_pid(const target *t)
+{
+    if (t->proc != NULL)
+        return weir_proc_pid(t->proc);
+    if (!t->kafka_dir[0])
+        return -1;
+    char path[1200];
+    snprintf(path, sizeof(path), "%s/node1/pid", t->kafka_dir);
+    FILE *f = fopen(path, "r");
+    long pid = -1;
+    if (f != NULL) {
+        if (fscanf(f, "%ld", &pid) != 1)
+            pid = -1;
+        fclose(f);
+    }
+    return (pid_t)pid;
+}
+
 /* RSS with 100 partitions holding some data and 10 open transactions. */
 static long
 bench_rss(target *t)
@@ -430,7 +456,7 @@ bench_rss(target *t)
         txn_produce(open_txn[i], "bench-rss", 10, 100);
         rd_kafka_flush(open_txn[i], 30000);
     }
-    long kb = t->proc != NULL ? rss_kb(weir_proc_pid(t->proc)) : -1;
+    long kb = rss_kb(target_pid(t));
     for (int i = 0; i < 10; i++) {
         rd_kafka_error_t *e = rd_kafka_abort_transaction(open_txn[i], 30000);
         if (e)
@@ -488,12 +514,53 @@ start_mock(target *t)
         rd_kafka_mock_cluster_bootstraps(t->mock));
 }
 
+/* A one-node Apache Kafka from scripts/kafka; false when it cannot start
+ * (no JDK or Maven: the comparison is then skipped). */
+static bool
+start_kafka(target *t, const char *work)
+{
+    char cmd[3000], line[512] = "";
+    snprintf(t->kafka_dir, sizeof(t->kafka_dir), "%s/kafka", work);
+    snprintf(cmd, sizeof(cmd),
+        "'%s/scripts/kafka' start --brokers 1 --data-dir '%s' "
+        "2>'%s/kafka-start.log'",
+        source_dir, t->kafka_dir, work);
+    t->name = "kafka";
+    live[2] = t;
+    FILE *p = popen(cmd, "r");
+    if (p == NULL)
+        return false;
+    char buf[512];
+    while (fgets(buf, sizeof(buf), p) != NULL)
+        snprintf(line, sizeof(line), "%s", buf); /* the last line */
+    if (pclose(p) != 0 || !line[0]) {
+        fprintf(stderr,
+            "bench_broker: Apache Kafka did not start (see "
+            "%s/kafka-start.log); comparing without it\n",
+            work);
+        live[2] = NULL;
+        t->kafka_dir[0] = '\0';
+        return false;
+    }
+    line[strcspn(line, "\n")] = '\0';
+    snprintf(t->bootstrap, sizeof(t->bootstrap), "%s", line);
+    return true;
+}
+
 static void
 stop_target(target *t)
 {
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 3; i++)
         if (live[i] == t)
             live[i] = NULL;
+    if (t->kafka_dir[0]) {
+        char cmd[2400];
+        snprintf(cmd, sizeof(cmd),
+            "'%s/scripts/kafka' stop --data-dir '%s' >/dev/null 2>&1",
+            source_dir, t->kafka_dir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "bench_broker: scripts/kafka stop failed\n");
+    }
     if (t->proc != NULL) {
         int status;
         weir_proc_stop(t->proc, 15000, &status);
@@ -538,18 +605,38 @@ median_of(const tp_result *r, int n, size_t field, double *lo, double *hi)
 
 /* Medians of both targets' rounds, their ranges and the median ratio. */
 static void
-report_ratio(const char *what, const tp_result *w, const tp_result *m,
-    int rounds, size_t field)
+report_ratio(const char *what, const char *other, const tp_result *w,
+    const tp_result *m, int rounds, size_t field)
 {
     double wlo, whi, mlo, mhi;
     double weir = median_of(w, rounds, field, &wlo, &whi);
-    double mock = median_of(m, rounds, field, &mlo, &mhi);
-    double ratio = mock > 0 ? weir / mock : 0;
+    double base = median_of(m, rounds, field, &mlo, &mhi);
+    double ratio = base > 0 ? weir / base : 0;
     bool ok = ratio >= 1.0;
-    printf("%-13s weir %8.0f (%.0f-%.0f)  mock %8.0f (%.0f-%.0f) msg/s  "
+    printf("%-13s weir %8.0f (%.0f-%.0f)  %-5s %8.0f (%.0f-%.0f) msg/s  "
            "ratio %4.2f  target >= 1.00  %s\n",
-        what, weir, wlo, whi, mock, mlo, mhi, ratio, ok ? "ok" : "MISSED");
+        what, weir, wlo, whi, other, base, mlo, mhi, ratio,
+        ok ? "ok" : "MISSED");
     failed |= !ok;
+}
+
+/* Every throughput ratio of weir-broker against one baseline. */
+static void
+report_all(
+    const char *other, const tp_result *w, const tp_result *m, int rounds)
+{
+    if (run_produce) {
+        report_ratio("produce 100B", other, w, m, rounds,
+            offsetof(tp_result, produce_small));
+        report_ratio("produce 1KiB", other, w, m, rounds,
+            offsetof(tp_result, produce_large));
+    }
+    if (run_consume) {
+        report_ratio("consume 100B", other, w, m, rounds,
+            offsetof(tp_result, consume_small));
+        report_ratio("consume 1KiB", other, w, m, rounds,
+            offsetof(tp_result, consume_large));
+    }
 }
 
 /* Below the mock's retention: 30000 x 100 B, 4000 x 1 KiB a partition. */
@@ -597,7 +684,8 @@ int
 main(int argc, char **argv)
 {
     const char *bin_dir = getenv("WEIR_BIN_DIR");
-    bool report_only = false, txn_only = false;
+    bool report_only = false, txn_only = false, with_kafka = true;
+    source_dir = getenv("WEIR_SOURCE_DIR");
     const char *external = NULL; /* --weir-bootstrap: a running broker */
     int rounds = 3;
     for (int i = 1; i < argc; i++) {
@@ -613,6 +701,10 @@ main(int argc, char **argv)
             external = argv[++i];
         else if (strcmp(argv[i], "--txn-only") == 0)
             txn_only = true;
+        else if (strcmp(argv[i], "--no-kafka") == 0)
+            with_kafka = false;
+        else if (strcmp(argv[i], "--source-dir") == 0 && i + 1 < argc)
+            source_dir = argv[++i];
         else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
             const char *o = argv[++i];
             run_produce = strcmp(o, "produce") == 0;
@@ -624,10 +716,9 @@ main(int argc, char **argv)
             broker_args[n_broker_args++] = argv[++i];
         else
             die("usage: %s [--bin-dir DIR] [--scale PERCENT] [--rounds N] "
-                "[--report-only] "
-                "[--txn-only] [--only produce|consume] [--broker-arg FLAG]... "
-                "[--weir-bootstrap "
-                "HOST:PORT]",
+                "[--report-only] [--txn-only] [--only produce|consume] "
+                "[--broker-arg FLAG]... [--weir-bootstrap HOST:PORT] "
+                "[--no-kafka] [--source-dir DIR]",
                 argv[0]);
     }
     if (bin_dir == NULL && external == NULL)
@@ -644,10 +735,11 @@ main(int argc, char **argv)
     if (mkdtemp(work) == NULL)
         die("mkdtemp: %s", strerror(errno));
 
-    target weir = {0}, mock = {0};
-    tp_result rw[MAX_ROUNDS], rm[MAX_ROUNDS];
+    target weir = {0}, mock = {0}, kafka = {0};
+    tp_result rw[MAX_ROUNDS], rm[MAX_ROUNDS], rk[MAX_ROUNDS];
     double p50, p99;
-    long rss;
+    long rss, kafka_rss = -1;
+    with_kafka = with_kafka && source_dir != NULL;
 
     if (external != NULL) {
         weir.name = "weir";
@@ -665,32 +757,33 @@ main(int argc, char **argv)
     /* Rounds alternate between the two so that a busy moment on a shared
      * machine does not favour one; each reports its median round. */
     start_mock(&mock);
+    with_kafka = with_kafka && start_kafka(&kafka, work);
     throughput_setup(&weir);
     throughput_setup(&mock);
+    if (with_kafka)
+        throughput_setup(&kafka);
     for (int round = 0; round < rounds; round++) {
         throughput_round(&weir, &rw[round], n_small, n_large);
         throughput_round(&mock, &rm[round], n_small, n_large);
+        if (with_kafka)
+            throughput_round(&kafka, &rk[round], n_small, n_large);
     }
     stop_target(&mock);
+    if (with_kafka) {
+        kafka_rss = bench_rss(&kafka);
+        stop_target(&kafka);
+    }
     rss = bench_rss(&weir);
     stop_target(&weir);
 
-    printf("\nweir-broker vs librdkafka mock cluster, median (range) of %d "
-           "rounds (produce %ld x 100 B, %ld x 1 KiB, acks=all, idempotent; "
-           "consume %d x 100 B, %d x 1 KiB, read_committed)\n",
-        rounds, n_small, n_large, C_PARTS * C_SMALL, C_PARTS * C_LARGE);
-    if (run_produce) {
-        report_ratio(
-            "produce 100B", rw, rm, rounds, offsetof(tp_result, produce_small));
-        report_ratio(
-            "produce 1KiB", rw, rm, rounds, offsetof(tp_result, produce_large));
-    }
-    if (run_consume) {
-        report_ratio(
-            "consume 100B", rw, rm, rounds, offsetof(tp_result, consume_small));
-        report_ratio(
-            "consume 1KiB", rw, rm, rounds, offsetof(tp_result, consume_large));
-    }
+    printf("\nweir-broker vs librdkafka mock cluster%s, median (range) of "
+           "%d rounds (produce %ld x 100 B, %ld x 1 KiB, acks=all, "
+           "idempotent; consume %d x 100 B, %d x 1 KiB, read_committed)\n",
+        with_kafka ? " and Apache Kafka (one node)" : "", rounds, n_small,
+        n_large, C_PARTS * C_SMALL, C_PARTS * C_LARGE);
+    report_all("mock", rw, rm, rounds);
+    if (with_kafka)
+        report_all("kafka", rw, rk, rounds);
     printf("%-16s p50 %.2f ms (target <= 5)  p99 %.2f ms (target <= 20)  "
            "%s\n",
         "commit_txn", p50, p99, p50 <= 5 && p99 <= 20 ? "ok" : "MISSED");
@@ -699,6 +792,15 @@ main(int argc, char **argv)
            "(target <= 64)  %s\n",
         "broker RSS", rss / 1024.0, rss > 0 && rss <= 65536 ? "ok" : "MISSED");
     failed |= !(rss > 0 && rss <= 65536);
+    if (with_kafka) {
+        bool small = rss > 0 && kafka_rss > 0 && rss * 10 <= kafka_rss;
+        printf("%-16s weir %.1f MB, Apache Kafka %.1f MB: %.3f of Kafka's "
+               "(target <= 0.100)  %s\n",
+            "RSS vs Kafka", rss / 1024.0, kafka_rss / 1024.0,
+            kafka_rss > 0 ? (double)rss / (double)kafka_rss : 0,
+            small ? "ok" : "MISSED");
+        failed |= !small;
+    }
 
     cleanup();
     return failed && !report_only ? 1 : 0;
