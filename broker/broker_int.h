@@ -279,6 +279,7 @@ int weir__h_heartbeat(weir_broker *b, weir_kreq *req, weir_kw *w);
 int weir__h_leave_group(weir_broker *b, weir_kreq *req, weir_kw *w);
 int weir__h_describe_groups(weir_broker *b, weir_kreq *req, weir_kw *w);
 int weir__h_list_groups(weir_broker *b, weir_kreq *req, weir_kw *w);
+int weir__h_describe_configs(weir_broker *b, weir_kreq *req, weir_kw *w);
 
 /*
  * Decodes a request frame (after the size): header, API, version and the

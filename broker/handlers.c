@@ -47,6 +47,8 @@ weir__handler(int16_t api_key)
         return weir__h_end_txn;
     case WEIR_API_TXN_OFFSET_COMMIT:
         return weir__h_txn_offset_commit;
+    case WEIR_API_DESCRIBE_CONFIGS:
+        return weir__h_describe_configs;
     }
     return weir__h_api_versions; /* unreachable: keys come from kschema */
 }

@@ -54,6 +54,8 @@ static const weir_kfield s_end_txn[] = {A(STR), A(I64), A(I16), A(BOOL), END};
 static const weir_kfield s_txn_offset_commit[] = {A(STR), A(STR), A(I64),
     A(I16), F(I32, 3, 255), F(STR, 3, 255), F(NSTR, 3, 255), A(ARR), A(STR),
     A(ARR), A(I32), A(I64), F(I32, 2, 255), A(NSTR), END, END, END};
+static const weir_kfield s_describe_configs[] = {A(ARR), A(I8), A(STR),
+    A(STR_ARR), END, F(BOOL, 1, 255), F(BOOL, 3, 255), END};
 
 #define NOFLEX INT16_MAX
 static const weir_kapi apis[] = {
@@ -83,6 +85,8 @@ static const weir_kapi apis[] = {
     {WEIR_API_END_TXN, "EndTxn", 0, 1, NOFLEX, s_end_txn},
     {WEIR_API_TXN_OFFSET_COMMIT, "TxnOffsetCommit", 0, 3, 3,
         s_txn_offset_commit},
+    {WEIR_API_DESCRIBE_CONFIGS, "DescribeConfigs", 1, 3, NOFLEX,
+        s_describe_configs},
 };
 #define N_APIS (sizeof(apis) / sizeof(apis[0]))
 

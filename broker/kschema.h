@@ -58,7 +58,8 @@ enum {
     WEIR_API_ADD_OFFSETS_TO_TXN = 25,
     WEIR_API_END_TXN = 26,
     WEIR_API_TXN_OFFSET_COMMIT = 28,
-    WEIR_API_KEY_MAX = 29,
+    WEIR_API_DESCRIBE_CONFIGS = 32,
+    WEIR_API_KEY_MAX = 33,
 };
 
 /* What the broker implements for one API (advertised in ApiVersions). */

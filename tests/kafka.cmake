@@ -38,6 +38,9 @@ if(TARGET weir-worker AND TARGET weir-coordinator AND TARGET weirctl
     COMMAND /usr/bin/python3 ${int}/kafka_tools_copier.py TIMEOUT 600)
   weir_script_test(NAME kafka.tools.copier.kafka LABEL kafka ENV ${kafka_env}
     COMMAND /usr/bin/python3 ${int}/kafka_tools_copier.py TIMEOUT 600)
+  # Kafka's command-line tools on both brokers, compared.
+  weir_script_test(NAME kafka.tools.admin LABEL kafka
+    COMMAND /usr/bin/python3 ${int}/kafka_tools_admin.py TIMEOUT 600)
   # Faults only a replicated Kafka has: the node leading the job's
   # transaction coordinator dies mid-job; every node restarts in turn.
   foreach(s coordinator-node rolling-restart)
