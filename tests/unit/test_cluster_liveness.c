@@ -40,6 +40,8 @@
  * revoke and a start take a few heartbeats. */
 #define BOUND_MS (SESSION + 12 * HB)
 
+#include "cluster_sim.h"
+
 typedef enum { DOWN, UP, PAUSED } wstate;
 
 typedef struct wtask {
@@ -68,29 +70,6 @@ typedef struct world {
     uint64_t txn_epoch[NP]; /* the broker's epoch per transactional id */
     uint64_t now;
 } world;
-
-static uint64_t rng, cur_seed;
-
-static uint32_t
-rnd(uint32_t n)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (uint32_t)(rng % n);
-}
-
-static weir_cluster *
-cl_new(void)
-{
-    weir_cluster_opts o = {.heartbeat_interval_ms = HB,
-        .session_timeout_ms = SESSION,
-        .join_window_ms = 50,
-        .bootstrap = "x"};
-    weir_cluster *cl = weir_cluster_new(&o);
-    assert_non_null(cl);
-    return cl;
-}
 
 static void
 submit(world *wd)

@@ -29,6 +29,8 @@
 #define HB 100
 #define SESSION 600
 
+#include "cluster_sim.h"
+
 typedef enum { DOWN, UP, PAUSED } wstate;
 
 typedef struct sim {
@@ -41,29 +43,6 @@ typedef struct sim {
     char jobs[MAXT][16];
     uint64_t next_hb;
 } sim;
-
-static uint64_t rng, cur_seed;
-
-static uint32_t
-rnd(uint32_t n)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (uint32_t)(rng % n);
-}
-
-static weir_cluster *
-cl_new(void)
-{
-    weir_cluster_opts o = {.heartbeat_interval_ms = HB,
-        .session_timeout_ms = SESSION,
-        .join_window_ms = 50,
-        .bootstrap = "x"};
-    weir_cluster *cl = weir_cluster_new(&o);
-    assert_non_null(cl);
-    return cl;
-}
 
 static void
 submit(weir_cluster *cl, const char *job, uint32_t parts, uint64_t now)

@@ -1,0 +1,38 @@
+/*
+ * Shared by the randomized cluster tests (test_coordinator_random.c,
+ * test_cluster_liveness.c): a seeded xorshift generator and a coordinator
+ * state machine with the test's heartbeat interval and session timeout.
+ * Include after <cmocka.h> with HB and SESSION defined.
+ */
+#ifndef WEIR_TESTS_CLUSTER_SIM_H
+#define WEIR_TESTS_CLUSTER_SIM_H
+
+#include <stdint.h>
+
+#include "coordinator/cluster.h"
+
+static uint64_t rng, cur_seed;
+
+/* A pseudo-random number in [0, n). */
+static uint32_t
+rnd(uint32_t n)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (uint32_t)(rng % n);
+}
+
+static weir_cluster *
+cl_new(void)
+{
+    weir_cluster_opts o = {.heartbeat_interval_ms = HB,
+        .session_timeout_ms = SESSION,
+        .join_window_ms = 50,
+        .bootstrap = "x"};
+    weir_cluster *cl = weir_cluster_new(&o);
+    assert_non_null(cl);
+    return cl;
+}
+
+#endif
