@@ -7,7 +7,9 @@
 #ifndef WEIR_TESTS_CLUSTER_SIM_H
 #define WEIR_TESTS_CLUSTER_SIM_H
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "coordinator/cluster.h"
 
@@ -33,6 +35,22 @@ cl_new(void)
     weir_cluster *cl = weir_cluster_new(&o);
     assert_non_null(cl);
     return cl;
+}
+
+/* How many seeds to run: WEIR_RANDOM_SEEDS=N (a longer soak), or dflt. */
+static uint64_t
+sim_seeds(uint64_t dflt)
+{
+    const char *n = getenv("WEIR_RANDOM_SEEDS");
+    return n ? (uint64_t)strtoull(n, NULL, 10) : dflt;
+}
+
+/* WEIR_RANDOM_SEED=S reproduces one seed: every other one is skipped. */
+static bool
+sim_seed_skipped(uint64_t seed)
+{
+    const char *one = getenv("WEIR_RANDOM_SEED");
+    return one && strtoull(one, NULL, 10) != seed;
 }
 
 #endif

@@ -439,12 +439,9 @@ test_liveness(void **state)
     assert_non_null(mkdtemp(dir));
     char path[256];
     snprintf(path, sizeof(path), "%s/state", dir);
-    uint64_t seeds = 200, worst = 0, sum = 0, n = 0;
-    if (getenv("WEIR_RANDOM_SEEDS"))
-        seeds = (uint64_t)strtoull(getenv("WEIR_RANDOM_SEEDS"), NULL, 10);
+    uint64_t seeds = sim_seeds(200), worst = 0, sum = 0, n = 0;
     for (uint64_t seed = 1; seed <= seeds; seed++) {
-        if (getenv("WEIR_RANDOM_SEED") &&
-            strtoull(getenv("WEIR_RANDOM_SEED"), NULL, 10) != seed)
+        if (sim_seed_skipped(seed))
             continue;
         uint64_t took = run_seed(seed, path);
         worst = took > worst ? took : worst;

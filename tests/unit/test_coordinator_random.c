@@ -278,14 +278,10 @@ test_random(void **state)
     assert_non_null(mkdtemp(dir));
     char path[256];
     snprintf(path, sizeof(path), "%s/state", dir);
-    /* WEIR_RANDOM_SEEDS=N runs more seeds (a longer soak) */
-    uint64_t seeds = 40;
-    if (getenv("WEIR_RANDOM_SEEDS"))
-        seeds = (uint64_t)strtoull(getenv("WEIR_RANDOM_SEEDS"), NULL, 10);
+    uint64_t seeds = sim_seeds(40);
     for (uint64_t seed = 1; seed <= seeds; seed++) {
-        if (getenv("WEIR_RANDOM_SEED") &&
-            strtoull(getenv("WEIR_RANDOM_SEED"), NULL, 10) != seed)
-            continue; /* reproduce one seed */
+        if (sim_seed_skipped(seed))
+            continue;
         run_seed(seed, path);
     }
     unlink(path);
