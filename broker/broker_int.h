@@ -69,7 +69,9 @@ typedef struct weir_producer {
     int16_t epoch;
     int n_batches; /* recent[0] is the newest */
     weir_pbatch recent[WEIR_PRODUCER_BATCHES];
-    int64_t txn_first_offset; /* first offset of its open txn, -1 none */
+    int64_t txn_first_offset;  /* first offset of its open txn, -1 none */
+    int64_t last_timestamp;    /* newest batch's max timestamp, -1 none */
+    int32_t coordinator_epoch; /* -1 until its first marker, then 0 */
     /* Rebuilt from a compacted log, whose cleaner may have removed this
      * producer's newest batches: a forward gap is accepted once. */
     bool seq_loose;
@@ -271,6 +273,11 @@ int weir__h_add_partitions(weir_broker *b, weir_kreq *req, weir_kw *w);
 int weir__h_add_offsets(weir_broker *b, weir_kreq *req, weir_kw *w);
 int weir__h_end_txn(weir_broker *b, weir_kreq *req, weir_kw *w);
 int weir__h_txn_offset_commit(weir_broker *b, weir_kreq *req, weir_kw *w);
+/* h_txn_admin.c */
+int weir__h_list_transactions(weir_broker *b, weir_kreq *req, weir_kw *w);
+int weir__h_describe_transactions(weir_broker *b, weir_kreq *req, weir_kw *w);
+int weir__h_describe_producers(weir_broker *b, weir_kreq *req, weir_kw *w);
+int weir__h_write_txn_markers(weir_broker *b, weir_kreq *req, weir_kw *w);
 int weir__h_offset_commit(weir_broker *b, weir_kreq *req, weir_kw *w);
 int weir__h_offset_fetch(weir_broker *b, weir_kreq *req, weir_kw *w);
 int weir__h_join_group(weir_broker *b, weir_kreq *req, weir_kw *w);

@@ -49,6 +49,14 @@ weir__handler(int16_t api_key)
         return weir__h_txn_offset_commit;
     case WEIR_API_DESCRIBE_CONFIGS:
         return weir__h_describe_configs;
+    case WEIR_API_WRITE_TXN_MARKERS:
+        return weir__h_write_txn_markers;
+    case WEIR_API_DESCRIBE_PRODUCERS:
+        return weir__h_describe_producers;
+    case WEIR_API_DESCRIBE_TRANSACTIONS:
+        return weir__h_describe_transactions;
+    case WEIR_API_LIST_TRANSACTIONS:
+        return weir__h_list_transactions;
     }
     return weir__h_api_versions; /* unreachable: keys come from kschema */
 }

@@ -56,6 +56,13 @@ static const weir_kfield s_txn_offset_commit[] = {A(STR), A(STR), A(I64),
     A(ARR), A(I32), A(I64), F(I32, 2, 255), A(NSTR), END, END, END};
 static const weir_kfield s_describe_configs[] = {A(ARR), A(I8), A(STR),
     A(STR_ARR), END, F(BOOL, 1, 255), F(BOOL, 3, 255), END};
+static const weir_kfield s_write_txn_markers[] = {A(ARR), A(I64), A(I16),
+    A(BOOL), A(ARR), A(STR), A(I32_ARR), END, A(I32), F(I8, 2, 255), END, END};
+static const weir_kfield s_describe_producers[] = {
+    A(ARR), A(STR), A(I32_ARR), END, END};
+static const weir_kfield s_describe_transactions[] = {A(STR_ARR), END};
+static const weir_kfield s_list_transactions[] = {
+    A(STR_ARR), A(I64_ARR), F(I64, 1, 255), END};
 
 #define NOFLEX INT16_MAX
 static const weir_kapi apis[] = {
@@ -83,10 +90,18 @@ static const weir_kapi apis[] = {
     {WEIR_API_ADD_OFFSETS_TO_TXN, "AddOffsetsToTxn", 0, 0, NOFLEX,
         s_add_offsets},
     {WEIR_API_END_TXN, "EndTxn", 0, 1, NOFLEX, s_end_txn},
+    {WEIR_API_WRITE_TXN_MARKERS, "WriteTxnMarkers", 1, 1, 1,
+        s_write_txn_markers},
     {WEIR_API_TXN_OFFSET_COMMIT, "TxnOffsetCommit", 0, 3, 3,
         s_txn_offset_commit},
     {WEIR_API_DESCRIBE_CONFIGS, "DescribeConfigs", 1, 3, NOFLEX,
         s_describe_configs},
+    {WEIR_API_DESCRIBE_PRODUCERS, "DescribeProducers", 0, 0, 0,
+        s_describe_producers},
+    {WEIR_API_DESCRIBE_TRANSACTIONS, "DescribeTransactions", 0, 0, 0,
+        s_describe_transactions},
+    {WEIR_API_LIST_TRANSACTIONS, "ListTransactions", 0, 1, 0,
+        s_list_transactions},
 };
 #define N_APIS (sizeof(apis) / sizeof(apis[0]))
 
@@ -165,6 +180,12 @@ check_struct(const weir_kfield *f, size_t i, int16_t v, bool flex, weir_kr *r)
             int32_t n = weir_kr_array(r, flex, true, 4);
             for (int32_t k = 0; k < n; k++)
                 weir_kr_skip(r, 4);
+            break;
+        }
+        case WEIR_KT_I64_ARR: {
+            int32_t n = weir_kr_array(r, flex, true, 8);
+            for (int32_t k = 0; k < n; k++)
+                weir_kr_skip(r, 8);
             break;
         }
         case WEIR_KT_STR_ARR: {

@@ -26,6 +26,7 @@ typedef enum weir_ktype {
     WEIR_KT_NBYTES,  /* nullable bytes (records) */
     WEIR_KT_I32_ARR, /* array of int32 */
     WEIR_KT_STR_ARR, /* array of strings */
+    WEIR_KT_I64_ARR, /* array of int64 */
     WEIR_KT_ARR,     /* array of structs: fields follow up to WEIR_KT_END */
     WEIR_KT_NARR,    /* nullable array of structs */
 } weir_ktype;
@@ -58,8 +59,12 @@ enum {
     WEIR_API_ADD_OFFSETS_TO_TXN = 25,
     WEIR_API_END_TXN = 26,
     WEIR_API_TXN_OFFSET_COMMIT = 28,
+    WEIR_API_WRITE_TXN_MARKERS = 27,
     WEIR_API_DESCRIBE_CONFIGS = 32,
-    WEIR_API_KEY_MAX = 33,
+    WEIR_API_DESCRIBE_PRODUCERS = 61,
+    WEIR_API_DESCRIBE_TRANSACTIONS = 65,
+    WEIR_API_LIST_TRANSACTIONS = 66,
+    WEIR_API_KEY_MAX = 67,
 };
 
 /* What the broker implements for one API (advertised in ApiVersions). */

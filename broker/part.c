@@ -36,6 +36,8 @@ prod_get(weir_part *p, int64_t pid, int16_t epoch)
     prod->pid = pid;
     prod->epoch = epoch;
     prod->txn_first_offset = -1;
+    prod->last_timestamp = -1;
+    prod->coordinator_epoch = -1;
     return prod;
 }
 
@@ -73,12 +75,14 @@ apply_batch(weir_part *p, const weir_batch_hdr *h, bool abort_marker)
         prod->epoch = h->producer_epoch;
         prod->n_batches = 0;
     }
+    prod->last_timestamp = h->max_timestamp;
     if (weir_batch_is_control(h)) {
         if (prod->txn_first_offset >= 0 && abort_marker &&
             aborted_add(p, prod->pid, prod->txn_first_offset, h->base_offset) !=
                 WEIR_OK)
             return WEIR_ENOMEM;
         prod->txn_first_offset = -1;
+        prod->coordinator_epoch = 0;
         return WEIR_OK;
     }
     prod->seq_loose = false;

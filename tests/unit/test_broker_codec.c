@@ -207,6 +207,27 @@ test_schema_flexible(void **state)
     weir_kw_fini(&w);
 }
 
+/* ListTransactions v1: compact arrays of strings and of int64. */
+static void
+test_schema_list_transactions(void **state)
+{
+    (void)state;
+    const weir_kapi *api = weir_kapi_find(WEIR_API_LIST_TRANSACTIONS);
+    assert_non_null(api);
+    weir_kw w;
+    weir_kw_init(&w);
+    weir_kw_array(&w, true, 1);
+    weir_kw_str(&w, true, "Ongoing");
+    weir_kw_array(&w, true, 2);
+    weir_kw_i64(&w, 1000);
+    weir_kw_i64(&w, 1001);
+    weir_kw_i64(&w, 60000); /* DurationFilter */
+    weir_kw_tags(&w, true);
+    assert_true(weir_kschema_check(api, 1, w.buf, w.len));
+    assert_false(weir_kschema_check(api, 1, w.buf, w.len - 1));
+    weir_kw_fini(&w);
+}
+
 static void
 test_api_table(void **state)
 {
@@ -233,6 +254,7 @@ main(void)
         cmocka_unit_test(test_bounds),
         cmocka_unit_test(test_schema_produce),
         cmocka_unit_test(test_schema_flexible),
+        cmocka_unit_test(test_schema_list_transactions),
         cmocka_unit_test(test_api_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
