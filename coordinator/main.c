@@ -7,7 +7,7 @@
 
 #include "common/conf.h"
 #include "common/err.h"
-#include "common/job/udf.h"
+#include "common/expr/udf.h"
 #include "common/log.h"
 #include "common/signals.h"
 #include "coordinator/coordinator.h"

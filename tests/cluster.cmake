@@ -10,29 +10,26 @@ weir_unit_test(NAME coordinator.random SOURCES unit/test_coordinator_random.c
 weir_unit_test(NAME cluster.liveness SOURCES unit/test_cluster_liveness.c
   LIBS weir_coordinator_lib weir_worker_lib)
 
-# Process tests need every binary: broker, coordinator, worker, weirctl.
-if(TARGET weir-broker AND TARGET weir-coordinator AND TARGET weir-worker
-   AND TARGET weirctl)
-  foreach(t weirctl scale_out capacity drain security degraded)
-    weir_script_test(NAME cluster.${t} LABEL integration
-      COMMAND /usr/bin/python3
-        ${PROJECT_SOURCE_DIR}/tests/integration/cluster_${t}.py
-      TIMEOUT 150)
-  endforeach()
-  foreach(t kill_worker zombie coordinator_restart)
-    weir_script_test(NAME cluster.${t} LABEL fault
-      COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/tests/fault/cluster_${t}.py
-      TIMEOUT 150)
-  endforeach()
-  # A fenced owner recovers: a zombie returning during a coordinator outage,
-  # and fencing errors injected by the broker (docs/exactly-once.md).
-  foreach(s zombie-outage zombie-outage-timed broker-fence)
-    weir_script_test(NAME cluster.fenced_owner.${s} LABEL fault
-      COMMAND /usr/bin/python3
-        ${PROJECT_SOURCE_DIR}/tests/fault/cluster_fenced_owner.py ${s}
-      TIMEOUT 180)
-  endforeach()
-endif()
+# Process tests: broker, coordinator, workers and weirctl as processes.
+foreach(t weirctl scale_out capacity drain security degraded)
+  weir_script_test(NAME cluster.${t} LABEL integration
+    COMMAND /usr/bin/python3
+      ${PROJECT_SOURCE_DIR}/tests/integration/cluster_${t}.py
+    TIMEOUT 150)
+endforeach()
+foreach(t kill_worker zombie coordinator_restart)
+  weir_script_test(NAME cluster.${t} LABEL fault
+    COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/tests/fault/cluster_${t}.py
+    TIMEOUT 150)
+endforeach()
+# A fenced owner recovers: a zombie returning during a coordinator outage,
+# and fencing errors injected by the broker (docs/exactly-once.md).
+foreach(s zombie-outage zombie-outage-timed broker-fence)
+  weir_script_test(NAME cluster.fenced_owner.${s} LABEL fault
+    COMMAND /usr/bin/python3
+      ${PROJECT_SOURCE_DIR}/tests/fault/cluster_fenced_owner.py ${s}
+    TIMEOUT 180)
+endforeach()
 
 # docker/: the compose file must stay valid (no Docker engine needed).
 find_program(WEIR_DOCKER_COMPOSE docker-compose)
@@ -46,12 +43,10 @@ endif()
 
 # The request handler answers garbage and never crashes: seeded mutations
 # always, libFuzzer with WEIR_FUZZ.
-if(TARGET weir-coordinator)
-  weir_unit_test(NAME coordinator.handle_garbage
-    SOURCES unit/test_coordinator_fuzz.c LIBS weir_coordinator_lib)
-  if(WEIR_FUZZ)
-    weir_fuzz_test(NAME coordinator.fuzz_handle TARGET fuzz_coordinator_handle
-      SOURCE unit/test_coordinator_fuzz.c LIBS weir_coordinator_lib
-      DEFINES WEIR_FUZZ_MAIN_DISABLED=1 RUNS 2000000 MAX_LEN 4096)
-  endif()
+weir_unit_test(NAME coordinator.handle_garbage
+  SOURCES unit/test_coordinator_fuzz.c LIBS weir_coordinator_lib)
+if(WEIR_FUZZ)
+  weir_fuzz_test(NAME coordinator.fuzz_handle TARGET fuzz_coordinator_handle
+    SOURCE unit/test_coordinator_fuzz.c LIBS weir_coordinator_lib
+    DEFINES WEIR_FUZZ_MAIN_DISABLED=1 RUNS 2000000 MAX_LEN 4096)
 endif()

@@ -1,4 +1,5 @@
-# The job compiler and expression language (common/job/).
+# Values (common/value/), expressions (common/expr/) and the job compiler
+# (common/job/).
 weir_unit_test(NAME job.expr_eval SOURCES unit/test_expr_eval.c LIBS weir_job)
 weir_unit_test(NAME job.expr_parse SOURCES unit/test_expr_parse.c LIBS weir_job)
 weir_unit_test(NAME job.value SOURCES unit/test_job_value.c LIBS weir_job)

@@ -7,46 +7,34 @@ weir_unit_test(NAME worker.window SOURCES unit/test_worker_window.c
 weir_unit_test(NAME worker.committer SOURCES unit/test_worker_committer.c
   LIBS weir_worker_lib)
 
-# Integration and fault tests need the binaries they drive.
-if(TARGET weir-worker AND TARGET weir-broker)
-  weir_script_test(NAME worker.wordcount LABEL integration
+# Integration and fault tests: the real binaries against weir-broker.
+weir_script_test(NAME worker.wordcount LABEL integration
+  COMMAND /usr/bin/python3
+    ${PROJECT_SOURCE_DIR}/tests/integration/worker_wordcount.py
+  TIMEOUT 180)
+weir_script_test(NAME worker.access_per_minute LABEL integration
+  COMMAND /usr/bin/python3
+    ${PROJECT_SOURCE_DIR}/tests/integration/worker_access.py
+  TIMEOUT 120)
+foreach(mode crash-points kill zombie broker broker-restart)
+  string(REPLACE "-" "_" m ${mode})
+  weir_script_test(NAME worker.fault_${m} LABEL fault
     COMMAND /usr/bin/python3
-      ${PROJECT_SOURCE_DIR}/tests/integration/worker_wordcount.py
+      ${PROJECT_SOURCE_DIR}/tests/fault/worker_faults.py ${mode}
     TIMEOUT 180)
-endif()
-if(TARGET weir-worker AND TARGET weir-broker)
-  weir_script_test(NAME worker.access_per_minute LABEL integration
-    COMMAND /usr/bin/python3
-      ${PROJECT_SOURCE_DIR}/tests/integration/worker_access.py
-    TIMEOUT 120)
-endif()
-if(TARGET weir-worker AND TARGET weir-broker)
-  foreach(mode crash-points kill zombie broker broker-restart)
-    string(REPLACE "-" "_" m ${mode})
-    weir_script_test(NAME worker.fault_${m} LABEL fault
-      COMMAND /usr/bin/python3
-        ${PROJECT_SOURCE_DIR}/tests/fault/worker_faults.py ${mode}
-      TIMEOUT 180)
-  endforeach()
-endif()
-if(TARGET weir-worker AND TARGET weir-broker)
-  weir_script_test(NAME worker.modes LABEL integration
-    COMMAND /usr/bin/python3
-      ${PROJECT_SOURCE_DIR}/tests/integration/worker_modes.py
-    TIMEOUT 180)
-endif()
-if(TARGET weir-worker AND TARGET weir-broker)
-  # The runtime API the coordinator link uses, in C against weir-broker.
-  add_executable(test_worker_runtime_api integration/worker_runtime_api.c)
-  target_link_libraries(test_worker_runtime_api PRIVATE weir_worker_lib)
-  weir_script_test(NAME worker.runtime_api LABEL integration
-    COMMAND $<TARGET_FILE:test_worker_runtime_api> TIMEOUT 120)
-endif()
-if(TARGET weir-worker AND TARGET weir-broker AND TARGET weir_test_udf)
-  weir_script_test(NAME worker.plugins LABEL integration
-    COMMAND /usr/bin/python3
-      ${PROJECT_SOURCE_DIR}/tests/integration/worker_plugins.py
-    TIMEOUT 120)
-  set_property(TEST worker.plugins APPEND PROPERTY ENVIRONMENT
-    "WEIR_TEST_UDF_PLUGIN=$<TARGET_FILE:weir_test_udf>")
-endif()
+endforeach()
+weir_script_test(NAME worker.modes LABEL integration
+  COMMAND /usr/bin/python3
+    ${PROJECT_SOURCE_DIR}/tests/integration/worker_modes.py
+  TIMEOUT 180)
+# The runtime API the coordinator link uses, in C against weir-broker.
+add_executable(test_worker_runtime_api integration/worker_runtime_api.c)
+target_link_libraries(test_worker_runtime_api PRIVATE weir_worker_lib weir_test_proc)
+weir_script_test(NAME worker.runtime_api LABEL integration
+  COMMAND $<TARGET_FILE:test_worker_runtime_api> TIMEOUT 120)
+weir_script_test(NAME worker.plugins LABEL integration
+  COMMAND /usr/bin/python3
+    ${PROJECT_SOURCE_DIR}/tests/integration/worker_plugins.py
+  TIMEOUT 120)
+set_property(TEST worker.plugins APPEND PROPERTY ENVIRONMENT
+  "WEIR_TEST_UDF_PLUGIN=$<TARGET_FILE:weir_test_udf>")

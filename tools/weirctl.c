@@ -17,7 +17,7 @@
 #include "common/conf.h"
 #include "common/err.h"
 #include "common/job/job.h"
-#include "common/job/udf.h"
+#include "common/expr/udf.h"
 #include "common/wire.h"
 #include "weirctl.h"
 

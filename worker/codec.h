@@ -17,7 +17,7 @@
 
 #include <stdint.h>
 
-#include "common/job/value.h"
+#include "common/value/value.h"
 
 /* Appends the encoding of v to buf. WEIR_ENOMEM. */
 int weir_codec_encode(const weir_value *v, weir_buf *buf);

@@ -19,14 +19,12 @@
 #include "common/conf.h"
 #include "common/err.h"
 #include "common/job/job.h"
-#include "common/job/udf.h"
+#include "common/expr/udf.h"
 #include "common/log.h"
 #include "common/signals.h"
 #include "worker/job_topics.h"
-#include "worker/runtime.h"
-#ifdef WEIR_HAVE_CONTROL
 #include "worker/control.h"
-#endif
+#include "worker/runtime.h"
 
 typedef struct worker_conf {
     char *check;
@@ -278,7 +276,6 @@ run_standalone(
 static int
 run_cluster(const worker_conf *cf, weir_runtime *rt, bool bootstrap_set)
 {
-#ifdef WEIR_HAVE_CONTROL
     char idbuf[128];
     const char *id = cf->id;
     if (!id) {
@@ -316,13 +313,6 @@ run_cluster(const worker_conf *cf, weir_runtime *rt, bool bootstrap_set)
     weir_control_stop(ctl);
     weir_control_free(ctl);
     return 0;
-#else
-    (void)rt;
-    (void)bootstrap_set;
-    fprintf(stderr, "weir-worker: cluster mode is not built in (%s)\n",
-        cf->coordinator);
-    return 2;
-#endif
 }
 
 int

@@ -33,8 +33,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "common/job/expr.h"
-#include "common/job/value.h"
+#include "common/expr/expr.h"
+#include "common/value/value.h"
 #include "kafka.h"
 #include "proto/topology.pb-c.h"
 #include "store.h"

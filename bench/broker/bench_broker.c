@@ -29,7 +29,7 @@
 #include <unistd.h>
 
 #include "common/clock.h"
-#include "common/proc.h"
+#include "tests/lib/proc.h"
 
 typedef struct target {
     const char *name;

@@ -21,7 +21,7 @@
 
 #include "common/clock.h"
 #include "common/err.h"
-#include "common/proc.h"
+#include "tests/lib/proc.h"
 #include "common/wire.h"
 
 #define TARGET_PER_S 10000

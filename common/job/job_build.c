@@ -8,8 +8,7 @@
 #include <string.h>
 
 #include "common/err.h"
-#include "common/job/internal.h"
-#include "common/job/job_internal.h"
+#include "common/job/job_int.h"
 
 weir_stype
 weir__jc_stype(weir_type t)

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "common/err.h"
-#include "common/job/job_internal.h"
+#include "common/job/job_int.h"
 
 void
 weir_job_errors_init(weir_job_errors *errs)

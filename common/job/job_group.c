@@ -8,9 +8,8 @@
 #include <string.h>
 
 #include "common/err.h"
-#include "common/job/internal.h"
-#include "common/job/job_internal.h"
-#include "common/job/time_fmt.h"
+#include "common/job/job_int.h"
+#include "common/value/time_fmt.h"
 
 #define OP_(x) WEIR__TOPOLOGY__OP_KIND__OP_##x
 
@@ -435,7 +434,7 @@ weir__jc_aggregation(
         } else if ((op->value = weir__jc_expr_new(
                         jc, vn, &env, "reduce", &t)) == NULL) {
             ok = false;
-        } else if (!weir__type_accepts(jc->value.type, t.type)) {
+        } else if (!weir_type_accepts(jc->value.type, t.type)) {
             weir__jc_error(jc, vn, "reduce: the result is %s, the value is %s",
                 weir_type_name(t.type), weir_type_name(jc->value.type));
             ok = false;

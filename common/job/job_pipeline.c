@@ -9,8 +9,7 @@
 #include <string.h>
 
 #include "common/err.h"
-#include "common/job/internal.h"
-#include "common/job/job_internal.h"
+#include "common/job/job_int.h"
 
 #define OP_(x) WEIR__TOPOLOGY__OP_KIND__OP_##x
 

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "common/job/job.h"
-#include "common/job/value.h"
+#include "common/value/value.h"
 
 typedef Weir__Topology__Operator op_msg;
 

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "common/job/expr.h"
+#include "common/expr/expr.h"
 #include "common/job/job.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

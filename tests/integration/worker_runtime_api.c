@@ -15,7 +15,7 @@
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/job/job.h"
-#include "common/proc.h"
+#include "tests/lib/proc.h"
 #include "worker/kafka.h"
 #include "worker/runtime.h"
 

@@ -1,4 +1,4 @@
-/* common/job/expr_*.c: evaluation of every operator and function, null and
+/* common/expr/expr_*.c: evaluation of every operator and function, null and
  * runtime-type errors, JSON field access, headers, windows. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,7 +11,7 @@
 #include <cmocka.h>
 
 #include "common/err.h"
-#include "common/job/expr.h"
+#include "common/expr/expr.h"
 
 typedef struct fixture {
     weir_arena arena;

@@ -1,4 +1,4 @@
-/* common/job/expr_parse.c: syntax and type errors with exact columns,
+/* common/expr/expr_parse.c: syntax and type errors with exact columns,
  * result types, and no crash on garbage. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,7 +11,7 @@
 #include <cmocka.h>
 
 #include "common/err.h"
-#include "common/job/expr.h"
+#include "common/expr/expr.h"
 
 static weir_expr_env env;
 

@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "common/err.h"
-#include "common/job/expr.h"
+#include "common/expr/expr.h"
 #include "common/job/job.h"
 
 #define OPK(x) WEIR__TOPOLOGY__OP_KIND__OP_##x

@@ -20,7 +20,7 @@
 #include <cmocka.h>
 
 #include "common/err.h"
-#include "common/job/expr.h"
+#include "common/expr/expr.h"
 #include "common/job/job.h"
 
 void *__real_malloc(size_t size);

@@ -11,9 +11,9 @@
 #include <cmocka.h>
 
 #include "common/err.h"
-#include "common/job/expr.h"
+#include "common/expr/expr.h"
 #include "common/job/job.h"
-#include "common/job/udf.h"
+#include "common/expr/udf.h"
 
 static weir_expr_env env;
 static weir_arena arena;

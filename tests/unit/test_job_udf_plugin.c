@@ -4,7 +4,7 @@
  */
 #include <string.h>
 
-#include "common/job/udf.h"
+#include "common/expr/udf.h"
 
 int weir_plugin_init(int api_version, int (*register_fn)(const weir_udf *));
 

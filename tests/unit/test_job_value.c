@@ -1,5 +1,5 @@
-/* common/job/value*.c: topic formats, JSON, comparisons, arena, buffers,
- * durations. */
+/* common/value/, common/arena.c, common/buf.c: topic formats, JSON,
+ * comparisons, arena, buffers, durations. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,8 +11,8 @@
 #include <cmocka.h>
 
 #include "common/err.h"
-#include "common/job/time_fmt.h"
-#include "common/job/value.h"
+#include "common/value/time_fmt.h"
+#include "common/value/value.h"
 
 #define F_STRING WEIR__TOPOLOGY__FORMAT__FORMAT_STRING
 #define F_BYTES WEIR__TOPOLOGY__FORMAT__FORMAT_BYTES

@@ -11,7 +11,7 @@
 #include <cmocka.h>
 
 #include "common/err.h"
-#include "common/proc.h"
+#include "tests/lib/proc.h"
 
 static void
 test_lifecycle(void **state)

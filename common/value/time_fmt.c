@@ -1,5 +1,5 @@
 /* Times and durations as the job language writes them. */
-#include "common/job/time_fmt.h"
+#include "common/value/time_fmt.h"
 
 #include <errno.h>
 #include <math.h>

@@ -1,6 +1,6 @@
 /* User-defined functions: the registry, their check and eval, and the
  * plugin loader. */
-#include "common/job/udf.h"
+#include "common/expr/udf.h"
 
 #include <dlfcn.h>
 #include <pthread.h>
@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "common/err.h"
-#include "common/job/internal.h"
+#include "common/expr/expr_int.h"
 
 typedef struct udf_entry udf_entry;
 struct udf_entry {

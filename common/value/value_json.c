@@ -1,5 +1,5 @@
 /* JSON text to values (in an arena) and values to JSON text. */
-#include "common/job/value.h"
+#include "common/value/value.h"
 
 #include <errno.h>
 #include <math.h>
@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "common/err.h"
-#include "common/job/internal.h"
 
 #define JSON_MAX_DEPTH 64
 
@@ -529,7 +528,7 @@ put_string(jout *o, const char *s, size_t n)
 
 /* Shortest of %.15g..%.17g that reads back as the same double. */
 int
-weir__float_format(double f, char *out, size_t outlen)
+weir_float_format(double f, char *out, size_t outlen)
 {
     if (isnan(f) || isinf(f)) {
         return snprintf(
@@ -569,7 +568,7 @@ to_json(const weir_value *v, jout *o)
         if (isnan(v->u.f) || isinf(v->u.f)) {
             return out_put(o, "null", 4);
         }
-        weir__float_format(v->u.f, num, sizeof(num));
+        weir_float_format(v->u.f, num, sizeof(num));
         return out_put(o, num, strlen(num));
     case WEIR_TYPE_STRING:
     case WEIR_TYPE_BYTES:
@@ -615,7 +614,7 @@ weir_value_to_json(const weir_value *v, weir_buf *buf)
 }
 
 int
-weir__value_json_arena(
+weir_value_json_arena(
     const weir_value *v, weir_arena *arena, const char **ptr, size_t *len)
 {
     jout count = {0};

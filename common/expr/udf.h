@@ -9,7 +9,7 @@
  *
  * that checks api_version == WEIR_UDF_API_VERSION, calls register_fn once
  * per function and returns 0 (non-zero refuses the load). A plugin needs
- * only this header and common/job/value.h; it builds values by filling
+ * only this header and common/value/value.h; it builds values by filling
  * the struct fields and allocates result memory with ctx->alloc, never by
  * calling the library (whose symbols a weir binary does not export).
  *
@@ -22,12 +22,12 @@
  * registration takes a lock, so concurrent parsing is safe. A function may
  * be called from several threads at once.
  */
-#ifndef WEIR_JOB_UDF_H
-#define WEIR_JOB_UDF_H
+#ifndef WEIR_EXPR_UDF_H
+#define WEIR_EXPR_UDF_H
 
 #include <stddef.h>
 
-#include "common/job/value.h"
+#include "common/value/value.h"
 
 #define WEIR_UDF_API_VERSION 1
 #define WEIR_UDF_MAX_ARGS 8

@@ -14,19 +14,19 @@
  * record it will see; evaluation walks the tree and allocates only from
  * the caller's arena.
  *
- * Functions beyond the built-in ones come from common/job/udf.h.
+ * Functions beyond the built-in ones come from common/expr/udf.h.
  *
  * Threading: a parsed expression is immutable; any number of threads may
  * evaluate it at once, each with its own context and arena.
  */
-#ifndef WEIR_JOB_EXPR_H
-#define WEIR_JOB_EXPR_H
+#ifndef WEIR_EXPR_EXPR_H
+#define WEIR_EXPR_EXPR_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/job/value.h"
+#include "common/value/value.h"
 
 typedef struct weir_expr weir_expr;
 
@@ -50,6 +50,9 @@ typedef struct weir_expr_error {
     unsigned column; /* 0 when not tied to a position (evaluation) */
     char msg[256];
 } weir_expr_error;
+
+/* True if a value of static type `have` may be used where `want` is. */
+bool weir_type_accepts(weir_type want, weir_type have);
 
 /*
  * Parses and type-checks `text` (len bytes; need not be NUL-terminated).

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "common/err.h"
-#include "common/job/internal.h"
+#include "common/expr/expr_int.h"
 
 #define RE_MAX_LEN 1024
 #define RE_MAX_SIZE 20000 /* atoms after expanding repetitions */

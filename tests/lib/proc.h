@@ -3,8 +3,8 @@
  * captured to a file, wait for a line or a port, stop it (SIGTERM, then
  * SIGKILL), kill it, pause and resume it. Not thread-safe: one owner.
  */
-#ifndef WEIR_PROC_H
-#define WEIR_PROC_H
+#ifndef WEIR_TESTS_LIB_PROC_H
+#define WEIR_TESTS_LIB_PROC_H
 
 #include <stdbool.h>
 #include <stddef.h>

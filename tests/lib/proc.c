@@ -1,4 +1,4 @@
-#include "proc.h"
+#include "tests/lib/proc.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -12,8 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "err.h"
+#include "common/clock.h"
+#include "common/err.h"
 
 struct weir_proc {
     pid_t pid;

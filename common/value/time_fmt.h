@@ -3,8 +3,8 @@
  * milliseconds since the epoch, always UTC.
  * Reentrant; no locale or time zone state is read or changed.
  */
-#ifndef WEIR_JOB_TIME_FMT_H
-#define WEIR_JOB_TIME_FMT_H
+#ifndef WEIR_VALUE_TIME_FMT_H
+#define WEIR_VALUE_TIME_FMT_H
 
 #include <stddef.h>
 #include <stdint.h>

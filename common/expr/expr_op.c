@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "common/err.h"
-#include "common/job/expr.h"
+#include "common/expr/expr.h"
 
 void
 weir_expr_env_from_op(const Weir__Topology__Operator *op, weir_expr_env *env)

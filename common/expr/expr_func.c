@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "common/err.h"
-#include "common/job/internal.h"
+#include "common/expr/expr_int.h"
 
 weir_stype
 weir__st(weir_type t)
@@ -32,7 +32,7 @@ int
 weir__arg_is(weir__node *n, size_t i, weir_type want, weir_expr_error *err)
 {
     weir_type have = n->args[i]->t.type;
-    if (weir__type_accepts(want, have)) {
+    if (weir_type_accepts(want, have)) {
         return WEIR_OK;
     }
     return weir__expr_fail(err, n->args[i]->column, WEIR_EINVAL,

@@ -1,11 +1,10 @@
 /* Topic formats: decoding record keys and values, encoding outputs. */
-#include "common/job/value.h"
+#include "common/value/value.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include "common/err.h"
-#include "common/job/internal.h"
 
 static int
 fail(char *err, size_t errlen, int rv, const char *fmt, const char *a,
@@ -95,7 +94,7 @@ encode_text(const weir_value *v, weir_buf *buf)
     case WEIR_TYPE_BYTES:
         return weir_buf_append(buf, v->u.s.ptr, v->u.s.len);
     case WEIR_TYPE_FLOAT:
-        weir__float_format(v->u.f, num, sizeof(num));
+        weir_float_format(v->u.f, num, sizeof(num));
         return weir_buf_append(buf, num, strlen(num));
     default:
         return weir_value_to_json(v, buf);

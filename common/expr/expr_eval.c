@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "common/err.h"
-#include "common/job/internal.h"
+#include "common/expr/expr_int.h"
 
 #define ARGS_ON_STACK 8
 

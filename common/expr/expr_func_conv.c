@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "common/err.h"
-#include "common/job/internal.h"
+#include "common/expr/expr_int.h"
 
 /* ------------------------------------------------------------ conversion */
 
@@ -36,10 +36,10 @@ weir__value_text(
         n = snprintf(num, sizeof(num), "%lld", (long long)v->u.i);
         break;
     case WEIR_TYPE_FLOAT:
-        n = weir__float_format(v->u.f, num, sizeof(num));
+        n = weir_float_format(v->u.f, num, sizeof(num));
         break;
     default:
-        return weir__value_json_arena(v, arena, ptr, len);
+        return weir_value_json_arena(v, arena, ptr, len);
     }
     *ptr = weir_arena_strdup(arena, num, (size_t)n);
     *len = (size_t)n;
@@ -80,7 +80,7 @@ static int
 eval_to_json(const weir__node *n, const weir_value *args,
     const weir_expr_ctx *ctx, weir_value *out, weir_expr_error *err)
 {
-    return eval_rendered(weir__value_json_arena, args, ctx, out, err);
+    return eval_rendered(weir_value_json_arena, args, ctx, out, err);
 }
 
 static int

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "common/err.h"
-#include "common/job/internal.h"
+#include "common/expr/expr_int.h"
 
 int
 weir__expr_fail(

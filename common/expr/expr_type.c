@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "common/err.h"
-#include "common/job/internal.h"
+#include "common/expr/expr_int.h"
 
 bool
 weir__type_dynamic(weir_type t)
@@ -16,7 +16,7 @@ weir__type_dynamic(weir_type t)
 }
 
 bool
-weir__type_accepts(weir_type want, weir_type have)
+weir_type_accepts(weir_type want, weir_type have)
 {
     if (want == have || weir__type_dynamic(want) || weir__type_dynamic(have) ||
         have == WEIR_TYPE_NULL) {

@@ -1,27 +1,14 @@
-/* Shared inside common/job/ only: not part of the public API. */
-#ifndef WEIR_JOB_INTERNAL_H
-#define WEIR_JOB_INTERNAL_H
+/* Shared inside common/expr/ only: not part of the public API. */
+#ifndef WEIR_EXPR_EXPR_INT_H
+#define WEIR_EXPR_EXPR_INT_H
 
+#include <regex.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/job/value.h"
-
-/*
- * Shortest %.15g..%.17g text of f that reads back as f, with ".0" added
- * to integral values so the text still reads as a float. Returns length.
- */
-int weir__float_format(double f, char *out, size_t outlen);
-
-/* JSON text of v in the arena (NUL-terminated). WEIR_ENOMEM. */
-int weir__value_json_arena(
-    const weir_value *v, weir_arena *arena, const char **ptr, size_t *len);
-
-/* ------------------------------------------------------------ expressions */
-#include <regex.h>
-#include <stdbool.h>
-
-#include "common/job/expr.h"
+#include "common/expr/expr.h"
+#include "common/value/value.h"
 
 typedef enum weir__node_kind {
     WEIR__N_LIT,
@@ -143,8 +130,6 @@ int weir__node_eval(const weir__node *n, const weir_expr_ctx *ctx,
  */
 int weir__arith_type(weir__op op, weir_type a, weir_type b, weir_type *out);
 
-/* True if a value of static type `have` may be used where `want` is. */
-bool weir__type_accepts(weir_type want, weir_type have);
 /* True if the static type is only known at run time (ANY or JSON). */
 bool weir__type_dynamic(weir_type t);
 

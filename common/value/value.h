@@ -1,6 +1,7 @@
 /*
- * Runtime values of the expression language and of records, the arena they
- * live in, and the topic formats they are decoded from and encoded to.
+ * Runtime values of the expression language and of records, and the topic
+ * formats they are decoded from and encoded to. They live in an arena
+ * (common/arena.h).
  *
  * A value is a small tagged struct; strings, bytes and lists point at memory
  * owned by someone else: the record being processed or the arena. An arena
@@ -15,13 +16,15 @@
  *
  * Threading: values and arenas belong to one thread; nothing here locks.
  */
-#ifndef WEIR_JOB_VALUE_H
-#define WEIR_JOB_VALUE_H
+#ifndef WEIR_VALUE_VALUE_H
+#define WEIR_VALUE_VALUE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/arena.h"
+#include "common/buf.h"
 #include "proto/topology.pb-c.h"
 
 /* Numbered like weir.topology.ValueType so the two convert by a cast. */
@@ -95,58 +98,6 @@ weir_value weir_value_bytes(const void *ptr, size_t len);
 bool weir_value_equal(const weir_value *a, const weir_value *b);
 int weir_value_compare(const weir_value *a, const weir_value *b);
 
-/* ------------------------------------------------------------ arena */
-
-typedef struct weir_arena_chunk weir_arena_chunk;
-
-/* Embed and weir_arena_init; all fields private. */
-typedef struct weir_arena {
-    weir_arena_chunk *head; /* chunk being filled */
-    weir_arena_chunk *free; /* chunks kept by reset for reuse */
-    size_t chunk_bytes;
-    size_t used_bytes; /* total handed out since the last reset */
-    size_t limit_bytes;
-} weir_arena;
-
-/*
- * limit_bytes bounds what one record may allocate between resets (0 means
- * 64 MiB), so a hostile record cannot exhaust memory: weir_arena_alloc
- * returns NULL past it.
- */
-void weir_arena_init(weir_arena *arena, size_t limit_bytes);
-/* Frees every chunk. Accepts NULL. */
-void weir_arena_fini(weir_arena *arena);
-/*
- * Forgets every allocation; keeps up to 4 MiB of the memory for the next
- * record and frees the rest.
- */
-void weir_arena_reset(weir_arena *arena);
-/* Heap bytes the arena holds (in use and kept). */
-size_t weir_arena_retained_bytes(const weir_arena *arena);
-/* 8-byte aligned; NULL when out of memory or past the limit. */
-void *weir_arena_alloc(weir_arena *arena, size_t bytes);
-/* Copy into the arena (a NUL is appended, not counted). NULL on failure. */
-char *weir_arena_strdup(weir_arena *arena, const char *ptr, size_t len);
-
-/* ------------------------------------------------------------ buffers */
-
-/*
- * A growable byte buffer (heap); reuse it across records. After an append
- * data[len] is a NUL (not counted), so text can be used as a C string.
- */
-typedef struct weir_buf {
-    char *data;
-    size_t len;
-    size_t cap;
-} weir_buf;
-
-void weir_buf_init(weir_buf *buf);
-void weir_buf_fini(weir_buf *buf); /* accepts NULL */
-void weir_buf_clear(weir_buf *buf);
-int weir_buf_append(weir_buf *buf, const void *data, size_t len);
-int weir_buf_printf(weir_buf *buf, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
 /* ------------------------------------------------------------ formats */
 
 /*
@@ -191,5 +142,15 @@ int weir_value_to_json(const weir_value *v, weir_buf *buf);
  */
 int weir_json_parse(const char *text, size_t len, weir_arena *arena,
     weir_value *out, char *err, size_t errlen);
+
+/*
+ * Shortest %.15g..%.17g text of f that reads back as f, with ".0" added
+ * to integral values so the text still reads as a float. Returns length.
+ */
+int weir_float_format(double f, char *out, size_t outlen);
+
+/* JSON text of v in the arena (NUL-terminated). WEIR_ENOMEM. */
+int weir_value_json_arena(
+    const weir_value *v, weir_arena *arena, const char **ptr, size_t *len);
 
 #endif

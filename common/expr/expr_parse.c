@@ -21,7 +21,7 @@
 #include <string.h>
 
 #include "common/err.h"
-#include "common/job/internal.h"
+#include "common/expr/expr_int.h"
 
 #define MAX_DEPTH 64   /* parser recursion: parentheses, calls, '!' */
 #define MAX_HEIGHT 256 /* tree height: bounds evaluation's recursion */
@@ -208,7 +208,7 @@ parse_name(weir__parser *ps, weir__node *n)
         if (deepen(ps, n) != WEIR_OK) {
             return n;
         }
-        if (!weir__type_accepts(WEIR_TYPE_STRING, n->a->t.type)) {
+        if (!weir_type_accepts(WEIR_TYPE_STRING, n->a->t.type)) {
             WEIR__FAIL(ps, n->a->column, WEIR_EINVAL,
                 "header name must be a string, not %s",
                 weir_type_name(n->a->t.type));
@@ -388,7 +388,7 @@ parse_postfix(weir__parser *ps)
         }
         weir_type it = n->b->t.type;
         if (bt == WEIR_TYPE_LIST) {
-            if (!weir__type_accepts(WEIR_TYPE_INT, it) ||
+            if (!weir_type_accepts(WEIR_TYPE_INT, it) ||
                 it == WEIR_TYPE_FLOAT) {
                 WEIR__FAIL(ps, n->b->column, WEIR_EINVAL,
                     "list index must be an int, not %s", weir_type_name(it));
@@ -449,7 +449,7 @@ parse_unary(weir__parser *ps)
     deepen(ps, n);
     if (not ) {
         n->t = weir__st(WEIR_TYPE_BOOL);
-        if (!weir__type_accepts(WEIR_TYPE_BOOL, t) || t == WEIR_TYPE_NULL) {
+        if (!weir_type_accepts(WEIR_TYPE_BOOL, t) || t == WEIR_TYPE_NULL) {
             WEIR__FAIL(ps, n->a->column, WEIR_EINVAL,
                 "'!' needs a bool, not %s", weir_type_name(t));
         }
@@ -597,10 +597,10 @@ parse_logic(
             break;
         }
         weir__node *bad = NULL;
-        if (!weir__type_accepts(WEIR_TYPE_BOOL, n->a->t.type) ||
+        if (!weir_type_accepts(WEIR_TYPE_BOOL, n->a->t.type) ||
             n->a->t.type == WEIR_TYPE_NULL) {
             bad = n->a;
-        } else if (!weir__type_accepts(WEIR_TYPE_BOOL, n->b->t.type) ||
+        } else if (!weir_type_accepts(WEIR_TYPE_BOOL, n->b->t.type) ||
                    n->b->t.type == WEIR_TYPE_NULL) {
             bad = n->b;
         }

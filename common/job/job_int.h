@@ -1,13 +1,13 @@
 /* Shared by the job compiler's files only. */
-#ifndef WEIR_JOB_JOB_INTERNAL_H
-#define WEIR_JOB_JOB_INTERNAL_H
+#ifndef WEIR_JOB_JOB_INT_H
+#define WEIR_JOB_JOB_INT_H
 
 #include <stdbool.h>
 #include <yaml.h>
 
-#include "common/job/expr.h"
+#include "common/expr/expr.h"
 #include "common/job/job.h"
-#include "common/job/value.h"
+#include "common/value/value.h"
 
 typedef Weir__Topology__Topology weir__topo;
 typedef Weir__Topology__Operator weir__op_msg;
@@ -43,7 +43,8 @@ typedef struct weir__jc {
     bool has_sink;
 } weir__jc;
 
-/* Records an error at a node (NULL: the whole file). */
+/* job_yaml.c: YAML accessors. Records an error at a node (NULL: the whole
+ * file). */
 void weir__jc_error(weir__jc *jc, const yaml_node_t *at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Node by index (NULL if out of range). */
@@ -54,6 +55,8 @@ yaml_node_t *weir__jc_get(
 /* The scalar text, or NULL (error recorded naming what) if not a scalar. */
 const char *weir__jc_scalar(
     weir__jc *jc, const yaml_node_t *n, const char *what);
+/* "a mapping", "a list" or "a scalar", for messages. */
+const char *weir__jc_node_kind(const yaml_node_t *n);
 /* True for an empty, "~" or "null" plain scalar. */
 bool weir__jc_is_null(const yaml_node_t *n);
 /* Checks a mapping's keys against allowed (NULL-terminated); errors for

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "common/err.h"
-#include "common/job/internal.h"
-#include "common/job/time_fmt.h"
+#include "common/expr/expr_int.h"
+#include "common/value/time_fmt.h"
 
 /* ------------------------------------------------------------ time */
 

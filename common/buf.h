@@ -1,0 +1,24 @@
+/* A growable byte buffer. Belongs to one thread; nothing here locks. */
+#ifndef WEIR_BUF_H
+#define WEIR_BUF_H
+
+#include <stddef.h>
+
+/*
+ * A growable byte buffer (heap); reuse it across records. After an append
+ * data[len] is a NUL (not counted), so text can be used as a C string.
+ */
+typedef struct weir_buf {
+    char *data;
+    size_t len;
+    size_t cap;
+} weir_buf;
+
+void weir_buf_init(weir_buf *buf);
+void weir_buf_fini(weir_buf *buf); /* accepts NULL */
+void weir_buf_clear(weir_buf *buf);
+int weir_buf_append(weir_buf *buf, const void *data, size_t len);
+int weir_buf_printf(weir_buf *buf, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#endif
