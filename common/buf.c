@@ -69,12 +69,12 @@ weir_buf_append(weir_buf *buf, const void *data, size_t len)
 }
 
 int
-weir_buf_printf(weir_buf *buf, const char *fmt, ...)
+weir_buf_vprintf(weir_buf *buf, const char *fmt, va_list ap)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
     if (n < 0) {
         return WEIR_EINVAL;
     }
@@ -82,9 +82,17 @@ weir_buf_printf(weir_buf *buf, const char *fmt, ...)
     if (rv != WEIR_OK) {
         return rv;
     }
-    va_start(ap, fmt);
     vsnprintf(buf->data + buf->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
     buf->len += (size_t)n;
     return WEIR_OK;
+}
+
+int
+weir_buf_printf(weir_buf *buf, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rv = weir_buf_vprintf(buf, fmt, ap);
+    va_end(ap);
+    return rv;
 }

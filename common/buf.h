@@ -2,6 +2,7 @@
 #ifndef WEIR_BUF_H
 #define WEIR_BUF_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 /*
@@ -20,5 +21,7 @@ void weir_buf_clear(weir_buf *buf);
 int weir_buf_append(weir_buf *buf, const void *data, size_t len);
 int weir_buf_printf(weir_buf *buf, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+int weir_buf_vprintf(weir_buf *buf, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
 #endif

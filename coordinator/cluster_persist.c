@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "common/err.h"
+#include "common/file.h"
 #include "common/log.h"
 
 #define STATE_VERSION 1
@@ -156,38 +157,6 @@ out:
     free(ptasks);
     free(ids);
     free(sb);
-    return rv;
-}
-
-static int
-read_file(const char *path, uint8_t **bufp, size_t *lenp)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return errno == ENOENT ? WEIR_ENOTFOUND : WEIR_EIO;
-    struct stat st;
-    int rv = WEIR_EIO;
-    uint8_t *buf = NULL;
-    if (fstat(fileno(f), &st) != 0)
-        goto out;
-    if (st.st_size < 0 || (uint64_t)st.st_size > MAX_STATE_BYTES) {
-        rv = WEIR_ECORRUPT;
-        goto out;
-    }
-    size_t len = (size_t)st.st_size;
-    if (!(buf = malloc(len ? len : 1))) {
-        rv = WEIR_ENOMEM;
-        goto out;
-    }
-    if (fread(buf, 1, len, f) != len)
-        goto out;
-    *bufp = buf;
-    *lenp = len;
-    buf = NULL;
-    rv = WEIR_OK;
-out:
-    free(buf);
-    fclose(f);
     return rv;
 }
 
@@ -337,13 +306,17 @@ load_tasks(weir_cluster *cl, const Weir__Cluster__CoordinatorState *s)
 int
 weir_cluster_load(weir_cluster *cl, const char *path, uint64_t now_ms)
 {
-    uint8_t *buf;
+    char *buf;
     size_t len;
-    int rv = read_file(path, &buf, &len);
+    int rv = weir_file_read(path, MAX_STATE_BYTES, &buf, &len);
+    if (rv == WEIR_ETOOBIG)
+        return WEIR_ECORRUPT;
+    if (rv == WEIR_EINVAL)
+        return WEIR_EIO;
     if (rv != WEIR_OK)
         return rv;
     Weir__Cluster__CoordinatorState *s =
-        weir__cluster__coordinator_state__unpack(NULL, len, buf);
+        weir__cluster__coordinator_state__unpack(NULL, len, (uint8_t *)buf);
     free(buf);
     if (!s || s->version != STATE_VERSION) {
         if (s)

@@ -9,13 +9,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/buf.h"
 #include "common/err.h"
+#include "common/json_str.h"
 
 /* ------------------------------------------------------------ text buffer */
 
+/* A weir_buf whose first failure sticks: the view is built, then checked
+ * once. */
 typedef struct sbuf {
-    char *p;
-    size_t len, cap;
+    weir_buf buf;
     bool oom;
 } sbuf;
 
@@ -24,58 +27,37 @@ sb_printf(sbuf *b, const char *fmt, ...)
 {
     if (b->oom)
         return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(
-            b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            b->oom = true;
-            return;
-        }
-        if (b->p && b->len + (size_t)n < b->cap) {
-            b->len += (size_t)n;
-            return;
-        }
-        size_t cap = b->cap ? b->cap * 2 : 1024;
-        while (cap < b->len + (size_t)n + 1)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->oom = true;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    b->oom = weir_buf_vprintf(&b->buf, fmt, ap) != WEIR_OK;
+    va_end(ap);
+}
+
+static int
+sb_put(void *b, const void *p, size_t n)
+{
+    sbuf *sb = b;
+    if (!sb->oom)
+        sb->oom = weir_buf_append(&sb->buf, p, n) != WEIR_OK;
+    return WEIR_OK;
 }
 
 /* A JSON string literal (quotes included). */
 static void
 sb_json_str(sbuf *b, const char *s)
 {
-    sb_printf(b, "\"");
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p;
-         p++) {
-        if (*p == '"' || *p == '\\')
-            sb_printf(b, "\\%c", *p);
-        else if (*p < 0x20)
-            sb_printf(b, "\\u%04x", *p);
-        else
-            sb_printf(b, "%c", *p);
-    }
-    sb_printf(b, "\"");
+    s = s ? s : "";
+    weir_json_str_write(s, strlen(s), sb_put, b);
 }
 
 static char *
 sb_take(sbuf *b)
 {
-    if (b->oom || !b->p) {
-        free(b->p);
+    if (b->oom || !b->buf.data) {
+        weir_buf_fini(&b->buf);
         return NULL;
     }
-    return b->p;
+    return b->buf.data;
 }
 
 /* ------------------------------------------------------------- helpers */

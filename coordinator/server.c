@@ -16,6 +16,7 @@
 
 #include "common/clock.h"
 #include "common/err.h"
+#include "common/file.h"
 #include "common/log.h"
 
 #define LOGC "coordinator"
@@ -168,24 +169,13 @@ loop_main(void *arg)
     return NULL;
 }
 
+/* A PEM file's text, or NULL. */
 static char *
 read_text(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    size_t len = 0;
-    if (fseek(f, 0, SEEK_END) == 0) {
-        long n = ftell(f);
-        if (n >= 0 && n < 1024 * 1024 && fseek(f, 0, SEEK_SET) == 0 &&
-            (buf = malloc((size_t)n + 1))) {
-            len = fread(buf, 1, (size_t)n, f);
-            buf[len] = '\0';
-        }
-    }
-    fclose(f);
-    return buf;
+    char *text;
+    size_t len;
+    return weir_file_read(path, 1 << 20, &text, &len) == WEIR_OK ? text : NULL;
 }
 
 static int

@@ -6,3 +6,4 @@ if(WEIR_FUZZ)
   weir_fuzz_test(NAME common.fuzz_wire TARGET fuzz_wire
     SOURCE fuzz/fuzz_wire.c LIBS weir_common RUNS 10000000 MAX_LEN 4096)
 endif()
+weir_unit_test(NAME common.text SOURCES unit/test_common_text.c LIBS weir_common)

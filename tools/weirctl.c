@@ -16,6 +16,7 @@
 
 #include "common/conf.h"
 #include "common/err.h"
+#include "common/file.h"
 #include "common/job/job.h"
 #include "common/expr/udf.h"
 #include "common/wire.h"
@@ -23,6 +24,9 @@
 
 #define EXIT_FAILED 1
 #define EXIT_USAGE 2
+/* Larger job files are the coordinator's to refuse (its compiler takes 1 MiB):
+ * this bound only keeps weirctl from reading a huge file whole. */
+#define JOB_FILE_MAX_BYTES ((size_t)16 << 20)
 
 typedef struct config {
     char *coordinator;
@@ -137,41 +141,20 @@ call(ctl *x, weir_msg_type type, const ProtobufCMessage *body,
     return failed("%s", err[0] ? err : weir_strerror(rv));
 }
 
-static char *
-read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len + 4096 + 1 > cap) {
-            cap = cap ? cap * 2 : 8192;
-            char *nb = realloc(buf, cap);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                return NULL;
-            }
-            buf = nb;
-        }
-        size_t n = fread(buf + len, 1, 4096, f);
-        len += n;
-        if (n < 4096)
-            break;
-    }
-    fclose(f);
-    buf[len] = '\0';
-    return buf;
-}
-
 static int
 cmd_submit(ctl *x, const char *path)
 {
-    char *yaml = read_file(path);
-    if (!yaml)
+    char *yaml;
+    size_t len;
+    if (weir_file_read(path, JOB_FILE_MAX_BYTES, &yaml, &len) != WEIR_OK)
         return failed("%s: %s", path, strerror(errno));
+    const char *nul = memchr(yaml, '\0', len);
+    if (nul != NULL) {
+        size_t at = (size_t)(nul - yaml);
+        free(yaml);
+        return failed(
+            "%s: not a text file (a NUL byte at offset %zu)", path, at);
+    }
     Weir__Cluster__JobSubmit js = WEIR__CLUSTER__JOB_SUBMIT__INIT;
     js.yaml = yaml;
     js.path = (char *)path;

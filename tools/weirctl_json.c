@@ -3,24 +3,20 @@
 #include <math.h>
 #include <string.h>
 
+#include "common/err.h"
+#include "common/json_str.h"
 #include "weirctl.h"
+
+static int
+file_put(void *out, const void *p, size_t n)
+{
+    return fwrite(p, 1, n, out) == n ? WEIR_OK : WEIR_EIO;
+}
 
 static void
 json_str(const char *s, size_t n, FILE *out)
 {
-    fputc('"', out);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\')
-            fprintf(out, "\\%c", c);
-        else if (c == '\n')
-            fputs("\\n", out);
-        else if (c < 0x20)
-            fprintf(out, "\\u%04x", c);
-        else
-            fputc(c, out);
-    }
-    fputc('"', out);
+    weir_json_str_write(s, n, file_put, out);
 }
 
 static void print_msg(const ProtobufCMessage *msg, FILE *out);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "common/file.h"
 #include "common/job/job_int.h"
 
 #define JOB_MAX_BYTES ((size_t)1 << 20)
@@ -444,28 +445,22 @@ weir_job_compile_file(
     const char *path, Weir__Topology__Topology **out, weir_job_errors *errs)
 {
     *out = NULL;
-    FILE *fp = fopen(path, "rb");
-    if (fp == NULL) {
+    char *data;
+    size_t n;
+    int rv = weir_file_read(path, JOB_MAX_BYTES, &data, &n);
+    if (rv == WEIR_ENOMEM)
+        return rv;
+    if (rv != WEIR_OK) {
         weir_job_errors_fini(errs);
         errs->path = strdup(path);
-        weir__job_error(errs, 0, 0, "cannot read: %s", strerror(errno));
-        return WEIR_EIO;
+        if (rv == WEIR_ETOOBIG)
+            weir__job_error(
+                errs, 0, 0, "job file larger than %zu bytes", JOB_MAX_BYTES);
+        else
+            weir__job_error(errs, 0, 0, "cannot read: %s", strerror(errno));
+        return rv == WEIR_ETOOBIG ? WEIR_EPARSE : WEIR_EIO;
     }
-    char *data = malloc(JOB_MAX_BYTES + 1);
-    size_t n = data != NULL ? fread(data, 1, JOB_MAX_BYTES + 1, fp) : 0;
-    bool bad = ferror(fp) != 0;
-    fclose(fp);
-    if (data == NULL) {
-        return WEIR_ENOMEM;
-    }
-    if (bad) {
-        free(data);
-        weir_job_errors_fini(errs);
-        errs->path = strdup(path);
-        weir__job_error(errs, 0, 0, "read error");
-        return WEIR_EIO;
-    }
-    int rv = weir_job_compile(data, n, path, out, errs);
+    rv = weir_job_compile(data, n, path, out, errs);
     free(data);
     return rv;
 }
