@@ -10,13 +10,10 @@
 #include <string.h>
 #include <time.h>
 
-#include <nng/nng.h>
-#include <nng/protocol/reqrep0/req.h>
-#include <nng/supplemental/tls/tls.h>
-
 #include "common/conf.h"
 #include "common/err.h"
 #include "common/file.h"
+#include "common/req_client.h"
 #include "common/job/job.h"
 #include "common/expr/udf.h"
 #include "common/wire.h"
@@ -69,9 +66,7 @@ static const weir_conf_spec spec = {"weirctl",
 
 typedef struct ctl {
     config c;
-    nng_socket sock;
-    bool open;
-    nng_tls_config *tls;
+    weir_req_client req;
 } ctl;
 
 static int failed(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -91,34 +86,13 @@ failed(const char *fmt, ...)
 static int
 connect_ctl(ctl *x)
 {
-    int rv;
-    nng_dialer d;
-    if ((rv = nng_req0_open(&x->sock)) != 0)
-        return failed("socket: %s", nng_strerror(rv));
-    x->open = true;
-    nng_socket_set_ms(x->sock, NNG_OPT_RECVTIMEO, (int)x->c.timeout_ms);
-    nng_socket_set_ms(x->sock, NNG_OPT_SENDTIMEO, (int)x->c.timeout_ms);
-    /* never resend a request (a submit is not idempotent) */
-    nng_socket_set_ms(x->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
-    nng_socket_set_size(x->sock, NNG_OPT_RECVMAXSZ, WEIR_WIRE_MAX_BYTES);
-    if ((rv = nng_dialer_create(&d, x->sock, x->c.coordinator)) != 0)
-        return failed(
-            "coordinator URL %s: %s", x->c.coordinator, nng_strerror(rv));
-    if (strncmp(x->c.coordinator, "tls+", 4) == 0) {
-        if ((rv = nng_tls_config_alloc(&x->tls, NNG_TLS_MODE_CLIENT)) != 0)
-            return failed("tls: %s", nng_strerror(rv));
-        if (x->c.tls_ca && x->c.tls_ca[0])
-            rv = nng_tls_config_ca_file(x->tls, x->c.tls_ca);
-        else
-            rv = nng_tls_config_auth_mode(x->tls, NNG_TLS_AUTH_MODE_NONE);
-        if (rv == 0)
-            rv = nng_dialer_set_ptr(d, NNG_OPT_TLS_CONFIG, x->tls);
-        if (rv != 0)
-            return failed("tls: %s", nng_strerror(rv));
-    }
-    if ((rv = nng_dialer_start(d, 0)) != 0)
-        return failed("cannot reach the coordinator at %s: %s",
-            x->c.coordinator, nng_strerror(rv));
+    char err[512];
+    weir_req_client_opts o = {.url = x->c.coordinator,
+        .tls_ca = x->c.tls_ca,
+        .timeout_ms = (int)x->c.timeout_ms,
+        .dial_now = true};
+    if (weir_req_client_open(&x->req, &o, err, sizeof(err)) != WEIR_OK)
+        return failed("%s", err);
     return 0;
 }
 
@@ -131,7 +105,7 @@ call(ctl *x, weir_msg_type type, const ProtobufCMessage *body,
     if (rv != 0)
         return rv;
     char err[1024] = "";
-    rv = weir_wire_call(x->sock, type, x->c.token ? x->c.token : "", body,
+    rv = weir_wire_call(x->req.sock, type, x->c.token ? x->c.token : "", body,
         reply, err, sizeof(err));
     if (rv == WEIR_OK)
         return 0;
@@ -462,10 +436,7 @@ main(int argc, char **argv)
         return EXIT_USAGE;
     }
     rv = run(&x, nargs, args);
-    if (x.open)
-        nng_close(x.sock);
-    if (x.tls)
-        nng_tls_config_free(x.tls);
+    weir_req_client_close(&x.req);
     weir_conf_free(&spec, &x.c, args);
     return rv;
 }

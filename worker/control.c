@@ -12,13 +12,10 @@
 #include <string.h>
 #include <time.h>
 
-#include <nng/nng.h>
-#include <nng/protocol/reqrep0/req.h>
-#include <nng/supplemental/tls/tls.h>
-
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "common/req_client.h"
 #include "common/wire.h"
 #include "ownership.h"
 #include "runtime.h"
@@ -38,9 +35,7 @@ struct weir_control {
     pthread_cond_t cv;
     bool stop;
     atomic_bool connected;
-    nng_socket sock;
-    bool sock_open;
-    nng_tls_config *tls;
+    weir_req_client req;
     /* control thread only */
     bool registered;
     uint64_t epoch;
@@ -78,42 +73,6 @@ nap(weir_control *ctl, uint64_t ms)
     bool s = ctl->stop;
     pthread_mutex_unlock(&ctl->mu);
     return s;
-}
-
-static int
-sock_open(weir_control *ctl)
-{
-    int rv;
-    nng_dialer d;
-    if ((rv = nng_req0_open(&ctl->sock)) != 0)
-        return weir_wire_nng_err(rv);
-    ctl->sock_open = true;
-    int timeout =
-        (int)(ctl->interval_ms * 4 > 2000 ? ctl->interval_ms * 4 : 2000);
-    nng_socket_set_ms(ctl->sock, NNG_OPT_RECVTIMEO, timeout);
-    nng_socket_set_ms(ctl->sock, NNG_OPT_SENDTIMEO, timeout);
-    nng_socket_set_ms(ctl->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
-    nng_socket_set_ms(ctl->sock, NNG_OPT_RECONNMINT, BACKOFF_MIN_MS);
-    nng_socket_set_ms(ctl->sock, NNG_OPT_RECONNMAXT, 2000);
-    nng_socket_set_size(ctl->sock, NNG_OPT_RECVMAXSZ, WEIR_WIRE_MAX_BYTES);
-    if ((rv = nng_dialer_create(&d, ctl->sock, ctl->coordinator)) != 0)
-        return weir_wire_nng_err(rv);
-    if (strncmp(ctl->coordinator, "tls+", 4) == 0) {
-        if ((rv = nng_tls_config_alloc(&ctl->tls, NNG_TLS_MODE_CLIENT)) != 0)
-            return weir_wire_nng_err(rv);
-        if (ctl->tls_ca)
-            rv = nng_tls_config_ca_file(ctl->tls, ctl->tls_ca);
-        else
-            rv = nng_tls_config_auth_mode(ctl->tls, NNG_TLS_AUTH_MODE_NONE);
-        if (rv == 0)
-            rv = nng_dialer_set_ptr(d, NNG_OPT_TLS_CONFIG, ctl->tls);
-        if (rv != 0)
-            return weir_wire_nng_err(rv);
-    }
-    /* non-blocking: NNG keeps reconnecting in the background */
-    if ((rv = nng_dialer_start(d, NNG_FLAG_NONBLOCK)) != 0)
-        return weir_wire_nng_err(rv);
-    return WEIR_OK;
 }
 
 static void
@@ -154,7 +113,7 @@ say_hello(weir_control *ctl)
     h.local_state = local;
     weir_wire_msg reply;
     char err[512] = "";
-    int rv = weir_wire_call(ctl->sock, WEIR__CLUSTER__MSG_TYPE__MSG_HELLO,
+    int rv = weir_wire_call(ctl->req.sock, WEIR__CLUSTER__MSG_TYPE__MSG_HELLO,
         ctl->token, &h.base, &reply, err, sizeof(err));
     weir_runtime_report_free(NULL, 0, local, n_local);
     if (rv != WEIR_OK) {
@@ -243,8 +202,9 @@ heartbeat(weir_control *ctl)
     uint64_t sent_ms = weir_clock_mono_ms();
     weir_wire_msg reply;
     char err[512] = "";
-    int rv = weir_wire_call(ctl->sock, WEIR__CLUSTER__MSG_TYPE__MSG_HEARTBEAT,
-        ctl->token, &hb.base, &reply, err, sizeof(err));
+    int rv =
+        weir_wire_call(ctl->req.sock, WEIR__CLUSTER__MSG_TYPE__MSG_HEARTBEAT,
+            ctl->token, &hb.base, &reply, err, sizeof(err));
     weir_runtime_report_free(tasks, n_tasks, local, n_local);
     if (rv == WEIR_ESTATE) {
         weir_log_warn(LOGC,
@@ -274,14 +234,13 @@ heartbeat(weir_control *ctl)
 static void
 say_leave(weir_control *ctl)
 {
-    nng_socket_set_ms(ctl->sock, NNG_OPT_RECVTIMEO, LEAVE_TIMEOUT_MS);
-    nng_socket_set_ms(ctl->sock, NNG_OPT_SENDTIMEO, LEAVE_TIMEOUT_MS);
+    weir_req_client_set_timeout(&ctl->req, LEAVE_TIMEOUT_MS);
     Weir__Cluster__Leave lv = WEIR__CLUSTER__LEAVE__INIT;
     lv.worker_id = ctl->worker_id;
     lv.member_epoch = ctl->epoch;
     weir_wire_msg reply;
     char err[256] = "";
-    int rv = weir_wire_call(ctl->sock, WEIR__CLUSTER__MSG_TYPE__MSG_LEAVE,
+    int rv = weir_wire_call(ctl->req.sock, WEIR__CLUSTER__MSG_TYPE__MSG_LEAVE,
         ctl->token, &lv.base, &reply, err, sizeof(err));
     if (rv == WEIR_OK)
         weir_wire_msg_fini(&reply);
@@ -352,9 +311,16 @@ weir_control_start(
         (opts->bootstrap && opts->bootstrap[0] && !ctl->bootstrap) ||
         (opts->tls_ca && opts->tls_ca[0] && !ctl->tls_ca))
         goto fail;
-    if ((rv = sock_open(ctl)) != WEIR_OK) {
-        weir_log_error(LOGC, "coordinator URL %s: %s", ctl->coordinator,
-            weir_strerror(rv));
+    char err[256];
+    weir_req_client_opts ro = {.url = ctl->coordinator,
+        .tls_ca = ctl->tls_ca,
+        .timeout_ms =
+            (int)(ctl->interval_ms * 4 > 2000 ? ctl->interval_ms * 4 : 2000),
+        .reconnect_min_ms = BACKOFF_MIN_MS,
+        .reconnect_max_ms = 2000};
+    if ((rv = weir_req_client_open(&ctl->req, &ro, err, sizeof(err))) !=
+        WEIR_OK) {
+        weir_log_error(LOGC, "%s", err);
         goto fail;
     }
     /* No task starts before the coordinator has accepted us. */
@@ -390,10 +356,7 @@ weir_control_free(weir_control *ctl)
     if (!ctl)
         return;
     weir_control_stop(ctl);
-    if (ctl->sock_open)
-        nng_close(ctl->sock);
-    if (ctl->tls)
-        nng_tls_config_free(ctl->tls);
+    weir_req_client_close(&ctl->req);
     free(ctl->coordinator);
     free(ctl->worker_id);
     free(ctl->address);
