@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/array.h"
 #include "common/err.h"
 #include "common/file.h"
 #include "common/log.h"
@@ -240,13 +241,11 @@ add_orphan(weir_cluster *cl, const Weir__Cluster__StoredTask *st)
     int32_t running = member_idx(cl, st->running);
     if (j < 0 || running < 0 || cl->members[running].state == WEIR__MEMBER_DEAD)
         return WEIR_OK; /* nothing left to wait for */
-    weir__task *tasks =
-        realloc(cl->tasks, (cl->n_tasks + 1) * sizeof(*cl->tasks));
-    if (!tasks)
+    weir__task zero = {0};
+    if (weir_array_append(&cl->tasks, &cl->n_tasks, &zero, sizeof(zero)) !=
+        WEIR_OK)
         return WEIR_ENOMEM;
-    cl->tasks = tasks;
-    weir__task *t = &cl->tasks[cl->n_tasks++];
-    memset(t, 0, sizeof(*t));
+    weir__task *t = &cl->tasks[cl->n_tasks - 1];
     t->job = (uint32_t)j;
     t->sub = st->task->subtopology;
     t->part = st->task->partition;

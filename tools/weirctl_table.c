@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
+#include "common/err.h"
 #include "weirctl.h"
 
 struct weirctl_table {
@@ -34,14 +36,9 @@ weirctl_table_row(weirctl_table *t, const char *fmt, ...)
 {
     if (!t)
         return;
-    if (t->rows == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 16;
-        char **c = realloc(t->cells, cap * (size_t)t->ncols * sizeof(*c));
-        if (!c)
-            return;
-        t->cells = c;
-        t->cap = cap;
-    }
+    if (weir_array_reserve(&t->cells, &t->cap, t->rows + 1,
+            (size_t)t->ncols * sizeof(*t->cells)) != WEIR_OK)
+        return;
     char *line = NULL;
     va_list ap;
     va_start(ap, fmt);

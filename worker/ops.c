@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "task_impl.h"
@@ -92,12 +93,9 @@ weir__ops_build(weir_task *t, char *err, size_t errsize)
                 return WEIR_EINVAL;
             }
             weir_op *up = &t->ops[in];
-            size_t *c =
-                realloc(up->children, (up->n_children + 1) * sizeof(*c));
-            if (!c)
+            if (weir_array_append(
+                    &up->children, &up->n_children, &i, sizeof(i)) != WEIR_OK)
                 return WEIR_ENOMEM;
-            up->children = c;
-            up->children[up->n_children++] = i;
         }
     }
     return rv;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "codec.h"
+#include "common/array.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "task_impl.h"
@@ -245,15 +246,9 @@ close_windows(weir_task *t, size_t i, int64_t st)
                 start, (int64_t)w->size_ms, (int64_t)w->grace_ms, st))
             break;
         const char *v = weir_store_iter_value(it, &vl);
-        if (n == cap) {
-            cap = cap ? cap * 2 : 8;
-            closed *nl = realloc(list, cap * sizeof(*nl));
-            if (!nl) {
-                rv = WEIR_ENOMEM;
-                break;
-            }
-            list = nl;
-        }
+        if ((rv = weir_array_reserve(&list, &cap, n + 1, sizeof(*list))) !=
+            WEIR_OK)
+            break;
         list[n].key = weir_arena_alloc(&t->arena, kl);
         list[n].val = weir_arena_alloc(&t->arena, vl ? vl : 1);
         if (!list[n].key || !list[n].val) {

@@ -9,6 +9,7 @@
 
 #include <rocksdb/c.h>
 
+#include "common/array.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "overlay.h"
@@ -65,14 +66,9 @@ store_err(const char *what, char *err)
 static int
 cf_add(weir_store_env *env, const char *name, rocksdb_column_family_handle_t *h)
 {
-    if (env->n_cfs == env->cap_cfs) {
-        size_t cap = env->cap_cfs ? env->cap_cfs * 2 : 16;
-        cf_entry *n = realloc(env->cfs, cap * sizeof(*n));
-        if (!n)
-            return WEIR_ENOMEM;
-        env->cfs = n;
-        env->cap_cfs = cap;
-    }
+    if (weir_array_reserve(&env->cfs, &env->cap_cfs, env->n_cfs + 1,
+            sizeof(*env->cfs)) != WEIR_OK)
+        return WEIR_ENOMEM;
     char *dup = strdup(name);
     if (!dup)
         return WEIR_ENOMEM;
@@ -253,15 +249,9 @@ weir_store_env_checkpoints(
                 slash = name + i;
         if (!slash)
             continue;
-        if (cnt == cap) {
-            cap = cap ? cap * 2 : 8;
-            weir_store_ckpt *na = realloc(arr, cap * sizeof(*na));
-            if (!na) {
-                rv = WEIR_ENOMEM;
-                break;
-            }
-            arr = na;
-        }
+        if ((rv = weir_array_reserve(&arr, &cap, cnt + 1, sizeof(*arr))) !=
+            WEIR_OK)
+            break;
         weir_store_ckpt *c = &arr[cnt++];
         snprintf(c->task, sizeof(c->task), "%.*s", (int)(slash - name), name);
         snprintf(c->store, sizeof(c->store), "%.*s",
@@ -586,14 +576,9 @@ collect_cb(weir_ov_entry *e, void *opaque)
     if (e->cf != c->cf ||
         (c->from && key_cmp(e->key, e->klen, c->from, c->from_len) < 0))
         return 0;
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 16;
-        weir_ov_entry **na = realloc(c->arr, cap * sizeof(*na));
-        if (!na)
-            return -1;
-        c->arr = na;
-        c->cap = cap;
-    }
+    if (weir_array_reserve(&c->arr, &c->cap, c->n + 1, sizeof(*c->arr)) !=
+        WEIR_OK)
+        return -1;
     c->arr[c->n++] = e;
     return 0;
 }

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "common/err.h"
 #include "common/expr/expr_int.h"
 
@@ -103,13 +104,9 @@ parse_args(weir__parser *ps, weir__node *n, const char *close)
         return weir__lex(ps);
     }
     for (;;) {
-        if (n->nargs == cap) {
-            cap = cap ? cap * 2 : 4;
-            weir__node **args = realloc(n->args, cap * sizeof(*args));
-            if (args == NULL) {
-                return WEIR__FAIL(ps, n->column, WEIR_ENOMEM, "out of memory");
-            }
-            n->args = args;
+        if (weir_array_reserve(
+                &n->args, &cap, n->nargs + 1, sizeof(*n->args)) != WEIR_OK) {
+            return WEIR__FAIL(ps, n->column, WEIR_ENOMEM, "out of memory");
         }
         weir__node *arg = parse_or(ps);
         if (arg == NULL) {

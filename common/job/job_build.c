@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "common/err.h"
 #include "common/job/job_int.h"
 
@@ -68,20 +69,15 @@ weir__sub_msg *
 weir__jc_sub_new(weir__jc *jc)
 {
     weir__topo *t = jc->topo;
-    weir__sub_msg **v =
-        realloc(t->subtopologies, (t->n_subtopologies + 1) * sizeof(*v));
     weir__sub_msg *sub = malloc(sizeof(*sub));
-    if (v != NULL) {
-        t->subtopologies = v;
-    }
-    if (v == NULL || sub == NULL) {
+    if (sub == NULL || weir_array_append(&t->subtopologies, &t->n_subtopologies,
+                           &sub, sizeof(sub)) != WEIR_OK) {
         free(sub);
         jc->oom = true;
         return NULL;
     }
     weir__topology__subtopology__init(sub);
-    sub->id = (uint32_t)t->n_subtopologies;
-    t->subtopologies[t->n_subtopologies++] = sub;
+    sub->id = (uint32_t)t->n_subtopologies - 1;
     jc->sub = sub;
     jc->last = -1;
     return sub;
@@ -90,17 +86,12 @@ weir__jc_sub_new(weir__jc *jc)
 void
 weir__jc_push_string(weir__jc *jc, char ***arr, size_t *n, const char *s)
 {
-    char **v = realloc(*arr, (*n + 1) * sizeof(*v));
     char *dup = strdup(s);
-    if (v != NULL) {
-        *arr = v;
-    }
-    if (v == NULL || dup == NULL) {
+    if (dup == NULL ||
+        weir_array_append(arr, n, &dup, sizeof(dup)) != WEIR_OK) {
         free(dup);
         jc->oom = true;
-        return;
     }
-    (*arr)[(*n)++] = dup;
 }
 
 /* A new operator fed by the current stream, with its types. */
@@ -111,14 +102,11 @@ weir__jc_op_new(weir__jc *jc, int kind, const char *name, const yaml_node_t *at)
     if (sub == NULL) {
         return NULL;
     }
-    weir__op_msg **v =
-        realloc(sub->operators, (sub->n_operators + 1) * sizeof(*v));
     weir__op_msg *op = malloc(sizeof(*op));
     uint32_t *inputs = jc->last >= 0 ? malloc(sizeof(*inputs)) : NULL;
-    if (v != NULL) {
-        sub->operators = v;
-    }
-    if (v == NULL || op == NULL || (jc->last >= 0 && inputs == NULL)) {
+    if (op == NULL || (jc->last >= 0 && inputs == NULL) ||
+        weir_array_append(
+            &sub->operators, &sub->n_operators, &op, sizeof(op)) != WEIR_OK) {
         free(op);
         free(inputs);
         jc->oom = true;
@@ -139,7 +127,6 @@ weir__jc_op_new(weir__jc *jc, int kind, const char *name, const yaml_node_t *at)
     op->value_type = (Weir__Topology__ValueType)jc->value.type;
     op->value_elem_type = (Weir__Topology__ValueType)jc->value.elem;
     op->windowed = jc->windowed;
-    sub->operators[sub->n_operators++] = op;
     return op;
 }
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "common/err.h"
 #include "common/file.h"
 #include "common/job/job_int.h"
@@ -51,14 +52,11 @@ weir__jc_topic(weir__jc *jc, const char *name, int role, unsigned partitions,
             return;
         }
     }
-    Weir__Topology__Topic **topics =
-        realloc(t->topics, (t->n_topics + 1) * sizeof(*topics));
     Weir__Topology__Topic *tp = malloc(sizeof(*tp));
     char *dup = strdup(name);
-    if (topics != NULL) {
-        t->topics = topics;
-    }
-    if (topics == NULL || tp == NULL || dup == NULL) {
+    if (tp == NULL || dup == NULL ||
+        weir_array_append(&t->topics, &t->n_topics, &tp, sizeof(tp)) !=
+            WEIR_OK) {
         free(tp);
         free(dup);
         jc->oom = true;
@@ -69,7 +67,6 @@ weir__jc_topic(weir__jc *jc, const char *name, int role, unsigned partitions,
     tp->role = (Weir__Topology__TopicRole)role;
     tp->partitions = partitions;
     tp->compacted = compacted;
-    t->topics[t->n_topics++] = tp;
 }
 
 /* ------------------------------------------------------------ settings */
@@ -206,13 +203,10 @@ compile_source(weir__jc *jc, const yaml_node_t *k, const yaml_node_t *v)
         }
     }
     (void)ok; /* an invalid source is kept: from: must still find it */
-    weir__jsource *srcs = realloc(jc->srcs, (jc->nsrcs + 1) * sizeof(*srcs));
-    if (srcs == NULL) {
+    if (weir_array_append(&jc->srcs, &jc->nsrcs, &src, sizeof(src)) !=
+        WEIR_OK) {
         jc->oom = true;
-        return;
     }
-    jc->srcs = srcs;
-    jc->srcs[jc->nsrcs++] = src;
 }
 
 static void
@@ -254,13 +248,9 @@ finish_sources(weir__jc *jc)
                 "source '%s' is not used by the pipeline", s->name);
             continue;
         }
-        Weir__Topology__Source **v =
-            realloc(t->sources, (t->n_sources + 1) * sizeof(*v));
         Weir__Topology__Source *m = malloc(sizeof(*m));
-        if (v != NULL) {
-            t->sources = v;
-        }
-        if (v == NULL || m == NULL) {
+        if (m == NULL || weir_array_append(&t->sources, &t->n_sources, &m,
+                             sizeof(m)) != WEIR_OK) {
             free(m);
             jc->oom = true;
             return;
@@ -270,7 +260,6 @@ finish_sources(weir__jc *jc)
         m->topic = weir__jc_strdup(jc, s->topic);
         m->key_format = s->key_format;
         m->value_format = s->value_format;
-        t->sources[t->n_sources++] = m;
     }
 }
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "common/err.h"
 #include "common/job/job_int.h"
 
@@ -47,15 +48,10 @@ int
 weir__job_error(
     weir_job_errors *errs, unsigned line, unsigned column, const char *fmt, ...)
 {
-    if (errs->count == errs->cap) {
-        size_t cap = errs->cap ? errs->cap * 2 : 8;
-        weir_job_error *items = realloc(errs->items, cap * sizeof(*items));
-        if (items == NULL) {
-            errs->lost = true;
-            return WEIR_ENOMEM;
-        }
-        errs->items = items;
-        errs->cap = cap;
+    if (weir_array_reserve(&errs->items, &errs->cap, errs->count + 1,
+            sizeof(*errs->items)) != WEIR_OK) {
+        errs->lost = true;
+        return WEIR_ENOMEM;
     }
     va_list ap;
     va_start(ap, fmt);

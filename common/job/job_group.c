@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "common/err.h"
 #include "common/job/job_int.h"
 #include "common/value/time_fmt.h"
@@ -295,13 +296,9 @@ add_store(weir__jc *jc, weir__op_msg *op, const char *name, bool windowed)
         jc->oom = true;
         return;
     }
-    Weir__Topology__Store **v =
-        realloc(t->stores, (t->n_stores + 1) * sizeof(*v));
     Weir__Topology__Store *st = malloc(sizeof(*st));
-    if (v != NULL) {
-        t->stores = v;
-    }
-    if (v == NULL || st == NULL) {
+    if (st == NULL || weir_array_append(&t->stores, &t->n_stores, &st,
+                          sizeof(st)) != WEIR_OK) {
         free(st);
         free(changelog);
         jc->oom = true;
@@ -312,7 +309,6 @@ add_store(weir__jc *jc, weir__op_msg *op, const char *name, bool windowed)
     st->changelog_topic = changelog;
     st->subtopology = jc->sub->id;
     st->windowed = windowed;
-    t->stores[t->n_stores++] = st;
     op->store = weir__jc_strdup(jc, name);
     weir__jc_push_string(jc, &jc->sub->stores, &jc->sub->n_stores, name);
     weir__jc_topic(
