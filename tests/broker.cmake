@@ -1,4 +1,4 @@
-# weir-broker: protocol server and transaction coordinator tests (issue 4).
+# weir-broker: protocol server and transaction coordinator tests.
 set(WEIR_BROKER_PY /usr/bin/python3)
 function(weir_broker_py_test name label file timeout)
   weir_script_test(NAME ${name} LABEL ${label}

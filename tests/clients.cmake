@@ -1,4 +1,4 @@
-# Cross-client tests of weir-broker (issue 4): unmodified kcat, kafka-python,
+# Cross-client tests of weir-broker: unmodified kcat, kafka-python,
 # confluent_kafka (librdkafka) and kafkajs against a real weir-broker process.
 # Each script holds named cases; every case is its own CTest test so that a
 # case is registered only once it passes reliably against the broker.

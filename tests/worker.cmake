@@ -1,4 +1,4 @@
-# Worker runtime tests (issue 5).
+# Worker runtime tests.
 weir_unit_test(NAME worker.store SOURCES unit/test_store.c LIBS weir_worker_lib)
 weir_unit_test(NAME worker.codec SOURCES unit/test_worker_codec.c
   LIBS weir_worker_lib)

@@ -11,7 +11,7 @@ the program until it has processed (and committed) the whole input:
 plus the CPU each used per input line (the program and the broker
 together: on 2 shared cores wall time hides how much work each does),
 Weir's peak RSS with 8 tasks, and the time to restore a 1M-key store from
-its changelog into an empty data directory. Targets (issue 5): c/a >= 0.5,
+its changelog into an empty data directory. Targets: c/a >= 0.5,
 c/b >= 0.8, c/d >= 5, RSS <= 100 MB, restore <= 10 s.
 
     WEIR_BENCH_LINES=300000 /usr/bin/python3 bench/wordcount/run.py
