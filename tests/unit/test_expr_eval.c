@@ -472,6 +472,72 @@ test_regex_on_unterminated_value(void **state)
     free(payload);
 }
 
+/*
+ * split's byte-set fast path ("[...]" or one character, optionally "+")
+ * and the regex path agree on every byte, NUL included: the same pattern
+ * inside a group takes the regex path. Seeded random inputs.
+ */
+static void
+split_both_ways(const char *fast, const char *slow, const char *in, size_t n)
+{
+    weir_expr *e1 = NULL, *e2 = NULL;
+    weir_expr_error err;
+    weir_value r1, r2;
+    fx.value = weir_value_bytes(in, n);
+    fx.env.value.type = WEIR_TYPE_STRING;
+    char t1[64], t2[64];
+    snprintf(t1, sizeof(t1), "split(value, '%s')", fast);
+    snprintf(t2, sizeof(t2), "split(value, '%s')", slow);
+    assert_int_equal(eval_rv(t1, &e1, &r1, &err), WEIR_OK);
+    assert_int_equal(eval_rv(t2, &e2, &r2, &err), WEIR_OK);
+    if (!weir_value_equal(&r1, &r2)) {
+        fail_msg("%s and %s differ on %zu bytes", fast, slow, n);
+    }
+    for (size_t i = 0; i < r1.u.list.len; i++) {
+        const weir_value *w = &r1.u.list.items[i];
+        if (fast[0] == '[' && fast[1] == '^' && w->u.s.len > 0 &&
+            memchr(w->u.s.ptr, '\0', w->u.s.len) != NULL) {
+            fail_msg("%s kept a NUL inside a piece", fast);
+        }
+    }
+    weir_expr_free(e1);
+    weir_expr_free(e2);
+    weir_arena_reset(&fx.arena);
+}
+
+static void
+test_split_fast_path_matches_regex(void **state)
+{
+    (void)state;
+    static const char *pairs[][2] = {
+        {"[^a-z0-9]+", "([^a-z0-9])+"},
+        {"[^a-z0-9]", "([^a-z0-9])"},
+        {"[,;]", "([,;])"},
+        {"[ -/]+", "([ -/])+"},
+        {"x", "(x)"},
+        {"x+", "(x)+"},
+    };
+    const char zero[] = "\0\0zero bytes\0inside";
+    split_both_ways(pairs[0][0], pairs[0][1], zero, sizeof(zero) - 1);
+    uint64_t seed = 0x5eed;
+    char in[64];
+    for (int round = 0; round < 2000; round++) {
+        size_t n = (size_t)(round % 40);
+        for (size_t i = 0; i < n; i++) {
+            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+            /* Mostly letters, digits and separators, some bytes of any
+             * value (NUL, high bytes). */
+            unsigned r = (unsigned)(seed >> 33);
+            static const char common[] = "abxz09 ,;-/";
+            in[i] = (r & 7) == 0 ? (char)(r >> 8)
+                                 : common[(r >> 8) % (sizeof(common) - 1)];
+        }
+        for (size_t p = 0; p < sizeof(pairs) / sizeof(pairs[0]); p++)
+            split_both_ways(pairs[p][0], pairs[p][1], in, n);
+    }
+    fx.value = weir_value_string("Hello World", 11);
+}
+
 int
 main(void)
 {
@@ -491,6 +557,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_time_functions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_arena_is_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reduce_agg, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_split_fast_path_matches_regex, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
