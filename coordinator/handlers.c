@@ -23,7 +23,8 @@ typedef struct reply {
     ProtobufCMessage *body;
     Weir__Cluster__ErrorCode code;
     char message[1024];
-    char name[256]; /* a job name the body points at */
+    char *long_message; /* heap, when set: replaces message (job errors) */
+    char name[256];     /* a job name the body points at */
 } reply;
 
 static void fail(reply *r, Weir__Cluster__ErrorCode code, const char *fmt, ...)
@@ -56,6 +57,40 @@ code_of(int err)
     }
 }
 
+/* The most of a job's error list one reply carries (the wire takes 16 MiB):
+ * past it the list is cut at a line and the rest counted. */
+#define JOB_ERRORS_MAX_BYTES ((size_t)256 << 10)
+
+/* The error list as text, cut after the last whole line within
+ * JOB_ERRORS_MAX_BYTES with a count of the lines left out. NULL: none. */
+static char *
+error_text(const weir_job_errors *errs)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        return NULL;
+    weir_job_errors_print(errs, f);
+    fclose(f);
+    while (len > 0 && buf[len - 1] == '\n')
+        buf[--len] = '\0';
+    if (len <= JOB_ERRORS_MAX_BYTES)
+        return buf;
+    size_t keep = JOB_ERRORS_MAX_BYTES;
+    while (keep > 0 && buf[keep - 1] != '\n')
+        keep--;
+    size_t rest = 1;
+    for (size_t i = keep; i < len; i++)
+        rest += buf[i] == '\n';
+    char *cut = NULL;
+    if (asprintf(
+            &cut, "%.*s... and %zu more error lines", (int)keep, buf, rest) < 0)
+        cut = NULL;
+    free(buf);
+    return cut;
+}
+
 /* Compiles the YAML; errors become one message, line by line. */
 static Weir__Topology__Topology *
 compile(const Weir__Cluster__JobSubmit *js, reply *r)
@@ -67,18 +102,9 @@ compile(const Weir__Cluster__JobSubmit *js, reply *r)
     const char *path = js->path && js->path[0] ? js->path : "<job>";
     int rv = weir_job_compile(yaml, strlen(yaml), path, &topo, &errs);
     if (rv != WEIR_OK) {
-        char *buf = NULL;
-        size_t len = 0;
-        FILE *f = open_memstream(&buf, &len);
-        if (f) {
-            weir_job_errors_print(&errs, f);
-            fclose(f);
-        }
-        while (len > 0 && buf[len - 1] == '\n')
-            buf[--len] = '\0';
-        fail(r, WEIR__CLUSTER__ERROR_CODE__ERR_INVALID, "%s",
-            buf && len ? buf : weir_strerror(rv));
-        free(buf);
+        fail(
+            r, WEIR__CLUSTER__ERROR_CODE__ERR_INVALID, "%s", weir_strerror(rv));
+        r->long_message = error_text(&errs);
         topo = NULL;
     }
     weir_job_errors_fini(&errs);
@@ -237,6 +263,7 @@ dispatch(weir_coord *co, const weir_wire_msg *m, reply *r, bodies *b)
 static void
 release(reply *r, bodies *b)
 {
+    free(r->long_message);
     if (!r->body)
         return;
     if (r->body == &b->hb.base)
@@ -285,8 +312,8 @@ weir__coord_handle(weir_coord *co, const uint8_t *req, size_t len,
     }
     if (r.code != WEIR__CLUSTER__ERROR_CODE__ERR_NONE && rv == WEIR_OK &&
         r.code != WEIR__CLUSTER__ERROR_CODE__ERR_STALE_EPOCH)
-        weir_log_warn(
-            LOGC, "request rejected type=%d: %s", (int)m.type, r.message);
+        weir_log_warn(LOGC, "request rejected type=%d: %.1000s", (int)m.type,
+            r.long_message ? r.long_message : r.message);
     else if (rv != WEIR_OK)
         weir_log_warn(LOGC, "request rejected: %s", r.message);
     int erv;
@@ -295,7 +322,7 @@ weir__coord_handle(weir_coord *co, const uint8_t *req, size_t len,
         e.code = r.code != WEIR__CLUSTER__ERROR_CODE__ERR_NONE
                      ? r.code
                      : WEIR__CLUSTER__ERROR_CODE__ERR_INTERNAL;
-        e.message = r.message;
+        e.message = r.long_message ? r.long_message : r.message;
         erv = weir_wire_encode(WEIR__CLUSTER__MSG_TYPE__MSG_ERROR, m.request_id,
             "", &e.base, out, outlen);
     } else {

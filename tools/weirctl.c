@@ -104,7 +104,9 @@ call(ctl *x, weir_msg_type type, const ProtobufCMessage *body,
     int rv = connect_ctl(x);
     if (rv != 0)
         return rv;
-    char err[1024] = "";
+    /* The coordinator's error texts: a job's whole error list fits. */
+    static char err[512 << 10];
+    err[0] = '\0';
     rv = weir_wire_call(x->req.sock, type, x->c.token ? x->c.token : "", body,
         reply, err, sizeof(err));
     if (rv == WEIR_OK)

@@ -59,6 +59,28 @@ def main():
         assert code == 1 and bad + ":5:" in err, (code, err)
         code, _, err = run("submit", c.path("missing.yaml"), coord=coord)
         assert code == 1, (code, err)
+        # A long error list arrives whole (not cut at 1 KiB mid-word): 60
+        # unknown keys, each reported with its line.
+        many = c.path("many.yaml")
+        with open(many, "w") as f:
+            f.write("job: many\nsources:\n  lines: { topic: t }\npipeline:\n"
+                    "  - from: lines\n")
+            for i in range(60):
+                f.write("  - map: { value: value, unknown_key_%02d: 1 }\n" % i)
+            f.write("  - to: { topic: out }\n")
+        code, _, err = run("submit", many, coord=coord)
+        assert code == 1, (code, err)
+        for i in range(60):
+            assert "unknown key 'unknown_key_%02d'" % i in err, (i, err)
+            assert "%s:%d:" % (many, 6 + i) in err, (i, err)
+        # A directory or a binary file is named as such, not sent.
+        code, _, err = run("submit", c.path(""), coord=coord)
+        assert code == 1 and "Is a directory" in err, (code, err)
+        binary = c.path("binary.yaml")
+        with open(binary, "wb") as f:
+            f.write(b"\0\x01\x02job: x\n")
+        code, _, err = run("submit", binary, coord=coord)
+        assert code == 1 and "not a text file" in err, (code, err)
         code, out, _ = run("submit", job, coord=coord)
         assert code == 0 and "submitted job wordcount (8 tasks)" in out, out
         code, _, err = run("submit", job, coord=coord)
