@@ -34,6 +34,34 @@ tls_setup(weir_req_client *c, nng_dialer d, const char *ca)
     return rv != 0 ? rv : nng_dialer_set_ptr(d, NNG_OPT_TLS_CONFIG, c->tls);
 }
 
+/*
+ * Connects to the URL's TCP address and hangs up, within timeout_ms: a
+ * refused or unreachable address fails now. NNG's own blocking dial would
+ * also wait for the peer's protocol handshake, with a fixed 10 s timeout,
+ * whatever timeout the caller asked for.
+ */
+static int
+probe(const char *url, int timeout_ms)
+{
+    char tcp[512];
+    snprintf(tcp, sizeof(tcp), "%s", strncmp(url, "tls+", 4) ? url : url + 4);
+    nng_stream_dialer *sd = NULL;
+    nng_aio *aio = NULL;
+    int rv = nng_stream_dialer_alloc(&sd, tcp);
+    if (rv == 0)
+        rv = nng_aio_alloc(&aio, NULL, NULL);
+    if (rv == 0) {
+        nng_aio_set_timeout(aio, timeout_ms);
+        nng_stream_dialer_dial(sd, aio);
+        nng_aio_wait(aio);
+        if ((rv = nng_aio_result(aio)) == 0)
+            nng_stream_free(nng_aio_get_output(aio, 0));
+    }
+    nng_aio_free(aio);
+    nng_stream_dialer_free(sd);
+    return rv;
+}
+
 int
 weir_req_client_open(
     weir_req_client *c, const weir_req_client_opts *o, char *err, size_t errlen)
@@ -55,7 +83,8 @@ weir_req_client_open(
         return fail(c, rv, err, errlen, "coordinator URL", o->url);
     if (strncmp(o->url, "tls+", 4) == 0 && (rv = tls_setup(c, d, o->tls_ca)))
         return fail(c, rv, err, errlen, "tls", NULL);
-    if ((rv = nng_dialer_start(d, o->dial_now ? 0 : NNG_FLAG_NONBLOCK)) != 0)
+    if ((o->dial_now && (rv = probe(o->url, o->timeout_ms)) != 0) ||
+        (rv = nng_dialer_start(d, NNG_FLAG_NONBLOCK)) != 0)
         return fail(
             c, rv, err, errlen, "cannot reach the coordinator at", o->url);
     return WEIR_OK;

@@ -18,8 +18,9 @@ typedef struct weir_req_client_opts {
     const char *tls_ca; /* PEM file to verify the server; NULL or "": none */
     int timeout_ms;     /* send and receive */
     int reconnect_min_ms, reconnect_max_ms; /* 0: NNG's */
-    /* Dial now and fail if the coordinator cannot be reached; else NNG
-     * keeps dialling in the background. */
+    /* Fail now (within timeout_ms) if the coordinator's address cannot be
+     * reached. Either way NNG dials in the background; a request waits for
+     * the connection at most timeout_ms. */
     bool dial_now;
 } weir_req_client_opts;
 

@@ -3,7 +3,9 @@ line on stderr), 2 on bad usage; `topology` works offline; job file errors
 come back with file, line and column; JSON output parses."""
 import json
 import os
+import socket
 import sys
+import time
 
 from cluster_common import (coordinator, free_port, weirctl, weirctl_json,
                             weirtest, wordcount_yaml)
@@ -52,6 +54,17 @@ def main():
         code, _, err = run("jobs", coord=dead)
         assert code == 1 and "coordinator" in err, (code, err)
         one_line(err)
+        # An unresponsive coordinator (connections accepted, never
+        # answered): --timeout-ms bounds the wait.
+        with socket.socket() as mute:
+            mute.bind(("127.0.0.1", 0))
+            mute.listen(8)
+            url = "tcp://127.0.0.1:%d" % mute.getsockname()[1]
+            t0 = time.monotonic()
+            code, _, err = run("--timeout-ms", "1000", "jobs", coord=url)
+            took = time.monotonic() - t0
+            assert code == 1 and "timed out" in err, (code, err)
+            assert took < 4, took
 
         broker = c.broker()
         coord = coordinator(c, bootstrap=broker.bootstrap)
