@@ -578,8 +578,10 @@ int
 weir_cluster_cancel(weir_cluster *cl, const char *job, uint64_t now_ms)
 {
     int j = job ? weir__cluster_job_find(cl, job) : -1;
-    if (j < 0 || cl->jobs[j].state == WEIR__CLUSTER__JOB_STATE__JOB_CANCELLED)
+    if (j < 0)
         return WEIR_ENOTFOUND;
+    if (cl->jobs[j].state == WEIR__CLUSTER__JOB_STATE__JOB_CANCELLED)
+        return WEIR_ESTATE;
     cl->jobs[j].state = WEIR__CLUSTER__JOB_STATE__JOB_CANCELLED;
     int rv = weir__cluster_tasks_rebuild(cl);
     if (rv != WEIR_OK)

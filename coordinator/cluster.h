@@ -93,7 +93,8 @@ int weir_cluster_submit(weir_cluster *cl, const Weir__Topology__Topology *topo,
     const uint32_t *sub_tasks, size_t n_sub, int64_t now_wall_ms,
     uint64_t now_ms);
 
-/* Cancels a job: its tasks are revoked. WEIR_ENOTFOUND if unknown. */
+/* Cancels a job: its tasks are revoked. WEIR_ENOTFOUND if unknown,
+ * WEIR_ESTATE if it is cancelled already. */
 int weir_cluster_cancel(weir_cluster *cl, const char *job, uint64_t now_ms);
 
 /* Drains a worker: its tasks move away. WEIR_ENOTFOUND if unknown. */

@@ -229,6 +229,9 @@ dispatch(weir_coord *co, const weir_wire_msg *m, reply *r, bodies *b)
     case WEIR__CLUSTER__MSG_TYPE__MSG_JOB_CANCEL: {
         const char *job = ((Weir__Cluster__JobCancel *)m->body)->job;
         rv = weir_cluster_cancel(co->cl, job, now);
+        if (rv == WEIR_ESTATE)
+            return fail(r, WEIR__CLUSTER__ERROR_CODE__ERR_INVALID,
+                "job %s is already cancelled", job);
         if (rv != WEIR_OK)
             return fail(r, code_of(rv), "job %s: %s", job ? job : "",
                 weir_strerror(rv));

@@ -318,7 +318,7 @@ test_cancel(void **state)
     assert_int_equal(ws[0].n_active, 6);
     assert_int_equal(weir_cluster_cancel(cl, "zz", now), WEIR_ENOTFOUND);
     assert_int_equal(weir_cluster_cancel(cl, "j", now), WEIR_OK);
-    assert_int_equal(weir_cluster_cancel(cl, "j", now), WEIR_ENOTFOUND);
+    assert_int_equal(weir_cluster_cancel(cl, "j", now), WEIR_ESTATE);
     now = round_all(cl, ws, 1, now);
     assert_int_equal(ws[0].n_active, 2);
     assert_true(runs(&ws[0], "k/0/0"));
