@@ -12,6 +12,7 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/json_str.h"
+#include "common/prom.h"
 
 /* ------------------------------------------------------------ text buffer */
 
@@ -420,22 +421,117 @@ weir_cluster_json_tasks(const weir_cluster *cl)
 /* ------------------------------------------------------------ Prometheus */
 
 static void
-histogram(sbuf *b, const char *name, const char *labels,
-    const uint64_t *buckets, double sum)
+family(sbuf *b, const char *name, const char *type, const char *help)
 {
-    uint64_t cum = 0;
-    for (size_t i = 0; i < WEIR_CLUSTER_LAT_BUCKETS; i++) {
-        cum += buckets[i];
-        if (i < WEIR_CLUSTER_LAT_BUCKETS - 1)
-            sb_printf(b, "%s_bucket{%s%sle=\"%g\"} %llu\n", name, labels,
-                labels[0] ? "," : "", weir_cluster_lat_bounds_ms[i],
-                (unsigned long long)cum);
-        else
-            sb_printf(b, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", name, labels,
-                labels[0] ? "," : "", (unsigned long long)cum);
-    }
-    sb_printf(b, "%s_sum{%s} %g\n%s_count{%s} %llu\n", name, labels, sum, name,
-        labels, (unsigned long long)cum);
+    if (!b->oom)
+        b->oom = weir_prom_family(&b->buf, name, type, help) != WEIR_OK;
+}
+
+static void
+sample_u64(sbuf *b, const char *name, const char *labels, uint64_t v)
+{
+    if (!b->oom)
+        b->oom = weir_prom_u64(&b->buf, name, labels, v) != WEIR_OK;
+}
+
+static void
+sample_f64(sbuf *b, const char *name, const char *labels, double v)
+{
+    if (!b->oom)
+        b->oom = weir_prom_f64(&b->buf, name, labels, v) != WEIR_OK;
+}
+
+static void
+histogram(sbuf *b, const char *name, const char *help, const uint64_t *buckets,
+    double sum)
+{
+    family(b, name, "histogram", help);
+    if (!b->oom)
+        b->oom =
+            weir_prom_histogram(&b->buf, name, "", weir_cluster_lat_bounds_ms,
+                buckets, WEIR_CLUSTER_LAT_BUCKETS, sum) != WEIR_OK;
+}
+
+/* job="...",subtopology="s",partition="p" */
+static void
+task_labels(const weir_cluster *cl, const weir__task *t, weir_buf *out)
+{
+    weir_buf_clear(out);
+    weir_buf_printf(out, "job=\"");
+    weir_prom_label_value(out, cl->jobs[t->job].topo->job);
+    weir_buf_printf(
+        out, "\",subtopology=\"%u\",partition=\"%u\"", t->sub, t->part);
+}
+
+/* The per-task families: one value of the task's last status each. */
+typedef struct task_family {
+    const char *name, *type, *help;
+    double (*value)(const weir__task *t, uint64_t now_ms);
+} task_family;
+
+static double
+task_lag(const weir__task *t, uint64_t now_ms)
+{
+    (void)now_ms;
+    return (double)t->st.lag;
+}
+
+static double
+task_in(const weir__task *t, uint64_t now_ms)
+{
+    (void)now_ms;
+    return (double)t->st.records_in;
+}
+
+static double
+task_out(const weir__task *t, uint64_t now_ms)
+{
+    (void)now_ms;
+    return (double)t->st.records_out;
+}
+
+static double
+task_commits(const weir__task *t, uint64_t now_ms)
+{
+    (void)now_ms;
+    return (double)t->st.commits;
+}
+
+static double
+task_commit_rate(const weir__task *t, uint64_t now_ms)
+{
+    return now_ms < t->st.updated_ms + 5000 ? t->st.commit_rate : 0.0;
+}
+
+static double
+task_restored(const weir__task *t, uint64_t now_ms)
+{
+    (void)now_ms;
+    return (double)t->st.restored;
+}
+
+static const task_family task_families[] = {
+    {"weir_task_lag", "gauge",
+        "Records the task has yet to read (to the last stable offset).",
+        task_lag},
+    {"weir_task_records_in_total", "counter", "Records the task consumed.",
+        task_in},
+    {"weir_task_records_out_total", "counter", "Records the task produced.",
+        task_out},
+    {"weir_task_commits_total", "counter", "Transactions the task committed.",
+        task_commits},
+    {"weir_task_commit_rate", "gauge",
+        "Commits per second over the last report (0 when stale).",
+        task_commit_rate},
+    {"weir_task_restored_records", "gauge",
+        "Changelog records restored when the task last started.",
+        task_restored},
+};
+
+static bool
+task_reported(const weir__task *t)
+{
+    return t->st.valid && !t->orphan;
 }
 
 char *
@@ -449,107 +545,103 @@ weir_cluster_metrics(const weir_cluster *cl, uint64_t now_ms)
         draining += cl->members[i].state == WEIR__MEMBER_DRAINING;
         dead += cl->members[i].state == WEIR__MEMBER_DEAD;
     }
-    sb_printf(&b,
-        "# HELP weir_workers Workers known to the coordinator by state.\n"
-        "# TYPE weir_workers gauge\n"
-        "weir_workers{state=\"alive\"} %zu\n"
-        "weir_workers{state=\"draining\"} %zu\n"
-        "weir_workers{state=\"dead\"} %zu\n",
-        alive, draining, dead);
+    family(&b, "weir_workers", "gauge",
+        "Workers known to the coordinator by state.");
+    sample_u64(&b, "weir_workers", "state=\"alive\"", alive);
+    sample_u64(&b, "weir_workers", "state=\"draining\"", draining);
+    sample_u64(&b, "weir_workers", "state=\"dead\"", dead);
     static const char *const states[] = {"unassigned", "moving", "assigned",
         "CREATED", "RESTORING", "RUNNING", "STANDBY", "REVOKING", "FENCED",
         "FAILED", "CLOSED"};
-    sb_printf(&b, "# HELP weir_tasks Tasks by state.\n"
-                  "# TYPE weir_tasks gauge\n");
+    family(&b, "weir_tasks", "gauge", "Tasks by state.");
     for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
         size_t n = 0;
         for (size_t k = 0; k < cl->n_tasks; k++)
             n += !cl->tasks[k].orphan &&
                  strcmp(weir__cluster_task_state_name(&cl->tasks[k]),
                      states[i]) == 0;
-        sb_printf(&b, "weir_tasks{state=\"%s\"} %zu\n", states[i], n);
+        char label[64];
+        snprintf(label, sizeof(label), "state=\"%s\"", states[i]);
+        sample_u64(&b, "weir_tasks", label, n);
     }
-    sb_printf(&b, "# HELP weir_jobs Jobs that are not cancelled.\n"
-                  "# TYPE weir_jobs gauge\n");
     size_t jobs = 0;
     for (size_t j = 0; j < cl->n_jobs; j++)
         jobs += cl->jobs[j].state != WEIR__CLUSTER__JOB_STATE__JOB_CANCELLED;
-    sb_printf(&b, "weir_jobs %zu\n", jobs);
-    sb_printf(&b, "# HELP weir_job_degraded 1 while a task of the job has "
-                  "not been running for longer than --stuck-task-ms.\n"
-                  "# TYPE weir_job_degraded gauge\n");
+    family(&b, "weir_jobs", "gauge", "Jobs that are not cancelled.");
+    sample_u64(&b, "weir_jobs", "", jobs);
+    family(&b, "weir_job_degraded", "gauge",
+        "1 while a task of the job has not been running for longer than "
+        "--stuck-task-ms.");
+    weir_buf label;
+    weir_buf_init(&label);
     for (size_t j = 0; j < cl->n_jobs; j++) {
         if (cl->jobs[j].state == WEIR__CLUSTER__JOB_STATE__JOB_CANCELLED)
             continue;
         Weir__Cluster__JobInfo info;
         job_info(cl, j, &info);
-        sb_printf(&b, "weir_job_degraded{job=\"%s\"} %d\n", info.name,
-            info.degraded ? 1 : 0);
+        weir_buf_clear(&label);
+        weir_buf_printf(&label, "job=\"");
+        weir_prom_label_value(&label, info.name);
+        weir_buf_printf(&label, "\"");
+        sample_u64(&b, "weir_job_degraded", label.data, info.degraded ? 1 : 0);
     }
     size_t stuck = 0;
     for (size_t k = 0; k < cl->n_tasks; k++)
         stuck += cl->tasks[k].stuck;
-    sb_printf(&b,
-        "# HELP weir_tasks_stuck Tasks not running for longer than "
-        "--stuck-task-ms.\n# TYPE weir_tasks_stuck gauge\nweir_tasks_stuck "
-        "%zu\n",
-        stuck);
-    sb_printf(&b,
-        "# TYPE weir_assignment_generation gauge\n"
-        "weir_assignment_generation %llu\n"
-        "# TYPE weir_rebalances_total counter\n"
-        "weir_rebalances_total %llu\n"
-        "# TYPE weir_hellos_total counter\nweir_hellos_total %llu\n"
-        "# TYPE weir_heartbeats_total counter\nweir_heartbeats_total %llu\n"
-        "# TYPE weir_leaves_total counter\nweir_leaves_total %llu\n"
-        "# TYPE weir_stale_epochs_total counter\n"
-        "weir_stale_epochs_total %llu\n"
-        "# TYPE weir_session_expiries_total counter\n"
-        "weir_session_expiries_total %llu\n",
-        (unsigned long long)cl->generation, (unsigned long long)s->rebalances,
-        (unsigned long long)s->hellos, (unsigned long long)s->heartbeats,
-        (unsigned long long)s->leaves, (unsigned long long)s->stale,
-        (unsigned long long)s->deaths);
-    sb_printf(&b, "# HELP weir_heartbeat_latency_ms Worker send to "
-                  "coordinator receipt (wall clocks).\n"
-                  "# TYPE weir_heartbeat_latency_ms histogram\n");
-    histogram(&b, "weir_heartbeat_latency_ms", "", s->hb_latency_buckets,
-        s->hb_latency_sum_ms);
-    sb_printf(&b, "# TYPE weir_task_lag gauge\n"
-                  "# TYPE weir_task_records_in_total counter\n"
-                  "# TYPE weir_task_records_out_total counter\n"
-                  "# TYPE weir_task_commits_total counter\n"
-                  "# TYPE weir_task_commit_rate gauge\n"
-                  "# TYPE weir_task_restored_records gauge\n");
+    family(&b, "weir_tasks_stuck", "gauge",
+        "Tasks not running for longer than --stuck-task-ms.");
+    sample_u64(&b, "weir_tasks_stuck", "", stuck);
+    const struct {
+        const char *name, *type, *help;
+        uint64_t value;
+    } totals[] = {
+        {"weir_assignment_generation", "gauge",
+            "Generation of the current assignment.", cl->generation},
+        {"weir_rebalances_total", "counter", "Rebalances since the start.",
+            s->rebalances},
+        {"weir_hellos_total", "counter", "Hello requests from workers.",
+            s->hellos},
+        {"weir_heartbeats_total", "counter", "Heartbeats from workers.",
+            s->heartbeats},
+        {"weir_leaves_total", "counter", "Workers that left cleanly.",
+            s->leaves},
+        {"weir_stale_epochs_total", "counter",
+            "Requests refused for a stale member epoch.", s->stale},
+        {"weir_session_expiries_total", "counter",
+            "Workers declared dead after their session expired.", s->deaths},
+    };
+    for (size_t i = 0; i < sizeof(totals) / sizeof(totals[0]); i++) {
+        family(&b, totals[i].name, totals[i].type, totals[i].help);
+        sample_u64(&b, totals[i].name, "", totals[i].value);
+    }
+    histogram(&b, "weir_heartbeat_latency_ms",
+        "Worker send to coordinator receipt (wall clocks).",
+        s->hb_latency_buckets, s->hb_latency_sum_ms);
+    for (size_t f = 0; f < sizeof(task_families) / sizeof(task_families[0]);
+         f++) {
+        const task_family *tf = &task_families[f];
+        family(&b, tf->name, tf->type, tf->help);
+        for (size_t k = 0; k < cl->n_tasks; k++) {
+            const weir__task *t = &cl->tasks[k];
+            if (!task_reported(t))
+                continue;
+            task_labels(cl, t, &label);
+            sample_f64(&b, tf->name, label.data, tf->value(t, now_ms));
+        }
+    }
+    weir_buf_fini(&label);
     uint64_t all[WEIR_CLUSTER_LAT_BUCKETS] = {0};
     double all_sum = 0;
     for (size_t k = 0; k < cl->n_tasks; k++) {
         const weir__task *t = &cl->tasks[k];
-        if (!t->st.valid || t->orphan)
+        if (!task_reported(t))
             continue;
-        char labels[512];
-        snprintf(labels, sizeof(labels),
-            "job=\"%s\",subtopology=\"%u\",partition=\"%u\"",
-            cl->jobs[t->job].topo->job, t->sub, t->part);
-        sb_printf(&b,
-            "weir_task_lag{%s} %lld\nweir_task_records_in_total{%s} %llu\n"
-            "weir_task_records_out_total{%s} %llu\n"
-            "weir_task_commits_total{%s} %llu\n"
-            "weir_task_commit_rate{%s} %.3f\n"
-            "weir_task_restored_records{%s} %llu\n",
-            labels, (long long)t->st.lag, labels,
-            (unsigned long long)t->st.records_in, labels,
-            (unsigned long long)t->st.records_out, labels,
-            (unsigned long long)t->st.commits, labels,
-            now_ms < t->st.updated_ms + 5000 ? t->st.commit_rate : 0.0, labels,
-            (unsigned long long)t->st.restored);
         for (size_t i = 0; i < WEIR_CLUSTER_LAT_BUCKETS; i++)
             all[i] += t->st.buckets[i];
         all_sum += t->st.lat_sum_ms;
     }
-    sb_printf(&b, "# HELP weir_commit_latency_ms Transaction commit latency "
-                  "reported by workers, all tasks.\n"
-                  "# TYPE weir_commit_latency_ms histogram\n");
-    histogram(&b, "weir_commit_latency_ms", "", all, all_sum);
+    histogram(&b, "weir_commit_latency_ms",
+        "Transaction commit latency reported by workers, all tasks.", all,
+        all_sum);
     return sb_take(&b);
 }

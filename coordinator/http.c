@@ -14,7 +14,9 @@
 #include <string.h>
 
 #include "common/clock.h"
+#include "common/buf.h"
 #include "common/err.h"
+#include "common/prom.h"
 #include "common/log.h"
 
 #define LOGC "coordinator"
@@ -106,32 +108,42 @@ http_cb(nng_aio *aio)
 static char *
 rejects_metrics(weir_coord *co)
 {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f)
-        return NULL;
     weir_wire_stats ws;
     weir_wire_stats_get(&ws);
-    fprintf(f,
-        "# HELP weir_rejected_requests_total Control requests rejected.\n"
-        "# TYPE weir_rejected_requests_total counter\n"
-        "weir_rejected_requests_total{reason=\"malformed\"} %llu\n"
-        "weir_rejected_requests_total{reason=\"oversized\"} %llu\n"
-        "weir_rejected_requests_total{reason=\"unsupported\"} %llu\n"
-        "weir_rejected_requests_total{reason=\"unauthorized\"} %llu\n"
-        "# TYPE weir_http_rejected_total counter\n"
-        "weir_http_rejected_total{reason=\"unauthorized\"} %llu\n"
-        "# TYPE weir_control_messages_decoded_total counter\n"
-        "weir_control_messages_decoded_total %llu\n",
-        (unsigned long long)atomic_load(&co->rejects.malformed),
-        (unsigned long long)atomic_load(&co->rejects.oversized),
-        (unsigned long long)atomic_load(&co->rejects.unsupported),
-        (unsigned long long)atomic_load(&co->rejects.unauthorized),
-        (unsigned long long)atomic_load(&co->rejects.http_unauthorized),
-        (unsigned long long)ws.decoded);
-    fclose(f);
-    return buf;
+    static const char *const reasons[] = {
+        "malformed", "oversized", "unsupported", "unauthorized"};
+    const unsigned long long counts[] = {atomic_load(&co->rejects.malformed),
+        atomic_load(&co->rejects.oversized),
+        atomic_load(&co->rejects.unsupported),
+        atomic_load(&co->rejects.unauthorized)};
+    weir_buf b;
+    weir_buf_init(&b);
+    int rv = weir_prom_family(&b, "weir_rejected_requests_total", "counter",
+        "Control requests rejected, by reason.");
+    for (size_t i = 0; i < 4 && rv == WEIR_OK; i++) {
+        char label[64];
+        snprintf(label, sizeof(label), "reason=\"%s\"", reasons[i]);
+        rv =
+            weir_prom_u64(&b, "weir_rejected_requests_total", label, counts[i]);
+    }
+    if (rv == WEIR_OK)
+        rv = weir_prom_family(&b, "weir_http_rejected_total", "counter",
+            "HTTP requests rejected, by reason.");
+    if (rv == WEIR_OK)
+        rv = weir_prom_u64(&b, "weir_http_rejected_total",
+            "reason=\"unauthorized\"",
+            atomic_load(&co->rejects.http_unauthorized));
+    if (rv == WEIR_OK)
+        rv = weir_prom_family(&b, "weir_control_messages_decoded_total",
+            "counter", "Control messages decoded.");
+    if (rv == WEIR_OK)
+        rv = weir_prom_u64(
+            &b, "weir_control_messages_decoded_total", "", ws.decoded);
+    if (rv != WEIR_OK) {
+        weir_buf_fini(&b);
+        return NULL;
+    }
+    return b.data;
 }
 
 static char *

@@ -7,6 +7,7 @@ import sys
 from cluster_common import (Feeder, http_get, seed_lines, setup, wait_exact,
                             wait_running, weirctl, weirctl_json, weirtest,
                             worker)
+import promcheck  # noqa: E402 (tests/lib is on the path once cluster_common is in)
 
 
 def main():
@@ -55,6 +56,8 @@ def main():
         code, body = http_get(coord, "/metrics")
         assert code == 200 and 'weir_tasks{state="RUNNING"} 8' in body, body
         assert "weir_commit_latency_ms_bucket" in body
+        families = promcheck.check(body)
+        assert len([s for s in families["weir_task_lag"]]) == 8, families
         code, body = http_get(coord, "/healthz")
         assert code == 200 and body.strip() == "ok"
         for w in ws:
