@@ -244,7 +244,7 @@ topics_ready(weir_runtime *rt, const weir_task *t)
     for (size_t i = 0; i < rt->n_ensured && !ok; i++)
         ok = strcmp(rt->ensured[i], topo->job) == 0;
     if (!ok) {
-        char err[256];
+        char err[256] = "";
         pthread_mutex_lock(&rt->lock);
         char *bs = strdup(rt->bootstrap);
         pthread_mutex_unlock(&rt->lock);
