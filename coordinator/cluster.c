@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "common/job/job.h"
 #include "common/log.h"
 
 #define LOGC "coordinator"
@@ -40,7 +41,7 @@ weir_cluster_free(weir_cluster *cl)
         free(cl->members[i].local);
     }
     for (size_t i = 0; i < cl->n_jobs; i++) {
-        weir__topology__topology__free_unpacked(cl->jobs[i].topo, NULL);
+        weir_job_free(cl->jobs[i].topo);
         free(cl->jobs[i].sub_tasks);
     }
     free(cl->members);
@@ -506,20 +507,6 @@ weir_cluster_leave(
     return WEIR_OK;
 }
 
-static Weir__Topology__Topology *
-topo_copy(const Weir__Topology__Topology *topo)
-{
-    size_t len = weir__topology__topology__get_packed_size(topo);
-    uint8_t *buf = malloc(len ? len : 1);
-    if (!buf)
-        return NULL;
-    weir__topology__topology__pack(topo, buf);
-    Weir__Topology__Topology *copy =
-        weir__topology__topology__unpack(NULL, len, buf);
-    free(buf);
-    return copy;
-}
-
 int
 weir_cluster_submit(weir_cluster *cl, const Weir__Topology__Topology *topo,
     const uint32_t *sub_tasks, size_t n_sub, int64_t now_wall_ms,
@@ -534,10 +521,10 @@ weir_cluster_submit(weir_cluster *cl, const Weir__Topology__Topology *topo,
     int j = weir__cluster_job_find(cl, topo->job);
     if (j >= 0 && cl->jobs[j].state != WEIR__CLUSTER__JOB_STATE__JOB_CANCELLED)
         return WEIR_EEXIST;
-    Weir__Topology__Topology *copy = topo_copy(topo);
+    Weir__Topology__Topology *copy = weir_job_copy(topo);
     uint32_t *counts = malloc(n_sub * sizeof(*counts));
     if (!copy || !counts) {
-        weir__topology__topology__free_unpacked(copy, NULL);
+        weir_job_free(copy);
         free(counts);
         return WEIR_ENOMEM;
     }
@@ -547,7 +534,7 @@ weir_cluster_submit(weir_cluster *cl, const Weir__Topology__Topology *topo,
             size_t cap = cl->cap_jobs ? cl->cap_jobs * 2 : 4;
             weir__job *jobs = realloc(cl->jobs, cap * sizeof(*jobs));
             if (!jobs) {
-                weir__topology__topology__free_unpacked(copy, NULL);
+                weir_job_free(copy);
                 free(counts);
                 return WEIR_ENOMEM;
             }
@@ -556,7 +543,7 @@ weir_cluster_submit(weir_cluster *cl, const Weir__Topology__Topology *topo,
         }
         j = (int)cl->n_jobs++;
     } else {
-        weir__topology__topology__free_unpacked(cl->jobs[j].topo, NULL);
+        weir_job_free(cl->jobs[j].topo);
         free(cl->jobs[j].sub_tasks);
     }
     cl->jobs[j] = (weir__job){.topo = copy,

@@ -67,20 +67,6 @@ weir__task_set_state(weir_task *t, weir_task_state to)
     return WEIR_OK;
 }
 
-static Weir__Topology__Topology *
-topo_copy(const Weir__Topology__Topology *topo)
-{
-    size_t len = weir__topology__topology__get_packed_size(topo);
-    uint8_t *buf = malloc(len ? len : 1);
-    if (!buf)
-        return NULL;
-    weir__topology__topology__pack(topo, buf);
-    Weir__Topology__Topology *c =
-        weir__topology__topology__unpack(NULL, len, buf);
-    free(buf);
-    return c;
-}
-
 int
 weir_task_new(weir_task **tp, const Weir__Topology__Topology *topo,
     uint32_t sub, uint32_t partition, const weir_task_opts *opts)
@@ -100,7 +86,7 @@ weir_task_new(weir_task **tp, const Weir__Topology__Topology *topo,
     t->stopping = opts->stopping;
     t->stats.standby = opts->standby;
     t->env = opts->env;
-    t->topo = topo_copy(topo);
+    t->topo = weir_job_copy(topo);
     t->job = strdup(topo->job);
     t->bootstrap = strdup(opts->bootstrap ? opts->bootstrap : "");
     t->worker_id = strdup(opts->worker_id ? opts->worker_id : "worker");
@@ -376,7 +362,7 @@ run_step(weir_task *t, int poll_ms, bool *busy)
     uint64_t now = weir_clock_mono_ms();
     uint64_t interval = t->topo->commit_interval_ms
                             ? t->topo->commit_interval_ms
-                            : (t->eos ? 100 : 1000);
+                            : WEIR_JOB_COMMIT_INTERVAL_MS;
     for (int n = 0; n < MAX_BATCH_RECORDS; n++) {
         weir_kafka_msg m;
         int prv = weir_kafka_consumer_poll(t->cons, n == 0 ? poll_ms : 0, &m);
@@ -520,8 +506,7 @@ weir_task_free(weir_task *t)
     weir_buf_fini(&t->kbuf);
     weir_buf_fini(&t->vbuf);
     weir_buf_fini(&t->sbuf);
-    if (t->topo)
-        weir__topology__topology__free_unpacked(t->topo, NULL);
+    weir_job_free(t->topo);
     free(t->job);
     free(t->bootstrap);
     free(t->worker_id);

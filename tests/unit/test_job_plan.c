@@ -1,5 +1,6 @@
 /* common/job/job_plan.c: the topics a job needs and its tasks per
- * subtopology, from the topology and the topics that exist already. */
+ * subtopology, from the topology and the topics that exist already; and
+ * weir_job_copy, which every holder of a topology uses. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -239,6 +240,32 @@ test_agrees_with_compiler(void **state)
     weir_job_free(t);
 }
 
+/* weir_job_copy: a deep copy that packs to the same bytes. */
+static void
+test_copy(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_init(&f, 3, 6);
+    f.topo.commit_interval_ms = 250;
+    Weir__Topology__Topology *c = weir_job_copy(&f.topo);
+    assert_non_null(c);
+    assert_ptr_not_equal(c->topics, f.topo.topics);
+    size_t len = weir__topology__topology__get_packed_size(&f.topo);
+    assert_int_equal(weir__topology__topology__get_packed_size(c), len);
+    uint8_t *a = malloc(len), *b = malloc(len);
+    assert_non_null(a);
+    assert_non_null(b);
+    weir__topology__topology__pack(&f.topo, a);
+    weir__topology__topology__pack(c, b);
+    assert_memory_equal(a, b, len);
+    assert_string_equal(c->subtopologies[0]->input_topics[1], "users");
+    free(a);
+    free(b);
+    weir_job_free(c);
+    weir_job_free(NULL);
+}
+
 int
 main(void)
 {
@@ -248,6 +275,7 @@ main(void)
         cmocka_unit_test(test_existing_topics),
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_agrees_with_compiler),
+        cmocka_unit_test(test_copy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
