@@ -29,7 +29,7 @@ weir_task_state_name(weir_task_state st)
     return st <= WEIR_TASK_CLOSED ? state_names[st] : "?";
 }
 
-/* Allowed transitions: from -> bitmask of targets. */
+/* Allowed transitions: from -> bitmask of targets (task.h lists them). */
 #define B(s) (1u << (s))
 static const unsigned allowed[] = {
     [WEIR_TASK_CREATED] = B(WEIR_TASK_RESTORING) | B(WEIR_TASK_STANDBY) |
@@ -65,6 +65,26 @@ weir__task_set_state(weir_task *t, weir_task_state to)
     t->state = to;
     t->stats.state = to;
     return WEIR_OK;
+}
+
+/*
+ * What an operation on a task that can no longer act answers, for as long
+ * as it stays so (sticky, like LMDB's MDB_BAD_TXN): WEIR_EFENCED, WEIR_EFAILED
+ * or WEIR_ECLOSED; WEIR_OK for a task that can still act.
+ */
+static int
+stopped(const weir_task *t)
+{
+    switch (t->state) {
+    case WEIR_TASK_FENCED:
+        return WEIR_EFENCED;
+    case WEIR_TASK_FAILED:
+        return WEIR_EFAILED;
+    case WEIR_TASK_CLOSED:
+        return WEIR_ECLOSED;
+    default:
+        return WEIR_OK;
+    }
 }
 
 int
@@ -263,12 +283,15 @@ resume_inputs(weir_task *t)
 int
 weir_task_start(weir_task *t)
 {
+    int rv = stopped(t);
+    if (rv != WEIR_OK)
+        return rv;
     if (t->state != WEIR_TASK_CREATED)
         return WEIR_ESTATE;
     if (weir_clock_mono_ms() < t->next_retry_ms)
         return WEIR_EAGAIN;
     uint64_t t0 = weir_clock_mono_ms();
-    int rv = weir__task_set_state(
+    rv = weir__task_set_state(
         t, t->standby ? WEIR_TASK_STANDBY : WEIR_TASK_RESTORING);
     if (rv != WEIR_OK)
         return rv;
@@ -410,23 +433,6 @@ run_step(weir_task *t, int poll_ms, bool *busy)
     return rv;
 }
 
-/* What a task that is not running answers: nothing to do yet, or the
- * error that stopped it, for as long as it stays stopped (sticky). */
-static int
-not_running(const weir_task *t)
-{
-    switch (t->state) {
-    case WEIR_TASK_FENCED:
-        return WEIR_EFENCED;
-    case WEIR_TASK_FAILED:
-        return WEIR_ESTATE;
-    case WEIR_TASK_CLOSED:
-        return WEIR_ECLOSED;
-    default:
-        return WEIR_OK;
-    }
-}
-
 int
 weir_task_step(weir_task *t, int poll_ms, bool *busy)
 {
@@ -434,7 +440,7 @@ weir_task_step(weir_task *t, int poll_ms, bool *busy)
     if (t->state == WEIR_TASK_STANDBY)
         return weir__task_standby_step(t, poll_ms, busy);
     if (t->state != WEIR_TASK_RUNNING)
-        return not_running(t);
+        return stopped(t); /* WEIR_OK: not started yet, nothing to do */
     if (weir_clock_mono_ms() < t->next_retry_ms)
         return WEIR_OK;
     int rv = run_step(t, poll_ms, busy);
@@ -453,7 +459,7 @@ int
 weir_task_commit(weir_task *t)
 {
     if (t->state != WEIR_TASK_RUNNING)
-        return not_running(t);
+        return stopped(t); /* WEIR_OK: nothing open to commit */
     if (!t->dirty && !t->committing)
         return WEIR_OK;
     int rv = weir__task_commit(t);
