@@ -24,7 +24,8 @@
     X(EPARSE, "parse error")                                                   \
     X(EAGAIN, "try again")                                                     \
     X(ESTOPPED, "stopped")                                                     \
-    X(ECORRUPT, "data corrupt")
+    X(ECORRUPT, "data corrupt")                                                \
+    X(EFAILED, "failed earlier: refuses further work")
 
 typedef enum weir_err {
 #define WEIR__ERR_ENUM(name, msg) WEIR_##name,

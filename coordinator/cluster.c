@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "common/job/job.h"
 #include "common/log.h"
 
 #define LOGC "coordinator"
@@ -40,7 +41,7 @@ weir_cluster_free(weir_cluster *cl)
         free(cl->members[i].local);
     }
     for (size_t i = 0; i < cl->n_jobs; i++) {
-        weir__topology__topology__free_unpacked(cl->jobs[i].topo, NULL);
+        weir_job_free(cl->jobs[i].topo);
         free(cl->jobs[i].sub_tasks);
     }
     free(cl->members);
@@ -380,17 +381,39 @@ schedule(weir_cluster *cl, uint64_t at_ms)
         cl->rebalance_due_ms = at_ms;
 }
 
-/* The one transition function of the member state machine. */
+static const char *const member_names[] = {
+    [WEIR__MEMBER_ALIVE] = "alive",
+    [WEIR__MEMBER_DRAINING] = "draining",
+    [WEIR__MEMBER_DEAD] = "dead",
+};
+
+/* Allowed member transitions: from -> bitmask of targets (cluster.h). */
+#define B(s) (1u << (s))
+static const unsigned member_allowed[] = {
+    [WEIR__MEMBER_ALIVE] = B(WEIR__MEMBER_DRAINING) | B(WEIR__MEMBER_DEAD),
+    [WEIR__MEMBER_DRAINING] = B(WEIR__MEMBER_DEAD),
+    [WEIR__MEMBER_DEAD] = B(WEIR__MEMBER_ALIVE),
+};
+#undef B
+
+/*
+ * The one transition function of the member state machine: refuses (and
+ * logs) what the table forbids with WEIR_ESTATE. Only a new Hello (via
+ * DEAD) undrains a member.
+ */
 static int
 member_set(weir_cluster *cl, int w, weir__member_state to)
 {
     weir__member *m = &cl->members[w];
-    if (m->state == to)
+    weir__member_state from = m->state;
+    if (from == to)
         return WEIR_OK;
-    if (m->state == WEIR__MEMBER_DEAD && to == WEIR__MEMBER_DRAINING)
+    if (!(member_allowed[from] & (1u << to))) {
+        weir_log_error(LOGC,
+            "invalid member transition worker=%s from=%s to=%s", m->id,
+            member_names[from], member_names[to]);
         return WEIR_ESTATE;
-    if (m->state == WEIR__MEMBER_DRAINING && to == WEIR__MEMBER_ALIVE)
-        return WEIR_ESTATE; /* only a new Hello (via DEAD) undrains */
+    }
     m->state = to;
     if (to == WEIR__MEMBER_DEAD) {
         m->n_local = 0;
@@ -456,9 +479,13 @@ weir_cluster_hello(weir_cluster *cl, const Weir__Cluster__Hello *hello,
     free(m->address);
     m->address = addr;
     bool was_dead = m->state == WEIR__MEMBER_DEAD;
-    if (m->state == WEIR__MEMBER_DRAINING)
-        member_set(cl, w, WEIR__MEMBER_DEAD); /* a restart undrains */
-    member_set(cl, w, WEIR__MEMBER_ALIVE);
+    int rv = WEIR_OK;
+    if (m->state == WEIR__MEMBER_DRAINING) /* a restart undrains */
+        rv = member_set(cl, w, WEIR__MEMBER_DEAD);
+    if (rv == WEIR_OK)
+        rv = member_set(cl, w, WEIR__MEMBER_ALIVE);
+    if (rv != WEIR_OK)
+        return rv;
     if (m->capacity != (hello->capacity ? hello->capacity : 1))
         was_dead = true; /* rebalance for the new capacity */
     m->capacity = hello->capacity ? hello->capacity : 1;
@@ -499,25 +526,13 @@ weir_cluster_leave(
         weir__cluster_member_check(cl, leave->worker_id, leave->member_epoch);
     if (w < 0)
         return WEIR_ESTATE;
-    member_set(cl, w, WEIR__MEMBER_DEAD);
+    int rv = member_set(cl, w, WEIR__MEMBER_DEAD);
+    if (rv != WEIR_OK)
+        return rv;
     cl->stats.leaves++;
     weir_log_info(LOGC, "leave worker=%s", cl->members[w].id);
     schedule(cl, now_ms);
     return WEIR_OK;
-}
-
-static Weir__Topology__Topology *
-topo_copy(const Weir__Topology__Topology *topo)
-{
-    size_t len = weir__topology__topology__get_packed_size(topo);
-    uint8_t *buf = malloc(len ? len : 1);
-    if (!buf)
-        return NULL;
-    weir__topology__topology__pack(topo, buf);
-    Weir__Topology__Topology *copy =
-        weir__topology__topology__unpack(NULL, len, buf);
-    free(buf);
-    return copy;
 }
 
 int
@@ -534,10 +549,10 @@ weir_cluster_submit(weir_cluster *cl, const Weir__Topology__Topology *topo,
     int j = weir__cluster_job_find(cl, topo->job);
     if (j >= 0 && cl->jobs[j].state != WEIR__CLUSTER__JOB_STATE__JOB_CANCELLED)
         return WEIR_EEXIST;
-    Weir__Topology__Topology *copy = topo_copy(topo);
+    Weir__Topology__Topology *copy = weir_job_copy(topo);
     uint32_t *counts = malloc(n_sub * sizeof(*counts));
     if (!copy || !counts) {
-        weir__topology__topology__free_unpacked(copy, NULL);
+        weir_job_free(copy);
         free(counts);
         return WEIR_ENOMEM;
     }
@@ -547,7 +562,7 @@ weir_cluster_submit(weir_cluster *cl, const Weir__Topology__Topology *topo,
             size_t cap = cl->cap_jobs ? cl->cap_jobs * 2 : 4;
             weir__job *jobs = realloc(cl->jobs, cap * sizeof(*jobs));
             if (!jobs) {
-                weir__topology__topology__free_unpacked(copy, NULL);
+                weir_job_free(copy);
                 free(counts);
                 return WEIR_ENOMEM;
             }
@@ -556,7 +571,7 @@ weir_cluster_submit(weir_cluster *cl, const Weir__Topology__Topology *topo,
         }
         j = (int)cl->n_jobs++;
     } else {
-        weir__topology__topology__free_unpacked(cl->jobs[j].topo, NULL);
+        weir_job_free(cl->jobs[j].topo);
         free(cl->jobs[j].sub_tasks);
     }
     cl->jobs[j] = (weir__job){.topo = copy,
@@ -647,7 +662,8 @@ weir_cluster_tick(weir_cluster *cl, uint64_t now_ms)
             "session expired worker=%s epoch=%llu silent_ms=%llu", m->id,
             (unsigned long long)m->epoch,
             (unsigned long long)(now_ms - m->last_seen_ms));
-        member_set(cl, (int)i, WEIR__MEMBER_DEAD);
+        if (member_set(cl, (int)i, WEIR__MEMBER_DEAD) != WEIR_OK)
+            continue; /* logged; cannot happen from ALIVE or DRAINING */
         cl->stats.deaths++;
         schedule(cl, now_ms);
     }

@@ -4,9 +4,12 @@
  * no threads: the event loop (server.c) feeds it decoded messages and clock
  * ticks, the unit tests do the same without sockets.
  *
- * Member lifecycle (one transition function, member_set):
- *   ALIVE --drain--> DRAINING --(no tasks left)--> still DRAINING
- *   ALIVE|DRAINING --leave / session expiry--> DEAD --hello--> ALIVE
+ * Member lifecycle (one transition function, member_set, checks the table
+ * in cluster.c and refuses anything else with WEIR_ESTATE):
+ *   ALIVE --drain--> DRAINING (it stays DRAINING once it has no tasks)
+ *   ALIVE | DRAINING --leave / session expiry--> DEAD
+ *   DEAD --hello--> ALIVE (a Hello from a DRAINING member goes through
+ *       DEAD: a restart undrains; DRAINING -> ALIVE is refused)
  * A Hello always gives a new member epoch; a Heartbeat or Leave carrying
  * another epoch, or from a DEAD member, is stale (WEIR_ESTATE).
  *

@@ -8,6 +8,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "common/err.h"
+#include "common/job/job_plan.h"
 #include "common/log.h"
 
 #define LOGC "kafka"
@@ -17,15 +18,6 @@ struct weir_kafka_admin {
     weir_kafka_admin_opts opts;
     char *bootstrap;
 };
-
-/* A topic of the job being planned and its partition count (0: missing). */
-typedef struct planned {
-    const char *name;
-    uint32_t partitions;
-    uint32_t want; /* for creation, 0: the job's input partitions */
-    bool input;
-    bool compacted;
-} planned;
 
 static void
 log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
@@ -88,10 +80,10 @@ weir_kafka_admin_free(weir_kafka_admin *a)
     free(a);
 }
 
-/* Fills partitions of each planned topic from cluster metadata. */
+/* Sets `existing` of each planned topic from cluster metadata. */
 static int
 fetch_counts(
-    weir_kafka_admin *a, planned *ts, size_t n, char *err, size_t errsize)
+    weir_kafka_admin *a, weir_job_plan *plan, char *err, size_t errsize)
 {
     const struct rd_kafka_metadata *md;
     rd_kafka_resp_err_t e =
@@ -101,12 +93,13 @@ fetch_counts(
             rd_kafka_err2str(e));
         return WEIR_EKAFKA;
     }
-    for (size_t i = 0; i < n; i++) {
-        ts[i].partitions = 0;
-        for (int t = 0; t < md->topic_cnt; t++)
-            if (strcmp(md->topics[t].topic, ts[i].name) == 0 &&
-                md->topics[t].err == RD_KAFKA_RESP_ERR_NO_ERROR)
-                ts[i].partitions = (uint32_t)md->topics[t].partition_cnt;
+    for (size_t i = 0; i < plan->n_topics; i++) {
+        weir_job_plan_topic *t = &plan->topics[i];
+        t->existing = 0;
+        for (int k = 0; k < md->topic_cnt; k++)
+            if (strcmp(md->topics[k].topic, t->name) == 0 &&
+                md->topics[k].err == RD_KAFKA_RESP_ERR_NO_ERROR)
+                t->existing = (uint32_t)md->topics[k].partition_cnt;
     }
     rd_kafka_metadata_destroy(md);
     return WEIR_OK;
@@ -168,89 +161,27 @@ create_topic(weir_kafka_admin *a, const char *name, uint32_t partitions,
     return rv;
 }
 
-static planned *
-find(planned *ts, size_t n, const char *name)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(ts[i].name, name) == 0)
-            return &ts[i];
-    return NULL;
-}
-
-/* The job's topics: sources and every entry of topo->topics, once each. */
-static size_t
-collect(const Weir__Topology__Topology *topo, planned *ts)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < topo->n_sources; i++) {
-        const char *name = topo->sources[i]->topic;
-        if (name && name[0] && !find(ts, n, name))
-            ts[n++] = (planned){.name = name, .input = true};
-    }
-    for (size_t i = 0; i < topo->n_topics; i++) {
-        const Weir__Topology__Topic *t = topo->topics[i];
-        if (!t->name || !t->name[0])
-            continue;
-        planned *p = find(ts, n, t->name);
-        if (!p) {
-            p = &ts[n++];
-            *p = (planned){.name = t->name};
-        }
-        p->want = t->partitions;
-        p->input =
-            p->input || t->role == WEIR__TOPOLOGY__TOPIC_ROLE__TOPIC_INPUT;
-        p->compacted = t->compacted ||
-                       t->role == WEIR__TOPOLOGY__TOPIC_ROLE__TOPIC_CHANGELOG;
-    }
-    if (topo->dlq_topic && topo->dlq_topic[0] && !find(ts, n, topo->dlq_topic))
-        ts[n++] = (planned){.name = topo->dlq_topic};
-    return n;
-}
-
 int
 weir_kafka_admin_plan(weir_kafka_admin *a, const Weir__Topology__Topology *topo,
     uint32_t *sub_tasks, char *err, size_t errsize)
 {
-    size_t max = topo->n_sources + topo->n_topics + 1;
-    planned *ts = calloc(max, sizeof(*ts));
-    if (!ts)
-        return WEIR_ENOMEM;
-    size_t n = collect(topo, ts);
-    int rv = fetch_counts(a, ts, n, err, errsize);
+    weir_job_plan plan;
+    int rv = weir_job_plan_init(&plan, topo);
+    if (rv != WEIR_OK)
+        return rv;
+    rv = fetch_counts(a, &plan, err, errsize);
     if (rv != WEIR_OK)
         goto out;
-    uint32_t inputs = 0;
-    for (size_t i = 0; i < n && rv == WEIR_OK; i++) {
-        if (!ts[i].input)
-            continue;
-        if (ts[i].partitions == 0) {
-            uint32_t p = ts[i].want ? ts[i].want : a->opts.default_partitions;
-            rv = create_topic(a, ts[i].name, p, false, err, errsize);
-            ts[i].partitions = p;
-        }
-        if (ts[i].partitions > inputs)
-            inputs = ts[i].partitions;
+    weir_job_plan_resolve(&plan, topo, a->opts.default_partitions);
+    for (size_t i = 0; i < plan.n_topics && rv == WEIR_OK; i++) {
+        const weir_job_plan_topic *t = &plan.topics[i];
+        if (t->create)
+            rv = create_topic(
+                a, t->name, t->partitions, t->compacted, err, errsize);
     }
-    if (inputs == 0)
-        inputs = a->opts.default_partitions;
-    for (size_t i = 0; i < n && rv == WEIR_OK; i++) {
-        if (ts[i].input || ts[i].partitions > 0)
-            continue;
-        uint32_t p = ts[i].want ? ts[i].want : inputs;
-        rv = create_topic(a, ts[i].name, p, ts[i].compacted, err, errsize);
-        ts[i].partitions = p;
-    }
-    for (size_t s = 0; s < topo->n_subtopologies && rv == WEIR_OK; s++) {
-        const Weir__Topology__Subtopology *sub = topo->subtopologies[s];
-        uint32_t count = 0;
-        for (size_t i = 0; i < sub->n_input_topics; i++) {
-            planned *p = find(ts, n, sub->input_topics[i]);
-            if (p && p->partitions > count)
-                count = p->partitions;
-        }
-        sub_tasks[s] = count ? count : inputs;
-    }
+    if (rv == WEIR_OK)
+        memcpy(sub_tasks, plan.sub_tasks, plan.n_sub * sizeof(*sub_tasks));
 out:
-    free(ts);
+    weir_job_plan_fini(&plan);
     return rv;
 }

@@ -1,8 +1,8 @@
 /*
  * The coordinator's one adapter over librdkafka: topic metadata and topic
- * creation, and the job planning that needs them (how many tasks each
- * subtopology has, which topics to create). librdkafka types never leave
- * kafka_admin.c.
+ * creation for the job planner (common/job/job_plan.h), which decides how
+ * many tasks each subtopology has and which topics to create. librdkafka
+ * types never leave kafka_admin.c.
  *
  * Calls block up to timeout_ms; the coordinator makes them on its event
  * loop only for submits, which are rare.
@@ -19,7 +19,7 @@ typedef struct weir_kafka_admin weir_kafka_admin;
 
 typedef struct weir_kafka_admin_opts {
     const char *bootstrap;
-    uint32_t default_partitions; /* for missing source topics */
+    uint32_t default_partitions; /* the planner's, when no input has a count */
     int replication_factor;      /* for created topics */
     int timeout_ms;
 } weir_kafka_admin_opts;
@@ -30,12 +30,12 @@ int weir_kafka_admin_new(weir_kafka_admin **ap,
 void weir_kafka_admin_free(weir_kafka_admin *a); /* NULL-safe */
 
 /*
- * Plans a job: reads the partition counts of its topics, creates the
- * missing ones (source topics with Topic.partitions or the default,
- * internal and output topics with the source partition count; changelogs
- * compacted) and fills sub_tasks[topo->n_subtopologies] with each
- * subtopology's task count (the partitions of its input topics).
- * WEIR_EKAFKA with a reason in err when Kafka cannot be reached or refuses.
+ * Plans a job with the job planner (common/job/job_plan.h) against the
+ * cluster's metadata, creates the topics it says are missing, and fills
+ * sub_tasks[topo->n_subtopologies] with each subtopology's task count (the
+ * largest partition count of its input topics). default_partitions is
+ * the planner's default. WEIR_EKAFKA with a reason in err when Kafka
+ * cannot be reached or refuses; WEIR_ENOMEM.
  */
 int weir_kafka_admin_plan(weir_kafka_admin *a,
     const Weir__Topology__Topology *topo, uint32_t *sub_tasks, char *err,

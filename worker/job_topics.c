@@ -1,3 +1,4 @@
+/* Job topics: the Kafka I/O around the job planner. */
 #include "job_topics.h"
 
 #include <stdio.h>
@@ -5,80 +6,81 @@
 #include <string.h>
 
 #include "common/err.h"
-#include "common/log.h"
+#include "common/job/job_plan.h"
 #include "kafka.h"
 
 #define ADMIN_TIMEOUT_MS 10000
 
-int
-weir_job_topics_ensure(const char *bootstrap,
-    const Weir__Topology__Topology *topo, int *partitions, char *err,
-    size_t errsize)
+/* The job's partitions when none of its inputs exists or has a compiled
+ * count (the compiler always gives them one). */
+#define DEFAULT_PARTITIONS 1
+
+/* Sets `existing` of each planned topic from the cluster's metadata. */
+static int
+fetch_counts(
+    const char *bootstrap, weir_job_plan *plan, char *err, size_t errsize)
 {
-    int p = 0, rv = WEIR_OK;
-    /* The job's partitions: the largest existing input topic. */
-    for (size_t i = 0; i < topo->n_topics; i++) {
-        const Weir__Topology__Topic *tp = topo->topics[i];
-        if (tp->role != WEIR__TOPOLOGY__TOPIC_ROLE__TOPIC_INPUT)
-            continue;
-        int n = 0;
-        rv = weir_kafka_topic_partitions(
-            bootstrap, tp->name, &n, ADMIN_TIMEOUT_MS);
-        if (rv == WEIR_OK && n > p)
-            p = n;
-        else if (rv != WEIR_OK && rv != WEIR_ENOTFOUND) {
-            snprintf(err, errsize, "metadata for %s: %s", tp->name,
-                weir_strerror(rv));
-            return rv;
-        }
+    const char **names = calloc(plan->n_topics + 1, sizeof(*names));
+    uint32_t *counts = calloc(plan->n_topics + 1, sizeof(*counts));
+    int rv = names && counts ? WEIR_OK : WEIR_ENOMEM;
+    for (size_t i = 0; rv == WEIR_OK && i < plan->n_topics; i++)
+        names[i] = plan->topics[i].name;
+    if (rv == WEIR_OK)
+        rv = weir_kafka_topics_partitions(
+            bootstrap, names, plan->n_topics, counts, ADMIN_TIMEOUT_MS);
+    if (rv == WEIR_OK) {
+        for (size_t i = 0; i < plan->n_topics; i++)
+            plan->topics[i].existing = counts[i];
+    } else if (err && errsize) {
+        snprintf(
+            err, errsize, "metadata from %s: %s", bootstrap, weir_strerror(rv));
     }
-    for (size_t i = 0; p == 0 && i < topo->n_topics; i++)
-        if (topo->topics[i]->role == WEIR__TOPOLOGY__TOPIC_ROLE__TOPIC_INPUT &&
-            (int)topo->topics[i]->partitions > p)
-            p = (int)topo->topics[i]->partitions;
-    if (p == 0)
-        p = 1;
-    weir_kafka_topic_spec *specs = calloc(topo->n_topics + 1, sizeof(*specs));
+    free(names);
+    free(counts);
+    return rv;
+}
+
+static int
+create_missing(
+    const char *bootstrap, const weir_job_plan *plan, char *err, size_t errsize)
+{
+    weir_kafka_topic_spec *specs = calloc(plan->n_topics + 1, sizeof(*specs));
     if (!specs)
         return WEIR_ENOMEM;
     size_t n = 0;
-    bool have_dlq = false;
-    for (size_t i = 0; i < topo->n_topics; i++) {
-        const Weir__Topology__Topic *tp = topo->topics[i];
-        specs[n].name = tp->name;
-        specs[n].partitions = tp->partitions ? (int)tp->partitions : p;
-        specs[n].compacted =
-            tp->compacted ||
-            tp->role == WEIR__TOPOLOGY__TOPIC_ROLE__TOPIC_CHANGELOG;
-        if (topo->dlq_topic && strcmp(tp->name, topo->dlq_topic) == 0)
-            have_dlq = true;
-        n++;
+    for (size_t i = 0; i < plan->n_topics; i++) {
+        const weir_job_plan_topic *t = &plan->topics[i];
+        if (!t->create)
+            continue;
+        specs[n++] = (weir_kafka_topic_spec){.name = t->name,
+            .partitions = (int)t->partitions,
+            .compacted = t->compacted};
     }
-    if (!have_dlq && topo->dlq_topic && topo->dlq_topic[0]) {
-        specs[n].name = topo->dlq_topic;
-        specs[n].partitions = p;
-        n++;
-    }
-    rv = weir_kafka_topics_ensure(
+    int rv = weir_kafka_topics_ensure(
         bootstrap, specs, n, ADMIN_TIMEOUT_MS, err, errsize);
     free(specs);
-    if (rv == WEIR_OK && partitions)
-        *partitions = p;
     return rv;
 }
 
 int
-weir_job_topics_tasks(const char *bootstrap,
-    const Weir__Topology__Topology *topo, unsigned sub, int *tasks)
+weir_job_topics_ensure(const char *bootstrap,
+    const Weir__Topology__Topology *topo, uint32_t *sub_tasks, char *err,
+    size_t errsize)
 {
-    for (size_t i = 0; i < topo->n_subtopologies; i++) {
-        const Weir__Topology__Subtopology *st = topo->subtopologies[i];
-        if (st->id != sub)
-            continue;
-        if (st->n_input_topics == 0)
-            return WEIR_EINVAL;
-        return weir_kafka_topic_partitions(
-            bootstrap, st->input_topics[0], tasks, ADMIN_TIMEOUT_MS);
-    }
-    return WEIR_ENOTFOUND;
+    if (err && errsize)
+        err[0] = '\0';
+    weir_job_plan plan;
+    int rv = weir_job_plan_init(&plan, topo);
+    if (rv != WEIR_OK)
+        return rv;
+    if ((rv = fetch_counts(bootstrap, &plan, err, errsize)) != WEIR_OK)
+        goto out;
+    weir_job_plan_resolve(&plan, topo, DEFAULT_PARTITIONS);
+    if ((rv = create_missing(bootstrap, &plan, err, errsize)) != WEIR_OK)
+        goto out;
+    if (sub_tasks)
+        memcpy(sub_tasks, plan.sub_tasks, plan.n_sub * sizeof(*sub_tasks));
+out:
+    weir_job_plan_fini(&plan);
+    return rv;
 }

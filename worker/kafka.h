@@ -183,8 +183,11 @@ int weir_kafka_topics_ensure(const char *bootstrap,
     const weir_kafka_topic_spec *topics, size_t n, int timeout_ms, char *err,
     size_t errsize);
 
-/* The partition count of a topic: WEIR_ENOTFOUND when it does not exist. */
-int weir_kafka_topic_partitions(
-    const char *bootstrap, const char *topic, int *partitions, int timeout_ms);
+/*
+ * The partition counts of topics[0..n) from one metadata request into
+ * partitions[] (0: the topic does not exist). Never creates a topic.
+ */
+int weir_kafka_topics_partitions(const char *bootstrap,
+    const char *const *topics, size_t n, uint32_t *partitions, int timeout_ms);
 
 #endif

@@ -51,13 +51,26 @@ partitions_of(
 }
 
 int
-weir_kafka_topic_partitions(
-    const char *bootstrap, const char *topic, int *partitions, int timeout_ms)
+weir_kafka_topics_partitions(const char *bootstrap, const char *const *topics,
+    size_t n, uint32_t *partitions, int timeout_ms)
 {
     rd_kafka_t *rk = admin_client(bootstrap);
     if (!rk)
         return WEIR_EKAFKA;
-    int rv = partitions_of(rk, topic, partitions, timeout_ms);
+    /* Every topic's metadata: asking for one by name may create it when
+     * the broker auto-creates topics. */
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, NULL, &md, timeout_ms);
+    int rv = err ? weir__kafka_resp_err(err) : WEIR_OK;
+    for (size_t i = 0; rv == WEIR_OK && i < n; i++) {
+        partitions[i] = 0;
+        for (int k = 0; k < md->topic_cnt; k++)
+            if (strcmp(md->topics[k].topic, topics[i]) == 0 &&
+                !md->topics[k].err && md->topics[k].partition_cnt > 0)
+                partitions[i] = (uint32_t)md->topics[k].partition_cnt;
+    }
+    if (md)
+        rd_kafka_metadata_destroy(md);
     rd_kafka_destroy(rk);
     return rv;
 }

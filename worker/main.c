@@ -152,45 +152,40 @@ assign_all(weir_runtime *rt, const char *bootstrap,
 {
     char err[256];
     int rv, attempt = 0;
+    uint32_t *sub_tasks = calloc(topo->n_subtopologies + 1, sizeof(*sub_tasks));
+    if (!sub_tasks)
+        return WEIR_ENOMEM;
     while ((rv = weir_job_topics_ensure(
-                bootstrap, topo, NULL, err, sizeof(err))) != WEIR_OK) {
+                bootstrap, topo, sub_tasks, err, sizeof(err))) != WEIR_OK) {
         if (attempt++ % 10 == 0)
             weir_log_warn("worker", "waiting for the broker err=\"%s\"", err);
-        if (wait_stop(500))
+        if (wait_stop(500)) {
+            free(sub_tasks);
             return WEIR_ESTOPPED;
+        }
     }
     size_t cap = 0, n = 0;
-    for (size_t i = 0; i < topo->n_subtopologies; i++) {
-        int parts = 0;
-        rv = weir_job_topics_tasks(
-            bootstrap, topo, topo->subtopologies[i]->id, &parts);
-        if (rv != WEIR_OK) {
-            weir_log_error("worker", "cannot count tasks sub=%u err=%s",
-                topo->subtopologies[i]->id, weir_err_name(rv));
-            return rv;
-        }
-        cap += (size_t)parts;
-    }
+    for (size_t i = 0; i < topo->n_subtopologies; i++)
+        cap += sub_tasks[i];
     Weir__Cluster__TaskId *ids = calloc(cap + 1, sizeof(*ids));
     Weir__Cluster__TaskId **ptrs = calloc(cap + 1, sizeof(*ptrs));
     if (!ids || !ptrs) {
         free(ids);
         free(ptrs);
+        free(sub_tasks);
         return WEIR_ENOMEM;
     }
     for (size_t i = 0; i < topo->n_subtopologies; i++) {
-        int parts = 0;
-        (void)weir_job_topics_tasks(
-            bootstrap, topo, topo->subtopologies[i]->id, &parts);
-        for (int p = 0; p < parts && n < cap; p++) {
+        for (uint32_t p = 0; p < sub_tasks[i]; p++) {
             weir__cluster__task_id__init(&ids[n]);
             ids[n].job = topo->job;
             ids[n].subtopology = topo->subtopologies[i]->id;
-            ids[n].partition = (uint32_t)p;
+            ids[n].partition = p;
             ptrs[n] = &ids[n];
             n++;
         }
     }
+    free(sub_tasks);
     Weir__Cluster__Assignment as;
     weir__cluster__assignment__init(&as);
     as.generation = 1;

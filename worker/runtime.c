@@ -10,25 +10,11 @@
 
 #include "common/clock.h"
 #include "common/err.h"
+#include "common/job/job.h"
 #include "common/log.h"
-#include "job_topics.h"
 #include "runtime_impl.h"
 #include "store.h"
 #include "task.h"
-
-static Weir__Topology__Topology *
-topo_copy(const Weir__Topology__Topology *topo)
-{
-    size_t len = weir__topology__topology__get_packed_size(topo);
-    uint8_t *buf = malloc(len ? len : 1);
-    if (!buf)
-        return NULL;
-    weir__topology__topology__pack(topo, buf);
-    Weir__Topology__Topology *c =
-        weir__topology__topology__unpack(NULL, len, buf);
-    free(buf);
-    return c;
-}
 
 static void
 desired_free(weir_rt_desired *d, size_t n)
@@ -125,7 +111,7 @@ weir_runtime_free(weir_runtime *rt)
     weir_store_env_close(rt->env);
     desired_free(rt->desired, rt->n_desired);
     for (size_t i = 0; i < rt->n_topos; i++)
-        weir__topology__topology__free_unpacked(rt->topos[i], NULL);
+        weir_job_free(rt->topos[i]);
     free(rt->topos);
     for (size_t i = 0; i < rt->n_ensured; i++)
         free(rt->ensured[i]);
@@ -203,7 +189,7 @@ weir_runtime_assign(weir_runtime *rt, const Weir__Cluster__Assignment *as,
             used = strcmp(d[k].job, topologies[i]->job) == 0;
         if (!used)
             continue;
-        if (!(topos[ntopo] = topo_copy(topologies[i])))
+        if (!(topos[ntopo] = weir_job_copy(topologies[i])))
             rv = WEIR_ENOMEM;
         else
             ntopo++;
@@ -211,7 +197,7 @@ weir_runtime_assign(weir_runtime *rt, const Weir__Cluster__Assignment *as,
     if (rv != WEIR_OK) {
         desired_free(d, nd);
         for (size_t i = 0; i < ntopo; i++)
-            weir__topology__topology__free_unpacked(topos[i], NULL);
+            weir_job_free(topos[i]);
         free(topos);
         return rv;
     }
@@ -229,7 +215,7 @@ weir_runtime_assign(weir_runtime *rt, const Weir__Cluster__Assignment *as,
     /* Threads copy what they need under the lock, so the old ones can go. */
     desired_free(old_d, old_nd);
     for (size_t i = 0; i < old_nt; i++)
-        weir__topology__topology__free_unpacked(old_t[i], NULL);
+        weir_job_free(old_t[i]);
     free(old_t);
     weir_log_info("worker", "assignment active=%zu standby=%zu", as->n_active,
         as->n_standby);

@@ -127,17 +127,42 @@ publish(weir_rt_thread *th)
     status_free(old, old_n);
 }
 
+/*
+ * What a stream thread does with an error a task returned (task.h). A
+ * fenced task is expected (another owner took over, or the coordinator
+ * will confirm that it is still ours and weir_task_reset restarts it): it
+ * waits, and was logged once as a warning when fenced. A retriable error
+ * left the task CREATED: it starts again at a later turn (logged by the
+ * task). A failed task fails the worker (on_error: fail, or an
+ * unrecoverable error).
+ */
+static void
+task_error(weir_runtime *rt, const weir_task *t, int rv)
+{
+    if (rv == WEIR_OK || rv == WEIR_EFENCED || rv == WEIR_EAGAIN)
+        return;
+    if (weir_task_get_state(t) == WEIR_TASK_FAILED)
+        atomic_store(&rt->failed, true);
+    else if (rv == WEIR_ECLOSED) /* closed tasks leave th->tasks at once */
+        weir_log_error(
+            "worker", "step on a closed task task=%s", weir_task_name(t));
+}
+
 /* Commits (when running) and closes a task, keeping its counters. */
 static void
 retire(weir_rt_thread *th, weir_task *t)
 {
     weir_runtime *rt = th->rt;
-    (void)weir_task_commit(t);
+    /* A stopped task has nothing to commit: its sticky error (a fenced
+     * one is the usual case, as the task moved away) is no failure here. */
+    int rv = weir_task_commit(t);
     weir_task_stats s;
     weir_task_stats_get(t, &s);
-    weir_log_info("worker", "task stopped task=%s state=%s in=%llu out=%llu",
+    weir_log_info("worker",
+        "task stopped task=%s state=%s in=%llu out=%llu commit=%s",
         weir_task_name(t), weir_task_state_name(s.state),
-        (unsigned long long)s.records_in, (unsigned long long)s.records_out);
+        (unsigned long long)s.records_in, (unsigned long long)s.records_out,
+        weir_err_name(rv));
     weir_task_close(t);
     weir_task_free(t);
     pthread_mutex_lock(&rt->lock);
@@ -210,7 +235,10 @@ sync_tasks(weir_rt_thread *th)
             retire(th, t);
             continue;
         case WEIR_OWNERSHIP_RESTART:
-            (void)weir_task_reset(t);
+            if (weir_task_reset(t) != WEIR_OK) /* only FENCED gets here */
+                weir_log_error("worker", "cannot restart task=%s state=%s",
+                    weir_task_name(t),
+                    weir_task_state_name(weir_task_get_state(t)));
             break;
         case WEIR_OWNERSHIP_KEEP:
             break;
@@ -244,7 +272,7 @@ topics_ready(weir_runtime *rt, const weir_task *t)
     for (size_t i = 0; i < rt->n_ensured && !ok; i++)
         ok = strcmp(rt->ensured[i], topo->job) == 0;
     if (!ok) {
-        char err[256];
+        char err[256] = "";
         pthread_mutex_lock(&rt->lock);
         char *bs = strdup(rt->bootstrap);
         pthread_mutex_unlock(&rt->lock);
@@ -306,10 +334,11 @@ weir__stream_thread(void *arg)
                     int rv = weir_task_start(t);
                     if (rv == WEIR_EAGAIN)
                         weir_clock_sleep_ms(5);
+                    task_error(rt, t, rv);
                 }
                 continue;
             }
-            (void)weir_task_step(t, poll_ms, &busy);
+            task_error(rt, t, weir_task_step(t, poll_ms, &busy));
             weir_task_state st = weir_task_get_state(t);
             if (st == WEIR_TASK_RUNNING || st == WEIR_TASK_STANDBY)
                 active++;

@@ -29,7 +29,7 @@ weir_task_state_name(weir_task_state st)
     return st <= WEIR_TASK_CLOSED ? state_names[st] : "?";
 }
 
-/* Allowed transitions: from -> bitmask of targets. */
+/* Allowed transitions: from -> bitmask of targets (task.h lists them). */
 #define B(s) (1u << (s))
 static const unsigned allowed[] = {
     [WEIR_TASK_CREATED] = B(WEIR_TASK_RESTORING) | B(WEIR_TASK_STANDBY) |
@@ -67,18 +67,24 @@ weir__task_set_state(weir_task *t, weir_task_state to)
     return WEIR_OK;
 }
 
-static Weir__Topology__Topology *
-topo_copy(const Weir__Topology__Topology *topo)
+/*
+ * What an operation on a task that can no longer act answers, for as long
+ * as it stays so (sticky, like LMDB's MDB_BAD_TXN): WEIR_EFENCED, WEIR_EFAILED
+ * or WEIR_ECLOSED; WEIR_OK for a task that can still act.
+ */
+static int
+stopped(const weir_task *t)
 {
-    size_t len = weir__topology__topology__get_packed_size(topo);
-    uint8_t *buf = malloc(len ? len : 1);
-    if (!buf)
-        return NULL;
-    weir__topology__topology__pack(topo, buf);
-    Weir__Topology__Topology *c =
-        weir__topology__topology__unpack(NULL, len, buf);
-    free(buf);
-    return c;
+    switch (t->state) {
+    case WEIR_TASK_FENCED:
+        return WEIR_EFENCED;
+    case WEIR_TASK_FAILED:
+        return WEIR_EFAILED;
+    case WEIR_TASK_CLOSED:
+        return WEIR_ECLOSED;
+    default:
+        return WEIR_OK;
+    }
 }
 
 int
@@ -100,7 +106,7 @@ weir_task_new(weir_task **tp, const Weir__Topology__Topology *topo,
     t->stopping = opts->stopping;
     t->stats.standby = opts->standby;
     t->env = opts->env;
-    t->topo = topo_copy(topo);
+    t->topo = weir_job_copy(topo);
     t->job = strdup(topo->job);
     t->bootstrap = strdup(opts->bootstrap ? opts->bootstrap : "");
     t->worker_id = strdup(opts->worker_id ? opts->worker_id : "worker");
@@ -277,12 +283,15 @@ resume_inputs(weir_task *t)
 int
 weir_task_start(weir_task *t)
 {
+    int rv = stopped(t);
+    if (rv != WEIR_OK)
+        return rv;
     if (t->state != WEIR_TASK_CREATED)
         return WEIR_ESTATE;
     if (weir_clock_mono_ms() < t->next_retry_ms)
         return WEIR_EAGAIN;
     uint64_t t0 = weir_clock_mono_ms();
-    int rv = weir__task_set_state(
+    rv = weir__task_set_state(
         t, t->standby ? WEIR_TASK_STANDBY : WEIR_TASK_RESTORING);
     if (rv != WEIR_OK)
         return rv;
@@ -376,7 +385,7 @@ run_step(weir_task *t, int poll_ms, bool *busy)
     uint64_t now = weir_clock_mono_ms();
     uint64_t interval = t->topo->commit_interval_ms
                             ? t->topo->commit_interval_ms
-                            : (t->eos ? 100 : 1000);
+                            : WEIR_JOB_COMMIT_INTERVAL_MS;
     for (int n = 0; n < MAX_BATCH_RECORDS; n++) {
         weir_kafka_msg m;
         int prv = weir_kafka_consumer_poll(t->cons, n == 0 ? poll_ms : 0, &m);
@@ -424,23 +433,6 @@ run_step(weir_task *t, int poll_ms, bool *busy)
     return rv;
 }
 
-/* What a task that is not running answers: nothing to do yet, or the
- * error that stopped it, for as long as it stays stopped (sticky). */
-static int
-not_running(const weir_task *t)
-{
-    switch (t->state) {
-    case WEIR_TASK_FENCED:
-        return WEIR_EFENCED;
-    case WEIR_TASK_FAILED:
-        return WEIR_ESTATE;
-    case WEIR_TASK_CLOSED:
-        return WEIR_ECLOSED;
-    default:
-        return WEIR_OK;
-    }
-}
-
 int
 weir_task_step(weir_task *t, int poll_ms, bool *busy)
 {
@@ -448,7 +440,7 @@ weir_task_step(weir_task *t, int poll_ms, bool *busy)
     if (t->state == WEIR_TASK_STANDBY)
         return weir__task_standby_step(t, poll_ms, busy);
     if (t->state != WEIR_TASK_RUNNING)
-        return not_running(t);
+        return stopped(t); /* WEIR_OK: not started yet, nothing to do */
     if (weir_clock_mono_ms() < t->next_retry_ms)
         return WEIR_OK;
     int rv = run_step(t, poll_ms, busy);
@@ -467,7 +459,7 @@ int
 weir_task_commit(weir_task *t)
 {
     if (t->state != WEIR_TASK_RUNNING)
-        return not_running(t);
+        return stopped(t); /* WEIR_OK: nothing open to commit */
     if (!t->dirty && !t->committing)
         return WEIR_OK;
     int rv = weir__task_commit(t);
@@ -520,8 +512,7 @@ weir_task_free(weir_task *t)
     weir_buf_fini(&t->kbuf);
     weir_buf_fini(&t->vbuf);
     weir_buf_fini(&t->sbuf);
-    if (t->topo)
-        weir__topology__topology__free_unpacked(t->topo, NULL);
+    weir_job_free(t->topo);
     free(t->job);
     free(t->bootstrap);
     free(t->worker_id);

@@ -2,23 +2,33 @@
  * A task: (job, subtopology, partition), the unit of assignment, state and
  * transactions. Owned by exactly one stream thread; nothing here locks.
  *
- * Lifecycle (weir_task_state; one transition function checks the table
- * in task.c):
- *   CREATED -> RESTORING -> RUNNING -> CLOSED
- *   RESTORING | RUNNING -> CREATED (a retriable error: start over from the
- *                                   last checkpoint)
- *   CREATED | RESTORING | RUNNING -> FENCED (the producer was fenced or
- *       hit a fatal error: another owner may hold the transactional id)
- *   FENCED -> CREATED (weir_task_reset: the coordinator confirmed that the
- *       task is still ours, so restarting, which fences the other, is
- *       safe; docs/exactly-once.md "Liveness")
- *   CREATED | RESTORING | RUNNING | STANDBY -> FAILED (on_error: fail, or
- *       an unrecoverable error)
- *   CREATED -> STANDBY -> CREATED (standby tasks only tail changelogs)
- *   any -> CLOSED
- * A stopped task answers weir_task_step and weir_task_commit with the
- * error that stopped it (WEIR_EFENCED, WEIR_ESTATE for FAILED,
- * WEIR_ECLOSED) for as long as it stays stopped.
+ * Lifecycle (weir_task_state). One transition function checks the table
+ * `allowed[]` in task.c, which is exactly this, and refuses anything else
+ * with WEIR_ESTATE:
+ *   CREATED   -> RESTORING (start, active) | STANDBY (start, standby)
+ *                | FENCED | FAILED | CLOSED
+ *   RESTORING -> RUNNING (restored, offsets fetched) | CREATED (retriable
+ *                error or worker stopping: start over from the last
+ *                checkpoint) | FENCED | FAILED | CLOSED
+ *   RUNNING   -> CREATED (retriable error) | FENCED | FAILED | CLOSED
+ *   STANDBY   -> CREATED (error or stopping) | FAILED | CLOSED
+ *   FENCED    -> CREATED (weir_task_reset: the coordinator confirmed that
+ *                the task is still ours, so restarting, which fences the
+ *                other, is safe; docs/exactly-once.md "Liveness") | CLOSED
+ *   FAILED    -> CLOSED
+ *   CLOSED    (final)
+ * FENCED: the producer was fenced or hit a fatal error (another owner may
+ * hold the transactional id). FAILED: on_error: fail, or an unrecoverable
+ * error. A standby has no producer, so it is never fenced.
+ *
+ * Stopped tasks refuse work, LMDB-style (MDB_BAD_TXN): the call that
+ * stops a task returns the error that stopped it; from then on
+ * weir_task_start, weir_task_step and weir_task_commit return
+ * WEIR_EFENCED (FENCED), WEIR_EFAILED (FAILED) or WEIR_ECLOSED (CLOSED)
+ * for as long as it stays there, never WEIR_OK. A fenced task is expected
+ * in a cluster (a takeover, or a zombie coming back): the caller leaves it
+ * waiting for weir_task_reset or the assignment that retires it, and
+ * treats it neither as a crash nor as a failure of the worker.
  *
  * The commit cycle (exactly-once, DESIGN.md):
  *   consume (read_committed) -> operators -> state writes into the store's
@@ -90,17 +100,21 @@ int weir_task_new(weir_task **tp, const Weir__Topology__Topology *topo,
 /*
  * Creates the clients, fences older owners (init_transactions), opens the
  * store, restores it from the changelog, fetches committed offsets and
- * starts consuming. WEIR_EFENCED / WEIR_EKAFKA / WEIR_ESTORE on failure
- * (the task is then FAILED or FENCED); WEIR_ETIMEDOUT: retry later.
+ * starts consuming. On failure the error that stopped it (WEIR_EFENCED,
+ * WEIR_EKAFKA, WEIR_ESTORE, ...; the task is then FENCED, FAILED or
+ * CREATED again for a retriable one); WEIR_EAGAIN: too early after a
+ * retriable error, try later. A stopped task: WEIR_EFENCED, WEIR_EFAILED,
+ * WEIR_ECLOSED; another state than CREATED: WEIR_ESTATE.
  */
 int weir_task_start(weir_task *t);
 
 /*
  * One turn of the loop: consume for up to poll_ms (fewer when records are
  * waiting), run the operators, and commit when the commit interval has
- * passed. Returns WEIR_OK, or the error that moved the task to FENCED or
- * FAILED (and keeps returning it while the task stays there). *busy says
- * whether records were processed.
+ * passed. Returns WEIR_OK (also for a task not started yet), or the error
+ * that just stopped the task (FENCED, FAILED) or made it start over
+ * (CREATED), then the sticky error of a stopped task. *busy says whether
+ * records were processed.
  */
 int weir_task_step(weir_task *t, int poll_ms, bool *busy);
 
@@ -111,7 +125,9 @@ int weir_task_step(weir_task *t, int poll_ms, bool *busy);
  */
 int weir_task_reset(weir_task *t);
 
-/* Commits what is open now (clean stop). */
+/* Commits what is open now (clean stop). WEIR_OK when nothing is open;
+ * the sticky error of a stopped task; or the commit's error (the task is
+ * then stopped or restarting, as for weir_task_step). */
 int weir_task_commit(weir_task *t);
 
 /* Aborts anything open, closes clients and store (local state stays). */

@@ -18,6 +18,12 @@
 
 #include "proto/topology.pb-c.h"
 
+/*
+ * Commit interval of a job file that sets none, and of a topology whose
+ * commit_interval_ms is 0 (not from the compiler): the one default.
+ */
+#define WEIR_JOB_COMMIT_INTERVAL_MS 100
+
 typedef struct weir_job_error {
     unsigned line;   /* 1-based; 0 when the error is about the whole file */
     unsigned column; /* 1-based, in characters (as YAML counts) */
@@ -59,6 +65,12 @@ int weir_job_compile_file(
  * NULL.
  */
 void weir_job_free(Weir__Topology__Topology *topo);
+
+/*
+ * A deep copy of topo (free with weir_job_free), or NULL when out of
+ * memory.
+ */
+Weir__Topology__Topology *weir_job_copy(const Weir__Topology__Topology *topo);
 
 /*
  * Human summary for `weir-worker --check`: job settings, sources,

@@ -114,7 +114,7 @@ compile_settings(weir__jc *jc, const yaml_node_t *root)
     }
 
     unsigned long v;
-    t->commit_interval_ms = 100;
+    t->commit_interval_ms = WEIR_JOB_COMMIT_INTERVAL_MS;
     n = weir__jc_get(jc, root, "commit_interval_ms");
     if (n != NULL &&
         weir__jc_uint(jc, n, "commit_interval_ms", 1, 600000, &v)) {
@@ -452,6 +452,21 @@ weir_job_compile_file(
     rv = weir_job_compile(data, n, path, out, errs);
     free(data);
     return rv;
+}
+
+Weir__Topology__Topology *
+weir_job_copy(const Weir__Topology__Topology *topo)
+{
+    size_t len = weir__topology__topology__get_packed_size(topo);
+    uint8_t *buf = malloc(len != 0 ? len : 1);
+    if (buf == NULL) {
+        return NULL;
+    }
+    weir__topology__topology__pack(topo, buf);
+    Weir__Topology__Topology *copy =
+        weir__topology__topology__unpack(NULL, len, buf);
+    free(buf);
+    return copy;
 }
 
 void

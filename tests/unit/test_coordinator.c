@@ -304,6 +304,36 @@ test_drain_and_leave(void **state)
     weir_cluster_free(cl);
 }
 
+/* The member state machine: a second drain is a no-op, a Hello from a
+ * draining member undrains it (through DEAD), a dead member cannot be
+ * drained. */
+static void
+test_member_transitions(void **state)
+{
+    weir_cluster *cl = cluster_new();
+    worker ws[1] = {{.id = "a"}};
+    uint64_t now = 1000;
+    ws[0].epoch = hello(cl, "a", 1, now);
+    assert_int_equal(weir_cluster_drain(cl, "a", now), WEIR_OK);
+    assert_int_equal(weir_cluster_drain(cl, "a", now), WEIR_OK);
+    Weir__Cluster__WorkerListReply wl;
+    weir_cluster_worker_list(cl, now, &wl);
+    assert_true(wl.workers[0]->draining);
+    weir_cluster_view_free(&wl.base);
+    uint64_t epoch = hello(cl, "a", 1, now);
+    assert_true(epoch > ws[0].epoch);
+    ws[0].epoch = epoch;
+    weir_cluster_worker_list(cl, now, &wl);
+    assert_false(wl.workers[0]->draining);
+    weir_cluster_view_free(&wl.base);
+    Weir__Cluster__Leave lv = WEIR__CLUSTER__LEAVE__INIT;
+    lv.worker_id = "a";
+    lv.member_epoch = ws[0].epoch;
+    assert_int_equal(weir_cluster_leave(cl, &lv, now), WEIR_OK);
+    assert_int_equal(weir_cluster_drain(cl, "a", now), WEIR_ENOTFOUND);
+    weir_cluster_free(cl);
+}
+
 static void
 test_cancel(void **state)
 {
@@ -550,6 +580,7 @@ main(void)
         cmocka_unit_test(test_revoke_waits_for_owner),
         cmocka_unit_test(test_death_failover),
         cmocka_unit_test(test_drain_and_leave),
+        cmocka_unit_test(test_member_transitions),
         cmocka_unit_test(test_cancel),
         cmocka_unit_test(test_persist_restart),
         cmocka_unit_test(test_failover_prefers_state),
