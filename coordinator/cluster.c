@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "common/err.h"
 #include "common/job/job.h"
 #include "common/log.h"
@@ -111,14 +112,9 @@ weir__cluster_task_find(
 int
 weir__cluster_member_add(weir_cluster *cl, const char *id)
 {
-    if (cl->n_members == cl->cap_members) {
-        size_t cap = cl->cap_members ? cl->cap_members * 2 : 8;
-        weir__member *m = realloc(cl->members, cap * sizeof(*m));
-        if (!m)
-            return -1;
-        cl->members = m;
-        cl->cap_members = cap;
-    }
+    if (weir_array_reserve(&cl->members, &cl->cap_members, cl->n_members + 1,
+            sizeof(*cl->members)) != WEIR_OK)
+        return -1;
     weir__member *m = &cl->members[cl->n_members];
     memset(m, 0, sizeof(*m));
     m->state = WEIR__MEMBER_DEAD;
@@ -428,14 +424,9 @@ member_set(weir_cluster *cl, int w, weir__member_state to)
 static int
 local_add(weir__member *m, uint32_t task, int64_t offset)
 {
-    if (m->n_local == m->cap_local) {
-        size_t cap = m->cap_local ? m->cap_local * 2 : 16;
-        weir__local *l = realloc(m->local, cap * sizeof(*l));
-        if (!l)
-            return WEIR_ENOMEM;
-        m->local = l;
-        m->cap_local = cap;
-    }
+    if (weir_array_reserve(&m->local, &m->cap_local, m->n_local + 1,
+            sizeof(*m->local)) != WEIR_OK)
+        return WEIR_ENOMEM;
     m->local[m->n_local++] = (weir__local){.task = task, .offset = offset};
     return WEIR_OK;
 }
@@ -558,16 +549,11 @@ weir_cluster_submit(weir_cluster *cl, const Weir__Topology__Topology *topo,
     }
     memcpy(counts, sub_tasks, n_sub * sizeof(*counts));
     if (j < 0) {
-        if (cl->n_jobs == cl->cap_jobs) {
-            size_t cap = cl->cap_jobs ? cl->cap_jobs * 2 : 4;
-            weir__job *jobs = realloc(cl->jobs, cap * sizeof(*jobs));
-            if (!jobs) {
-                weir_job_free(copy);
-                free(counts);
-                return WEIR_ENOMEM;
-            }
-            cl->jobs = jobs;
-            cl->cap_jobs = cap;
+        if (weir_array_reserve(&cl->jobs, &cl->cap_jobs, cl->n_jobs + 1,
+                sizeof(*cl->jobs)) != WEIR_OK) {
+            weir_job_free(copy);
+            free(counts);
+            return WEIR_ENOMEM;
         }
         j = (int)cl->n_jobs++;
     } else {

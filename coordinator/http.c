@@ -146,24 +146,23 @@ rejects_metrics(weir_coord *co)
     return b.data;
 }
 
+/* The texts one after another; takes them (any may be NULL: then NULL). */
 static char *
-concat(char *a, char *b)
+join(char **texts, size_t n)
 {
-    if (!a || !b) {
-        free(a);
-        free(b);
+    weir_buf b;
+    weir_buf_init(&b);
+    bool ok = true;
+    for (size_t i = 0; i < n; i++) {
+        ok = ok && texts[i] &&
+             weir_buf_append(&b, texts[i], strlen(texts[i])) == WEIR_OK;
+        free(texts[i]);
+    }
+    if (!ok) {
+        weir_buf_fini(&b);
         return NULL;
     }
-    size_t na = strlen(a), nb = strlen(b);
-    char *c = realloc(a, na + nb + 1);
-    if (!c) {
-        free(a);
-        free(b);
-        return NULL;
-    }
-    memcpy(c + na, b, nb + 1);
-    free(b);
-    return c;
+    return b.data;
 }
 
 static char *
@@ -195,12 +194,10 @@ dashboard(weir_coord *co)
         for (char *p = parts[i]; p && *p; p++)
             if (*p == '<' || *p == '>' || *p == '&')
                 *p = '?';
-    char *out = concat(head, parts[0]);
-    out = concat(out, strdup("</pre><h2>workers</h2><pre>"));
-    out = concat(out, parts[1]);
-    out = concat(out, strdup("</pre><h2>tasks</h2><pre>"));
-    out = concat(out, parts[2]);
-    return concat(out, strdup("</pre></body></html>\n"));
+    char *texts[] = {head, parts[0], strdup("</pre><h2>workers</h2><pre>"),
+        parts[1], strdup("</pre><h2>tasks</h2><pre>"), parts[2],
+        strdup("</pre></body></html>\n")};
+    return join(texts, sizeof(texts) / sizeof(texts[0]));
 }
 
 static bool
@@ -223,7 +220,9 @@ weir__http_answer(weir_coord *co, weir__work *w)
     const char *type = "application/json";
     switch (w->route) {
     case WEIR__ROUTE_METRICS:
-        body = concat(weir_cluster_metrics(co->cl, now), rejects_metrics(co));
+        body = join(
+            (char *[]){weir_cluster_metrics(co->cl, now), rejects_metrics(co)},
+            2);
         type = "text/plain; version=0.0.4";
         break;
     case WEIR__ROUTE_JOBS:

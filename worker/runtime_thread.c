@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "common/array.h"
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
@@ -248,10 +249,9 @@ sync_tasks(weir_rt_thread *th)
     th->n_tasks = n;
     free(keep);
     if (n_want) {
-        weir_task **nt =
-            realloc(th->tasks, (th->n_tasks + n_want) * sizeof(*nt));
-        if (nt) {
-            th->tasks = nt;
+        size_t cap = th->n_tasks;
+        if (weir_array_reserve(&th->tasks, &cap, th->n_tasks + n_want,
+                sizeof(*th->tasks)) == WEIR_OK) {
             for (size_t i = 0; i < n_want; i++)
                 th->tasks[th->n_tasks++] = want[i];
         } else {
@@ -280,13 +280,10 @@ topics_ready(weir_runtime *rt, const weir_task *t)
                     : WEIR_ENOMEM;
         free(bs);
         if (rv == WEIR_OK) {
-            char **ne = realloc(rt->ensured, (rt->n_ensured + 1) * sizeof(*ne));
-            if (ne) {
-                rt->ensured = ne;
-                rt->ensured[rt->n_ensured] = strdup(topo->job);
-                if (rt->ensured[rt->n_ensured])
-                    rt->n_ensured++;
-            }
+            char *job = strdup(topo->job);
+            if (job == NULL || weir_array_append(&rt->ensured, &rt->n_ensured,
+                                   &job, sizeof(job)) != WEIR_OK)
+                free(job);
             ok = true;
         } else {
             weir_log_warn("worker", "cannot create topics job=%s err=\"%s\"",
