@@ -10,10 +10,10 @@
 #include <stdint.h>
 
 #include "broker.h"
-#include "journal.h"
+#include "broker/storage/journal.h"
 #include "kcodec.h"
 #include "kschema.h"
-#include "log.h"
+#include "broker/storage/log.h"
 
 /* Kafka error codes the broker returns. */
 enum {

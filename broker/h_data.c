@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "broker/store_io.h"
+#include "broker/storage/store_io.h"
 #include "broker_int.h"
 #include "common/clock.h"
 #include "common/err.h"

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "batch.h"
+#include "broker/storage/batch.h"
 #include "broker_int.h"
 #include "common/clock.h"
 #include "common/err.h"

@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "broker/batch.h"
+#include "broker/storage/batch.h"
 #include "broker/broker_int.h"
 #include "common/err.h"
 

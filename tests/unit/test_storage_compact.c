@@ -10,8 +10,8 @@
 
 #include <cmocka.h>
 
-#include "broker/batch.h"
-#include "broker/log.h"
+#include "broker/storage/batch.h"
+#include "broker/storage/log.h"
 #include "common/clock.h"
 #include "common/err.h"
 #include "test_storage_util.h"

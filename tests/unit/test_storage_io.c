@@ -15,10 +15,10 @@
 
 #include <cmocka.h>
 
-#include "broker/batch.h"
-#include "broker/journal.h"
-#include "broker/log.h"
-#include "broker/store_io.h"
+#include "broker/storage/batch.h"
+#include "broker/storage/journal.h"
+#include "broker/storage/log.h"
+#include "broker/storage/store_io.h"
 #include "common/err.h"
 #include "test_storage_util.h"
 

@@ -1,5 +1,5 @@
 /* System call wrappers with failure injection for tests. */
-#include "broker/store_io.h"
+#include "broker/storage/store_io.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -10,8 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "broker/batch.h"
-#include "broker/index.h"
+#include "broker/storage/batch.h"
+#include "broker/storage/index.h"
 
 typedef struct weir_segment {
     int64_t base_offset;

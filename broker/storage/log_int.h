@@ -4,9 +4,9 @@
 
 #include <limits.h>
 
-#include "broker/log.h"
-#include "broker/segment.h"
-#include "broker/store_sync.h"
+#include "broker/storage/log.h"
+#include "broker/storage/segment.h"
+#include "broker/storage/store_sync.h"
 
 #define WEIR__RCACHE 4
 /* Cached closed-segment descriptors in the whole process. Each log also

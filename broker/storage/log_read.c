@@ -1,5 +1,5 @@
 /* Reading a partition log: by offset (Fetch) and by time (ListOffsets). */
-#include "broker/log_int.h"
+#include "broker/storage/log_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -8,8 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "broker/store_be.h"
-#include "broker/store_io.h"
+#include "broker/storage/store_be.h"
+#include "broker/storage/store_io.h"
 #include "common/err.h"
 #include "common/log.h"
 

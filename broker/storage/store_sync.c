@@ -1,5 +1,5 @@
 /* One syncer thread for the interval fsyncs of every log. */
-#include "broker/store_sync.h"
+#include "broker/storage/store_sync.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -1,5 +1,5 @@
 /* Sparse offset/time index of a segment, in memory and in <base>.index. */
-#include "broker/index.h"
+#include "broker/storage/index.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,9 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "broker/crc32c.h"
-#include "broker/store_be.h"
-#include "broker/store_io.h"
+#include "broker/storage/crc32c.h"
+#include "broker/storage/store_be.h"
+#include "broker/storage/store_io.h"
 #include "common/err.h"
 
 #define FILE_MAGIC "WEIRIDX1"

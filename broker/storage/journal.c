@@ -1,5 +1,5 @@
 /* Durable broker metadata: CRC-framed records, replayed on open. */
-#include "broker/journal.h"
+#include "broker/storage/journal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -7,9 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "broker/crc32c.h"
-#include "broker/store_be.h"
-#include "broker/store_io.h"
+#include "broker/storage/crc32c.h"
+#include "broker/storage/store_be.h"
+#include "broker/storage/store_io.h"
 #include "common/crash.h"
 #include "common/err.h"
 #include "common/log.h"

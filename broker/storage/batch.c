@@ -1,10 +1,10 @@
 /* Kafka record batch v2: parse, validate, build, filter. */
-#include "broker/batch.h"
+#include "broker/storage/batch.h"
 
 #include <string.h>
 
-#include "broker/crc32c.h"
-#include "broker/store_be.h"
+#include "broker/storage/crc32c.h"
+#include "broker/storage/store_be.h"
 #include "common/err.h"
 
 #define MIN_RECORD_SIZE 7 /* length, attrs, ts, offset, key, value, hdrs */

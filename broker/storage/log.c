@@ -1,5 +1,5 @@
 /* A partition log: segments, open and recovery, append, roll, retention. */
-#include "broker/log_int.h"
+#include "broker/storage/log_int.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -10,8 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "broker/store_be.h"
-#include "broker/store_io.h"
+#include "broker/storage/store_be.h"
+#include "broker/storage/store_io.h"
 #include "common/clock.h"
 #include "common/crash.h"
 #include "common/err.h"

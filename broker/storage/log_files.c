@@ -3,7 +3,7 @@
  * a process-wide, least-recently-used set of cached closed-segment
  * descriptors, and a few resident closed-segment indexes per log.
  */
-#include "broker/log_int.h"
+#include "broker/storage/log_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,8 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "broker/store_be.h"
-#include "broker/store_io.h"
+#include "broker/storage/store_be.h"
+#include "broker/storage/store_io.h"
 #include "common/err.h"
 #include "common/log.h"
 

@@ -1,5 +1,5 @@
 /* CRC-32C: slicing-by-8 tables, or the SSE4.2 instruction when present. */
-#include "broker/crc32c.h"
+#include "broker/storage/crc32c.h"
 
 #include <pthread.h>
 #include <stdbool.h>

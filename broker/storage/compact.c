@@ -15,9 +15,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "broker/log_int.h"
-#include "broker/store_be.h"
-#include "broker/store_io.h"
+#include "broker/storage/log_int.h"
+#include "broker/storage/store_be.h"
+#include "broker/storage/store_io.h"
 #include "common/crash.h"
 #include "common/err.h"
 #include "common/log.h"

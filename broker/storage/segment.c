@@ -1,11 +1,11 @@
 /* Segment bookkeeping and the sequential batch scanner. */
-#include "broker/segment.h"
+#include "broker/storage/segment.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "broker/store_io.h"
+#include "broker/storage/store_io.h"
 #include "common/err.h"
 
 #define SCAN_CHUNK ((size_t)64 * 1024)
