@@ -9,8 +9,8 @@ list(APPEND WEIR_BROKER_STORAGE_SRCS
   ${CMAKE_CURRENT_LIST_DIR}/storage/store_sync.c
   ${CMAKE_CURRENT_LIST_DIR}/storage/index.c
   ${CMAKE_CURRENT_LIST_DIR}/storage/segment.c
-  ${CMAKE_CURRENT_LIST_DIR}/storage/log.c
-  ${CMAKE_CURRENT_LIST_DIR}/storage/log_files.c
-  ${CMAKE_CURRENT_LIST_DIR}/storage/log_read.c
+  ${CMAKE_CURRENT_LIST_DIR}/storage/plog.c
+  ${CMAKE_CURRENT_LIST_DIR}/storage/plog_files.c
+  ${CMAKE_CURRENT_LIST_DIR}/storage/plog_read.c
   ${CMAKE_CURRENT_LIST_DIR}/storage/compact.c
   ${CMAKE_CURRENT_LIST_DIR}/storage/journal.c)

@@ -220,7 +220,7 @@ status_json(weir_broker *b, weir_kw *w)
                 "%s{\"partition\":%d,\"log_start_offset\":%lld,"
                 "\"high_watermark\":%lld,\"last_stable_offset\":%lld,"
                 "\"aborted_txns\":%zu,\"producers\":[",
-                k ? "," : "", (int)k, (long long)weir_log_start_offset(p->log),
+                k ? "," : "", (int)k, (long long)weir_plog_start_offset(p->log),
                 (long long)weir__part_hw(p), (long long)weir__part_lso(p),
                 p->n_aborted);
             for (size_t i = 0; i < p->n_prods; i++) {

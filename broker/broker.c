@@ -117,7 +117,7 @@ maintain(weir_broker *b)
         weir_topic *t = b->topics[i];
         for (int32_t k = 0; k < t->n_parts; k++) {
             weir_part *p = &t->parts[k];
-            (void)weir_log_maintain(p->log, wall, weir__part_lso(p));
+            (void)weir_plog_maintain(p->log, wall, weir__part_lso(p));
             weir__part_prune(p);
         }
     }

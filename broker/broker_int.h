@@ -13,7 +13,7 @@
 #include "broker/storage/journal.h"
 #include "kcodec.h"
 #include "kschema.h"
-#include "broker/storage/log.h"
+#include "broker/storage/plog.h"
 
 /* Kafka error codes the broker returns. */
 enum {

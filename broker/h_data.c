@@ -52,7 +52,7 @@ weir__h_produce(weir_broker *b, weir_kreq *req, weir_kw *w)
             weir_kw_i64(w, err == KERR_NONE ? base : -1);
             weir_kw_i64(w, -1); /* log_append_time_ms */
             if (v >= 5)
-                weir_kw_i64(w, part ? weir_log_start_offset(part->log) : -1);
+                weir_kw_i64(w, part ? weir_plog_start_offset(part->log) : -1);
         }
     }
     weir_kw_i32(w, 0); /* throttle_time_ms */
@@ -173,7 +173,7 @@ weir__h_fetch(weir_broker *b, weir_kreq *req, weir_kw *w)
             if (part) {
                 hw = weir__part_hw(part);
                 lso = weir__part_lso(part);
-                start = weir_log_start_offset(part->log);
+                start = weir_plog_start_offset(part->log);
             }
             int64_t limit = isolation == 1 ? lso : hw;
             if (err == KERR_NONE && (offset < start || offset > hw))
@@ -182,7 +182,7 @@ weir__h_fetch(weir_broker *b, weir_kreq *req, weir_kw *w)
                 size_t cap = part_max > 0 ? (size_t)part_max : 1;
                 if (cap > budget)
                     cap = budget;
-                int rv = weir_log_read_ref(part->log, offset, limit, cap, &fd,
+                int rv = weir_plog_read_ref(part->log, offset, limit, cap, &fd,
                     &fpos, &len, &recs.copy);
                 if (rv == WEIR_OK && len > 0 && recs.copy == NULL)
                     rv = recs_take(&recs, fd, fpos, len);
@@ -263,7 +263,7 @@ weir__h_list_offsets(weir_broker *b, weir_kreq *req, weir_kw *w)
                     off = isolation == 1 ? weir__part_lso(part)
                                          : weir__part_hw(part);
                 else if (ts == -2)
-                    off = weir_log_start_offset(part->log);
+                    off = weir_plog_start_offset(part->log);
                 else {
                     int rv = weir__part_offset_for_time(part, ts, &off, &rts);
                     if (rv == WEIR_ENOTFOUND)

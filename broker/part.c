@@ -97,13 +97,13 @@ apply_batch(weir_part *p, const weir_batch_hdr *h, bool abort_marker)
 int64_t
 weir__part_hw(const weir_part *part)
 {
-    return weir_log_end_offset(part->log);
+    return weir_plog_end_offset(part->log);
 }
 
 int64_t
 weir__part_lso(const weir_part *part)
 {
-    int64_t lso = weir_log_end_offset(part->log);
+    int64_t lso = weir_plog_end_offset(part->log);
     for (size_t i = 0; i < part->n_prods; i++) {
         int64_t f = part->prods[i].txn_first_offset;
         if (f >= 0 && f < lso)
@@ -115,7 +115,7 @@ weir__part_lso(const weir_part *part)
 void
 weir__part_prune(weir_part *part)
 {
-    int64_t start = weir_log_start_offset(part->log);
+    int64_t start = weir_plog_start_offset(part->log);
     size_t k = 0;
     while (k < part->n_aborted && part->aborted[k].last_offset < start)
         k++;
@@ -235,7 +235,7 @@ weir__part_produce(weir_broker *b, weir_part *part, uint8_t *buf, size_t len,
             continue;
         }
         int64_t off;
-        int rv = weir_log_append(part->log, batch, blen, &off);
+        int rv = weir_plog_append(part->log, batch, blen, &off);
         if (rv != WEIR_OK) {
             weir_log_error("broker", "append to %s-%d failed: %s",
                 part->topic->name, (int)part->id, weir_strerror(rv));
@@ -263,7 +263,7 @@ weir__part_write_marker(
     if (n == 0)
         return WEIR_ENOMEM;
     int64_t off;
-    int rv = weir_log_append(part->log, buf, n, &off);
+    int rv = weir_plog_append(part->log, buf, n, &off);
     if (rv != WEIR_OK) {
         weir_log_error("broker", "marker append to %s-%d failed: %s",
             part->topic->name, (int)part->id, weir_strerror(rv));
@@ -313,14 +313,14 @@ weir__part_offset_for_time(
     weir_part *part, int64_t ts, int64_t *offset, int64_t *found_ts)
 {
     int64_t off;
-    int rv = weir_log_offset_for_time(part->log, ts, &off);
+    int rv = weir_plog_offset_for_time(part->log, ts, &off);
     if (rv != WEIR_OK)
         return rv;
-    int64_t end = weir_log_end_offset(part->log);
+    int64_t end = weir_plog_end_offset(part->log);
     while (off < end) {
         uint8_t *buf = NULL;
         size_t len = 0;
-        if ((rv = weir_log_read(part->log, off, end, 1 << 20, &buf, &len)) !=
+        if ((rv = weir_plog_read(part->log, off, end, 1 << 20, &buf, &len)) !=
             WEIR_OK)
             return rv;
         if (len == 0)
@@ -363,12 +363,12 @@ control_type(const uint8_t *batch, size_t len, const weir_batch_hdr *h)
 int
 weir__part_recover(weir_part *part)
 {
-    int64_t off = weir_log_start_offset(part->log);
-    int64_t end = weir_log_end_offset(part->log);
+    int64_t off = weir_plog_start_offset(part->log);
+    int64_t end = weir_plog_end_offset(part->log);
     while (off < end) {
         uint8_t *buf = NULL;
         size_t len = 0;
-        int rv = weir_log_read(part->log, off, end, 1 << 20, &buf, &len);
+        int rv = weir_plog_read(part->log, off, end, 1 << 20, &buf, &len);
         if (rv != WEIR_OK)
             return rv;
         if (len == 0)
@@ -404,7 +404,7 @@ weir__part_fini(weir_part *part)
 {
     if (!part)
         return;
-    weir_log_close(part->log);
+    weir_plog_close(part->log);
     part->log = NULL;
     free(part->prods);
     free(part->aborted);

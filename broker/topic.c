@@ -57,7 +57,7 @@ weir__topic_free(weir_topic *topic, bool destroy)
     for (int32_t i = 0; i < topic->n_parts; i++) {
         weir_part *p = &topic->parts[i];
         if (destroy && p->log) {
-            (void)weir_log_destroy(p->log);
+            (void)weir_plog_destroy(p->log);
             p->log = NULL;
         }
         weir__part_fini(p);
@@ -81,7 +81,7 @@ weir__topic_open(weir_broker *b, const char *name, int32_t n_parts,
     if (!t->name || !t->parts)
         goto fail;
     t->n_parts = n_parts;
-    weir_log_opts lo = {0};
+    weir_plog_opts lo = {0};
     lo.segment_bytes =
         (uint64_t)(conf->segment_bytes > 0 ? conf->segment_bytes
                                            : b->opts.segment_bytes);
@@ -98,7 +98,7 @@ weir__topic_open(weir_broker *b, const char *name, int32_t n_parts,
         char dir[4096];
         (void)snprintf(dir, sizeof(dir), "%s/topics/%s-%d", b->opts.data_dir,
             name, (int)i);
-        if ((rv = weir_log_open(&p->log, dir, &lo)) != WEIR_OK)
+        if ((rv = weir_plog_open(&p->log, dir, &lo)) != WEIR_OK)
             goto fail;
         if ((rv = weir__part_recover(p)) != WEIR_OK)
             goto fail;

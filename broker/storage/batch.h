@@ -13,8 +13,8 @@
  *
  * Pure functions over caller buffers; thread-safe.
  */
-#ifndef WEIR_BROKER_BATCH_H
-#define WEIR_BROKER_BATCH_H
+#ifndef WEIR_BROKER_STORAGE_BATCH_H
+#define WEIR_BROKER_STORAGE_BATCH_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "broker/storage/log_int.h"
+#include "broker/storage/plog_int.h"
 #include "broker/storage/store_be.h"
 #include "broker/storage/store_io.h"
 #include "common/crash.h"
@@ -241,7 +241,7 @@ each_batch(cleaner *c, int i, batch_fn fn)
     uint64_t pos;
     int fd, rv;
 
-    if ((rv = weir__log_fd(log, i, &fd)) != WEIR_OK)
+    if ((rv = weir__plog_fd(log, i, &fd)) != WEIR_OK)
         return rv;
     weir_scan_init(&s, fd, 0, log->segs[i].size);
     while ((rv = weir_scan_next(&s, false, &b, &len, &h, &pos)) == WEIR_OK)
@@ -472,8 +472,8 @@ rewrite_segment(cleaner *c, int i)
         return rv;
     }
     (void)weir__io_fsync_dir(log->dir);
-    weir__log_forget_fd(log, seg->base_offset);
-    weir__log_rcache_clear(log);
+    weir__plog_forget_fd(log, seg->base_offset);
+    weir__plog_rcache_clear(log);
     weir_log_info("broker",
         "log segment compacted dir=%s base=%lld bytes=%llu->%llu", log->dir,
         (long long)seg->base_offset, (unsigned long long)seg->size,
@@ -490,7 +490,7 @@ rewrite_segment(cleaner *c, int i)
 }
 
 int
-weir__log_compact(weir_plog *log, int64_t now_ms, int64_t stable_offset)
+weir__plog_compact(weir_plog *log, int64_t now_ms, int64_t stable_offset)
 {
     cleaner c;
     int rv = WEIR_OK;
@@ -536,7 +536,7 @@ weir__log_compact(weir_plog *log, int64_t now_ms, int64_t stable_offset)
             goto out;
     }
     log->cleaned_end = c.limit;
-    weir__log_index_trim(log, -1);
+    weir__plog_index_trim(log, -1);
 out:
     if (rv != WEIR_OK)
         weir_log_error("broker", "log compaction failed dir=%s err=%s",

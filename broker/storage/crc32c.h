@@ -3,8 +3,8 @@
  * framed record the broker writes. Table-driven (slicing-by-8) in software;
  * no dependency. Pure function, thread-safe.
  */
-#ifndef WEIR_BROKER_CRC32C_H
-#define WEIR_BROKER_CRC32C_H
+#ifndef WEIR_BROKER_STORAGE_CRC32C_H
+#define WEIR_BROKER_STORAGE_CRC32C_H
 
 #include <stddef.h>
 #include <stdint.h>

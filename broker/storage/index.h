@@ -6,8 +6,8 @@
  * (16 bytes per entry: 0.4% of the log at the default 4 KiB interval) and
  * saved next to the segment as <base>.index.
  */
-#ifndef WEIR_BROKER_INDEX_H
-#define WEIR_BROKER_INDEX_H
+#ifndef WEIR_BROKER_STORAGE_INDEX_H
+#define WEIR_BROKER_STORAGE_INDEX_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -12,8 +12,8 @@
  *
  * Threading: one thread (the broker's I/O loop).
  */
-#ifndef WEIR_BROKER_JOURNAL_H
-#define WEIR_BROKER_JOURNAL_H
+#ifndef WEIR_BROKER_STORAGE_JOURNAL_H
+#define WEIR_BROKER_STORAGE_JOURNAL_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -3,8 +3,8 @@
  * a buffered sequential batch scanner used by recovery, index rebuilds,
  * compaction and reads.
  */
-#ifndef WEIR_BROKER_SEGMENT_H
-#define WEIR_BROKER_SEGMENT_H
+#ifndef WEIR_BROKER_STORAGE_SEGMENT_H
+#define WEIR_BROKER_STORAGE_SEGMENT_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,6 +1,6 @@
 /* Big-endian load/store helpers for the storage files (internal). */
-#ifndef WEIR_BROKER_STORE_BE_H
-#define WEIR_BROKER_STORE_BE_H
+#ifndef WEIR_BROKER_STORAGE_STORE_BE_H
+#define WEIR_BROKER_STORAGE_STORE_BE_H
 
 #include <stdint.h>
 

@@ -6,8 +6,8 @@
  * half of its bytes first (a torn write). Wrappers retry EINTR and complete
  * short reads/writes. Internal to broker storage; single-threaded use.
  */
-#ifndef WEIR_BROKER_STORE_IO_H
-#define WEIR_BROKER_STORE_IO_H
+#ifndef WEIR_BROKER_STORAGE_STORE_IO_H
+#define WEIR_BROKER_STORAGE_STORE_IO_H
 
 #include <stdbool.h>
 #include <stddef.h>

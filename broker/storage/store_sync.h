@@ -9,8 +9,8 @@
  * Tokens are used from the log's thread; the syncer thread only touches
  * them under its lock.
  */
-#ifndef WEIR_BROKER_STORE_SYNC_H
-#define WEIR_BROKER_STORE_SYNC_H
+#ifndef WEIR_BROKER_STORAGE_STORE_SYNC_H
+#define WEIR_BROKER_STORAGE_STORE_SYNC_H
 
 #include <stdbool.h>
 

@@ -1,5 +1,5 @@
 /* Reading a partition log: by offset (Fetch) and by time (ListOffsets). */
-#include "broker/storage/log_int.h"
+#include "broker/storage/plog_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -47,8 +47,8 @@ seg_seek(weir_plog *log, int i, int64_t offset, bool by_time, int64_t ts,
     uint64_t start;
 
     *found = false;
-    if ((rv = weir__log_index(log, i)) != WEIR_OK ||
-        (rv = weir__log_fd(log, i, &fd)) != WEIR_OK)
+    if ((rv = weir__plog_index(log, i)) != WEIR_OK ||
+        (rv = weir__plog_fd(log, i, &fd)) != WEIR_OK)
         return rv;
     if (by_time)
         start = weir_index_lookup_time(&seg->idx, ts);
@@ -119,7 +119,7 @@ rcache_put(weir_plog *log, int64_t offset, int64_t seg_base, uint64_t pos)
 }
 
 void
-weir__log_rcache_clear(weir_plog *log)
+weir__plog_rcache_clear(weir_plog *log)
 {
     for (int k = 0; k < WEIR__RCACHE; k++)
         log->rcache[k].offset = -1;
@@ -233,7 +233,7 @@ done:
 }
 
 /*
- * weir_log_read_ref, and when copy is not NULL and the batches were small
+ * weir_plog_read_ref, and when copy is not NULL and the batches were small
  * enough to be read whole while locating them, *copy = a malloc'd copy.
  */
 static int
@@ -253,11 +253,11 @@ read_ref(weir_plog *log, int64_t offset, int64_t end_offset, size_t max_bytes,
     *out_len = 0;
     if (copy != NULL)
         *copy = NULL;
-    if (offset < weir_log_start_offset(log) ||
-        offset > weir_log_end_offset(log))
+    if (offset < weir_plog_start_offset(log) ||
+        offset > weir_plog_end_offset(log))
         return WEIR_ENOTFOUND;
-    if (end_offset > weir_log_end_offset(log))
-        end_offset = weir_log_end_offset(log);
+    if (end_offset > weir_plog_end_offset(log))
+        end_offset = weir_plog_end_offset(log);
     if (offset >= end_offset)
         return WEIR_OK;
     if (!rcache_get(log, offset, &i, &pos)) {
@@ -276,7 +276,7 @@ read_ref(weir_plog *log, int64_t offset, int64_t end_offset, size_t max_bytes,
         if (!found || h.base_offset >= end_offset)
             return WEIR_OK;
     }
-    if ((rv = weir__log_fd(log, i, &fd)) != WEIR_OK)
+    if ((rv = weir__plog_fd(log, i, &fd)) != WEIR_OK)
         return rv;
     if ((rv = walk(&log->segs[i], fd, pos, max_bytes, end_offset, buf, &end,
              &next, &whole)) != WEIR_OK)
@@ -297,7 +297,7 @@ eio:
 }
 
 int
-weir_log_read_ref(weir_plog *log, int64_t offset, int64_t end_offset,
+weir_plog_read_ref(weir_plog *log, int64_t offset, int64_t end_offset,
     size_t max_bytes, int *out_fd, uint64_t *out_pos, size_t *out_len,
     uint8_t **copy)
 {
@@ -306,7 +306,7 @@ weir_log_read_ref(weir_plog *log, int64_t offset, int64_t end_offset,
 }
 
 int
-weir_log_read(weir_plog *log, int64_t offset, int64_t end_offset,
+weir_plog_read(weir_plog *log, int64_t offset, int64_t end_offset,
     size_t max_bytes, uint8_t **out, size_t *out_len)
 {
     uint64_t pos;
@@ -336,7 +336,7 @@ weir_log_read(weir_plog *log, int64_t offset, int64_t end_offset,
 }
 
 int
-weir_log_lookup_time(
+weir_plog_lookup_time(
     weir_plog *log, int64_t ts, int64_t *offset, int64_t *timestamp)
 {
     weir_batch_hdr h;
@@ -364,7 +364,7 @@ weir_log_lookup_time(
             if (b == NULL) {
                 return WEIR_ENOMEM;
             }
-            if (weir__log_fd(log, i, &fd) != WEIR_OK ||
+            if (weir__plog_fd(log, i, &fd) != WEIR_OK ||
                 weir__io_pread_all(fd, b, blen, pos, &got) != 0 ||
                 got != blen) {
                 free(b);
@@ -385,20 +385,20 @@ weir_log_lookup_time(
             }
             free(b);
         }
-        if (*offset < weir_log_start_offset(log))
-            *offset = weir_log_start_offset(log);
+        if (*offset < weir_plog_start_offset(log))
+            *offset = weir_plog_start_offset(log);
         return WEIR_OK;
     }
     return WEIR_ENOTFOUND;
 }
 
 int
-weir_log_offset_for_time(weir_plog *log, int64_t ts, int64_t *offset)
+weir_plog_offset_for_time(weir_plog *log, int64_t ts, int64_t *offset)
 {
     int64_t found_ts;
-    int rv = weir_log_lookup_time(log, ts, offset, &found_ts);
+    int rv = weir_plog_lookup_time(log, ts, offset, &found_ts);
     if (rv == WEIR_ENOTFOUND) {
-        *offset = weir_log_end_offset(log);
+        *offset = weir_plog_end_offset(log);
         return WEIR_OK;
     }
     return rv;

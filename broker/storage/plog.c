@@ -1,5 +1,5 @@
 /* A partition log: segments, open and recovery, append, roll, retention. */
-#include "broker/storage/log_int.h"
+#include "broker/storage/plog_int.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -27,7 +27,7 @@
 static const char *comp = "broker";
 
 static void
-opts_fill(weir_log_opts *o, const weir_log_opts *in)
+opts_fill(weir_plog_opts *o, const weir_plog_opts *in)
 {
     if (in != NULL)
         *o = *in;
@@ -209,7 +209,7 @@ seg_load(weir_plog *log, weir_segment *seg, int fd, bool last)
             return WEIR_EIO;
     }
     if (!last)
-        weir__log_save_index(
+        weir__plog_save_index(
             log, seg); /* so that it can be evicted and reloaded */
     return WEIR_OK;
 }
@@ -229,7 +229,7 @@ open_active(weir_plog *log)
 }
 
 int
-weir_log_open(weir_plog **logp, const char *dir, const weir_log_opts *opts)
+weir_plog_open(weir_plog **logp, const char *dir, const weir_plog_opts *opts)
 {
     weir_plog *log;
     int64_t *bases = NULL;
@@ -239,7 +239,7 @@ weir_log_open(weir_plog **logp, const char *dir, const weir_log_opts *opts)
         return WEIR_ENOMEM;
     log->active_fd = -1;
     log->read_fd = -1;
-    weir__log_rcache_clear(log);
+    weir__plog_rcache_clear(log);
     opts_fill(&log->opts, opts);
     if ((log->dir = strdup(dir)) == NULL) {
         free(log);
@@ -279,7 +279,7 @@ weir_log_open(weir_plog **logp, const char *dir, const weir_log_opts *opts)
         if (rv != WEIR_OK)
             goto fail;
         if (!last)
-            weir__log_index_trim(log, -1);
+            weir__plog_index_trim(log, -1);
     }
     if (n == 0) {
         if ((rv = seg_push(log, 0)) != WEIR_OK ||
@@ -294,12 +294,12 @@ weir_log_open(weir_plog **logp, const char *dir, const weir_log_opts *opts)
     return WEIR_OK;
 fail:
     free(bases);
-    weir_log_close(log);
+    weir_plog_close(log);
     return rv;
 }
 
 void
-weir__log_save_index(weir_plog *log, weir_segment *seg)
+weir__plog_save_index(weir_plog *log, weir_segment *seg)
 {
     char path[PATH_MAX];
     weir_segment_path(path, sizeof(path), log->dir, seg->base_offset, ".index");
@@ -310,7 +310,7 @@ weir__log_save_index(weir_plog *log, weir_segment *seg)
 }
 
 void
-weir_log_close(weir_plog *log)
+weir_plog_close(weir_plog *log)
 {
     if (log == NULL)
         return;
@@ -324,10 +324,10 @@ weir_log_close(weir_plog *log)
                       weir__io_fsync(log->active_fd) == 0;
         /* An index is only trusted when the data it describes is durable. */
         if (synced && log->nsegs > 0)
-            weir__log_save_index(log, active(log));
+            weir__plog_save_index(log, active(log));
         close(log->active_fd);
     }
-    weir__log_reader_drop(log);
+    weir__plog_reader_drop(log);
     for (int i = 0; i < log->nsegs; i++)
         weir_index_fini(&log->segs[i].idx);
     free(log->segs);
@@ -347,7 +347,7 @@ bg_failed(weir_plog *log)
 }
 
 int
-weir_log_flush(weir_plog *log)
+weir_plog_flush(weir_plog *log)
 {
     if (log->sync != NULL) {
         weir__sync_wait(log->sync); /* an older segment may be in flight */
@@ -379,10 +379,10 @@ roll(weir_plog *log)
             return rv;
         log->dirty = false;
     } else if (log->dirty && log->opts.fsync != WEIR_FSYNC_NEVER &&
-               (rv = weir_log_flush(log)) != WEIR_OK) {
+               (rv = weir_plog_flush(log)) != WEIR_OK) {
         return rv;
     }
-    weir__log_save_index(log, active(log));
+    weir__plog_save_index(log, active(log));
     if ((rv = seg_push(log, end)) != WEIR_OK)
         return rv;
     if ((rv = open_active(log)) != WEIR_OK) {
@@ -391,16 +391,16 @@ roll(weir_plog *log)
         log->active_fd = old_fd;
         return rv;
     }
-    weir__log_index_trim(log, -1);
+    weir__plog_index_trim(log, -1);
     /* The old active descriptor becomes the cached reader. */
-    weir__log_reader_set(log, old_fd, log->segs[log->nsegs - 2].base_offset);
+    weir__plog_reader_set(log, old_fd, log->segs[log->nsegs - 2].base_offset);
     weir_log_debug(
         comp, "log rolled dir=%s base=%lld", log->dir, (long long)end);
     return WEIR_OK;
 }
 
 int
-weir_log_append(weir_plog *log, uint8_t *buf, size_t len, int64_t *base_offset)
+weir_plog_append(weir_plog *log, uint8_t *buf, size_t len, int64_t *base_offset)
 {
     weir_segment *seg = active(log);
     int64_t next, span;
@@ -460,7 +460,7 @@ weir_log_append(weir_plog *log, uint8_t *buf, size_t len, int64_t *base_offset)
     }
     log->dirty = true;
     if (log->opts.fsync == WEIR_FSYNC_ALWAYS &&
-        (rv = weir_log_flush(log)) != WEIR_OK) {
+        (rv = weir_plog_flush(log)) != WEIR_OK) {
         (void)weir__io_ftruncate(log->active_fd, seg->size);
         return rv; /* flush marked the log failed */
     }
@@ -479,19 +479,19 @@ weir_log_append(weir_plog *log, uint8_t *buf, size_t len, int64_t *base_offset)
 }
 
 int64_t
-weir_log_start_offset(const weir_plog *log)
+weir_plog_start_offset(const weir_plog *log)
 {
     return log->segs[0].base_offset;
 }
 
 int64_t
-weir_log_end_offset(const weir_plog *log)
+weir_plog_end_offset(const weir_plog *log)
 {
     return log->segs[log->nsegs - 1].next_offset;
 }
 
 uint64_t
-weir_log_size_bytes(const weir_plog *log)
+weir_plog_size_bytes(const weir_plog *log)
 {
     uint64_t n = 0;
     for (int i = 0; i < log->nsegs; i++)
@@ -500,13 +500,13 @@ weir_log_size_bytes(const weir_plog *log)
 }
 
 int
-weir_log_segment_count(const weir_plog *log)
+weir_plog_segment_count(const weir_plog *log)
 {
     return log->nsegs;
 }
 
 const char *
-weir_log_dir(const weir_plog *log)
+weir_plog_dir(const weir_plog *log)
 {
     return log->dir;
 }
@@ -517,7 +517,7 @@ seg_delete(weir_plog *log, int i)
     char path[PATH_MAX];
     weir_segment *seg = &log->segs[i];
 
-    weir__log_forget_fd(log, seg->base_offset);
+    weir__plog_forget_fd(log, seg->base_offset);
     weir_segment_path(path, sizeof(path), log->dir, seg->base_offset, ".log");
     unlink(path);
     weir_segment_path(path, sizeof(path), log->dir, seg->base_offset, ".index");
@@ -533,11 +533,11 @@ seg_delete(weir_plog *log, int i)
 static void
 retention(weir_plog *log, int64_t now_ms, int64_t stable_offset)
 {
-    const weir_log_opts *o = &log->opts;
+    const weir_plog_opts *o = &log->opts;
     if (o->compact)
         return;
     if (o->retention_bytes > 0) {
-        uint64_t total = weir_log_size_bytes(log);
+        uint64_t total = weir_plog_size_bytes(log);
         while (log->nsegs > 1 &&
                total - log->segs[0].size >= (uint64_t)o->retention_bytes &&
                total > (uint64_t)o->retention_bytes) {
@@ -561,14 +561,14 @@ retention(weir_plog *log, int64_t now_ms, int64_t stable_offset)
 }
 
 int
-weir_log_maintain(weir_plog *log, int64_t now_ms, int64_t stable_offset)
+weir_plog_maintain(weir_plog *log, int64_t now_ms, int64_t stable_offset)
 {
     int rv = WEIR_OK;
 
     if (log->opts.fsync == WEIR_FSYNC_INTERVAL && log->dirty &&
         now_ms - log->last_sync_ms >= log->opts.fsync_interval_ms) {
         if (log->sync == NULL) {
-            rv = weir_log_flush(log);
+            rv = weir_plog_flush(log);
         } else if (!weir__sync_busy(log->sync)) {
             /* In the background: the I/O loop never waits for the disk. */
             if ((rv = weir__sync_start(log->sync, log->active_fd)) == WEIR_OK)
@@ -598,7 +598,7 @@ weir_log_maintain(weir_plog *log, int64_t now_ms, int64_t stable_offset)
                 log->segs[i].next_offset > target)
                 target = log->segs[i].next_offset;
         if (target > log->cleaned_end) {
-            int crv = weir__log_compact(log, now_ms, stable_offset);
+            int crv = weir__plog_compact(log, now_ms, stable_offset);
             if (rv == WEIR_OK)
                 rv = crv;
         }
@@ -607,9 +607,9 @@ weir_log_maintain(weir_plog *log, int64_t now_ms, int64_t stable_offset)
 }
 
 int
-weir_log_compact(weir_plog *log, int64_t now_ms, int64_t stable_offset)
+weir_plog_compact(weir_plog *log, int64_t now_ms, int64_t stable_offset)
 {
-    return weir__log_compact(log, now_ms, stable_offset);
+    return weir__plog_compact(log, now_ms, stable_offset);
 }
 
 static int
@@ -635,18 +635,18 @@ rm_rf_dir(const char *dir)
 }
 
 int
-weir_log_destroy(weir_plog *log)
+weir_plog_destroy(weir_plog *log)
 {
     char *dir;
     int rv;
     if (log == NULL)
         return WEIR_OK;
     if ((dir = strdup(log->dir)) == NULL) {
-        weir_log_close(log);
+        weir_plog_close(log);
         return WEIR_ENOMEM;
     }
     log->dirty = false; /* no point syncing what is about to go */
-    weir_log_close(log);
+    weir_plog_close(log);
     rv = rm_rf_dir(dir) == 0 ? WEIR_OK : WEIR_EIO;
     if (rv != WEIR_OK)
         weir_log_error(

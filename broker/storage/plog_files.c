@@ -3,7 +3,7 @@
  * a process-wide, least-recently-used set of cached closed-segment
  * descriptors, and a few resident closed-segment indexes per log.
  */
-#include "broker/storage/log_int.h"
+#include "broker/storage/plog_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -42,7 +42,7 @@ reader_unlink(weir_plog *log)
 
 /* Closes the log's cached reader, if any. */
 void
-weir__log_reader_drop(weir_plog *log)
+weir__plog_reader_drop(weir_plog *log)
 {
     if (log->read_fd < 0)
         return;
@@ -54,9 +54,9 @@ weir__log_reader_drop(weir_plog *log)
 /* Caches fd as the log's reader for segment base, evicting the least
  * recently used reader of any log beyond the process limit. */
 void
-weir__log_reader_set(weir_plog *log, int fd, int64_t base)
+weir__plog_reader_set(weir_plog *log, int fd, int64_t base)
 {
-    weir__log_reader_drop(log);
+    weir__plog_reader_drop(log);
     log->read_fd = fd;
     log->read_base = base;
     log->rd_prev = NULL;
@@ -68,7 +68,7 @@ weir__log_reader_set(weir_plog *log, int fd, int64_t base)
         rd_tail = log;
     rd_count++;
     while (rd_count > WEIR__MAX_READERS && rd_tail != log)
-        weir__log_reader_drop(rd_tail);
+        weir__plog_reader_drop(rd_tail);
 }
 
 /* Marks the log's reader as just used. */
@@ -81,7 +81,7 @@ reader_touch(weir_plog *log)
     int64_t base = log->read_base;
     reader_unlink(log);
     log->read_fd = -1;
-    weir__log_reader_set(log, fd, base);
+    weir__plog_reader_set(log, fd, base);
 }
 
 static void
@@ -94,7 +94,7 @@ index_evict(weir_segment *seg)
 }
 
 void
-weir__log_index_trim(weir_plog *log, int keep)
+weir__plog_index_trim(weir_plog *log, int keep)
 {
     for (;;) {
         int resident = 0, lru = -1;
@@ -114,7 +114,7 @@ weir__log_index_trim(weir_plog *log, int keep)
 }
 
 int
-weir__log_index(weir_plog *log, int i)
+weir__plog_index(weir_plog *log, int i)
 {
     weir_segment *seg = &log->segs[i];
     char path[PATH_MAX];
@@ -133,7 +133,7 @@ weir__log_index(weir_plog *log, int i)
         int64_t keep_next = seg->next_offset;
         uint64_t keep_size = seg->size, valid;
         int fd;
-        if ((rv = weir__log_fd(log, i, &fd)) != WEIR_OK)
+        if ((rv = weir__plog_fd(log, i, &fd)) != WEIR_OK)
             return rv;
         rv = weir_segment_rebuild(
             seg, fd, keep_size, false, log->opts.index_interval_bytes, &valid);
@@ -142,7 +142,7 @@ weir__log_index(weir_plog *log, int i)
         if (seg->idx.max_ts < keep_ts)
             seg->idx.max_ts = keep_ts;
         if (rv == WEIR_OK)
-            weir__log_save_index(log, seg);
+            weir__plog_save_index(log, seg);
     }
     if (rv != WEIR_OK) {
         weir_index_reset(&seg->idx);
@@ -152,12 +152,12 @@ weir__log_index(weir_plog *log, int i)
         return rv == WEIR_ENOMEM ? rv : WEIR_EIO;
     }
     seg->idx_evicted = false;
-    weir__log_index_trim(log, i);
+    weir__plog_index_trim(log, i);
     return WEIR_OK;
 }
 
 int
-weir__log_fd(weir_plog *log, int i, int *fd)
+weir__plog_fd(weir_plog *log, int i, int *fd)
 {
     char path[PATH_MAX];
     int64_t base = log->segs[i].base_offset;
@@ -177,13 +177,13 @@ weir__log_fd(weir_plog *log, int i, int *fd)
             comp, "log open failed path=%s err=%s", path, strerror(errno));
         return WEIR_EIO;
     }
-    weir__log_reader_set(log, *fd, base);
+    weir__plog_reader_set(log, *fd, base);
     return WEIR_OK;
 }
 
 void
-weir__log_forget_fd(weir_plog *log, int64_t base)
+weir__plog_forget_fd(weir_plog *log, int64_t base)
 {
     if (log->read_fd >= 0 && log->read_base == base)
-        weir__log_reader_drop(log);
+        weir__plog_reader_drop(log);
 }

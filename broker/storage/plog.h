@@ -12,24 +12,21 @@
  * open and its index plus those of 4 recently read closed segments in
  * memory (16 bytes per index entry); other indexes are reloaded on demand.
  *
- * CHANGE from the agreed API (storage_api.md): the handle type is
- * weir_plog (struct weir_log), not weir_log, because common/log.h already
- * declares a function named weir_log() and C forbids both in one file.
- * Write `weir_plog *log` (or `struct weir_log *log`); the functions keep
- * their weir_log_* names.
+ * Names: weir_plog_* ("partition log"), so that they never clash with the
+ * process logger weir_log() of common/log.h.
  *
- * Additions to the agreed API (storage_api.md): weir_log_opts gained
+ * Additions to the agreed API (storage_api.md): weir_plog_opts gained
  * fsync_interval_ms, index_interval_bytes, delete_retention_ms and
  * segment_ms (0 = default, so zero-initialised options keep working);
- * weir_log_size_bytes, weir_log_dir, weir_log_segment_count,
- * weir_log_lookup_time and weir_log_compact were added.
+ * weir_plog_size_bytes, weir_plog_dir, weir_plog_segment_count,
+ * weir_plog_lookup_time and weir_plog_compact were added.
  *
  * Threading: every log of a process is used from one thread (the broker's
  * I/O loop): logs share a process-wide cache of at most 64 closed-segment
  * descriptors. Interval fsyncs run on an internal background thread.
  */
-#ifndef WEIR_BROKER_LOG_H
-#define WEIR_BROKER_LOG_H
+#ifndef WEIR_BROKER_STORAGE_PLOG_H
+#define WEIR_BROKER_STORAGE_PLOG_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -41,7 +38,7 @@ typedef enum {
     WEIR_FSYNC_ALWAYS
 } weir_fsync_mode;
 
-typedef struct weir_log_opts {
+typedef struct weir_plog_opts {
     uint64_t segment_bytes; /* roll size; 0 = 1 GiB */
     weir_fsync_mode fsync;
     int64_t retention_ms;    /* -1 = forever (0 is treated as forever too) */
@@ -57,9 +54,9 @@ typedef struct weir_log_opts {
      * (by the wall clock of its first append), so that quiet compacted or
      * time-retained logs still get closed segments. 0 = never. */
     int64_t segment_ms;
-} weir_log_opts;
+} weir_plog_opts;
 
-typedef struct weir_log weir_plog;
+typedef struct weir_plog weir_plog;
 
 /*
  * Opens or creates the partition directory dir (parents created too);
@@ -68,10 +65,11 @@ typedef struct weir_log weir_plog;
  * Errors: WEIR_EIO (with a log line naming the file), WEIR_ENOMEM,
  * WEIR_ECORRUPT (a closed segment is unreadable).
  */
-int weir_log_open(weir_plog **logp, const char *dir, const weir_log_opts *opts);
+int weir_plog_open(
+    weir_plog **logp, const char *dir, const weir_plog_opts *opts);
 
 /* Flushes (fsync unless fsync=never), writes indexes, closes; NULL-safe. */
-void weir_log_close(weir_plog *log);
+void weir_plog_close(weir_plog *log);
 
 /*
  * Appends one or more already-validated batches (buf is modified: base
@@ -85,17 +83,17 @@ void weir_log_close(weir_plog *log);
  * sticks and every later append fails until the log is reopened, when
  * recovery decides what survived), WEIR_ETOOBIG.
  */
-int weir_log_append(
+int weir_plog_append(
     weir_plog *log, uint8_t *buf, size_t len, int64_t *base_offset);
 
 /* First offset still in the log (moves with retention). */
-int64_t weir_log_start_offset(const weir_plog *log);
+int64_t weir_plog_start_offset(const weir_plog *log);
 /* Next offset to be assigned (the high watermark of a single node). */
-int64_t weir_log_end_offset(const weir_plog *log);
+int64_t weir_plog_end_offset(const weir_plog *log);
 /* Total bytes of all segment files. */
-uint64_t weir_log_size_bytes(const weir_plog *log);
-int weir_log_segment_count(const weir_plog *log);
-const char *weir_log_dir(const weir_plog *log);
+uint64_t weir_plog_size_bytes(const weir_plog *log);
+int weir_plog_segment_count(const weir_plog *log);
+const char *weir_plog_dir(const weir_plog *log);
 
 /*
  * Copies whole batches that contain offsets >= offset and start before
@@ -107,11 +105,11 @@ const char *weir_log_dir(const weir_plog *log);
  * Errors: WEIR_ENOTFOUND (offset < start or > end: OFFSET_OUT_OF_RANGE),
  * WEIR_EIO, WEIR_ENOMEM.
  */
-int weir_log_read(weir_plog *log, int64_t offset, int64_t end_offset,
+int weir_plog_read(weir_plog *log, int64_t offset, int64_t end_offset,
     size_t max_bytes, uint8_t **out, size_t *out_len);
 
 /*
- * The same batches as weir_log_read, located without reading them: *out_len
+ * The same batches as weir_plog_read, located without reading them: *out_len
  * bytes at *out_pos of the segment file open as *out_fd (the log's
  * descriptor, valid until the next call into the log; dup it to keep it).
  * The bytes there never change (segments are append-only; compaction and
@@ -119,7 +117,7 @@ int weir_log_read(weir_plog *log, int64_t offset, int64_t end_offset,
  * sendfile. When copy is not NULL and the batches were small enough to be
  * read while locating them, *copy is a malloc'd copy of them (else NULL).
  */
-int weir_log_read_ref(weir_plog *log, int64_t offset, int64_t end_offset,
+int weir_plog_read_ref(weir_plog *log, int64_t offset, int64_t end_offset,
     size_t max_bytes, int *out_fd, uint64_t *out_pos, size_t *out_len,
     uint8_t **copy);
 
@@ -130,14 +128,14 @@ int weir_log_read_ref(weir_plog *log, int64_t offset, int64_t end_offset,
  * timestamp). WEIR_ENOTFOUND when no record is that late (Kafka answers
  * offset -1, timestamp -1); WEIR_EIO, WEIR_ENOMEM.
  */
-int weir_log_lookup_time(
+int weir_plog_lookup_time(
     weir_plog *log, int64_t ts, int64_t *offset, int64_t *timestamp);
 
 /* Same lookup, offset only; the end offset when no record is that late. */
-int weir_log_offset_for_time(weir_plog *log, int64_t ts, int64_t *offset);
+int weir_plog_offset_for_time(weir_plog *log, int64_t ts, int64_t *offset);
 
 /* fsync of the active segment (no-op when nothing is dirty). */
-int weir_log_flush(weir_plog *log);
+int weir_plog_flush(weir_plog *log);
 
 /*
  * Periodic upkeep: interval fsync, roll, retention, compaction (for compact
@@ -146,13 +144,13 @@ int weir_log_flush(weir_plog *log);
  * transactional records are removed by compaction (as Kafka's cleaner
  * does). Call every few hundred ms; cheap when there is nothing to do.
  */
-int weir_log_maintain(weir_plog *log, int64_t now_ms, int64_t stable_offset);
+int weir_plog_maintain(weir_plog *log, int64_t now_ms, int64_t stable_offset);
 
 /* Forces a compaction pass now (tests; same rules as maintain). */
-int weir_log_compact(weir_plog *log, int64_t now_ms, int64_t stable_offset);
+int weir_plog_compact(weir_plog *log, int64_t now_ms, int64_t stable_offset);
 
 /* Closes the log and deletes the partition directory (DeleteTopics). The
  * log is freed whatever the result. */
-int weir_log_destroy(weir_plog *log);
+int weir_plog_destroy(weir_plog *log);
 
 #endif

@@ -1,10 +1,10 @@
-/* Internals shared by log.c and compact.c. */
-#ifndef WEIR_BROKER_LOG_INT_H
-#define WEIR_BROKER_LOG_INT_H
+/* Internals shared by plog.c, plog_files.c, plog_read.c and compact.c. */
+#ifndef WEIR_BROKER_STORAGE_PLOG_INT_H
+#define WEIR_BROKER_STORAGE_PLOG_INT_H
 
 #include <limits.h>
 
-#include "broker/storage/log.h"
+#include "broker/storage/plog.h"
 #include "broker/storage/segment.h"
 #include "broker/storage/store_sync.h"
 
@@ -21,9 +21,9 @@ struct weir__rpos {
     uint64_t pos;
 };
 
-struct weir_log {
+struct weir_plog {
     char *dir;
-    weir_log_opts opts;
+    weir_plog_opts opts;
     weir_segment *segs; /* by base offset; the last one is active */
     int nsegs, cap;
     int active_fd;
@@ -31,7 +31,7 @@ struct weir_log {
     int64_t read_base;
     /* Logs holding a read_fd, most recent first: at most
      * WEIR__MAX_READERS in the process (single-threaded use). */
-    struct weir_log *rd_prev, *rd_next;
+    struct weir_plog *rd_prev, *rd_next;
     bool dirty;  /* written since the last fsync */
     bool failed; /* a write or fsync failed in a way that sticks: the file
                   * may hold bytes the log does not know; no more appends
@@ -47,24 +47,24 @@ struct weir_log {
 };
 
 /* Writes segment seg's .index file (a failure only costs a rebuild). */
-void weir__log_save_index(weir_plog *log, weir_segment *seg);
-/* The log's cached reader descriptor (log_files.c). */
-void weir__log_reader_set(weir_plog *log, int fd, int64_t base);
-void weir__log_reader_drop(weir_plog *log);
+void weir__plog_save_index(weir_plog *log, weir_segment *seg);
+/* The log's cached reader descriptor (plog_files.c). */
+void weir__plog_reader_set(weir_plog *log, int fd, int64_t base);
+void weir__plog_reader_drop(weir_plog *log);
 /* Descriptor for reading segment i (active fd or the cached one). */
-int weir__log_fd(weir_plog *log, int i, int *fd);
+int weir__plog_fd(weir_plog *log, int i, int *fd);
 /* Closed-segment indexes kept in memory per log; others are reloaded from
  * their .index file (or rebuilt) when a read needs them. */
 #define WEIR__RESIDENT_INDEXES 4
 /* Makes segment i's index resident; evicts the least recently used. */
-int weir__log_index(weir_plog *log, int i);
+int weir__plog_index(weir_plog *log, int i);
 /* Evicts closed indexes beyond the limit, sparing segment keep. */
-void weir__log_index_trim(weir_plog *log, int keep);
+void weir__plog_index_trim(weir_plog *log, int keep);
 /* Forgets cached read positions (segments were rewritten). */
-void weir__log_rcache_clear(weir_plog *log);
+void weir__plog_rcache_clear(weir_plog *log);
 /* Drops the cached read descriptor if it belongs to base. */
-void weir__log_forget_fd(weir_plog *log, int64_t base);
+void weir__plog_forget_fd(weir_plog *log, int64_t base);
 
-int weir__log_compact(weir_plog *log, int64_t now_ms, int64_t stable_offset);
+int weir__plog_compact(weir_plog *log, int64_t now_ms, int64_t stable_offset);
 
 #endif
