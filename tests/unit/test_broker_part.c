@@ -17,7 +17,11 @@
 #include <cmocka.h>
 
 #include "broker/storage/batch.h"
-#include "broker/broker_int.h"
+#include "broker/protocol/kerr.h"
+#include "broker/state/topic.h"
+#include "broker/state/txn.h"
+#include "broker/state/persist.h"
+#include "broker/state/mem.h"
 #include "common/err.h"
 
 static char dir[64];

@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "broker_int.h"
+#include "broker/handlers/handler.h"
+#include "broker/state/topic.h"
 #include "common/err.h"
 #include "common/log.h"
 

@@ -9,7 +9,9 @@
  */
 #include <string.h>
 
-#include "broker_int.h"
+#include "broker/handlers/handler.h"
+#include "broker/state/topic.h"
+#include "broker/state/txn.h"
 #include "common/clock.h"
 #include "common/err.h"
 

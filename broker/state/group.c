@@ -2,7 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "broker_int.h"
+#include "broker/state/member.h"
+#include "broker/state/mem.h"
 #include "common/err.h"
 
 weir_group *

@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "broker_int.h"
+#include "broker/state/topic.h"
+#include "broker/state/persist.h"
+#include "broker/state/mem.h"
 #include "common/err.h"
 #include "common/log.h"
 

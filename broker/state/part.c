@@ -8,7 +8,10 @@
 #include <string.h>
 
 #include "broker/storage/batch.h"
-#include "broker_int.h"
+#include "broker/protocol/kerr.h"
+#include "broker/state/topic.h"
+#include "broker/state/txn.h"
+#include "broker/state/mem.h"
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"

@@ -8,7 +8,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "broker_int.h"
+#include "broker/state/topic.h"
+#include "broker/state/txn.h"
+#include "broker/state/member.h"
+#include "broker/state/persist.h"
+#include "broker/server/server.h"
+#include "broker/server/admin.h"
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"

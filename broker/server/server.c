@@ -21,7 +21,10 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "broker_int.h"
+#include "broker/handlers/handler.h"
+#include "broker/state/mem.h"
+#include "broker/server/server.h"
+#include "broker/server/admin.h"
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"

@@ -2,7 +2,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "broker_int.h"
+#include "broker/handlers/handler.h"
+#include "broker/state/txn.h"
+#include "broker/state/member.h"
+#include "broker/state/persist.h"
+#include "broker/state/mem.h"
 #include "common/err.h"
 #include "common/log.h"
 

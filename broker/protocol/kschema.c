@@ -1,6 +1,6 @@
-#include "kschema.h"
+#include "broker/protocol/kschema.h"
 
-#include "kcodec.h"
+#include "broker/protocol/kcodec.h"
 
 #define F(t, lo, hi)                                                           \
     {                                                                          \

@@ -3,7 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "broker_int.h"
+#include "broker/handlers/handler.h"
+#include "broker/state/topic.h"
+#include "broker/state/txn.h"
+#include "broker/state/persist.h"
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"

@@ -9,7 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "broker_int.h"
+#include "broker/handlers/handler.h"
+#include "broker/state/topic.h"
 #include "common/err.h"
 
 enum { RES_TOPIC = 2, RES_BROKER = 4 };

@@ -29,7 +29,11 @@
 #include <nng/nng.h>
 #include <nng/supplemental/http/http.h>
 
-#include "broker_int.h"
+#include "broker/state/topic.h"
+#include "broker/state/txn.h"
+#include "broker/state/mem.h"
+#include "broker/server/server.h"
+#include "broker/server/admin.h"
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"

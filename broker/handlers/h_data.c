@@ -5,7 +5,8 @@
 #include <string.h>
 
 #include "broker/storage/store_io.h"
-#include "broker_int.h"
+#include "broker/handlers/handler.h"
+#include "broker/state/topic.h"
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"

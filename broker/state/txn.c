@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "broker_int.h"
+#include "broker/state/topic.h"
+#include "broker/state/txn.h"
+#include "broker/state/persist.h"
 #include "common/crash.h"
 #include "common/err.h"
 #include "common/log.h"

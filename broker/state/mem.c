@@ -1,7 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "broker_int.h"
+#include "broker/state/mem.h"
 #include "common/err.h"
 
 char *

@@ -2,7 +2,7 @@
  * fuzz target. */
 #include <stdio.h>
 
-#include "broker_int.h"
+#include "broker/protocol/request.h"
 #include "common/err.h"
 
 int

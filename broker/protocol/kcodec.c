@@ -1,4 +1,4 @@
-#include "kcodec.h"
+#include "broker/protocol/kcodec.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -10,7 +10,9 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "broker_int.h"
+#include "broker/handlers/handler.h"
+#include "broker/state/member.h"
+#include "broker/state/mem.h"
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"

@@ -1,7 +1,8 @@
 /* Handlers: ListGroups and DescribeGroups (group tooling, admin clients). */
 #include <string.h>
 
-#include "broker_int.h"
+#include "broker/handlers/handler.h"
+#include "broker/state/member.h"
 #include "common/err.h"
 
 static const char *
