@@ -253,7 +253,7 @@ weir__h_sync_group(weir_broker *b, weir_kreq *req, weir_kw *w)
                     t->assignment_len = data.len;
                 }
             }
-            g->state = WEIR_GROUP_STABLE;
+            (void)weir__group_set_state(g, WEIR_GROUP_STABLE);
             b->changed = true;
         }
         if (g->state == WEIR_GROUP_AWAITING_SYNC) {

@@ -6,22 +6,6 @@
 #include "common/err.h"
 
 static const char *
-state_name(const weir_group *g)
-{
-    switch (g->state) {
-    case WEIR_GROUP_EMPTY:
-        return "Empty";
-    case WEIR_GROUP_PREPARING:
-        return "PreparingRebalance";
-    case WEIR_GROUP_AWAITING_SYNC:
-        return "CompletingRebalance";
-    case WEIR_GROUP_STABLE:
-        return "Stable";
-    }
-    return "Dead";
-}
-
-static const char *
 protocol_type(const weir_group *g)
 {
     if (g->protocol_type)
@@ -50,7 +34,7 @@ describe(weir_kw *w, int16_t v, const weir_group *g, weir_kstr id, int16_t err)
     weir_kw_i16(w, err);
     weir_kw_strn(w, false, id.ptr, id.len);
     bool stable = g && g->state == WEIR_GROUP_STABLE;
-    weir_kw_str(w, false, g ? state_name(g) : "Dead");
+    weir_kw_str(w, false, g ? weir__group_state_name(g->state) : "Dead");
     weir_kw_str(w, false, g ? protocol_type(g) : "");
     weir_kw_str(w, false, stable && g->protocol ? g->protocol : "");
     int32_t n = 0;

@@ -25,8 +25,7 @@ txn_add(weir_broker *b, weir_kstr id, int64_t pid, int32_t timeout_ms,
     }
     txn->pid = pid;
     txn->prev_epoch = -1;
-    txn->timeout_ms = timeout_ms;
-    txn->state = WEIR_TXN_EMPTY;
+    txn->timeout_ms = timeout_ms; /* calloc: state WEIR_TXN_EMPTY */
     b->txns[b->n_txns++] = txn;
     *out = txn;
     return WEIR_OK;
@@ -110,8 +109,8 @@ weir__h_init_producer_id(weir_broker *b, weir_kreq *req, weir_kw *w)
         }
         if (err == KERR_NONE) {
             txn->timeout_ms = timeout_ms;
-            txn->state = WEIR_TXN_EMPTY;
-            if (weir__state_txn(b, txn) != WEIR_OK)
+            if (weir__txn_set_state(b, txn, WEIR_TXN_EMPTY) != WEIR_OK ||
+                weir__state_txn(b, txn) != WEIR_OK)
                 err = KERR_KAFKA_STORAGE_ERROR;
             pid = txn->pid;
             epoch = txn->epoch;
@@ -145,13 +144,14 @@ txn_check(
     return KERR_NONE;
 }
 
+/* Starts the next transaction unless one is ongoing (txn_check has ruled
+ * out the prepared states, so the transition is always allowed). */
 static void
-txn_begin(weir_txn *txn)
+txn_begin(weir_broker *b, weir_txn *txn)
 {
-    if (txn->state != WEIR_TXN_ONGOING) {
-        txn->state = WEIR_TXN_ONGOING;
+    if (txn->state != WEIR_TXN_ONGOING &&
+        weir__txn_set_state(b, txn, WEIR_TXN_ONGOING) == WEIR_OK)
         txn->start_ms = weir_clock_wall_ms();
-    }
 }
 
 static int
@@ -218,7 +218,7 @@ weir__h_add_partitions(weir_broker *b, weir_kreq *req, weir_kw *w)
         }
     }
     if (add) {
-        txn_begin(txn);
+        txn_begin(b, txn);
         if (weir__state_txn(b, txn) != WEIR_OK)
             return WEIR_EIO;
     }
@@ -258,7 +258,7 @@ weir__h_add_offsets(weir_broker *b, weir_kreq *req, weir_kw *w)
             }
         }
         if (err == KERR_NONE) {
-            txn_begin(txn);
+            txn_begin(b, txn);
             if (weir__state_txn(b, txn) != WEIR_OK)
                 err = KERR_KAFKA_STORAGE_ERROR;
         }

@@ -5,6 +5,64 @@
 #include "broker/state/member.h"
 #include "broker/state/mem.h"
 #include "common/err.h"
+#include "common/log.h"
+
+const char *
+weir__group_state_name(weir_group_state st)
+{
+    switch (st) {
+    case WEIR_GROUP_EMPTY:
+        return "Empty";
+    case WEIR_GROUP_PREPARING:
+        return "PreparingRebalance";
+    case WEIR_GROUP_AWAITING_SYNC:
+        return "CompletingRebalance";
+    case WEIR_GROUP_STABLE:
+        return "Stable";
+    }
+    return "Dead";
+}
+
+/*
+ * The group state machine (Kafka's classic group), as the table below
+ * allows it:
+ *
+ *   Empty ---------------> PreparingRebalance   a member joins
+ *   Stable --------------> PreparingRebalance   a join, leave or expiry
+ *   CompletingRebalance -> PreparingRebalance   the same before SyncGroup
+ *   PreparingRebalance --> CompletingRebalance  every member joined
+ *   CompletingRebalance -> Stable               the leader's SyncGroup
+ *   any -----------------> Empty                the last member is gone
+ *
+ * Staying in a state is always allowed. A new group starts Empty.
+ */
+#define B(s) (1u << (s))
+static const unsigned allowed[] = {
+    [WEIR_GROUP_EMPTY] = B(WEIR_GROUP_PREPARING),
+    [WEIR_GROUP_PREPARING] = B(WEIR_GROUP_AWAITING_SYNC) | B(WEIR_GROUP_EMPTY),
+    [WEIR_GROUP_AWAITING_SYNC] =
+        B(WEIR_GROUP_STABLE) | B(WEIR_GROUP_PREPARING) | B(WEIR_GROUP_EMPTY),
+    [WEIR_GROUP_STABLE] = B(WEIR_GROUP_PREPARING) | B(WEIR_GROUP_EMPTY),
+};
+#undef B
+
+/* The one transition function: the only writer of g->state. */
+int
+weir__group_set_state(weir_group *g, weir_group_state to)
+{
+    weir_group_state from = g->state;
+    if (from == to)
+        return WEIR_OK;
+    if (!(allowed[from] & (1u << to))) {
+        weir_log_error("broker", "invalid transition group=%s from=%s to=%s",
+            g->id, weir__group_state_name(from), weir__group_state_name(to));
+        return WEIR_ESTATE;
+    }
+    weir_log_debug("broker", "state group=%s from=%s to=%s", g->id,
+        weir__group_state_name(from), weir__group_state_name(to));
+    g->state = to;
+    return WEIR_OK;
+}
 
 weir_group *
 weir__group_get(weir_broker *b, const char *id, size_t len, bool create)

@@ -45,6 +45,15 @@ typedef struct weir_group {
     uint64_t member_seq;
 } weir_group;
 
+/* Kafka's name of a group state ("Dead" for none of them). */
+const char *weir__group_state_name(weir_group_state st);
+/*
+ * The one transition function (table and diagram in group.c): moves g to
+ * state to, or refuses an illegal transition with WEIR_ESTATE and an error
+ * log line (a programming error; the state is unchanged).
+ */
+int weir__group_set_state(weir_group *g, weir_group_state to);
+
 weir_group *weir__group_get(
     weir_broker *b, const char *id, size_t len, bool create);
 weir_offset *weir__group_offset(

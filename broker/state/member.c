@@ -82,7 +82,8 @@ weir__group_rebalance_start(weir_broker *b, weir_group *g, uint64_t now)
         if (m->rebalance_timeout_ms > max_rb)
             max_rb = m->rebalance_timeout_ms;
     }
-    g->state = g->n_members ? WEIR_GROUP_PREPARING : WEIR_GROUP_EMPTY;
+    (void)weir__group_set_state(
+        g, g->n_members ? WEIR_GROUP_PREPARING : WEIR_GROUP_EMPTY);
     g->rebalance_deadline_ms = now + (uint64_t)max_rb;
     b->changed = true;
     weir_log_debug(
@@ -117,7 +118,7 @@ weir__group_rebalance_try_complete(weir_broker *b, weir_group *g, bool force)
         i++;
     }
     if (g->n_members == 0) {
-        g->state = WEIR_GROUP_EMPTY;
+        (void)weir__group_set_state(g, WEIR_GROUP_EMPTY);
         return;
     }
     if (!g->leader || !weir__member_find_cstr(g, g->leader)) {
@@ -141,7 +142,7 @@ weir__group_rebalance_try_complete(weir_broker *b, weir_group *g, bool force)
         g->members[i]->assignment_len = 0;
     }
     g->generation++;
-    g->state = WEIR_GROUP_AWAITING_SYNC;
+    (void)weir__group_set_state(g, WEIR_GROUP_AWAITING_SYNC);
     b->changed = true;
     weir_log_info("broker",
         "group %s: generation %d with %zu members, leader %s, protocol %s",
@@ -237,10 +238,8 @@ weir__group_tick(weir_broker *b, uint64_t now)
             }
             i++;
         }
-        if (lost && g->state != WEIR_GROUP_PREPARING) {
-            g->state = WEIR_GROUP_STABLE;
+        if (lost && g->state != WEIR_GROUP_PREPARING)
             weir__group_rebalance_start(b, g, now);
-        }
         weir__group_rebalance_try_complete(
             b, g, now >= g->rebalance_deadline_ms);
     }

@@ -260,7 +260,7 @@ replay_txn(weir_broker *b, weir_kr *r)
     txn->epoch = weir_kr_i16(r);
     txn->prev_epoch = -1;
     txn->timeout_ms = weir_kr_i32(r);
-    txn->state = (weir_txn_state)weir_kr_i8(r);
+    (void)weir__txn_set_state(b, txn, (weir_txn_state)weir_kr_i8(r));
     txn->start_ms = weir_kr_i64(r);
     int32_t n = weir_kr_array(r, false, false, 6);
     if (n > 0 && !(txn->parts = calloc((size_t)n, sizeof(*txn->parts))))

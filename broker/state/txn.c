@@ -34,6 +34,55 @@ weir__txn_state_name(weir_txn_state st)
     return "Unknown";
 }
 
+/*
+ * The transaction state machine (Kafka's TransactionState), as the table
+ * below allows it:
+ *
+ *   Empty ----------> Ongoing          AddPartitions / AddOffsets
+ *   Ongoing --------> PrepareCommit    EndTxn(commit)
+ *   Ongoing --------> PrepareAbort     EndTxn(abort), timeout, new epoch
+ *   PrepareCommit --> CompleteCommit   markers written, offsets applied
+ *   PrepareAbort ---> CompleteAbort    markers written
+ *   Complete* ------> Ongoing          the next transaction
+ *   Complete* ------> Empty            InitProducerId
+ *   PrepareCommit --> Empty            InitProducerId of a commit left
+ *                                      prepared by a failed write
+ *
+ * Staying in a state is always allowed. A new transaction starts Empty.
+ */
+#define B(s) (1u << (s))
+static const unsigned allowed[] = {
+    [WEIR_TXN_EMPTY] = B(WEIR_TXN_ONGOING),
+    [WEIR_TXN_ONGOING] = B(WEIR_TXN_PREPARE_COMMIT) | B(WEIR_TXN_PREPARE_ABORT),
+    [WEIR_TXN_PREPARE_COMMIT] = B(WEIR_TXN_COMPLETE_COMMIT) | B(WEIR_TXN_EMPTY),
+    [WEIR_TXN_PREPARE_ABORT] = B(WEIR_TXN_COMPLETE_ABORT),
+    [WEIR_TXN_COMPLETE_COMMIT] = B(WEIR_TXN_ONGOING) | B(WEIR_TXN_EMPTY),
+    [WEIR_TXN_COMPLETE_ABORT] = B(WEIR_TXN_ONGOING) | B(WEIR_TXN_EMPTY),
+};
+#undef B
+
+/* The one transition function: the only writer of txn->state. */
+int
+weir__txn_set_state(weir_broker *b, weir_txn *txn, weir_txn_state to)
+{
+    weir_txn_state from = txn->state;
+    /* While the journal is replayed, a record holds a state reached by a
+     * checked transition before the restart: it is restored as written. */
+    if (!b->replaying && from != to) {
+        if ((unsigned)from > WEIR_TXN_COMPLETE_ABORT ||
+            (unsigned)to > WEIR_TXN_COMPLETE_ABORT ||
+            !(allowed[from] & (1u << to))) {
+            weir_log_error("broker", "invalid transition txn=%s from=%s to=%s",
+                txn->id, weir__txn_state_name(from), weir__txn_state_name(to));
+            return WEIR_ESTATE;
+        }
+        weir_log_debug("broker", "state txn=%s from=%s to=%s", txn->id,
+            weir__txn_state_name(from), weir__txn_state_name(to));
+    }
+    txn->state = to;
+    return WEIR_OK;
+}
+
 weir_txn *
 weir__txn_find(weir_broker *b, const char *id, size_t len)
 {
@@ -121,7 +170,8 @@ weir__txn_end(weir_broker *b, weir_txn *txn, bool commit)
     weir_txn_state prepared =
         commit ? WEIR_TXN_PREPARE_COMMIT : WEIR_TXN_PREPARE_ABORT;
     if (txn->state != prepared) {
-        txn->state = prepared;
+        if ((rv = weir__txn_set_state(b, txn, prepared)) != WEIR_OK)
+            return rv;
         if ((rv = weir__state_txn(b, txn)) != WEIR_OK)
             return rv;
     }
@@ -141,7 +191,10 @@ weir__txn_end(weir_broker *b, weir_txn *txn, bool commit)
         return rv;
     WEIR_CRASH_POINT("broker.txn.offsets");
     clear_contents(txn);
-    txn->state = commit ? WEIR_TXN_COMPLETE_COMMIT : WEIR_TXN_COMPLETE_ABORT;
+    rv = weir__txn_set_state(
+        b, txn, commit ? WEIR_TXN_COMPLETE_COMMIT : WEIR_TXN_COMPLETE_ABORT);
+    if (rv != WEIR_OK)
+        return rv;
     if ((rv = weir__state_txn(b, txn)) != WEIR_OK)
         return rv;
     if (commit)

@@ -58,5 +58,12 @@ bool weir__txn_has_pending(
     weir_broker *b, weir_kstr group, weir_kstr topic, int32_t partition);
 void weir__txn_free(weir_txn *txn);
 const char *weir__txn_state_name(weir_txn_state st);
+/*
+ * The one transition function (table and diagram in txn.c): moves txn to
+ * state to, or refuses an illegal transition with WEIR_ESTATE and an error
+ * log line (a programming error; the state is unchanged). While the journal
+ * is replayed (b->replaying) a journaled state is restored as written.
+ */
+int weir__txn_set_state(weir_broker *b, weir_txn *txn, weir_txn_state to);
 
 #endif
