@@ -6,7 +6,7 @@
 
 #include "broker/storage/store_io.h"
 #include "broker/handlers/handler.h"
-#include "broker/state/topic.h"
+#include "broker/state/part.h"
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "broker/handlers/handler.h"
-#include "broker/state/topic.h"
+#include "broker/state/part.h"
 #include "broker/state/txn.h"
 #include "broker/state/persist.h"
 #include "common/clock.h"

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "broker/handlers/handler.h"
-#include "broker/state/topic.h"
+#include "broker/state/part.h"
 #include "broker/state/txn.h"
 #include "common/clock.h"
 #include "common/err.h"

@@ -415,3 +415,14 @@ weir__part_fini(weir_part *part)
     part->aborted = NULL;
     part->n_prods = part->n_aborted = 0;
 }
+
+weir_part *
+weir__part_find(weir_broker *b, weir_kstr topic, int32_t part)
+{
+    if (topic.len < 0)
+        return NULL;
+    weir_topic *t = weir__topic_find(b, topic.ptr, (size_t)topic.len);
+    if (!t || part < 0 || part >= t->n_parts)
+        return NULL;
+    return &t->parts[part];
+}

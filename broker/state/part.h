@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "broker/protocol/kcodec.h"
 #include "broker/state/core.h"
 #include "broker/storage/plog.h"
 
@@ -61,6 +62,8 @@ int16_t weir__part_produce(weir_broker *b, weir_part *part, uint8_t *buf,
 /* Writes a COMMIT/ABORT marker for pid if it has an open txn here. */
 int weir__part_write_marker(
     weir_broker *b, weir_part *part, int64_t pid, int16_t epoch, bool commit);
+/* The partition of a topic, NULL when either does not exist. */
+weir_part *weir__part_find(weir_broker *b, weir_kstr topic, int32_t part);
 int64_t weir__part_lso(const weir_part *part);
 /*
  * The first record whose timestamp is >= ts: its offset and timestamp

@@ -40,17 +40,6 @@ weir__topic_find(weir_broker *b, const char *name, size_t len)
     return NULL;
 }
 
-weir_part *
-weir__part_find(weir_broker *b, weir_kstr topic, int32_t part)
-{
-    if (topic.len < 0)
-        return NULL;
-    weir_topic *t = weir__topic_find(b, topic.ptr, (size_t)topic.len);
-    if (!t || part < 0 || part >= t->n_parts)
-        return NULL;
-    return &t->parts[part];
-}
-
 void
 weir__topic_free(weir_topic *topic, bool destroy)
 {

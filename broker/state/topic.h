@@ -9,7 +9,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "broker/protocol/kcodec.h"
 #include "broker/state/core.h"
 #include "broker/state/part.h"
 
@@ -29,7 +28,6 @@ struct weir_topic {
 
 bool weir__topic_name_valid(const char *name, size_t len);
 weir_topic *weir__topic_find(weir_broker *b, const char *name, size_t len);
-weir_part *weir__part_find(weir_broker *b, weir_kstr topic, int32_t part);
 /* Creates (and journals) a topic. WEIR_EEXIST, WEIR_EIO... */
 int weir__topic_create(weir_broker *b, const char *name, int32_t n_parts,
     const weir_topic_conf *conf);
