@@ -12,7 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "broker/broker_int.h"
+#include "broker/handlers/handler.h"
+#include "broker/state/topic.h"
+#include "broker/state/persist.h"
 #include "common/err.h"
 #include "common/log.h"
 

@@ -10,8 +10,8 @@
 
 #include <cmocka.h>
 
-#include "broker/kcodec.h"
-#include "broker/kschema.h"
+#include "broker/protocol/kcodec.h"
+#include "broker/protocol/kschema.h"
 
 static void
 test_roundtrip(void **state)

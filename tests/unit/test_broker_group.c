@@ -15,7 +15,9 @@
 
 #include <cmocka.h>
 
-#include "broker/broker_int.h"
+#include "broker/handlers/handler.h"
+#include "broker/state/member.h"
+#include "broker/state/persist.h"
 #include "common/clock.h"
 #include "common/err.h"
 

@@ -16,8 +16,12 @@
 
 #include <cmocka.h>
 
-#include "broker/batch.h"
-#include "broker/broker_int.h"
+#include "broker/storage/batch.h"
+#include "broker/protocol/kerr.h"
+#include "broker/state/topic.h"
+#include "broker/state/txn.h"
+#include "broker/state/persist.h"
+#include "broker/state/mem.h"
 #include "common/err.h"
 
 static char dir[64];

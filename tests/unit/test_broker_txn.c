@@ -14,8 +14,10 @@
 
 #include <cmocka.h>
 
-#include "broker/batch.h"
-#include "broker/broker_int.h"
+#include "broker/storage/batch.h"
+#include "broker/handlers/handler.h"
+#include "broker/state/topic.h"
+#include "broker/state/persist.h"
 #include "common/err.h"
 
 static char dir[64];

@@ -9,8 +9,8 @@
 
 #include <cmocka.h>
 
-#include "broker/batch.h"
-#include "broker/crc32c.h"
+#include "broker/storage/batch.h"
+#include "broker/storage/crc32c.h"
 #include "common/err.h"
 
 static void

@@ -10,8 +10,8 @@
 
 #include <cmocka.h>
 
-#include "broker/batch.h"
-#include "broker/log.h"
+#include "broker/storage/batch.h"
+#include "broker/storage/plog.h"
 #include "common/clock.h"
 #include "common/err.h"
 #include "test_storage_util.h"
@@ -42,13 +42,13 @@ typedef struct seen {
 static int
 read_all(weir_plog *log, seen *recs, int cap)
 {
-    int64_t next = weir_log_start_offset(log), end = weir_log_end_offset(log);
+    int64_t next = weir_plog_start_offset(log), end = weir_plog_end_offset(log);
     int n = 0;
     while (next < end) {
         uint8_t *out;
         size_t len, pos = 0;
         assert_int_equal(
-            weir_log_read(log, next, end, 1 << 20, &out, &len), WEIR_OK);
+            weir_plog_read(log, next, end, 1 << 20, &out, &len), WEIR_OK);
         if (len == 0)
             break;
         while (pos < len) {
@@ -87,7 +87,7 @@ put_kv(weir_plog *log, int key, long val, int64_t ts)
     uint8_t b[256];
     int64_t base;
     size_t n = batch_kv(b, sizeof(b), key, val, ts);
-    assert_int_equal(weir_log_append(log, b, n, &base), WEIR_OK);
+    assert_int_equal(weir_plog_append(log, b, n, &base), WEIR_OK);
     return base;
 }
 
@@ -98,14 +98,14 @@ put_multi(weir_plog *log, int nrec, int key0, const weir_batch_opts *o)
     uint8_t b[2048];
     weir_record_in r[8];
     char k[8][16], v[8][32];
-    int64_t off = weir_log_end_offset(log), base;
+    int64_t off = weir_plog_end_offset(log), base;
     for (int j = 0; j < nrec; j++) {
         int kl = snprintf(k[j], 16, "k%d", key0 + j);
         int vl = snprintf(v[j], 32, "v%lld", (long long)(off + j));
         r[j] = (weir_record_in){k[j], (size_t)kl, v[j], (size_t)vl, 1000};
     }
     size_t n = weir_batch_build(b, sizeof(b), o, r, (size_t)nrec);
-    assert_int_equal(weir_log_append(log, b, n, &base), WEIR_OK);
+    assert_int_equal(weir_plog_append(log, b, n, &base), WEIR_OK);
     return base;
 }
 
@@ -115,29 +115,29 @@ put_marker(weir_plog *log, int64_t pid, bool commit)
     uint8_t b[256];
     int64_t base;
     size_t n = weir_batch_build_control(b, sizeof(b), pid, 0, commit, 1000);
-    assert_int_equal(weir_log_append(log, b, n, &base), WEIR_OK);
+    assert_int_equal(weir_plog_append(log, b, n, &base), WEIR_OK);
 }
 
 static void
 test_latest_per_key(void **state)
 {
     weir_plog *log;
-    weir_log_opts o = {.segment_bytes = 2048, .compact = true};
+    weir_plog_opts o = {.segment_bytes = 2048, .compact = true};
     static seen before[3000], after[3000];
     int64_t latest[10];
 
-    assert_int_equal(weir_log_open(&log, *state, &o), WEIR_OK);
+    assert_int_equal(weir_plog_open(&log, *state, &o), WEIR_OK);
     for (int i = 0; i < 1000; i++)
         put_kv(log, i % 10, i, 1000 + i); /* offset i: k<i%10>, v<i> */
-    int segs = weir_log_segment_count(log);
+    int segs = weir_plog_segment_count(log);
     int nb = read_all(log, before, 3000);
     assert_int_equal(nb, 1000);
-    uint64_t size_before = weir_log_size_bytes(log);
-    assert_int_equal(weir_log_maintain(log, 5000, 1000), WEIR_OK);
-    assert_true(weir_log_size_bytes(log) < size_before / 2);
-    assert_int_equal(weir_log_segment_count(log), segs);
-    assert_int_equal(weir_log_start_offset(log), 0);
-    assert_int_equal(weir_log_end_offset(log), 1000);
+    uint64_t size_before = weir_plog_size_bytes(log);
+    assert_int_equal(weir_plog_maintain(log, 5000, 1000), WEIR_OK);
+    assert_true(weir_plog_size_bytes(log) < size_before / 2);
+    assert_int_equal(weir_plog_segment_count(log), segs);
+    assert_int_equal(weir_plog_start_offset(log), 0);
+    assert_int_equal(weir_plog_end_offset(log), 1000);
     int na = read_all(log, after, 3000);
     assert_true(na < 200);
 
@@ -162,10 +162,10 @@ test_latest_per_key(void **state)
             per_key[after[i].offset % 10]++;
     for (int i = 0; i < 10; i++)
         assert_true(per_key[i] <= 1);
-    weir_log_close(log);
+    weir_plog_close(log);
 
     /* Reopen: the compacted segments and their indexes are what is read. */
-    assert_int_equal(weir_log_open(&log, *state, &o), WEIR_OK);
+    assert_int_equal(weir_plog_open(&log, *state, &o), WEIR_OK);
     assert_int_equal(read_all(log, before, 3000), na);
     assert_memory_equal(before, after, (size_t)na * sizeof(seen));
     /* Reads at any offset, including ones compacted away, work. */
@@ -174,31 +174,31 @@ test_latest_per_key(void **state)
         size_t len;
         weir_batch_hdr h;
         assert_int_equal(
-            weir_log_read(log, off, 1000, 100, &out, &len), WEIR_OK);
+            weir_plog_read(log, off, 1000, 100, &out, &len), WEIR_OK);
         assert_true(len > 0);
         assert_int_equal(weir_batch_parse(out, len, &h, NULL), WEIR_OK);
         assert_true(weir_batch_last_offset(&h) >= off);
         free(out);
     }
     /* A second pass changes nothing. */
-    uint64_t size = weir_log_size_bytes(log);
-    assert_int_equal(weir_log_compact(log, 5000, 1000), WEIR_OK);
-    assert_int_equal(weir_log_size_bytes(log), size);
-    weir_log_close(log);
+    uint64_t size = weir_plog_size_bytes(log);
+    assert_int_equal(weir_plog_compact(log, 5000, 1000), WEIR_OK);
+    assert_int_equal(weir_plog_size_bytes(log), size);
+    weir_plog_close(log);
 }
 
 static void
 test_stable_offset_respected(void **state)
 {
     weir_plog *log;
-    weir_log_opts o = {.segment_bytes = 2048, .compact = true};
+    weir_plog_opts o = {.segment_bytes = 2048, .compact = true};
     static seen recs[3000];
 
-    assert_int_equal(weir_log_open(&log, *state, &o), WEIR_OK);
+    assert_int_equal(weir_plog_open(&log, *state, &o), WEIR_OK);
     for (int i = 0; i < 600; i++)
         put_kv(log, i % 5, i, 1000 + i);
     /* Nothing at or above 300 may be touched. */
-    assert_int_equal(weir_log_compact(log, 5000, 300), WEIR_OK);
+    assert_int_equal(weir_plog_compact(log, 5000, 300), WEIR_OK);
     int n = read_all(log, recs, 3000);
     int above = 0;
     for (int i = 0; i < n; i++)
@@ -215,23 +215,23 @@ test_stable_offset_respected(void **state)
         assert_true(found);
     }
     /* With stable offset 0 nothing changes. */
-    uint64_t size = weir_log_size_bytes(log);
-    assert_int_equal(weir_log_compact(log, 5000, 0), WEIR_OK);
-    assert_int_equal(weir_log_size_bytes(log), size);
-    weir_log_close(log);
+    uint64_t size = weir_plog_size_bytes(log);
+    assert_int_equal(weir_plog_compact(log, 5000, 0), WEIR_OK);
+    assert_int_equal(weir_plog_size_bytes(log), size);
+    weir_plog_close(log);
 }
 
 static void
 test_transactions(void **state)
 {
     weir_plog *log;
-    weir_log_opts o = {.segment_bytes = 1024, .compact = true};
+    weir_plog_opts o = {.segment_bytes = 1024, .compact = true};
     weir_batch_opts t7 = {7, 0, 0, true, false};
     weir_batch_opts t8 = {8, 0, 0, true, false};
     weir_batch_opts t9 = {9, 0, 0, true, false};
     static seen recs[3000];
 
-    assert_int_equal(weir_log_open(&log, *state, &o), WEIR_OK);
+    assert_int_equal(weir_plog_open(&log, *state, &o), WEIR_OK);
     int64_t committed = put_multi(log, 2, 100, &t7); /* k100, k101 */
     int64_t aborted = put_multi(log, 2, 100, &t8);   /* k100, k101 later */
     put_marker(log, 8, false);                       /* abort pid 8 */
@@ -239,9 +239,9 @@ test_transactions(void **state)
     int64_t open9 = put_multi(log, 1, 200, &t9);     /* no marker */
     for (int i = 0; i < 100; i++)
         put_kv(log, 300 + i % 3, i, 1000);
-    assert_true(weir_log_segment_count(log) > 2);
+    assert_true(weir_plog_segment_count(log) > 2);
     assert_int_equal(
-        weir_log_compact(log, 5000, weir_log_end_offset(log)), WEIR_OK);
+        weir_plog_compact(log, 5000, weir_plog_end_offset(log)), WEIR_OK);
     int n = read_all(log, recs, 3000);
     int markers = 0;
     bool saw_committed = false, saw_open = false;
@@ -263,7 +263,7 @@ test_transactions(void **state)
     assert_true(saw_committed);
     /* A transaction without an outcome in the log is left alone. */
     assert_true(saw_open);
-    weir_log_close(log);
+    weir_plog_close(log);
 }
 
 static void
@@ -274,23 +274,23 @@ test_tombstones(void **state)
     static seen recs[3000];
 
     for (int old = 0; old < 2; old++) {
-        weir_log_opts o = {.segment_bytes = 1024,
+        weir_plog_opts o = {.segment_bytes = 1024,
             .compact = true,
             .delete_retention_ms = 1000};
         snprintf(dir, sizeof(dir), "%s/t%d", (char *)*state, old);
-        assert_int_equal(weir_log_open(&log, dir, &o), WEIR_OK);
+        assert_int_equal(weir_plog_open(&log, dir, &o), WEIR_OK);
         put_kv(log, 1, 0, 1000);
         /* A tombstone for k1 (null value) at timestamp 2000. */
         uint8_t b[256];
         int64_t tomb;
         weir_record_in r = {"k1", 2, NULL, 0, 2000};
         size_t len = weir_batch_build(b, sizeof(b), NULL, &r, 1);
-        assert_int_equal(weir_log_append(log, b, len, &tomb), WEIR_OK);
+        assert_int_equal(weir_plog_append(log, b, len, &tomb), WEIR_OK);
         for (int i = 0; i < 60; i++)
             put_kv(log, 2, i, 2000);
         /* now - delete_retention: 2500 keeps it, 5000 drops it. */
-        assert_int_equal(
-            weir_log_compact(log, old ? 5000 : 2500, weir_log_end_offset(log)),
+        assert_int_equal(weir_plog_compact(
+                             log, old ? 5000 : 2500, weir_plog_end_offset(log)),
             WEIR_OK);
         int n = read_all(log, recs, 3000);
         bool saw_tomb = false;
@@ -302,7 +302,7 @@ test_tombstones(void **state)
             }
         }
         assert_true(saw_tomb == !old);
-        weir_log_close(log);
+        weir_plog_close(log);
     }
 }
 
@@ -311,26 +311,26 @@ static void
 test_segment_ms_roll(void **state)
 {
     weir_plog *log;
-    weir_log_opts o = {.compact = true, .segment_ms = 1000};
+    weir_plog_opts o = {.compact = true, .segment_ms = 1000};
     static seen recs[100];
 
-    assert_int_equal(weir_log_open(&log, *state, &o), WEIR_OK);
+    assert_int_equal(weir_plog_open(&log, *state, &o), WEIR_OK);
     for (int i = 0; i < 10; i++)
         put_kv(log, 1, i, 1000 + i);
     int64_t now = weir_clock_wall_ms();
-    assert_int_equal(weir_log_maintain(log, now, 10), WEIR_OK);
-    assert_int_equal(weir_log_segment_count(log), 1);
-    assert_int_equal(weir_log_maintain(log, now + 5000, 10), WEIR_OK);
-    assert_int_equal(weir_log_segment_count(log), 2);
+    assert_int_equal(weir_plog_maintain(log, now, 10), WEIR_OK);
+    assert_int_equal(weir_plog_segment_count(log), 1);
+    assert_int_equal(weir_plog_maintain(log, now + 5000, 10), WEIR_OK);
+    assert_int_equal(weir_plog_segment_count(log), 2);
     int n = read_all(log, recs, 100);
     assert_int_equal(n, 1);
     assert_int_equal(recs[0].offset, 9);
     assert_string_equal(recs[0].value, "v9");
     /* An empty active segment is not rolled again. */
-    assert_int_equal(weir_log_maintain(log, now + 10000, 10), WEIR_OK);
-    assert_int_equal(weir_log_segment_count(log), 2);
+    assert_int_equal(weir_plog_maintain(log, now + 10000, 10), WEIR_OK);
+    assert_int_equal(weir_plog_segment_count(log), 2);
     assert_int_equal(put_kv(log, 1, 10, 2000), 10);
-    weir_log_close(log);
+    weir_plog_close(log);
 }
 
 int

@@ -19,8 +19,8 @@
 
 #include <cmocka.h>
 
-#include "broker/batch.h"
-#include "broker/log.h"
+#include "broker/storage/batch.h"
+#include "broker/storage/plog.h"
 #include "common/err.h"
 #include "test_storage_util.h"
 
@@ -46,7 +46,7 @@ value_at(weir_plog *log, int64_t off)
     uint8_t *out;
     size_t len, pos = 0;
     long v = -1;
-    if (weir_log_read(log, off, weir_log_end_offset(log), 1, &out, &len) !=
+    if (weir_plog_read(log, off, weir_plog_end_offset(log), 1, &out, &len) !=
             WEIR_OK ||
         len == 0)
         return -1;
@@ -72,7 +72,7 @@ value_at(weir_plog *log, int64_t off)
 static void
 test_sigkill_writer(void **state)
 {
-    weir_log_opts o = {.segment_bytes = 4096};
+    weir_plog_opts o = {.segment_bytes = 4096};
     int fds[2];
     assert_int_equal(pipe(fds), 0);
     pid_t pid = fork();
@@ -80,13 +80,13 @@ test_sigkill_writer(void **state)
     if (pid == 0) {
         weir_plog *log;
         close(fds[0]);
-        if (weir_log_open(&log, *state, &o) != WEIR_OK)
+        if (weir_plog_open(&log, *state, &o) != WEIR_OK)
             _exit(2);
         for (long i = 0;; i++) {
             uint8_t b[256];
             int64_t base;
             size_t n = batch_kv(b, sizeof(b), (int)(i % 10), i, 1000 + i);
-            if (weir_log_append(log, b, n, &base) != WEIR_OK || base != i)
+            if (weir_plog_append(log, b, n, &base) != WEIR_OK || base != i)
                 _exit(3);
             if (write(fds[1], &base, sizeof(base)) != sizeof(base))
                 _exit(4);
@@ -105,11 +105,11 @@ test_sigkill_writer(void **state)
     close(fds[0]);
 
     weir_plog *log;
-    assert_int_equal(weir_log_open(&log, *state, &o), WEIR_OK);
-    assert_true(weir_log_end_offset(log) >= acked + 1);
+    assert_int_equal(weir_plog_open(&log, *state, &o), WEIR_OK);
+    assert_true(weir_plog_end_offset(log) >= acked + 1);
     for (int64_t i = 0; i <= acked; i += 3)
         assert_int_equal(value_at(log, i), i);
-    weir_log_close(log);
+    weir_plog_close(log);
 }
 
 /* Batch end positions of a segment file, by a plain walk. */
@@ -142,18 +142,18 @@ test_random_damage(void **state)
     srand(99);
     for (int round = 0; round < 60; round++) {
         weir_plog *log;
-        weir_log_opts o = {.segment_bytes = 1 << 20};
-        assert_int_equal(weir_log_open(&log, *state, &o), WEIR_OK);
-        int64_t start_end = weir_log_end_offset(log);
+        weir_plog_opts o = {.segment_bytes = 1 << 20};
+        assert_int_equal(weir_plog_open(&log, *state, &o), WEIR_OK);
+        int64_t start_end = weir_plog_end_offset(log);
         for (int i = 0; i < 50; i++) {
             uint8_t b[256];
             int64_t base;
             long v = (long)(start_end + i);
             size_t n = batch_kv(b, sizeof(b), i % 5, v, 1000 + v);
-            assert_int_equal(weir_log_append(log, b, n, &base), WEIR_OK);
+            assert_int_equal(weir_plog_append(log, b, n, &base), WEIR_OK);
         }
-        int64_t end = weir_log_end_offset(log);
-        weir_log_close(log);
+        int64_t end = weir_plog_end_offset(log);
+        weir_plog_close(log);
         snprintf(
             path, sizeof(path), "%s/00000000000000000000.log", (char *)*state);
         snprintf(ipath, sizeof(ipath), "%s/00000000000000000000.index",
@@ -193,12 +193,12 @@ test_random_damage(void **state)
         int intact = 0;
         while (intact < nb && ends[intact] <= at)
             intact++;
-        assert_int_equal(weir_log_open(&log, *state, &o), WEIR_OK);
-        assert_true(weir_log_end_offset(log) >= intact);
-        assert_true(weir_log_end_offset(log) <= end);
-        for (int64_t i = 0; i < weir_log_end_offset(log); i++)
+        assert_int_equal(weir_plog_open(&log, *state, &o), WEIR_OK);
+        assert_true(weir_plog_end_offset(log) >= intact);
+        assert_true(weir_plog_end_offset(log) <= end);
+        for (int64_t i = 0; i < weir_plog_end_offset(log); i++)
             assert_int_equal(value_at(log, i), i);
-        weir_log_close(log);
+        weir_plog_close(log);
     }
 }
 
@@ -220,16 +220,16 @@ crash_child(void **state, const char *site, void (*fn)(const char *dir))
     assert_int_equal(WEXITSTATUS(status), 99);
 }
 
-static const weir_log_opts compact_opts = {
+static const weir_plog_opts compact_opts = {
     .segment_bytes = 1024, .compact = true};
 
 static void
 compact_now(const char *dir)
 {
     weir_plog *log;
-    if (weir_log_open(&log, dir, &compact_opts) != WEIR_OK)
+    if (weir_plog_open(&log, dir, &compact_opts) != WEIR_OK)
         _exit(2);
-    weir_log_compact(log, 5000, weir_log_end_offset(log));
+    weir_plog_compact(log, 5000, weir_plog_end_offset(log));
     _exit(0);
 }
 
@@ -237,37 +237,37 @@ static void
 test_crash_in_compaction(void **state)
 {
     weir_plog *log;
-    assert_int_equal(weir_log_open(&log, *state, &compact_opts), WEIR_OK);
+    assert_int_equal(weir_plog_open(&log, *state, &compact_opts), WEIR_OK);
     for (long i = 0; i < 300; i++) {
         uint8_t b[256];
         int64_t base;
         size_t n = batch_kv(b, sizeof(b), (int)(i % 7), i, 1000 + i);
-        assert_int_equal(weir_log_append(log, b, n, &base), WEIR_OK);
+        assert_int_equal(weir_plog_append(log, b, n, &base), WEIR_OK);
     }
-    uint64_t size = weir_log_size_bytes(log);
-    weir_log_close(log);
+    uint64_t size = weir_plog_size_bytes(log);
+    weir_plog_close(log);
 
     /* Dies with the first cleaned segment written but not renamed. */
     crash_child(state, "broker.compact.before_rename", compact_now);
-    assert_int_equal(weir_log_open(&log, *state, &compact_opts), WEIR_OK);
-    assert_int_equal(weir_log_size_bytes(log), size);
-    assert_int_equal(weir_log_end_offset(log), 300);
+    assert_int_equal(weir_plog_open(&log, *state, &compact_opts), WEIR_OK);
+    assert_int_equal(weir_plog_size_bytes(log), size);
+    assert_int_equal(weir_plog_end_offset(log), 300);
     for (int64_t i = 0; i < 300; i += 11)
         assert_int_equal(value_at(log, i), i);
-    weir_log_close(log);
+    weir_plog_close(log);
 
     /* Dies after some segments were replaced: each is old or new. */
     crash_child(state, "broker.compact.before_rename:3", compact_now);
-    assert_int_equal(weir_log_open(&log, *state, &compact_opts), WEIR_OK);
-    assert_true(weir_log_size_bytes(log) < size);
-    assert_int_equal(weir_log_end_offset(log), 300);
-    assert_int_equal(weir_log_compact(log, 5000, 300), WEIR_OK);
-    weir_log_close(log);
-    assert_int_equal(weir_log_open(&log, *state, &compact_opts), WEIR_OK);
+    assert_int_equal(weir_plog_open(&log, *state, &compact_opts), WEIR_OK);
+    assert_true(weir_plog_size_bytes(log) < size);
+    assert_int_equal(weir_plog_end_offset(log), 300);
+    assert_int_equal(weir_plog_compact(log, 5000, 300), WEIR_OK);
+    weir_plog_close(log);
+    assert_int_equal(weir_plog_open(&log, *state, &compact_opts), WEIR_OK);
     /* The latest record of every key survived all of it. */
     for (int64_t i = 293; i < 300; i++)
         assert_int_equal(value_at(log, i), i);
-    weir_log_close(log);
+    weir_plog_close(log);
 }
 
 static void
@@ -276,10 +276,10 @@ append_one(const char *dir)
     weir_plog *log;
     uint8_t b[256];
     int64_t base;
-    if (weir_log_open(&log, dir, NULL) != WEIR_OK)
+    if (weir_plog_open(&log, dir, NULL) != WEIR_OK)
         _exit(2);
     size_t n = batch_kv(b, sizeof(b), 1, 5, 1000);
-    weir_log_append(log, b, n, &base);
+    weir_plog_append(log, b, n, &base);
     _exit(0);
 }
 
@@ -290,14 +290,14 @@ test_crash_after_write(void **state)
 {
     weir_plog *log;
     crash_child(state, "broker.log.append.after_write", append_one);
-    assert_int_equal(weir_log_open(&log, *state, NULL), WEIR_OK);
-    assert_int_equal(weir_log_end_offset(log), 1);
+    assert_int_equal(weir_plog_open(&log, *state, NULL), WEIR_OK);
+    assert_int_equal(weir_plog_end_offset(log), 1);
     assert_int_equal(value_at(log, 0), 5);
-    weir_log_close(log);
+    weir_plog_close(log);
     crash_child(state, "broker.log.append.before_write", append_one);
-    assert_int_equal(weir_log_open(&log, *state, NULL), WEIR_OK);
-    assert_int_equal(weir_log_end_offset(log), 1);
-    weir_log_close(log);
+    assert_int_equal(weir_plog_open(&log, *state, NULL), WEIR_OK);
+    assert_int_equal(weir_plog_end_offset(log), 1);
+    weir_plog_close(log);
 }
 #endif
 

@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "broker/crc32c.h"
+#include "broker/storage/crc32c.h"
 
 uint32_t weir__crc32c_sw(uint32_t crc, const void *buf, size_t len);
 

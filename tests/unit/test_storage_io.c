@@ -15,10 +15,10 @@
 
 #include <cmocka.h>
 
-#include "broker/batch.h"
-#include "broker/journal.h"
-#include "broker/log.h"
-#include "broker/store_io.h"
+#include "broker/storage/batch.h"
+#include "broker/storage/journal.h"
+#include "broker/storage/plog.h"
+#include "broker/storage/store_io.h"
 #include "common/err.h"
 #include "test_storage_util.h"
 
@@ -38,12 +38,12 @@ write_some(weir_plog *log, acked *a, int64_t now)
         uint8_t b[256];
         int64_t base;
         size_t n = batch_kv(b, sizeof(b), i % 4, 1000 + i, now + i);
-        if (weir_log_append(log, b, n, &base) == WEIR_OK) {
+        if (weir_plog_append(log, b, n, &base) == WEIR_OK) {
             a->offset[a->n] = base;
             a->value[a->n++] = 1000 + i;
         }
         if (i % 10 == 9)
-            (void)weir_log_maintain(log, now + i, weir_log_end_offset(log));
+            (void)weir_plog_maintain(log, now + i, weir_plog_end_offset(log));
     }
 }
 
@@ -51,13 +51,13 @@ write_some(weir_plog *log, acked *a, int64_t now)
 static void
 verify(weir_plog *log, const acked *a)
 {
-    int64_t next = weir_log_start_offset(log), end = weir_log_end_offset(log);
+    int64_t next = weir_plog_start_offset(log), end = weir_plog_end_offset(log);
     int found = 0;
     while (next < end) {
         uint8_t *out;
         size_t len, pos = 0;
         assert_int_equal(
-            weir_log_read(log, next, end, 1 << 20, &out, &len), WEIR_OK);
+            weir_plog_read(log, next, end, 1 << 20, &out, &len), WEIR_OK);
         assert_true(len > 0);
         while (pos < len) {
             weir_batch_hdr h;
@@ -98,24 +98,24 @@ test_log_sweep(void **state)
         for (int64_t n = 0;; n++) {
             char *dir = tmpdir_new();
             weir_plog *log;
-            weir_log_opts o = {.segment_bytes = 1024,
+            weir_plog_opts o = {.segment_bytes = 1024,
                 .fsync = sticky ? WEIR_FSYNC_ALWAYS : WEIR_FSYNC_INTERVAL,
                 .fsync_interval_ms = 1};
             acked a = {.n = 0};
             bool reached;
 
-            assert_int_equal(weir_log_open(&log, dir, &o), WEIR_OK);
+            assert_int_equal(weir_plog_open(&log, dir, &o), WEIR_OK);
             write_some(log, &a, 1000); /* some history, no failures */
             weir_store_io_fail_after(n, sticky);
             write_some(log, &a, 2000);
-            weir_log_close(log);
+            weir_plog_close(log);
             reached = weir_store_io_calls() > n;
             weir_store_io_fail_after(-1, false);
 
-            assert_int_equal(weir_log_open(&log, dir, &o), WEIR_OK);
+            assert_int_equal(weir_plog_open(&log, dir, &o), WEIR_OK);
             assert_true(a.n >= ATTEMPTS);
             verify(log, &a);
-            weir_log_close(log);
+            weir_plog_close(log);
             tmpdir_rm(dir);
             free(dir);
             if (!reached)
@@ -131,28 +131,28 @@ test_open_sweep(void **state)
     (void)state;
     char *dir = tmpdir_new();
     weir_plog *log;
-    weir_log_opts o = {.segment_bytes = 1024};
+    weir_plog_opts o = {.segment_bytes = 1024};
     acked a = {.n = 0};
     char path[2048];
 
-    assert_int_equal(weir_log_open(&log, dir, &o), WEIR_OK);
+    assert_int_equal(weir_plog_open(&log, dir, &o), WEIR_OK);
     write_some(log, &a, 1000);
-    weir_log_close(log);
+    weir_plog_close(log);
     /* A torn tail for recovery to deal with. */
     snprintf(path, sizeof(path), "%s/00000000000000000000.index", dir);
     unlink(path);
     for (int64_t n = 0;; n++) {
         weir_store_io_fail_after(n, false);
-        int rv = weir_log_open(&log, dir, &o);
+        int rv = weir_plog_open(&log, dir, &o);
         bool reached = weir_store_io_calls() > n;
         weir_store_io_fail_after(-1, false);
         if (rv == WEIR_OK)
-            weir_log_close(log);
+            weir_plog_close(log);
         else
             assert_true(rv == WEIR_EIO);
-        assert_int_equal(weir_log_open(&log, dir, &o), WEIR_OK);
+        assert_int_equal(weir_plog_open(&log, dir, &o), WEIR_OK);
         verify(log, &a);
-        weir_log_close(log);
+        weir_plog_close(log);
         if (!reached)
             break;
     }
@@ -167,14 +167,14 @@ test_compaction_sweep(void **state)
     for (int64_t n = 0;; n++) {
         char *dir = tmpdir_new();
         weir_plog *log;
-        weir_log_opts o = {.segment_bytes = 1024, .compact = true};
+        weir_plog_opts o = {.segment_bytes = 1024, .compact = true};
         acked a = {.n = 0};
-        assert_int_equal(weir_log_open(&log, dir, &o), WEIR_OK);
+        assert_int_equal(weir_plog_open(&log, dir, &o), WEIR_OK);
         write_some(log, &a, 1000);
         write_some(log, &a, 2000);
         weir_store_io_fail_after(n, false);
-        int rv = weir_log_compact(log, 5000, weir_log_end_offset(log));
-        weir_log_close(log);
+        int rv = weir_plog_compact(log, 5000, weir_plog_end_offset(log));
+        weir_plog_close(log);
         bool reached = weir_store_io_calls() > n;
         weir_store_io_fail_after(-1, false);
         assert_true(rv == WEIR_OK || rv == WEIR_EIO);
@@ -185,10 +185,10 @@ test_compaction_sweep(void **state)
             last.offset[last.n] = a.offset[i];
             last.value[last.n++] = a.value[i];
         }
-        assert_int_equal(weir_log_open(&log, dir, &o), WEIR_OK);
+        assert_int_equal(weir_plog_open(&log, dir, &o), WEIR_OK);
         verify(log, &last);
-        assert_int_equal(weir_log_end_offset(log), 2 * ATTEMPTS);
-        weir_log_close(log);
+        assert_int_equal(weir_plog_end_offset(log), 2 * ATTEMPTS);
+        weir_plog_close(log);
         tmpdir_rm(dir);
         free(dir);
         if (!reached)

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "broker/journal.h"
+#include "broker/storage/journal.h"
 #include "common/err.h"
 #include "test_storage_util.h"
 

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "broker/batch.h"
+#include "broker/storage/batch.h"
 
 /* A fresh directory under TMPDIR; caller frees the string. */
 static inline char *

@@ -1,0 +1,473 @@
+/*
+ * --admin: HTTP status, metrics and fault injection on NNG's HTTP server.
+ * NNG calls the handler on its own threads; the handler only queues the
+ * request and wakes the I/O loop through a pipe. The loop answers it
+ * (weir__admin_process), so all broker state stays single-threaded.
+ *
+ *   GET  /status                       JSON: topics, partitions, LSO, txns
+ *   GET  /metrics                      Prometheus text
+ *   POST /fault/drop                   drop every client connection now
+ *   POST /fault/delay?api=NAME&ms=N    delay each NAME request N ms (0 off)
+ *   POST /fault/fail?api=NAME&count=K&error=CODE[&client=PREFIX]
+ *                                      answer the next K NAME requests (of
+ *                                      clients whose client.id starts with
+ *                                      PREFIX) with error CODE
+ *   POST /fault/lose?api=NAME&count=K  handle the next K NAME requests but
+ *                                      drop the answer and the connection
+ *   POST /fault/pause?ms=N             handle no request for N ms
+ *   POST /fault/crash                  exit at once, without flushing
+ *   POST /fault/clear                  remove all faults
+ */
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <nng/nng.h>
+#include <nng/supplemental/http/http.h>
+
+#include "broker/state/topic.h"
+#include "broker/state/txn.h"
+#include "broker/state/mem.h"
+#include "broker/server/server.h"
+#include "broker/server/admin.h"
+#include "common/clock.h"
+#include "common/err.h"
+#include "common/log.h"
+
+typedef struct admin_req {
+    nng_aio *aio;
+    char *method, *uri;
+    struct admin_req *next;
+} admin_req;
+
+struct weir_admin {
+    nng_http_server *srv;
+    nng_http_handler *handler;
+    pthread_mutex_t mu;
+    admin_req *head, *tail;
+    int pipe[2];
+    bool stopping;
+};
+
+static void
+on_http(nng_aio *aio)
+{
+    nng_http_req *hreq = nng_aio_get_input(aio, 0);
+    nng_http_handler *h = nng_aio_get_input(aio, 1);
+    weir_admin *a = nng_http_handler_get_data(h);
+    admin_req *r = calloc(1, sizeof(*r));
+    if (r) {
+        r->aio = aio;
+        r->method = weir__strdup(nng_http_req_get_method(hreq));
+        r->uri = weir__strdup(nng_http_req_get_uri(hreq));
+    }
+    if (!r || !r->method || !r->uri) {
+        if (r) {
+            free(r->method);
+            free(r->uri);
+            free(r);
+        }
+        nng_aio_finish(aio, NNG_ENOMEM);
+        return;
+    }
+    pthread_mutex_lock(&a->mu);
+    bool stopping = a->stopping;
+    if (!stopping) {
+        if (a->tail)
+            a->tail->next = r;
+        else
+            a->head = r;
+        a->tail = r;
+    }
+    pthread_mutex_unlock(&a->mu);
+    if (stopping) {
+        free(r->method);
+        free(r->uri);
+        free(r);
+        nng_aio_finish(aio, NNG_ECLOSED);
+        return;
+    }
+    ssize_t n = write(a->pipe[1], "x", 1);
+    (void)n;
+}
+
+int
+weir__admin_open(weir_broker *b)
+{
+    weir_admin *a = calloc(1, sizeof(*a));
+    if (!a)
+        return WEIR_ENOMEM;
+    pthread_mutex_init(&a->mu, NULL);
+    a->pipe[0] = a->pipe[1] = -1;
+    char url[512];
+    (void)snprintf(url, sizeof(url), "http://%s", b->opts.admin);
+    nng_url *u = NULL;
+    int rv;
+    if (pipe2(a->pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+        rv = WEIR_EIO;
+        goto fail;
+    }
+    if ((rv = nng_url_parse(&u, url)) != 0 ||
+        (rv = nng_http_server_hold(&a->srv, u)) != 0 ||
+        (rv = nng_http_handler_alloc(&a->handler, "/", on_http)) != 0 ||
+        (rv = nng_http_handler_set_method(a->handler, NULL)) != 0 ||
+        (rv = nng_http_handler_set_tree(a->handler)) != 0 ||
+        (rv = nng_http_handler_set_data(a->handler, a, NULL)) != 0 ||
+        (rv = nng_http_server_add_handler(a->srv, a->handler)) != 0 ||
+        (rv = nng_http_server_start(a->srv)) != 0) {
+        weir_log_error("broker", "cannot serve --admin %s: %s", b->opts.admin,
+            nng_strerror(rv));
+        nng_url_free(u);
+        rv = WEIR_EIO;
+        goto fail;
+    }
+    nng_url_free(u);
+    b->admin = a;
+    weir_log_info("broker", "admin listen=%s", b->opts.admin);
+    return WEIR_OK;
+fail:
+    b->admin = a;
+    weir__admin_close(a);
+    b->admin = NULL;
+    return rv;
+}
+
+void
+weir__admin_close(weir_admin *a)
+{
+    if (!a)
+        return;
+    pthread_mutex_lock(&a->mu);
+    a->stopping = true;
+    admin_req *r = a->head;
+    a->head = a->tail = NULL;
+    pthread_mutex_unlock(&a->mu);
+    while (r) {
+        admin_req *next = r->next;
+        nng_aio_finish(r->aio, NNG_ECLOSED);
+        free(r->method);
+        free(r->uri);
+        free(r);
+        r = next;
+    }
+    if (a->srv) {
+        nng_http_server_stop(a->srv);
+        nng_http_server_release(a->srv);
+    }
+    if (a->pipe[0] >= 0)
+        close(a->pipe[0]);
+    if (a->pipe[1] >= 0)
+        close(a->pipe[1]);
+    pthread_mutex_destroy(&a->mu);
+    free(a);
+}
+
+int
+weir__admin_fd(const weir_admin *a)
+{
+    return a->pipe[0];
+}
+
+/* ------------------------------------------------------------ responses */
+
+static void outf(weir_kw *w, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+outf(weir_kw *w, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        weir_kw_raw(
+            w, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
+static void
+out_json_str(weir_kw *w, const char *s)
+{
+    weir_kw_raw(w, "\"", 1);
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            outf(w, "\\%c", c);
+        else if (c < 0x20)
+            outf(w, "\\u%04x", c);
+        else
+            weir_kw_raw(w, s, 1);
+    }
+    weir_kw_raw(w, "\"", 1);
+}
+
+static void
+status_json(weir_broker *b, weir_kw *w)
+{
+    int64_t now = weir_clock_wall_ms();
+    outf(w, "{\"listen\":\"%s:%d\",\"connections\":%zu,\"topics\":[",
+        b->adv_host, b->port, weir__server_conn_count(b->server));
+    for (size_t i = 0; i < b->n_topics; i++) {
+        weir_topic *t = b->topics[i];
+        outf(w, "%s{\"name\":", i ? "," : "");
+        out_json_str(w, t->name);
+        outf(w, ",\"compact\":%s,\"partitions\":[",
+            t->conf.compact ? "true" : "false");
+        for (int32_t k = 0; k < t->n_parts; k++) {
+            weir_part *p = &t->parts[k];
+            outf(w,
+                "%s{\"partition\":%d,\"log_start_offset\":%lld,"
+                "\"high_watermark\":%lld,\"last_stable_offset\":%lld,"
+                "\"aborted_txns\":%zu,\"producers\":[",
+                k ? "," : "", (int)k, (long long)weir_plog_start_offset(p->log),
+                (long long)weir__part_hw(p), (long long)weir__part_lso(p),
+                p->n_aborted);
+            for (size_t i = 0; i < p->n_prods; i++) {
+                const weir_producer *pr = &p->prods[i];
+                outf(w,
+                    "%s{\"producer_id\":%lld,\"epoch\":%d,"
+                    "\"last_sequence\":%d,\"open_txn_first_offset\":%lld}",
+                    i ? "," : "", (long long)pr->pid, (int)pr->epoch,
+                    pr->n_batches ? (int)pr->recent[0].last_seq : -1,
+                    (long long)pr->txn_first_offset);
+            }
+            outf(w, "]}");
+        }
+        outf(w, "]}");
+    }
+    outf(w, "],\"transactions\":[");
+    for (size_t i = 0; i < b->n_txns; i++) {
+        weir_txn *txn = b->txns[i];
+        outf(w, "%s{\"transactional_id\":", i ? "," : "");
+        out_json_str(w, txn->id);
+        outf(w,
+            ",\"producer_id\":%lld,\"epoch\":%d,\"state\":\"%s\","
+            "\"timeout_ms\":%d,\"partitions\":%zu,\"pending_offsets\":%zu",
+            (long long)txn->pid, (int)txn->epoch,
+            weir__txn_state_name(txn->state), (int)txn->timeout_ms,
+            txn->n_parts, txn->n_offsets);
+        if (txn->state == WEIR_TXN_ONGOING)
+            outf(w, ",\"age_ms\":%lld", (long long)(now - txn->start_ms));
+        outf(w, "}");
+    }
+    outf(w, "],\"groups\":[");
+    for (size_t i = 0; i < b->n_groups; i++) {
+        weir_group *g = b->groups[i];
+        outf(w, "%s{\"group\":", i ? "," : "");
+        out_json_str(w, g->id);
+        outf(w, ",\"generation\":%d,\"members\":%zu,\"offsets\":%zu}",
+            (int)g->generation, g->n_members, g->n_offsets);
+    }
+    outf(w, "]}\n");
+}
+
+static void
+metrics_text(weir_broker *b, weir_kw *w)
+{
+    weir_metrics *m = &b->metrics;
+    outf(w, "# TYPE weir_broker_requests_total counter\n");
+    for (int k = 0; k < WEIR_API_KEY_MAX; k++)
+        if (weir_kapi_find((int16_t)k))
+            outf(w, "weir_broker_requests_total{api=\"%s\"} %llu\n",
+                weir_kapi_name((int16_t)k), (unsigned long long)m->requests[k]);
+    outf(w, "# TYPE weir_broker_errors_total counter\n");
+    for (int k = 0; k < WEIR_API_KEY_MAX; k++)
+        if (weir_kapi_find((int16_t)k))
+            outf(w, "weir_broker_errors_total{api=\"%s\"} %llu\n",
+                weir_kapi_name((int16_t)k), (unsigned long long)m->errors[k]);
+    size_t open = 0;
+    for (size_t i = 0; i < b->n_txns; i++)
+        open += b->txns[i]->state == WEIR_TXN_ONGOING;
+    outf(w,
+        "# TYPE weir_broker_bytes_in_total counter\n"
+        "weir_broker_bytes_in_total %llu\n"
+        "# TYPE weir_broker_bytes_out_total counter\n"
+        "weir_broker_bytes_out_total %llu\n"
+        "# TYPE weir_broker_connections gauge\n"
+        "weir_broker_connections %zu\n"
+        "# TYPE weir_broker_malformed_requests_total counter\n"
+        "weir_broker_malformed_requests_total %llu\n"
+        "# TYPE weir_broker_open_transactions gauge\n"
+        "weir_broker_open_transactions %zu\n"
+        "# TYPE weir_broker_transactions_total counter\n"
+        "weir_broker_transactions_total{result=\"commit\"} %llu\n"
+        "weir_broker_transactions_total{result=\"abort\"} %llu\n"
+        "weir_broker_transactions_total{result=\"timeout\"} %llu\n",
+        (unsigned long long)m->bytes_in, (unsigned long long)m->bytes_out,
+        weir__server_conn_count(b->server), (unsigned long long)m->malformed,
+        open, (unsigned long long)m->txn_committed,
+        (unsigned long long)m->txn_aborted,
+        (unsigned long long)m->txn_timed_out);
+}
+
+/* Value of query parameter name in uri, copied into buf; false if none. */
+static bool
+query(const char *uri, const char *name, char *buf, size_t size)
+{
+    const char *q = strchr(uri, '?');
+    size_t nl = strlen(name);
+    while (q) {
+        q++;
+        if (strncmp(q, name, nl) == 0 && q[nl] == '=') {
+            const char *v = q + nl + 1;
+            size_t len = strcspn(v, "&");
+            if (len >= size)
+                return false;
+            memcpy(buf, v, len);
+            buf[len] = '\0';
+            return true;
+        }
+        q = strchr(q, '&');
+    }
+    return false;
+}
+
+static int
+api_by_name(const char *name)
+{
+    size_t n;
+    const weir_kapi *apis = weir_kapi_list(&n);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(apis[i].name, name) == 0)
+            return apis[i].key;
+    char *end;
+    long k = strtol(name, &end, 10);
+    if (*end == '\0' && end != name && weir_kapi_find((int16_t)k))
+        return (int)k;
+    return -1;
+}
+
+/* Applies a fault request; returns the HTTP status and writes a message. */
+static uint16_t
+fault(weir_broker *b, const char *path, const char *uri, weir_kw *w)
+{
+    char api_s[64] = "", ms_s[32] = "0", count_s[32] = "1", err_s[32] = "";
+    int64_t ms = 0;
+    if (query(uri, "ms", ms_s, sizeof(ms_s)))
+        ms = strtoll(ms_s, NULL, 10);
+    if (strcmp(path, "/fault/drop") == 0) {
+        b->faults.drop_now = true;
+        outf(w, "{\"dropped\":%zu}\n", weir__server_conn_count(b->server));
+        return 200;
+    }
+    if (strcmp(path, "/fault/pause") == 0 && ms >= 0) {
+        b->faults.paused_until_ms = weir_clock_mono_ms() + (uint64_t)ms;
+        weir_log_info(
+            "broker", "fault: pausing request handling %lld ms", (long long)ms);
+        outf(w, "{\"paused_ms\":%lld}\n", (long long)ms);
+        return 200;
+    }
+    if (strcmp(path, "/fault/crash") == 0) {
+        weir_log_info("broker", "fault: crashing now");
+        _exit(3);
+    }
+    if (strcmp(path, "/fault/clear") == 0) {
+        memset(&b->faults, 0, sizeof(b->faults));
+        outf(w, "{\"cleared\":true}\n");
+        return 200;
+    }
+    int api = query(uri, "api", api_s, sizeof(api_s)) ? api_by_name(api_s) : -1;
+    if (api < 0) {
+        outf(w, "{\"error\":\"api=NAME (e.g. Produce) required\"}\n");
+        return 400;
+    }
+    if (strcmp(path, "/fault/delay") == 0 && ms >= 0) {
+        b->faults.delay_ms[api] = ms;
+        weir_log_info(
+            "broker", "fault: delaying %s by %lld ms", api_s, (long long)ms);
+        outf(w, "{\"api\":\"%s\",\"delay_ms\":%lld}\n", api_s, (long long)ms);
+        return 200;
+    }
+    if (strcmp(path, "/fault/fail") == 0 &&
+        query(uri, "error", err_s, sizeof(err_s))) {
+        (void)query(uri, "count", count_s, sizeof(count_s));
+        b->faults.fail_count[api] = (int32_t)strtol(count_s, NULL, 10);
+        b->faults.fail_code[api] = (int16_t)strtol(err_s, NULL, 10);
+        char *client = b->faults.fail_client[api];
+        if (!query(uri, "client", client, sizeof(b->faults.fail_client[api])))
+            client[0] = '\0';
+        weir_log_info("broker",
+            "fault: failing the next %d %s with %d client_prefix=%s",
+            (int)b->faults.fail_count[api], api_s,
+            (int)b->faults.fail_code[api], client);
+        outf(w, "{\"api\":\"%s\",\"count\":%d,\"error\":%d}\n", api_s,
+            (int)b->faults.fail_count[api], (int)b->faults.fail_code[api]);
+        return 200;
+    }
+    if (strcmp(path, "/fault/lose") == 0) {
+        (void)query(uri, "count", count_s, sizeof(count_s));
+        b->faults.lose_count[api] = (int32_t)strtol(count_s, NULL, 10);
+        weir_log_info("broker", "fault: losing the answers of the next %d %s",
+            (int)b->faults.lose_count[api], api_s);
+        outf(w, "{\"api\":\"%s\",\"lose\":%d}\n", api_s,
+            (int)b->faults.lose_count[api]);
+        return 200;
+    }
+    outf(w, "{\"error\":\"unknown fault or missing parameter\"}\n");
+    return 400;
+}
+
+static void
+answer(weir_broker *b, admin_req *r)
+{
+    weir_kw w;
+    weir_kw_init(&w);
+    char path[256];
+    size_t plen = strcspn(r->uri, "?");
+    (void)snprintf(path, sizeof(path), "%.*s", (int)plen, r->uri);
+    uint16_t status = 200;
+    const char *ctype = "application/json";
+    bool get = strcmp(r->method, "GET") == 0;
+    if (get && strcmp(path, "/status") == 0) {
+        status_json(b, &w);
+    } else if (get && strcmp(path, "/metrics") == 0) {
+        metrics_text(b, &w);
+        ctype = "text/plain; version=0.0.4";
+    } else if (strcmp(r->method, "POST") == 0 &&
+               strncmp(path, "/fault/", 7) == 0) {
+        status = fault(b, path, r->uri, &w);
+    } else {
+        status = 404;
+        outf(&w, "{\"error\":\"not found\"}\n");
+    }
+    nng_http_res *res = NULL;
+    int rv = w.err ? NNG_ENOMEM : nng_http_res_alloc(&res);
+    if (rv == 0 &&
+        ((rv = nng_http_res_set_status(res, status)) != 0 ||
+            (rv = nng_http_res_set_header(res, "Content-Type", ctype)) != 0 ||
+            (rv = nng_http_res_copy_data(res, w.buf, w.len)) != 0))
+        nng_http_res_free(res);
+    weir_kw_fini(&w);
+    if (rv != 0) {
+        nng_aio_finish(r->aio, rv);
+        return;
+    }
+    nng_aio_set_output(r->aio, 0, res);
+    nng_aio_finish(r->aio, 0);
+}
+
+void
+weir__admin_process(weir_broker *b)
+{
+    weir_admin *a = b->admin;
+    char drain[64];
+    while (read(a->pipe[0], drain, sizeof(drain)) > 0) {
+    }
+    pthread_mutex_lock(&a->mu);
+    admin_req *r = a->head;
+    a->head = a->tail = NULL;
+    pthread_mutex_unlock(&a->mu);
+    while (r) {
+        admin_req *next = r->next;
+        answer(b, r);
+        free(r->method);
+        free(r->uri);
+        free(r);
+        r = next;
+    }
+}
