@@ -16,93 +16,27 @@
 #include "common/clock.h"
 #include "common/buf.h"
 #include "common/err.h"
+#include "common/http_server.h"
 #include "common/prom.h"
 #include "common/log.h"
 
 #define LOGC "coordinator"
 
-static const struct {
-    const char *path;
-    weir__route route;
-} routes[] = {
-    {"/metrics", WEIR__ROUTE_METRICS},
-    {"/api/jobs", WEIR__ROUTE_JOBS},
-    {"/api/workers", WEIR__ROUTE_WORKERS},
-    {"/api/tasks", WEIR__ROUTE_TASKS},
-    {"/healthz", WEIR__ROUTE_HEALTHZ},
-    {"/", WEIR__ROUTE_DASHBOARD},
-};
-
 static void
-respond(nng_aio *aio, uint16_t status, const char *type, const char *body)
+notify(void *ctx)
 {
-    nng_http_res *res;
-    if (nng_http_res_alloc(&res) != 0) {
-        nng_aio_finish(aio, NNG_ENOMEM);
-        return;
-    }
-    nng_http_res_set_status(res, status);
-    nng_http_res_set_header(res, "Content-Type", type);
-    nng_http_res_set_header(res, "Cache-Control", "no-store");
-    if (body)
-        nng_http_res_copy_data(res, body, strlen(body));
-    nng_aio_set_output(aio, 0, res);
-    nng_aio_finish(aio, 0);
-}
-
-void
-weir__http_refuse(nng_aio *aio)
-{
-    respond(aio, 503, "text/plain", "shutting down\n");
-}
-
-/* The token a request carries, or NULL. Returns a malloc'd copy. */
-static char *
-request_token(nng_http_req *req)
-{
-    const char *h = nng_http_req_get_header(req, "Authorization");
-    if (h && strncmp(h, "Bearer ", 7) == 0)
-        return strdup(h + 7);
-    if ((h = nng_http_req_get_header(req, "X-Weir-Token")))
-        return strdup(h);
-    const char *uri = nng_http_req_get_uri(req);
-    const char *q = uri ? strchr(uri, '?') : NULL;
-    while (q) {
-        q++;
-        if (strncmp(q, "token=", 6) == 0) {
-            size_t n = strcspn(q + 6, "&");
-            return strndup(q + 6, n);
-        }
-        q = strchr(q, '&');
-    }
-    return NULL;
+    weir_coord *co = ctx;
+    pthread_mutex_lock(&co->mu);
+    co->http_pending = true;
+    pthread_cond_signal(&co->cv);
+    pthread_mutex_unlock(&co->mu);
 }
 
 static void
-http_cb(nng_aio *aio)
+reply_text(
+    weir_http_req *r, uint16_t status, const char *type, const char *body)
 {
-    nng_http_handler *h = nng_aio_get_input(aio, 1);
-    nng_http_req *req = nng_aio_get_input(aio, 0);
-    weir_coord *co = nng_http_handler_get_data(h);
-    const char *uri = nng_http_req_get_uri(req);
-    size_t plen = uri ? strcspn(uri, "?") : 0;
-    weir__work *w = calloc(1, sizeof(*w));
-    if (!w) {
-        nng_aio_finish(aio, NNG_ENOMEM);
-        return;
-    }
-    w->http_aio = aio;
-    w->route = WEIR__ROUTE_DASHBOARD;
-    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
-        if (strlen(routes[i].path) == plen &&
-            strncmp(routes[i].path, uri, plen) == 0)
-            w->route = routes[i].route;
-    w->auth = request_token(req);
-    if (!weir__coord_enqueue(co, w)) {
-        free(w->auth);
-        free(w);
-        weir__http_refuse(aio);
-    }
+    weir_http_reply(r, status, type, body, strlen(body));
 }
 
 static char *
@@ -207,81 +141,80 @@ http_token_ok(const weir_coord *co, const char *token)
     return !want[0] || (token && strcmp(token, want) == 0);
 }
 
-void
-weir__http_answer(weir_coord *co, weir__work *w)
+/* GET PATH on the state the loop owns: the body (malloc'd) and its type;
+ * NULL and 404 for an unknown path. */
+static char *
+render(weir_coord *co, const char *path, const char **type, uint16_t *status)
 {
-    if (!http_token_ok(co, w->auth)) {
-        atomic_fetch_add(&co->rejects.http_unauthorized, 1);
-        respond(w->http_aio, 401, "text/plain", "missing or wrong token\n");
-        return;
-    }
     uint64_t now = weir_clock_mono_ms();
-    char *body = NULL;
-    const char *type = "application/json";
-    switch (w->route) {
-    case WEIR__ROUTE_METRICS:
-        body = join(
+    *type = "application/json";
+    *status = 200;
+    if (strcmp(path, "/metrics") == 0) {
+        *type = "text/plain; version=0.0.4";
+        return join(
             (char *[]){weir_cluster_metrics(co->cl, now), rejects_metrics(co)},
             2);
-        type = "text/plain; version=0.0.4";
-        break;
-    case WEIR__ROUTE_JOBS:
-        body = weir_cluster_json_jobs(co->cl);
-        break;
-    case WEIR__ROUTE_WORKERS:
-        body = weir_cluster_json_workers(co->cl, now);
-        break;
-    case WEIR__ROUTE_TASKS:
-        body = weir_cluster_json_tasks(co->cl);
-        break;
-    case WEIR__ROUTE_HEALTHZ:
-        body = strdup("ok\n");
-        type = "text/plain";
-        break;
-    case WEIR__ROUTE_DASHBOARD:
-        body = dashboard(co);
-        type = "text/html; charset=utf-8";
-        break;
     }
-    if (!body) {
-        respond(w->http_aio, 500, "text/plain", "out of memory\n");
+    if (strcmp(path, "/api/jobs") == 0)
+        return weir_cluster_json_jobs(co->cl);
+    if (strcmp(path, "/api/workers") == 0)
+        return weir_cluster_json_workers(co->cl, now);
+    if (strcmp(path, "/api/tasks") == 0)
+        return weir_cluster_json_tasks(co->cl);
+    *type = "text/plain";
+    if (strcmp(path, "/healthz") == 0)
+        return strdup("ok\n");
+    if (strcmp(path, "/") == 0) {
+        *type = "text/html; charset=utf-8";
+        return dashboard(co);
+    }
+    *status = 404;
+    return strdup("not found\n");
+}
+
+static void
+answer(weir_coord *co, weir_http_req *r)
+{
+    if (!http_token_ok(co, r->token)) {
+        atomic_fetch_add(&co->rejects.http_unauthorized, 1);
+        reply_text(r, 401, "text/plain", "missing or wrong token\n");
         return;
     }
-    respond(w->http_aio, 200, type, body);
+    if (strcmp(r->method, "GET") != 0) {
+        reply_text(r, 405, "text/plain", "only GET\n");
+        return;
+    }
+    const char *type;
+    uint16_t status;
+    char *body = render(co, r->path, &type, &status);
+    if (!body) {
+        reply_text(r, 500, "text/plain", "out of memory\n");
+        return;
+    }
+    reply_text(r, status, type, body);
     free(body);
+}
+
+void
+weir__http_answer_all(weir_coord *co)
+{
+    weir_http_req *r = weir_http_server_take(co->http);
+    while (r) {
+        weir_http_req *next = r->next;
+        answer(co, r);
+        r = next;
+    }
 }
 
 int
 weir__http_start(weir_coord *co, char *err, size_t errsize)
 {
-    char url_text[512];
-    snprintf(url_text, sizeof(url_text), "http://%s", co->opts.http);
-    nng_url *url;
-    int nrv = nng_url_parse(&url, url_text);
-    if (nrv != 0) {
-        snprintf(
-            err, errsize, "--http %s: %s", co->opts.http, nng_strerror(nrv));
-        return WEIR_EINVAL;
-    }
-    nrv = nng_http_server_hold(&co->http, url);
-    nng_url_free(url);
-    for (size_t i = 0; nrv == 0 && i < sizeof(routes) / sizeof(routes[0]);
-         i++) {
-        nng_http_handler *h;
-        if ((nrv = nng_http_handler_alloc(&h, routes[i].path, http_cb)) != 0)
-            break;
-        nng_http_handler_set_data(h, co, NULL);
-        if ((nrv = nng_http_server_add_handler(co->http, h)) != 0)
-            nng_http_handler_free(h);
-    }
-    if (nrv == 0)
-        nrv = nng_http_server_start(co->http);
-    if (nrv != 0) {
-        snprintf(err, errsize, "http %s: %s", co->opts.http, nng_strerror(nrv));
-        if (co->http)
-            nng_http_server_release(co->http);
-        co->http = NULL;
-        return WEIR_EIO;
+    char why[512];
+    int rv = weir_http_server_open(
+        &co->http, co->opts.http, notify, co, why, sizeof(why));
+    if (rv != WEIR_OK) {
+        snprintf(err, errsize, "--http %s", why);
+        return rv;
     }
     snprintf(co->http_addr, sizeof(co->http_addr), "%s", co->opts.http);
     return WEIR_OK;
@@ -290,9 +223,6 @@ weir__http_start(weir_coord *co, char *err, size_t errsize)
 void
 weir__http_stop(weir_coord *co)
 {
-    if (!co->http)
-        return;
-    nng_http_server_stop(co->http);
-    nng_http_server_release(co->http);
+    weir_http_server_close(co->http);
     co->http = NULL;
 }

@@ -82,11 +82,12 @@ weir__coord_enqueue(weir_coord *co, weir__work *w)
     return ok;
 }
 
+/* The queued control requests; *http when HTTP requests wait too. */
 static weir__work *
-take_all(weir_coord *co, bool *stop)
+take_all(weir_coord *co, bool *stop, bool *http)
 {
     pthread_mutex_lock(&co->mu);
-    if (!co->head && !co->stop) {
+    if (!co->head && !co->http_pending && !co->stop) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_nsec += TICK_MS * 1000000L;
@@ -98,6 +99,8 @@ take_all(weir_coord *co, bool *stop)
     }
     weir__work *w = co->head;
     co->head = co->tail = NULL;
+    *http = co->http_pending;
+    co->http_pending = false;
     *stop = co->stop && !w;
     pthread_mutex_unlock(&co->mu);
     return w;
@@ -135,35 +138,30 @@ loop_main(void *arg)
 {
     weir_coord *co = arg;
     for (;;) {
-        bool stop;
-        weir__work *batch = take_all(co, &stop);
+        bool stop, http;
+        weir__work *batch = take_all(co, &stop, &http);
         if (stop)
             break;
-        for (weir__work *w = batch; w; w = w->next) {
-            if (w->rctx)
-                handle_ctl(co, w->rctx);
-        }
+        for (weir__work *w = batch; w; w = w->next)
+            handle_ctl(co, w->rctx);
         weir_cluster_tick(co->cl, weir_clock_mono_ms());
         save_if_dirty(co);
         while (batch) {
             weir__work *w = batch;
             batch = w->next;
-            if (w->rctx) {
-                weir__rctx *c = w->rctx;
-                if (c->reply) {
-                    nng_aio_set_msg(c->aio, c->reply);
-                    c->reply = NULL;
-                    c->sending = true;
-                    nng_ctx_send(c->ctx, c->aio);
-                } else {
-                    ctx_recv(c);
-                }
+            weir__rctx *c = w->rctx;
+            if (c->reply) {
+                nng_aio_set_msg(c->aio, c->reply);
+                c->reply = NULL;
+                c->sending = true;
+                nng_ctx_send(c->ctx, c->aio);
             } else {
-                weir__http_answer(co, w);
+                ctx_recv(c);
             }
-            free(w->auth);
             free(w);
         }
+        if (http)
+            weir__http_answer_all(co);
     }
     save_if_dirty(co);
     return NULL;

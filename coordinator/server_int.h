@@ -9,10 +9,10 @@
 #include <stdatomic.h>
 
 #include <nng/nng.h>
-#include <nng/supplemental/http/http.h>
 #include <nng/supplemental/tls/tls.h>
 
 #include "cluster.h"
+#include "common/http_server.h"
 #include "common/wire.h"
 #include "coordinator.h"
 #include "kafka_admin.h"
@@ -31,23 +31,10 @@ typedef struct weir__rctx {
     nng_msg *reply; /* built by the loop, sent after the state is saved */
 } weir__rctx;
 
-/* HTTP route of a request. */
-typedef enum weir__route {
-    WEIR__ROUTE_METRICS,
-    WEIR__ROUTE_JOBS,
-    WEIR__ROUTE_WORKERS,
-    WEIR__ROUTE_TASKS,
-    WEIR__ROUTE_HEALTHZ,
-    WEIR__ROUTE_DASHBOARD,
-} weir__route;
-
-/* A queued unit of work for the loop. */
+/* A queued control request for the loop. */
 struct weir__work {
     weir__work *next;
-    weir__rctx *rctx;  /* a control request, or */
-    nng_aio *http_aio; /* an HTTP request */
-    weir__route route;
-    char *auth; /* the request's token header, owned */
+    weir__rctx *rctx;
 };
 
 typedef struct weir__rejects {
@@ -65,15 +52,16 @@ struct weir_coord {
     nng_listener listener;
     nng_tls_config *tls;
     weir__rctx ctxs[WEIR__N_CTX];
-    nng_http_server *http;
+    weir_http_server *http;
     pthread_t thread;
     bool thread_started;
     pthread_mutex_t mu; /* guards the queue and closing */
     pthread_cond_t cv;
     weir__work *head, *tail;
-    bool closing;     /* callbacks stop enqueueing */
-    bool stop;        /* the loop returns once the queue is empty */
-    weir_cluster *cl; /* owned by the loop thread once started */
+    bool http_pending; /* HTTP requests wait in http's queue */
+    bool closing;      /* callbacks stop enqueueing */
+    bool stop;         /* the loop returns once the queue is empty */
+    weir_cluster *cl;  /* owned by the loop thread once started */
     weir_kafka_admin *ka;
     uint64_t started_ms;
     weir__rejects rejects;
@@ -93,9 +81,7 @@ int weir__coord_handle(weir_coord *co, const uint8_t *req, size_t len,
 /* HTTP (http.c). */
 int weir__http_start(weir_coord *co, char *err, size_t errsize);
 void weir__http_stop(weir_coord *co);
-/* Answers a queued HTTP request on the loop thread. */
-void weir__http_answer(weir_coord *co, weir__work *w);
-/* Answers 503 from any thread (shutdown). */
-void weir__http_refuse(nng_aio *aio);
+/* Answers the queued HTTP requests on the loop thread. */
+void weir__http_answer_all(weir_coord *co);
 
 #endif

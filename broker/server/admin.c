@@ -18,16 +18,13 @@
  *   POST /fault/crash                  exit at once, without flushing
  *   POST /fault/clear                  remove all faults
  */
+#include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#include <nng/nng.h>
-#include <nng/supplemental/http/http.h>
 
 #include "broker/state/topic.h"
 #include "broker/state/txn.h"
@@ -35,64 +32,24 @@
 #include "broker/server/server.h"
 #include "broker/server/admin.h"
 #include "common/clock.h"
+#include "common/buf.h"
 #include "common/err.h"
+#include "common/http_server.h"
+#include "common/json_str.h"
 #include "common/log.h"
-
-typedef struct admin_req {
-    nng_aio *aio;
-    char *method, *uri;
-    struct admin_req *next;
-} admin_req;
+#include "common/prom.h"
 
 struct weir_admin {
-    nng_http_server *srv;
-    nng_http_handler *handler;
-    pthread_mutex_t mu;
-    admin_req *head, *tail;
-    int pipe[2];
-    bool stopping;
+    weir_http_server *http;
+    int pipe[2]; /* written by notify: wakes the I/O loop */
 };
 
 static void
-on_http(nng_aio *aio)
+notify(void *ctx)
 {
-    nng_http_req *hreq = nng_aio_get_input(aio, 0);
-    nng_http_handler *h = nng_aio_get_input(aio, 1);
-    weir_admin *a = nng_http_handler_get_data(h);
-    admin_req *r = calloc(1, sizeof(*r));
-    if (r) {
-        r->aio = aio;
-        r->method = weir__strdup(nng_http_req_get_method(hreq));
-        r->uri = weir__strdup(nng_http_req_get_uri(hreq));
-    }
-    if (!r || !r->method || !r->uri) {
-        if (r) {
-            free(r->method);
-            free(r->uri);
-            free(r);
-        }
-        nng_aio_finish(aio, NNG_ENOMEM);
-        return;
-    }
-    pthread_mutex_lock(&a->mu);
-    bool stopping = a->stopping;
-    if (!stopping) {
-        if (a->tail)
-            a->tail->next = r;
-        else
-            a->head = r;
-        a->tail = r;
-    }
-    pthread_mutex_unlock(&a->mu);
-    if (stopping) {
-        free(r->method);
-        free(r->uri);
-        free(r);
-        nng_aio_finish(aio, NNG_ECLOSED);
-        return;
-    }
+    weir_admin *a = ctx;
     ssize_t n = write(a->pipe[1], "x", 1);
-    (void)n;
+    (void)n; /* a full pipe already wakes the loop */
 }
 
 int
@@ -101,39 +58,23 @@ weir__admin_open(weir_broker *b)
     weir_admin *a = calloc(1, sizeof(*a));
     if (!a)
         return WEIR_ENOMEM;
-    pthread_mutex_init(&a->mu, NULL);
     a->pipe[0] = a->pipe[1] = -1;
-    char url[512];
-    (void)snprintf(url, sizeof(url), "http://%s", b->opts.admin);
-    nng_url *u = NULL;
-    int rv;
-    if (pipe2(a->pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
-        rv = WEIR_EIO;
-        goto fail;
+    char err[512];
+    int rv = WEIR_EIO;
+    if (pipe2(a->pipe, O_CLOEXEC | O_NONBLOCK) != 0)
+        snprintf(err, sizeof(err), "pipe: %s", strerror(errno));
+    else
+        rv = weir_http_server_open(
+            &a->http, b->opts.admin, notify, a, err, sizeof(err));
+    if (rv != WEIR_OK) {
+        weir_log_error(
+            "broker", "cannot serve --admin %s: %s", b->opts.admin, err);
+        weir__admin_close(a);
+        return rv;
     }
-    if ((rv = nng_url_parse(&u, url)) != 0 ||
-        (rv = nng_http_server_hold(&a->srv, u)) != 0 ||
-        (rv = nng_http_handler_alloc(&a->handler, "/", on_http)) != 0 ||
-        (rv = nng_http_handler_set_method(a->handler, NULL)) != 0 ||
-        (rv = nng_http_handler_set_tree(a->handler)) != 0 ||
-        (rv = nng_http_handler_set_data(a->handler, a, NULL)) != 0 ||
-        (rv = nng_http_server_add_handler(a->srv, a->handler)) != 0 ||
-        (rv = nng_http_server_start(a->srv)) != 0) {
-        weir_log_error("broker", "cannot serve --admin %s: %s", b->opts.admin,
-            nng_strerror(rv));
-        nng_url_free(u);
-        rv = WEIR_EIO;
-        goto fail;
-    }
-    nng_url_free(u);
     b->admin = a;
     weir_log_info("broker", "admin listen=%s", b->opts.admin);
     return WEIR_OK;
-fail:
-    b->admin = a;
-    weir__admin_close(a);
-    b->admin = NULL;
-    return rv;
 }
 
 void
@@ -141,28 +82,11 @@ weir__admin_close(weir_admin *a)
 {
     if (!a)
         return;
-    pthread_mutex_lock(&a->mu);
-    a->stopping = true;
-    admin_req *r = a->head;
-    a->head = a->tail = NULL;
-    pthread_mutex_unlock(&a->mu);
-    while (r) {
-        admin_req *next = r->next;
-        nng_aio_finish(r->aio, NNG_ECLOSED);
-        free(r->method);
-        free(r->uri);
-        free(r);
-        r = next;
-    }
-    if (a->srv) {
-        nng_http_server_stop(a->srv);
-        nng_http_server_release(a->srv);
-    }
+    weir_http_server_close(a->http);
     if (a->pipe[0] >= 0)
         close(a->pipe[0]);
     if (a->pipe[1] >= 0)
         close(a->pipe[1]);
-    pthread_mutex_destroy(&a->mu);
     free(a);
 }
 
@@ -174,40 +98,35 @@ weir__admin_fd(const weir_admin *a)
 
 /* ------------------------------------------------------------ responses */
 
-static void outf(weir_kw *w, const char *fmt, ...)
+/* A response body; its first failure sticks. */
+typedef struct out {
+    weir_buf buf;
+    bool oom;
+} out;
+
+static void outf(out *w, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static void
-outf(weir_kw *w, const char *fmt, ...)
+outf(out *w, const char *fmt, ...)
 {
-    char buf[1024];
+    if (w->oom)
+        return;
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+    w->oom = weir_buf_vprintf(&w->buf, fmt, ap) != WEIR_OK;
     va_end(ap);
-    if (n > 0)
-        weir_kw_raw(
-            w, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 }
 
 static void
-out_json_str(weir_kw *w, const char *s)
+out_json_str(out *w, const char *s)
 {
-    weir_kw_raw(w, "\"", 1);
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            outf(w, "\\%c", c);
-        else if (c < 0x20)
-            outf(w, "\\u%04x", c);
-        else
-            weir_kw_raw(w, s, 1);
-    }
-    weir_kw_raw(w, "\"", 1);
+    if (!w->oom)
+        w->oom = weir_json_str_append(&w->buf, s, strlen(s)) != WEIR_OK;
 }
 
 static void
-status_json(weir_broker *b, weir_kw *w)
+status_json(weir_broker *b, out *w)
 {
     int64_t now = weir_clock_wall_ms();
     outf(w, "{\"listen\":\"%s:%d\",\"connections\":%zu,\"topics\":[",
@@ -267,42 +186,71 @@ status_json(weir_broker *b, weir_kw *w)
 }
 
 static void
-metrics_text(weir_broker *b, weir_kw *w)
+prom_family(out *w, const char *name, const char *type, const char *help)
+{
+    if (!w->oom)
+        w->oom = weir_prom_family(&w->buf, name, type, help) != WEIR_OK;
+}
+
+static void
+prom_u64(out *w, const char *name, const char *labels, uint64_t v)
+{
+    if (!w->oom)
+        w->oom = weir_prom_u64(&w->buf, name, labels, v) != WEIR_OK;
+}
+
+static void
+per_api(out *w, const char *name, const char *help, const uint64_t *counts)
+{
+    prom_family(w, name, "counter", help);
+    for (int k = 0; k < WEIR_API_KEY_MAX; k++) {
+        if (!weir_kapi_find((int16_t)k))
+            continue;
+        char label[96];
+        snprintf(
+            label, sizeof(label), "api=\"%s\"", weir_kapi_name((int16_t)k));
+        prom_u64(w, name, label, counts[k]);
+    }
+}
+
+static void
+metrics_text(weir_broker *b, out *w)
 {
     weir_metrics *m = &b->metrics;
-    outf(w, "# TYPE weir_broker_requests_total counter\n");
-    for (int k = 0; k < WEIR_API_KEY_MAX; k++)
-        if (weir_kapi_find((int16_t)k))
-            outf(w, "weir_broker_requests_total{api=\"%s\"} %llu\n",
-                weir_kapi_name((int16_t)k), (unsigned long long)m->requests[k]);
-    outf(w, "# TYPE weir_broker_errors_total counter\n");
-    for (int k = 0; k < WEIR_API_KEY_MAX; k++)
-        if (weir_kapi_find((int16_t)k))
-            outf(w, "weir_broker_errors_total{api=\"%s\"} %llu\n",
-                weir_kapi_name((int16_t)k), (unsigned long long)m->errors[k]);
+    per_api(w, "weir_broker_requests_total", "Requests handled, by API.",
+        m->requests);
+    per_api(w, "weir_broker_errors_total",
+        "Requests answered with an error, by API.", m->errors);
     size_t open = 0;
     for (size_t i = 0; i < b->n_txns; i++)
         open += b->txns[i]->state == WEIR_TXN_ONGOING;
-    outf(w,
-        "# TYPE weir_broker_bytes_in_total counter\n"
-        "weir_broker_bytes_in_total %llu\n"
-        "# TYPE weir_broker_bytes_out_total counter\n"
-        "weir_broker_bytes_out_total %llu\n"
-        "# TYPE weir_broker_connections gauge\n"
-        "weir_broker_connections %zu\n"
-        "# TYPE weir_broker_malformed_requests_total counter\n"
-        "weir_broker_malformed_requests_total %llu\n"
-        "# TYPE weir_broker_open_transactions gauge\n"
-        "weir_broker_open_transactions %zu\n"
-        "# TYPE weir_broker_transactions_total counter\n"
-        "weir_broker_transactions_total{result=\"commit\"} %llu\n"
-        "weir_broker_transactions_total{result=\"abort\"} %llu\n"
-        "weir_broker_transactions_total{result=\"timeout\"} %llu\n",
-        (unsigned long long)m->bytes_in, (unsigned long long)m->bytes_out,
-        weir__server_conn_count(b->server), (unsigned long long)m->malformed,
-        open, (unsigned long long)m->txn_committed,
-        (unsigned long long)m->txn_aborted,
-        (unsigned long long)m->txn_timed_out);
+    const struct {
+        const char *name, *type, *help;
+        uint64_t value;
+    } simple[] = {
+        {"weir_broker_bytes_in_total", "counter", "Bytes received.",
+            m->bytes_in},
+        {"weir_broker_bytes_out_total", "counter", "Bytes sent.", m->bytes_out},
+        {"weir_broker_connections", "gauge", "Open client connections.",
+            weir__server_conn_count(b->server)},
+        {"weir_broker_malformed_requests_total", "counter",
+            "Requests refused as malformed (the connection is closed).",
+            m->malformed},
+        {"weir_broker_open_transactions", "gauge",
+            "Transactions begun and not yet ended.", open},
+    };
+    for (size_t i = 0; i < sizeof(simple) / sizeof(simple[0]); i++) {
+        prom_family(w, simple[i].name, simple[i].type, simple[i].help);
+        prom_u64(w, simple[i].name, "", simple[i].value);
+    }
+    prom_family(w, "weir_broker_transactions_total", "counter",
+        "Transactions ended, by result.");
+    prom_u64(w, "weir_broker_transactions_total", "result=\"commit\"",
+        m->txn_committed);
+    prom_u64(w, "weir_broker_transactions_total", "result=\"abort\"",
+        m->txn_aborted);
+    prom_u64(w, "weir_broker_transactions_total", "result=\"timeout\"",
+        m->txn_timed_out);
 }
 
 /* Value of query parameter name in uri, copied into buf; false if none. */
@@ -344,7 +292,7 @@ api_by_name(const char *name)
 
 /* Applies a fault request; returns the HTTP status and writes a message. */
 static uint16_t
-fault(weir_broker *b, const char *path, const char *uri, weir_kw *w)
+fault(weir_broker *b, const char *path, const char *uri, out *w)
 {
     char api_s[64] = "", ms_s[32] = "0", count_s[32] = "1", err_s[32] = "";
     int64_t ms = 0;
@@ -413,42 +361,32 @@ fault(weir_broker *b, const char *path, const char *uri, weir_kw *w)
 }
 
 static void
-answer(weir_broker *b, admin_req *r)
+answer(weir_broker *b, weir_http_req *r)
 {
-    weir_kw w;
-    weir_kw_init(&w);
-    char path[256];
-    size_t plen = strcspn(r->uri, "?");
-    (void)snprintf(path, sizeof(path), "%.*s", (int)plen, r->uri);
+    out w = {0};
+    weir_buf_init(&w.buf);
     uint16_t status = 200;
     const char *ctype = "application/json";
     bool get = strcmp(r->method, "GET") == 0;
-    if (get && strcmp(path, "/status") == 0) {
+    if (get && strcmp(r->path, "/status") == 0) {
         status_json(b, &w);
-    } else if (get && strcmp(path, "/metrics") == 0) {
+    } else if (get && strcmp(r->path, "/metrics") == 0) {
         metrics_text(b, &w);
         ctype = "text/plain; version=0.0.4";
     } else if (strcmp(r->method, "POST") == 0 &&
-               strncmp(path, "/fault/", 7) == 0) {
-        status = fault(b, path, r->uri, &w);
+               strncmp(r->path, "/fault/", 7) == 0) {
+        status = fault(b, r->path, r->uri, &w);
     } else {
         status = 404;
         outf(&w, "{\"error\":\"not found\"}\n");
     }
-    nng_http_res *res = NULL;
-    int rv = w.err ? NNG_ENOMEM : nng_http_res_alloc(&res);
-    if (rv == 0 &&
-        ((rv = nng_http_res_set_status(res, status)) != 0 ||
-            (rv = nng_http_res_set_header(res, "Content-Type", ctype)) != 0 ||
-            (rv = nng_http_res_copy_data(res, w.buf, w.len)) != 0))
-        nng_http_res_free(res);
-    weir_kw_fini(&w);
-    if (rv != 0) {
-        nng_aio_finish(r->aio, rv);
-        return;
+    if (w.oom) {
+        static const char oom[] = "out of memory\n";
+        weir_http_reply(r, 500, "text/plain", oom, sizeof(oom) - 1);
+    } else {
+        weir_http_reply(r, status, ctype, w.buf.data, w.buf.len);
     }
-    nng_aio_set_output(r->aio, 0, res);
-    nng_aio_finish(r->aio, 0);
+    weir_buf_fini(&w.buf);
 }
 
 void
@@ -458,16 +396,10 @@ weir__admin_process(weir_broker *b)
     char drain[64];
     while (read(a->pipe[0], drain, sizeof(drain)) > 0) {
     }
-    pthread_mutex_lock(&a->mu);
-    admin_req *r = a->head;
-    a->head = a->tail = NULL;
-    pthread_mutex_unlock(&a->mu);
+    weir_http_req *r = weir_http_server_take(a->http);
     while (r) {
-        admin_req *next = r->next;
+        weir_http_req *next = r->next;
         answer(b, r);
-        free(r->method);
-        free(r->uri);
-        free(r);
         r = next;
     }
 }

@@ -8,6 +8,7 @@ import time
 from broker_common import (protocol_errors, admin, check, create_topic, producer, read_all,
                            start_broker, values, weirtest)
 from confluent_kafka import KafkaException
+import promcheck  # noqa: E402 (tests/lib is on the path once broker_common is in)
 
 
 def main():
@@ -45,6 +46,9 @@ def main():
         metrics = admin(b, "/metrics", "GET")
         check('weir_broker_transactions_total{result="timeout"} 1' in metrics,
               "/metrics counts the timed-out transaction")
+        families = promcheck.check(metrics)
+        check(families["weir_broker_transactions"],
+              "/metrics is valid Prometheus text")
         fenced = False
         try:
             stale.commit_transaction(10)

@@ -1,0 +1,50 @@
+/*
+ * An HTTP server (NNG's) whose requests are answered on the owner's
+ * thread: NNG's threads only queue a request and call notify; the owner
+ * takes the queue and answers each request, so the state it reads needs no
+ * locks. Used by weir-broker's --admin and the coordinator's --http.
+ */
+#ifndef WEIR_HTTP_SERVER_H
+#define WEIR_HTTP_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <nng/nng.h>
+
+typedef struct weir_http_server weir_http_server;
+
+typedef struct weir_http_req weir_http_req;
+struct weir_http_req {
+    weir_http_req *next;
+    char *method; /* "GET", "POST", ... */
+    char *uri;    /* as sent: path and query */
+    char *path;   /* the uri without its query */
+    /* The token the request carries: "Authorization: Bearer T",
+     * "X-Weir-Token: T" or "?token=T" (for a browser); NULL if none. */
+    char *token;
+    nng_aio *aio; /* private */
+};
+
+/* Called on an NNG thread after a request was queued. */
+typedef void (*weir_http_notify_fn)(void *ctx);
+
+/*
+ * Serves every path and method at addr (HOST:PORT). WEIR_EINVAL for a bad
+ * address, WEIR_EIO when it cannot listen, with err saying why.
+ */
+int weir_http_server_open(weir_http_server **out, const char *addr,
+    weir_http_notify_fn notify, void *ctx, char *err, size_t errlen);
+
+/* The queued requests, oldest first, linked through next; NULL if none. */
+weir_http_req *weir_http_server_take(weir_http_server *s);
+
+/* Answers r (body of len bytes; Cache-Control: no-store) and frees it. */
+void weir_http_reply(weir_http_req *r, uint16_t status, const char *type,
+    const void *body, size_t len);
+
+/* Stops listening; queued requests and those arriving meanwhile get 503.
+ * Accepts NULL. */
+void weir_http_server_close(weir_http_server *s);
+
+#endif
