@@ -7,6 +7,7 @@
 #include "broker/state/member.h"
 #include "broker/state/persist.h"
 #include "broker/state/mem.h"
+#include "common/array.h"
 #include "common/err.h"
 #include "common/log.h"
 
@@ -56,8 +57,8 @@ weir__h_offset_commit(weir_broker *b, weir_kreq *req, weir_kw *w)
                 char *m = meta.len >= 0 ? weir_kstr_dup(meta) : NULL;
                 if (!t ||
                     weir__group_commit(g, t, idx, offset, le, m) != WEIR_OK ||
-                    weir__grow(&done, &cap_done, n_done + 1, sizeof(*done)) !=
-                        WEIR_OK) {
+                    weir_array_reserve(&done, &cap_done, n_done + 1,
+                        sizeof(*done)) != WEIR_OK) {
                     perr = KERR_UNKNOWN_SERVER_ERROR;
                     free(t);
                     free(m);

@@ -7,6 +7,7 @@
 #include "broker/state/part.h"
 #include "broker/state/txn.h"
 #include "broker/state/persist.h"
+#include "common/array.h"
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
@@ -16,17 +17,16 @@ txn_add(weir_broker *b, weir_kstr id, int64_t pid, int32_t timeout_ms,
     weir_txn **out)
 {
     weir_txn *txn = calloc(1, sizeof(*txn));
-    weir_txn **nt = realloc(b->txns, (b->n_txns + 1) * sizeof(*nt));
-    if (nt)
-        b->txns = nt;
-    if (!txn || !nt || !(txn->id = weir_kstr_dup(id))) {
+    if (!txn || !(txn->id = weir_kstr_dup(id)) ||
+        weir_array_append(&b->txns, &b->n_txns, &txn, sizeof(txn)) != WEIR_OK) {
+        if (txn)
+            free(txn->id);
         free(txn);
         return WEIR_ENOMEM;
     }
     txn->pid = pid;
     txn->prev_epoch = -1;
     txn->timeout_ms = timeout_ms; /* calloc: state WEIR_TXN_EMPTY */
-    b->txns[b->n_txns++] = txn;
     *out = txn;
     return WEIR_OK;
 }
@@ -161,13 +161,12 @@ txn_add_part(weir_txn *txn, weir_kstr topic, int32_t partition)
         if (txn->parts[i].partition == partition &&
             weir_kstr_eq(topic, txn->parts[i].topic))
             return WEIR_OK;
-    weir_tp *np = realloc(txn->parts, (txn->n_parts + 1) * sizeof(*np));
-    if (!np)
+    weir_tp tp = {.topic = weir_kstr_dup(topic), .partition = partition};
+    if (!tp.topic || weir_array_append(&txn->parts, &txn->n_parts, &tp,
+                         sizeof(tp)) != WEIR_OK) {
+        free(tp.topic);
         return WEIR_ENOMEM;
-    txn->parts = np;
-    if (!(np[txn->n_parts].topic = weir_kstr_dup(topic)))
-        return WEIR_ENOMEM;
-    np[txn->n_parts++].partition = partition;
+    }
     return WEIR_OK;
 }
 
@@ -246,15 +245,11 @@ weir__h_add_offsets(weir_broker *b, weir_kreq *req, weir_kw *w)
         for (size_t i = 0; i < txn->n_groups; i++)
             have = have || weir_kstr_eq(group, txn->groups[i]);
         if (!have) {
-            char **ng = realloc(txn->groups, (txn->n_groups + 1) * sizeof(*ng));
             char *g = weir_kstr_dup(group);
-            if (ng)
-                txn->groups = ng;
-            if (!ng || !g) {
+            if (!g || weir_array_append(&txn->groups, &txn->n_groups, &g,
+                          sizeof(g)) != WEIR_OK) {
                 free(g);
                 err = KERR_UNKNOWN_SERVER_ERROR;
-            } else {
-                ng[txn->n_groups++] = g;
             }
         }
         if (err == KERR_NONE) {

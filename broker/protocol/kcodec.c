@@ -4,6 +4,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/array.h"
+#include "common/err.h"
+
 void
 weir_kr_init(weir_kr *r, const void *buf, size_t len)
 {
@@ -220,15 +223,10 @@ weir_kw_fini(weir_kw *w)
 static bool
 att_room(weir_kw *w)
 {
-    if (w->n_atts == w->cap_atts) {
-        size_t cap = w->cap_atts ? w->cap_atts * 2 : 8;
-        weir_kw_att *a = realloc(w->atts, cap * sizeof(*a));
-        if (!a) {
-            w->err = true;
-            return false;
-        }
-        w->atts = a;
-        w->cap_atts = cap;
+    if (weir_array_reserve(&w->atts, &w->cap_atts, w->n_atts + 1,
+            sizeof(*w->atts)) != WEIR_OK) {
+        w->err = true;
+        return false;
     }
     return true;
 }

@@ -25,6 +25,7 @@
 #include "broker/state/mem.h"
 #include "broker/server/server.h"
 #include "broker/server/admin.h"
+#include "common/array.h"
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
@@ -182,7 +183,7 @@ accept_all(weir_broker *b)
         int one = 1;
         (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         weir_conn *c = calloc(1, sizeof(*c));
-        if (!c || weir__grow(&s->conns, &s->cap_conns, s->n_conns + 1,
+        if (!c || weir_array_reserve(&s->conns, &s->cap_conns, s->n_conns + 1,
                       sizeof(*s->conns)) != WEIR_OK) {
             free(c);
             close(fd);
@@ -326,8 +327,8 @@ queue_response(weir_broker *b, weir_conn *c, weir_kw *w)
         c->n_out -= c->out_head;
         c->out_head = 0;
     }
-    if (weir__grow(&c->outq, &c->cap_out, c->n_out + 1, sizeof(*c->outq)) !=
-        WEIR_OK) {
+    if (weir_array_reserve(
+            &c->outq, &c->cap_out, c->n_out + 1, sizeof(*c->outq)) != WEIR_OK) {
         c->dead = true;
         return;
     }
@@ -615,7 +616,8 @@ weir__server_poll(weir_broker *b, int timeout_ms)
 {
     weir_server *s = b->server;
     size_t n = 3 + s->n_conns;
-    if (weir__grow(&s->pfds, &s->cap_pfds, n, sizeof(*s->pfds)) != WEIR_OK)
+    if (weir_array_reserve(&s->pfds, &s->cap_pfds, n, sizeof(*s->pfds)) !=
+        WEIR_OK)
         return WEIR_ENOMEM;
     struct pollfd *p = s->pfds;
     p[0] = (struct pollfd){s->lfd, POLLIN, 0};

@@ -4,6 +4,7 @@
 
 #include "broker/state/member.h"
 #include "broker/state/mem.h"
+#include "common/array.h"
 #include "common/err.h"
 #include "common/log.h"
 
@@ -75,14 +76,13 @@ weir__group_get(weir_broker *b, const char *id, size_t len, bool create)
     if (!create)
         return NULL;
     weir_group *g = calloc(1, sizeof(*g));
-    weir_group **ng = realloc(b->groups, (b->n_groups + 1) * sizeof(*ng));
-    if (ng)
-        b->groups = ng;
-    if (!g || !ng || !(g->id = weir__strndup(id, len))) {
+    if (!g || !(g->id = weir__strndup(id, len)) ||
+        weir_array_append(&b->groups, &b->n_groups, &g, sizeof(g)) != WEIR_OK) {
+        if (g)
+            free(g->id);
         free(g);
         return NULL;
     }
-    b->groups[b->n_groups++] = g;
     return g;
 }
 
@@ -109,8 +109,8 @@ weir__group_commit(weir_group *g, const char *topic, int32_t partition,
     weir_offset *o = weir__group_offset(g, topic, strlen(topic), partition);
     if (!o) {
         char *t = weir__strdup(topic);
-        if (!t || weir__grow(&g->offsets, &g->cap_offsets, g->n_offsets + 1,
-                      sizeof(*g->offsets)) != WEIR_OK) {
+        if (!t || weir_array_reserve(&g->offsets, &g->cap_offsets,
+                      g->n_offsets + 1, sizeof(*g->offsets)) != WEIR_OK) {
             free(t);
             free(meta);
             return WEIR_ENOMEM;

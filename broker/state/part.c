@@ -12,6 +12,7 @@
 #include "broker/state/topic.h"
 #include "broker/state/txn.h"
 #include "broker/state/mem.h"
+#include "common/array.h"
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
@@ -31,7 +32,7 @@ prod_get(weir_part *p, int64_t pid, int16_t epoch)
     weir_producer *prod = prod_find(p, pid);
     if (prod)
         return prod;
-    if (weir__grow(&p->prods, &p->cap_prods, p->n_prods + 1,
+    if (weir_array_reserve(&p->prods, &p->cap_prods, p->n_prods + 1,
             sizeof(*p->prods)) != WEIR_OK)
         return NULL;
     prod = &p->prods[p->n_prods++];
@@ -58,7 +59,7 @@ prod_push(weir_producer *prod, int32_t first_seq, int32_t last_seq,
 static int
 aborted_add(weir_part *p, int64_t pid, int64_t first, int64_t last)
 {
-    if (weir__grow(&p->aborted, &p->cap_aborted, p->n_aborted + 1,
+    if (weir_array_reserve(&p->aborted, &p->cap_aborted, p->n_aborted + 1,
             sizeof(*p->aborted)) != WEIR_OK)
         return WEIR_ENOMEM;
     p->aborted[p->n_aborted++] = (weir_aborted){pid, first, last};

@@ -12,6 +12,7 @@
 #include "broker/state/txn.h"
 #include "broker/state/persist.h"
 #include "broker/state/mem.h"
+#include "common/array.h"
 #include "common/err.h"
 #include "common/log.h"
 
@@ -196,7 +197,7 @@ replay_topic(replay_ctx *c, weir_kr *r)
             return WEIR_OK;
         }
     }
-    if (weir__grow(&c->defs, &c->cap_defs, c->n_defs + 1, sizeof(d)) !=
+    if (weir_array_reserve(&c->defs, &c->cap_defs, c->n_defs + 1, sizeof(d)) !=
         WEIR_OK) {
         free(d.name);
         return WEIR_ENOMEM;
@@ -301,11 +302,8 @@ replay_txn(weir_broker *b, weir_kr *r)
             return WEIR_OK;
         }
     }
-    weir_txn **nt = realloc(b->txns, (b->n_txns + 1) * sizeof(*nt));
-    if (!nt)
+    if (weir_array_append(&b->txns, &b->n_txns, &txn, sizeof(txn)) != WEIR_OK)
         goto fail;
-    b->txns = nt;
-    b->txns[b->n_txns++] = txn;
     return WEIR_OK;
 fail:
     weir__txn_free(txn);

@@ -7,6 +7,7 @@
 #include "broker/state/topic.h"
 #include "broker/state/persist.h"
 #include "broker/state/mem.h"
+#include "common/array.h"
 #include "common/err.h"
 #include "common/log.h"
 
@@ -94,13 +95,9 @@ weir__topic_open(weir_broker *b, const char *name, int32_t n_parts,
         if ((rv = weir__part_recover(p)) != WEIR_OK)
             goto fail;
     }
-    weir_topic **nt = realloc(b->topics, (b->n_topics + 1) * sizeof(*nt));
-    if (!nt) {
-        rv = WEIR_ENOMEM;
+    if ((rv = weir_array_append(&b->topics, &b->n_topics, &t, sizeof(t))) !=
+        WEIR_OK)
         goto fail;
-    }
-    b->topics = nt;
-    b->topics[b->n_topics++] = t;
     b->changed = true;
     return WEIR_OK;
 fail:

@@ -18,6 +18,7 @@
 #include "broker/storage/plog_int.h"
 #include "broker/storage/store_be.h"
 #include "broker/storage/store_io.h"
+#include "common/array.h"
 #include "common/crash.h"
 #include "common/err.h"
 #include "common/log.h"
@@ -32,14 +33,9 @@ typedef struct i64vec {
 static int
 vec_push(i64vec *a, int64_t x)
 {
-    if (a->len == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 16;
-        int64_t *v = realloc(a->v, cap * sizeof(*v));
-        if (v == NULL)
-            return WEIR_ENOMEM;
-        a->v = v;
-        a->cap = cap;
-    }
+    if (weir_array_reserve(&a->v, &a->cap, a->len + 1, sizeof(*a->v)) !=
+        WEIR_OK)
+        return WEIR_ENOMEM;
     a->v[a->len++] = x;
     return WEIR_OK;
 }

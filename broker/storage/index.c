@@ -12,6 +12,7 @@
 #include "broker/storage/crc32c.h"
 #include "broker/storage/store_be.h"
 #include "broker/storage/store_io.h"
+#include "common/array.h"
 #include "common/err.h"
 
 #define FILE_MAGIC "WEIRIDX1"
@@ -45,14 +46,9 @@ weir_index_add(weir_index *idx, uint32_t interval, uint32_t rel_offset,
     uint64_t position, int64_t max_timestamp)
 {
     if (idx->len == 0 || position - idx->last_position >= interval) {
-        if (idx->len == idx->cap) {
-            size_t cap = idx->cap ? idx->cap * 2 : 8;
-            weir_index_entry *e = realloc(idx->entries, cap * sizeof(*e));
-            if (e == NULL)
-                return WEIR_ENOMEM;
-            idx->entries = e;
-            idx->cap = cap;
-        }
+        if (weir_array_reserve(&idx->entries, &idx->cap, idx->len + 1,
+                sizeof(*idx->entries)) != WEIR_OK)
+            return WEIR_ENOMEM;
         idx->entries[idx->len].rel_offset = rel_offset;
         idx->entries[idx->len].position = (uint32_t)position;
         idx->entries[idx->len].max_ts_before = idx->max_ts;

@@ -1,5 +1,5 @@
 /* The job planner: topics to create and tasks per subtopology (pure). */
-#include "job_plan.h"
+#include "common/job/job_plan.h"
 
 #include <stdlib.h>
 #include <string.h>
