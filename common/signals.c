@@ -2,10 +2,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "err.h"
 
 static volatile sig_atomic_t stopping;
@@ -62,4 +64,16 @@ int
 weir_signal_fd(void)
 {
     return pipe_fds[0];
+}
+
+bool
+weir_signal_wait(int ms)
+{
+    struct pollfd pfd = {.fd = weir_signal_fd(), .events = POLLIN};
+    if (pfd.fd < 0) {
+        weir_clock_sleep_ms((uint64_t)ms);
+        return weir_signal_stopping();
+    }
+    (void)poll(&pfd, 1, ms);
+    return weir_signal_stopping();
 }

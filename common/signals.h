@@ -15,5 +15,7 @@ bool weir_signal_stopping(void);
 void weir_signal_request_stop(void);
 /* Readable once a stop was requested; -1 before weir_signal_init. */
 int weir_signal_fd(void);
+/* Waits up to ms for a stop request; true when one came. */
+bool weir_signal_wait(int ms);
 
 #endif

@@ -1,5 +1,4 @@
 /* weir-coordinator: a thin main over weir_coordinator_lib. */
-#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -125,9 +124,8 @@ main(int argc, char **argv)
     }
     weir_log_info("coordinator", "ready listen=%s http=%s",
         weir_coord_listen_url(co), weir_coord_http_addr(co));
-    struct pollfd pfd = {.fd = weir_signal_fd(), .events = POLLIN};
-    while (!weir_signal_stopping())
-        (void)poll(&pfd, 1, 1000);
+    while (!weir_signal_wait(1000))
+        ;
     weir_log_info("coordinator", "stopping");
     weir_coord_stop(co);
     weir_coord_free(co);

@@ -7,7 +7,6 @@
  */
 #include <ctype.h>
 #include <malloc.h>
-#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -15,16 +14,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common/clock.h"
 #include "common/conf.h"
 #include "common/err.h"
 #include "common/job/job.h"
 #include "common/expr/udf.h"
 #include "common/log.h"
 #include "common/signals.h"
-#include "worker/job_topics.h"
 #include "worker/control.h"
 #include "worker/runtime.h"
+#include "worker/standalone.h"
 
 typedef struct worker_conf {
     char *check;
@@ -132,142 +130,6 @@ compile(const char *path, Weir__Topology__Topology **topo)
     return rv;
 }
 
-/* Waits up to ms for a stop request; true when one came. */
-static bool
-wait_stop(int ms)
-{
-    struct pollfd pfd = {.fd = weir_signal_fd(), .events = POLLIN};
-    if (pfd.fd < 0) {
-        weir_clock_sleep_ms((uint64_t)ms);
-        return weir_signal_stopping();
-    }
-    (void)poll(&pfd, 1, ms);
-    return weir_signal_stopping();
-}
-
-/* Every task of the job, once its topics exist. */
-static int
-assign_all(weir_runtime *rt, const char *bootstrap,
-    Weir__Topology__Topology *topo, size_t *n_tasks)
-{
-    char err[256];
-    int rv, attempt = 0;
-    uint32_t *sub_tasks = calloc(topo->n_subtopologies + 1, sizeof(*sub_tasks));
-    if (!sub_tasks)
-        return WEIR_ENOMEM;
-    while ((rv = weir_job_topics_ensure(
-                bootstrap, topo, sub_tasks, err, sizeof(err))) != WEIR_OK) {
-        if (attempt++ % 10 == 0)
-            weir_log_warn("worker", "waiting for the broker err=\"%s\"", err);
-        if (wait_stop(500)) {
-            free(sub_tasks);
-            return WEIR_ESTOPPED;
-        }
-    }
-    size_t cap = 0, n = 0;
-    for (size_t i = 0; i < topo->n_subtopologies; i++)
-        cap += sub_tasks[i];
-    Weir__Cluster__TaskId *ids = calloc(cap + 1, sizeof(*ids));
-    Weir__Cluster__TaskId **ptrs = calloc(cap + 1, sizeof(*ptrs));
-    if (!ids || !ptrs) {
-        free(ids);
-        free(ptrs);
-        free(sub_tasks);
-        return WEIR_ENOMEM;
-    }
-    for (size_t i = 0; i < topo->n_subtopologies; i++) {
-        for (uint32_t p = 0; p < sub_tasks[i]; p++) {
-            weir__cluster__task_id__init(&ids[n]);
-            ids[n].job = topo->job;
-            ids[n].subtopology = topo->subtopologies[i]->id;
-            ids[n].partition = p;
-            ptrs[n] = &ids[n];
-            n++;
-        }
-    }
-    free(sub_tasks);
-    Weir__Cluster__Assignment as;
-    weir__cluster__assignment__init(&as);
-    as.generation = 1;
-    as.n_active = n;
-    as.active = ptrs;
-    rv = weir_runtime_assign(rt, &as, &topo, 1);
-    free(ids);
-    free(ptrs);
-    *n_tasks = n;
-    return rv;
-}
-
-/* Runs every task of topo (owned: freed here) until a stop request. */
-static int
-run_standalone(
-    const worker_conf *cf, weir_runtime *rt, Weir__Topology__Topology *topo)
-{
-    int code = 0;
-    size_t n_tasks = 0;
-    if (weir_runtime_start(rt) != WEIR_OK) {
-        weir_job_free(topo);
-        return 1;
-    }
-    int rv = assign_all(rt, cf->bootstrap, topo, &n_tasks);
-    if (rv != WEIR_OK) {
-        weir_job_free(topo);
-        return rv == WEIR_ESTOPPED ? 0 : 1;
-    }
-    weir_log_info(
-        "worker", "ready standalone job=%s tasks=%zu", topo->job, n_tasks);
-    weir_runtime_totals prev;
-    weir_runtime_totals_get(rt, &prev);
-    uint64_t last = weir_clock_mono_ms();
-    bool all_running = false;
-    while (!wait_stop(100)) {
-        weir_runtime_totals tot;
-        weir_runtime_totals_get(rt, &tot);
-        if (!all_running && tot.tasks_total == n_tasks &&
-            tot.tasks_running == n_tasks) {
-            weir_log_info("worker", "all tasks running tasks=%zu", n_tasks);
-            all_running = true;
-        }
-        if (weir_runtime_failed(rt) || tot.tasks_failed > 0) {
-            weir_log_error(
-                "worker", "a task failed, stopping job=%s", topo->job);
-            code = 1;
-            break;
-        }
-        if (tot.tasks_fenced > 0) {
-            weir_log_error("worker",
-                "fenced: another worker runs this job, stopping job=%s",
-                topo->job);
-            code = 3;
-            break;
-        }
-        uint64_t now = weir_clock_mono_ms();
-        if (cf->progress_ms > 0 && now - last >= (uint64_t)cf->progress_ms) {
-            double s = (double)(now - last) / 1000.0;
-            uint64_t dc = tot.commits - prev.commits;
-            double lat =
-                dc ? (tot.commit_latency_sum_ms - prev.commit_latency_sum_ms) /
-                         (double)dc
-                   : 0.0;
-            weir_log_info("worker",
-                "progress in_per_s=%.0f out_per_s=%.0f commit_ms=%.1f "
-                "commits=%llu aborts=%llu in=%llu out=%llu running=%u/%u",
-                (double)(tot.records_in - prev.records_in) / s,
-                (double)(tot.records_out - prev.records_out) / s, lat,
-                (unsigned long long)tot.commits, (unsigned long long)tot.aborts,
-                (unsigned long long)tot.records_in,
-                (unsigned long long)tot.records_out, tot.tasks_running,
-                tot.tasks_total);
-            prev = tot;
-            last = now;
-        }
-    }
-    weir_log_info("worker", "stopping job=%s", topo->job);
-    weir_runtime_stop(rt);
-    weir_job_free(topo);
-    return code;
-}
-
 static int
 run_cluster(const worker_conf *cf, weir_runtime *rt, bool bootstrap_set)
 {
@@ -300,7 +162,7 @@ run_cluster(const worker_conf *cf, weir_runtime *rt, bool bootstrap_set)
     }
     weir_log_info(
         "worker", "ready cluster id=%s coordinator=%s", id, cf->coordinator);
-    while (!wait_stop(200))
+    while (!weir_signal_wait(200))
         ;
     /* Stop the tasks (committing their last cycle) before Leave lets the
      * coordinator hand them to new owners that would fence them. */
@@ -382,8 +244,9 @@ main(int argc, char **argv)
         weir_conf_free(&spec, &cf, NULL);
         return 1;
     }
-    code = cf.standalone ? run_standalone(&cf, rt, topo)
-                         : run_cluster(&cf, rt, bootstrap_set);
+    code = cf.standalone
+               ? weir_standalone_run(rt, cf.bootstrap, topo, cf.progress_ms)
+               : run_cluster(&cf, rt, bootstrap_set);
     weir_runtime_free(rt);
     weir_conf_free(&spec, &cf, NULL);
     return code;
