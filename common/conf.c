@@ -2,6 +2,8 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -291,4 +293,42 @@ weir_conf_print_markdown(const weir_conf_spec *spec, FILE *out)
     }
     fprintf(out, "| `--log-level` | `WEIR_LOG_LEVEL` | STR | info | error, "
                  "warn, info or debug |\n\n");
+}
+
+int
+weir_conf_hostport(const char *flag, const char *value, char *host,
+    size_t hostlen, int *port, char *err, size_t errlen)
+{
+    const char *colon = value ? strrchr(value, ':') : NULL;
+    if (colon == NULL || colon == value) {
+        snprintf(err, errlen, "--%s wants HOST:PORT, got '%s'", flag,
+            value ? value : "");
+        return WEIR_EINVAL;
+    }
+    const char *p = colon + 1;
+    long n = 0;
+    bool digits = *p != '\0';
+    for (; *p && digits; p++) {
+        digits = *p >= '0' && *p <= '9';
+        n = n * 10 + (*p - '0');
+        if (n > 65535)
+            break;
+    }
+    if (!digits || n > 65535 || *p != '\0') {
+        snprintf(err, errlen,
+            "--%s %s: the port must be a number from 0 to 65535", flag, value);
+        return WEIR_EINVAL;
+    }
+    size_t hl = (size_t)(colon - value);
+    if (host != NULL) {
+        if (hl >= hostlen) {
+            snprintf(err, errlen, "--%s %s: host name too long", flag, value);
+            return WEIR_EINVAL;
+        }
+        memcpy(host, value, hl);
+        host[hl] = '\0';
+    }
+    if (port != NULL)
+        *port = (int)n;
+    return WEIR_OK;
 }

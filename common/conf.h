@@ -77,6 +77,14 @@ int weir_conf_load(const weir_conf_spec *spec, void *conf, int argc,
 /* Frees the strings conf owns and the positional array. NULL-safe. */
 void weir_conf_free(const weir_conf_spec *spec, void *conf, char **args);
 
+/*
+ * Splits a HOST:PORT setting (HOST not empty, "[v6]" allowed; PORT decimal
+ * 0..65535, 0 meaning any free port). WEIR_EINVAL with err naming flag and
+ * what is wrong. host may be NULL when only checking.
+ */
+int weir_conf_hostport(const char *flag, const char *value, char *host,
+    size_t hostlen, int *port, char *err, size_t errlen);
+
 void weir_conf_print_help(const weir_conf_spec *spec, FILE *out);
 /* A markdown table of every visible setting, for docs/configuration.md. */
 void weir_conf_print_markdown(const weir_conf_spec *spec, FILE *out);

@@ -144,10 +144,7 @@ weir_cluster_save(const weir_cluster *cl, const char *path)
     if (!(buf = malloc(len ? len : 1)))
         goto out;
     weir__cluster__coordinator_state__pack(&s, buf);
-    rv = atomic_write(path, buf, len);
-    if (rv != WEIR_OK)
-        weir_log_error("coordinator", "cannot write state path=%s: %s", path,
-            strerror(errno));
+    rv = atomic_write(path, buf, len); /* errno says why it failed */
 out:
     free(buf);
     free(jobs);

@@ -342,3 +342,21 @@ weir__coord_handle(weir_coord *co, const uint8_t *req, size_t len,
     weir_wire_msg_fini(&m);
     return erv;
 }
+
+int
+weir__coord_reply_fail(const uint8_t *reply, size_t len, const char *message,
+    uint8_t **out, size_t *outlen)
+{
+    weir_wire_msg m;
+    char why[128];
+    int rv = weir_wire_decode(reply, len, &m, why, sizeof(why));
+    if (rv != WEIR_OK)
+        return rv;
+    Weir__Cluster__Error e = WEIR__CLUSTER__ERROR__INIT;
+    e.code = WEIR__CLUSTER__ERROR_CODE__ERR_INTERNAL;
+    e.message = (char *)message;
+    rv = weir_wire_encode(WEIR__CLUSTER__MSG_TYPE__MSG_ERROR, m.request_id, "",
+        &e.base, out, outlen);
+    weir_wire_msg_fini(&m);
+    return rv;
+}

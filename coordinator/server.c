@@ -10,11 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include <nng/protocol/reqrep0/rep.h>
 
 #include "common/clock.h"
+#include "common/conf.h"
+#include "common/data_dir.h"
 #include "common/err.h"
 #include "common/file.h"
 #include "common/log.h"
@@ -106,13 +109,47 @@ take_all(weir_coord *co, bool *stop, bool *http)
     return w;
 }
 
-static void
+/* Saves the state if it changed; false when it could not be saved (logged
+ * when that starts and when it ends, not on every try). */
+static bool
 save_if_dirty(weir_coord *co)
 {
     if (!weir_cluster_dirty(co->cl))
-        return;
-    if (weir_cluster_save(co->cl, co->state_path) == WEIR_OK)
+        return true;
+    if (weir_cluster_save(co->cl, co->state_path) == WEIR_OK) {
         weir_cluster_clean(co->cl);
+        if (co->save_error[0])
+            weir_log_info(LOGC, "state saved again path=%s", co->state_path);
+        co->save_error[0] = '\0';
+        return true;
+    }
+    char why[sizeof(co->save_error)];
+    snprintf(why, sizeof(why),
+        "cannot save the coordinator state %s: %s (the request's effect is "
+        "not durable: it applies once the state can be saved)",
+        co->state_path, strerror(errno));
+    if (strcmp(why, co->save_error) != 0)
+        weir_log_error(LOGC, "%s (requests fail until it can)", why);
+    snprintf(co->save_error, sizeof(co->save_error), "%s", why);
+    return false;
+}
+
+/* The reply of a request whose effect is not durable becomes an error. */
+static void
+fail_reply(weir_coord *co, weir__rctx *c)
+{
+    uint8_t *out = NULL;
+    size_t outlen = 0;
+    nng_msg *m = NULL;
+    if (weir__coord_reply_fail(nng_msg_body(c->reply), nng_msg_len(c->reply),
+            co->save_error, &out, &outlen) == WEIR_OK &&
+        nng_msg_alloc(&m, 0) == 0 && nng_msg_append(m, out, outlen) != 0) {
+        nng_msg_free(m);
+        m = NULL;
+    }
+    free(out);
+    nng_msg_free(c->reply);
+    c->reply = m;
 }
 
 static void
@@ -145,11 +182,13 @@ loop_main(void *arg)
         for (weir__work *w = batch; w; w = w->next)
             handle_ctl(co, w->rctx);
         weir_cluster_tick(co->cl, weir_clock_mono_ms());
-        save_if_dirty(co);
+        bool durable = save_if_dirty(co);
         while (batch) {
             weir__work *w = batch;
             batch = w->next;
             weir__rctx *c = w->rctx;
+            if (!durable && c->reply)
+                fail_reply(co, c);
             if (c->reply) {
                 nng_aio_set_msg(c->aio, c->reply);
                 c->reply = NULL;
@@ -265,11 +304,10 @@ copy_opts(weir_coord *co, const weir_coord_opts *o)
 static int
 state_open(weir_coord *co, char *err, size_t errsize)
 {
-    if (mkdir(co->opts.data_dir, 0755) != 0 && errno != EEXIST) {
-        snprintf(err, errsize, "data dir %s: %s", co->opts.data_dir,
-            strerror(errno));
-        return WEIR_EIO;
-    }
+    int rv = weir_data_dir_lock(
+        co->opts.data_dir, "coordinator", &co->lock_fd, err, errsize);
+    if (rv != WEIR_OK)
+        return rv;
     snprintf(co->state_path, sizeof(co->state_path), "%s/coordinator.state",
         co->opts.data_dir);
     weir_cluster_opts copts = {
@@ -280,7 +318,7 @@ state_open(weir_coord *co, char *err, size_t errsize)
         .bootstrap = co->opts.bootstrap};
     if (!(co->cl = weir_cluster_new(&copts)))
         return WEIR_ENOMEM;
-    int rv = weir_cluster_load(co->cl, co->state_path, weir_clock_mono_ms());
+    rv = weir_cluster_load(co->cl, co->state_path, weir_clock_mono_ms());
     if (rv == WEIR_ENOTFOUND)
         return WEIR_OK;
     if (rv != WEIR_OK) {
@@ -304,6 +342,13 @@ weir_coord_start(
             "required");
         return WEIR_EINVAL;
     }
+    const char *tcp = strstr(opts->listen, "tcp://");
+    if ((tcp && weir_conf_hostport("listen", tcp + 6, NULL, 0, NULL, err,
+                    errsize) != WEIR_OK) ||
+        (opts->http && opts->http[0] &&
+            weir_conf_hostport(
+                "http", opts->http, NULL, 0, NULL, err, errsize) != WEIR_OK))
+        return WEIR_EINVAL;
     if (strncmp(opts->listen, "tls+", 4) == 0 &&
         (!opts->tls_cert || !opts->tls_cert[0] || !opts->tls_key ||
             !opts->tls_key[0])) {
@@ -317,6 +362,7 @@ weir_coord_start(
         return WEIR_ENOMEM;
     pthread_mutex_init(&co->mu, NULL);
     pthread_cond_init(&co->cv, NULL);
+    co->lock_fd = -1;
     co->started_ms = weir_clock_mono_ms();
     int rv = copy_opts(co, opts);
     if (rv != WEIR_OK)
@@ -393,6 +439,8 @@ weir_coord_free(weir_coord *co)
         co->opts.tls_key};
     for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
         free((char *)s[i]);
+    if (co->lock_fd >= 0)
+        close(co->lock_fd);
     pthread_mutex_destroy(&co->mu);
     pthread_cond_destroy(&co->cv);
     free(co);

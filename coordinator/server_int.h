@@ -65,6 +65,8 @@ struct weir_coord {
     weir_kafka_admin *ka;
     uint64_t started_ms;
     weir__rejects rejects;
+    int lock_fd;           /* flock on <data-dir>/.lock */
+    char save_error[4400]; /* why the state cannot be saved; "" when it can */
 };
 
 /* Enqueues work for the loop; false when closing (caller cleans up). */
@@ -77,6 +79,11 @@ bool weir__coord_enqueue(weir_coord *co, weir__work *w);
  */
 int weir__coord_handle(weir_coord *co, const uint8_t *req, size_t len,
     uint8_t **out, size_t *outlen);
+
+/* An encoded reply replaced by an ERR_INTERNAL error with message, for the
+ * same request (the state its answer depends on could not be saved). */
+int weir__coord_reply_fail(const uint8_t *reply, size_t len,
+    const char *message, uint8_t **out, size_t *outlen);
 
 /* HTTP (http.c). */
 int weir__http_start(weir_coord *co, char *err, size_t errsize);

@@ -15,29 +15,13 @@
 #include "broker/server/server.h"
 #include "broker/server/admin.h"
 #include "common/clock.h"
+#include "common/conf.h"
+#include "common/data_dir.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/signals.h"
 
 #define MAINTAIN_EVERY_MS 100
-
-static int
-mkdirs(const char *path)
-{
-    char buf[4096];
-    (void)snprintf(buf, sizeof(buf), "%s", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-                return WEIR_EIO;
-            *p = '/';
-        }
-    }
-    if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-        return WEIR_EIO;
-    return WEIR_OK;
-}
 
 static int
 parse_fsync(const char *s, weir_fsync_mode *mode)
@@ -69,24 +53,22 @@ weir_broker_open(weir_broker **bp, const weir_broker_opts *opts)
         weir_log_error("broker", "--data-dir or --admin is too long");
         goto fail;
     }
+    char why[4400];
+    if (opts->admin && opts->admin[0] &&
+        weir_conf_hostport(
+            "admin", opts->admin, NULL, 0, NULL, why, sizeof(why)) != WEIR_OK) {
+        weir_log_error("broker", "%s", why);
+        goto fail;
+    }
     rv = parse_fsync(opts->fsync, &b->fsync);
     if (rv != WEIR_OK) {
         weir_log_error("broker", "--fsync wants never|interval|always, got %s",
             opts->fsync);
         goto fail;
     }
-    if ((rv = mkdirs(opts->data_dir)) != WEIR_OK) {
-        weir_log_error("broker", "cannot create --data-dir %s: %s",
-            opts->data_dir, strerror(errno));
-        goto fail;
-    }
-    char lock_path[4096];
-    (void)snprintf(lock_path, sizeof(lock_path), "%s/.lock", opts->data_dir);
-    b->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (b->lock_fd < 0 || flock(b->lock_fd, LOCK_EX | LOCK_NB) != 0) {
-        weir_log_error("broker", "data dir %s is in use by another broker",
-            opts->data_dir);
-        rv = WEIR_EIO;
+    if ((rv = weir_data_dir_lock(opts->data_dir, "broker", &b->lock_fd, why,
+             sizeof(why))) != WEIR_OK) {
+        weir_log_error("broker", "%s", why);
         goto fail;
     }
     if ((rv = weir__state_open(b)) != WEIR_OK) {

@@ -27,6 +27,7 @@
 #include "broker/server/admin.h"
 #include "common/array.h"
 #include "common/clock.h"
+#include "common/conf.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/signals.h"
@@ -69,21 +70,19 @@ set_nonblock(int fd)
 int
 weir__server_open(weir_broker *b)
 {
-    char host[256];
-    const char *colon = strrchr(b->opts.listen, ':');
-    if (!colon || colon == b->opts.listen ||
-        (size_t)(colon - b->opts.listen) >= sizeof(host)) {
-        weir_log_error(
-            "broker", "--listen wants HOST:PORT, got '%s'", b->opts.listen);
+    char host[256], err[512], port[8];
+    int port_n;
+    if (weir_conf_hostport("listen", b->opts.listen, host, sizeof(host),
+            &port_n, err, sizeof(err)) != WEIR_OK) {
+        weir_log_error("broker", "%s", err);
         return WEIR_EINVAL;
     }
-    memcpy(host, b->opts.listen, (size_t)(colon - b->opts.listen));
-    host[colon - b->opts.listen] = '\0';
+    snprintf(port, sizeof(port), "%d", port_n);
     struct addrinfo hints = {0}, *ai = NULL;
     hints.ai_family = AF_INET;
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_PASSIVE;
-    if (getaddrinfo(host, colon + 1, &hints, &ai) != 0 || !ai) {
+    if (getaddrinfo(host, port, &hints, &ai) != 0 || !ai) {
         weir_log_error("broker", "cannot resolve --listen %s", b->opts.listen);
         return WEIR_EINVAL;
     }
