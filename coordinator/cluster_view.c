@@ -111,18 +111,27 @@ job_counts(const weir_cluster *cl, size_t j, Weir__Cluster__JobInfo *info)
     for (size_t k = 0; k < cl->n_tasks; k++) {
         if (cl->tasks[k].job != j || cl->tasks[k].orphan)
             continue;
+        const weir__task *t = &cl->tasks[k];
         info->tasks++;
-        info->running_tasks += weir__cluster_task_running(&cl->tasks[k]);
-        info->stuck_tasks += cl->tasks[k].stuck;
+        info->running_tasks += weir__cluster_task_running(t);
+        info->stuck_tasks += t->stuck;
+        info->failed_tasks +=
+            t->st.valid && t->running == t->target &&
+            t->st.state == WEIR__CLUSTER__TASK_STATE__TASK_FAILED;
     }
     info->degraded = info->stuck_tasks > 0;
 }
 
+/* A running job shows FAILED while a task is failed, PENDING while a task
+ * is not running yet. */
 static Weir__Cluster__JobState
-job_state(const weir_cluster *cl, size_t j, uint32_t tasks, uint32_t run)
+job_state(const weir_cluster *cl, size_t j, const Weir__Cluster__JobInfo *info)
 {
     Weir__Cluster__JobState s = cl->jobs[j].state;
-    if (s == WEIR__CLUSTER__JOB_STATE__JOB_RUNNING && run < tasks)
+    if (s == WEIR__CLUSTER__JOB_STATE__JOB_RUNNING && info->failed_tasks > 0)
+        return WEIR__CLUSTER__JOB_STATE__JOB_FAILED;
+    if (s == WEIR__CLUSTER__JOB_STATE__JOB_RUNNING &&
+        info->running_tasks < info->tasks)
         return WEIR__CLUSTER__JOB_STATE__JOB_PENDING;
     return s;
 }
@@ -133,7 +142,7 @@ job_info(const weir_cluster *cl, size_t j, Weir__Cluster__JobInfo *info)
     weir__cluster__job_info__init(info);
     info->name = cl->jobs[j].topo->job;
     job_counts(cl, j, info);
-    info->state = job_state(cl, j, info->tasks, info->running_tasks);
+    info->state = job_state(cl, j, info);
     info->submitted_at_ms = (uint64_t)cl->jobs[j].submitted_at_ms;
     info->guarantee = cl->jobs[j].topo->guarantee;
 }

@@ -202,6 +202,19 @@ cmd_jobs(ctl *x)
     return 0;
 }
 
+/* A task's error on one table cell: control characters become spaces. */
+static const char *
+error_cell(const Weir__Cluster__TaskStatus *s, char *buf, size_t size)
+{
+    if (!s || !s->error || !s->error[0])
+        return "-";
+    snprintf(buf, size, "%s", s->error);
+    for (char *p = buf; *p; p++)
+        if ((unsigned char)*p < 0x20)
+            *p = ' ';
+    return buf;
+}
+
 static int
 cmd_describe(ctl *x, const char *job)
 {
@@ -214,20 +227,26 @@ cmd_describe(ctl *x, const char *job)
         return rv;
     Weir__Cluster__JobDescribeReply *r =
         (Weir__Cluster__JobDescribeReply *)reply.body;
+    /* A failed job is a failed command: scripts see it in the exit code. */
+    int code = r->job && r->job->state == WEIR__CLUSTER__JOB_STATE__JOB_FAILED
+                   ? EXIT_FAILED
+                   : 0;
     if (x->c.json) {
         weirctl_json_print(reply.body, stdout);
         weir_wire_msg_fini(&reply);
-        return 0;
+        return code;
     }
     if (r->job)
-        printf("job %s: %s, %u/%u tasks running%s\n", r->job->name,
+        printf("job %s: %s, %u/%u tasks running%s%s\n", r->job->name,
             enum_name(
                 &weir__cluster__job_state__descriptor, r->job->state, "JOB_"),
             r->job->running_tasks, r->job->tasks,
+            r->job->failed_tasks ? ", TASKS FAILED (see ERROR)" : "",
             r->job->degraded ? ", DEGRADED (tasks stuck)" : "");
     static const char *const h[] = {"TASK", "OWNER", "STANDBYS", "STATE", "LAG",
-        "RECORDS_IN", "RECORDS_OUT", "COMMITS", "COMMITS/S", "RESTORED"};
-    weirctl_table *t = weirctl_table_new(10, h);
+        "RECORDS_IN", "RECORDS_OUT", "COMMITS", "COMMITS/S", "RESTORED",
+        "ERROR"};
+    weirctl_table *t = weirctl_table_new(11, h);
     for (size_t i = 0; i < r->n_tasks; i++) {
         const Weir__Cluster__TaskInfo *ti = r->tasks[i];
         const Weir__Cluster__TaskStatus *s = ti->status;
@@ -237,26 +256,27 @@ cmd_describe(ctl *x, const char *job)
                 strncat(sb, ",", sizeof(sb) - strlen(sb) - 1);
             strncat(sb, ti->standbys[k], sizeof(sb) - strlen(sb) - 1);
         }
-        char state[64];
+        char state[64], errbuf[256];
         snprintf(state, sizeof(state), "%s%s",
             s ? enum_name(
                     &weir__cluster__task_state__descriptor, s->state, "TASK_")
               : (ti->owner[0] ? "ASSIGNED" : "UNASSIGNED"),
             ti->stuck ? " (stuck)" : "");
         weirctl_table_row(t,
-            "%u_%u\t%s\t%s\t%s\t%lld\t%llu\t%llu\t%llu\t%.1f\t%llu",
+            "%u_%u\t%s\t%s\t%s\t%lld\t%llu\t%llu\t%llu\t%.1f\t%llu\t%s",
             ti->task ? ti->task->subtopology : 0,
             ti->task ? ti->task->partition : 0, ti->owner[0] ? ti->owner : "-",
             sb[0] ? sb : "-", state, s ? (long long)s->lag : 0LL,
             s ? (unsigned long long)s->records_in : 0ULL,
             s ? (unsigned long long)s->records_out : 0ULL,
             s ? (unsigned long long)s->commits : 0ULL, ti->commit_rate,
-            s ? (unsigned long long)s->restored_records : 0ULL);
+            s ? (unsigned long long)s->restored_records : 0ULL,
+            error_cell(s, errbuf, sizeof(errbuf)));
     }
     weirctl_table_print(t, stdout);
     weirctl_table_free(t);
     weir_wire_msg_fini(&reply);
-    return 0;
+    return code;
 }
 
 static int
