@@ -36,6 +36,9 @@ status_store(weir__task *t, const Weir__Cluster__TaskStatus *s, uint64_t now)
     st->records_out = s->records_out;
     st->commits = s->commits;
     st->restored = s->restored_records;
+    st->dead_lettered = s->dead_lettered;
+    st->skipped = s->skipped;
+    st->late = s->late;
     for (size_t i = 0; i < WEIR_CLUSTER_LAT_BUCKETS; i++)
         st->buckets[i] =
             i < s->n_commit_latency_buckets ? s->commit_latency_buckets[i] : 0;

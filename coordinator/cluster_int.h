@@ -38,6 +38,7 @@ typedef struct weir__status {
     Weir__Cluster__TaskState state;
     int64_t lag;
     uint64_t records_in, records_out, commits, restored;
+    uint64_t dead_lettered, skipped, late;
     uint64_t buckets[WEIR_CLUSTER_LAT_BUCKETS];
     double lat_sum_ms;
     char error[160];

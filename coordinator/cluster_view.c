@@ -115,6 +115,9 @@ job_counts(const weir_cluster *cl, size_t j, Weir__Cluster__JobInfo *info)
         info->tasks++;
         info->running_tasks += weir__cluster_task_running(t);
         info->stuck_tasks += t->stuck;
+        info->dead_lettered += t->st.dead_lettered;
+        info->skipped += t->st.skipped;
+        info->late += t->st.late;
         info->failed_tasks +=
             t->st.valid && t->running == t->target &&
             t->st.state == WEIR__CLUSTER__TASK_STATE__TASK_FAILED;
@@ -231,6 +234,9 @@ weir_cluster_job_describe(const weir_cluster *cl, const char *job,
         st->records_out = t->st.records_out;
         st->commits = t->st.commits;
         st->restored_records = t->st.restored;
+        st->dead_lettered = t->st.dead_lettered;
+        st->skipped = t->st.skipped;
+        st->late = t->st.late;
         st->error = (char *)t->st.error;
         memcpy(buckets, t->st.buckets, sizeof(t->st.buckets));
         st->commit_latency_buckets = buckets;
@@ -341,10 +347,13 @@ weir_cluster_json_jobs(const weir_cluster *cl)
         sb_json_str(&b, info.name);
         sb_printf(&b,
             ",\"state\":\"%s\",\"tasks\":%u,\"running_tasks\":%u,"
-            "\"stuck_tasks\":%u,\"degraded\":%s,"
+            "\"stuck_tasks\":%u,\"degraded\":%s,\"failed_tasks\":%u,"
+            "\"dead_lettered\":%llu,\"skipped\":%llu,\"late\":%llu,"
             "\"submitted_at_ms\":%llu,\"guarantee\":\"%s\"}",
             job_state_name(info.state), info.tasks, info.running_tasks,
             info.stuck_tasks, info.degraded ? "true" : "false",
+            info.failed_tasks, (unsigned long long)info.dead_lettered,
+            (unsigned long long)info.skipped, (unsigned long long)info.late,
             (unsigned long long)info.submitted_at_ms,
             info.guarantee == WEIR__TOPOLOGY__GUARANTEE__AT_LEAST_ONCE
                 ? "at_least_once"
@@ -413,13 +422,16 @@ weir_cluster_json_tasks(const weir_cluster *cl)
         sb_printf(&b,
             "],\"state\":\"%s\",\"lag\":%lld,\"records_in\":%llu,"
             "\"records_out\":%llu,\"commits\":%llu,\"restored_records\":%llu,"
+            "\"dead_lettered\":%llu,\"skipped\":%llu,\"late\":%llu,"
             "\"commit_rate\":%.2f,\"stuck\":%s,\"error\":",
             weir__cluster_task_state_name(t), (long long)t->st.lag,
             (unsigned long long)t->st.records_in,
             (unsigned long long)t->st.records_out,
             (unsigned long long)t->st.commits,
-            (unsigned long long)t->st.restored, t->st.commit_rate,
-            t->stuck ? "true" : "false");
+            (unsigned long long)t->st.restored,
+            (unsigned long long)t->st.dead_lettered,
+            (unsigned long long)t->st.skipped, (unsigned long long)t->st.late,
+            t->st.commit_rate, t->stuck ? "true" : "false");
         sb_json_str(&b, t->st.error);
         sb_printf(&b, "}");
     }
@@ -519,6 +531,27 @@ task_restored(const weir__task *t, uint64_t now_ms)
     return (double)t->st.restored;
 }
 
+static double
+task_dead_lettered(const weir__task *t, uint64_t now_ms)
+{
+    (void)now_ms;
+    return (double)t->st.dead_lettered;
+}
+
+static double
+task_skipped(const weir__task *t, uint64_t now_ms)
+{
+    (void)now_ms;
+    return (double)t->st.skipped;
+}
+
+static double
+task_late(const weir__task *t, uint64_t now_ms)
+{
+    (void)now_ms;
+    return (double)t->st.late;
+}
+
 static const task_family task_families[] = {
     {"weir_task_lag", "gauge",
         "Records the task has yet to read (to the last stable offset).",
@@ -535,6 +568,13 @@ static const task_family task_families[] = {
     {"weir_task_restored_records", "gauge",
         "Changelog records restored when the task last started.",
         task_restored},
+    {"weir_task_dead_lettered_records_total", "counter",
+        "Records the task wrote to the dead-letter topic (on_error: dlq).",
+        task_dead_lettered},
+    {"weir_task_skipped_records_total", "counter",
+        "Records the task dropped (on_error: skip).", task_skipped},
+    {"weir_task_late_records_total", "counter",
+        "Records the task dropped because their window had closed.", task_late},
 };
 
 static bool

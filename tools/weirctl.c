@@ -237,16 +237,21 @@ cmd_describe(ctl *x, const char *job)
         return code;
     }
     if (r->job)
-        printf("job %s: %s, %u/%u tasks running%s%s\n", r->job->name,
+        printf("job %s: %s, %u/%u tasks running%s%s; dead-lettered %llu, "
+               "skipped %llu, late %llu\n",
+            r->job->name,
             enum_name(
                 &weir__cluster__job_state__descriptor, r->job->state, "JOB_"),
             r->job->running_tasks, r->job->tasks,
             r->job->failed_tasks ? ", TASKS FAILED (see ERROR)" : "",
-            r->job->degraded ? ", DEGRADED (tasks stuck)" : "");
+            r->job->degraded ? ", DEGRADED (tasks stuck)" : "",
+            (unsigned long long)r->job->dead_lettered,
+            (unsigned long long)r->job->skipped,
+            (unsigned long long)r->job->late);
     static const char *const h[] = {"TASK", "OWNER", "STANDBYS", "STATE", "LAG",
-        "RECORDS_IN", "RECORDS_OUT", "COMMITS", "COMMITS/S", "RESTORED",
-        "ERROR"};
-    weirctl_table *t = weirctl_table_new(11, h);
+        "RECORDS_IN", "RECORDS_OUT", "COMMITS", "COMMITS/S", "RESTORED", "DLQ",
+        "SKIPPED", "LATE", "ERROR"};
+    weirctl_table *t = weirctl_table_new(14, h);
     for (size_t i = 0; i < r->n_tasks; i++) {
         const Weir__Cluster__TaskInfo *ti = r->tasks[i];
         const Weir__Cluster__TaskStatus *s = ti->status;
@@ -263,7 +268,8 @@ cmd_describe(ctl *x, const char *job)
               : (ti->owner[0] ? "ASSIGNED" : "UNASSIGNED"),
             ti->stuck ? " (stuck)" : "");
         weirctl_table_row(t,
-            "%u_%u\t%s\t%s\t%s\t%lld\t%llu\t%llu\t%llu\t%.1f\t%llu\t%s",
+            "%u_%u\t%s\t%s\t%s\t%lld\t%llu\t%llu\t%llu\t%.1f\t%llu\t%llu\t%"
+            "llu\t%llu\t%s",
             ti->task ? ti->task->subtopology : 0,
             ti->task ? ti->task->partition : 0, ti->owner[0] ? ti->owner : "-",
             sb[0] ? sb : "-", state, s ? (long long)s->lag : 0LL,
@@ -271,6 +277,9 @@ cmd_describe(ctl *x, const char *job)
             s ? (unsigned long long)s->records_out : 0ULL,
             s ? (unsigned long long)s->commits : 0ULL, ti->commit_rate,
             s ? (unsigned long long)s->restored_records : 0ULL,
+            s ? (unsigned long long)s->dead_lettered : 0ULL,
+            s ? (unsigned long long)s->skipped : 0ULL,
+            s ? (unsigned long long)s->late : 0ULL,
             error_cell(s, errbuf, sizeof(errbuf)));
     }
     weirctl_table_print(t, stdout);

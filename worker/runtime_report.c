@@ -105,6 +105,9 @@ status_pb(const weir_rt_status *s)
     ts->records_out = s->stats.records_out;
     ts->commits = s->stats.commits;
     ts->restored_records = s->stats.restored;
+    ts->dead_lettered = s->stats.dlq;
+    ts->skipped = s->stats.skipped;
+    ts->late = s->stats.late;
     ts->fences = s->stats.fences;
     ts->commit_latency_sum_ms = s->stats.latency_sum_ms;
     ts->error = strdup(s->stats.error);

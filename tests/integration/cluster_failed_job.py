@@ -1,13 +1,15 @@
 """A failed task is impossible to miss (issue 12, item 5): under
 on_error: fail a bad record fails its task; the job reads FAILED in
 `weirctl jobs`, `weirctl describe` (which exits 1 and shows the task's
-error) and /api/jobs."""
+error) and /api/jobs. Under on_error: dlq the same record is dead-lettered
+and counted in describe, /api/jobs and /metrics (item 6)."""
 import json
 import sys
 
 from cluster_common import (coordinator, create_topic, http_get, produce,
                             wait_until, weirctl, weirctl_json, weirtest,
                             worker)
+import promcheck  # noqa: E402 (tests/lib is on the path once cluster_common is in)
 
 JOB = """job: strict
 on_error: fail
@@ -45,6 +47,26 @@ def main():
         assert "FAILED" in out and "ERROR" in out and "raw/0@1" in out, out
         code, body = http_get(coord, "/api/jobs")
         assert code == 200 and json.loads(body)[0]["state"] == "failed", body
+
+        lenient = c.path("lenient.yaml")
+        with open(lenient, "w") as f:
+            f.write(JOB.replace("strict", "lenient").replace(
+                "on_error: fail", "on_error: dlq"))
+        weirctl(coord, "submit", lenient)
+
+        def dead_lettered():
+            code, body = http_get(coord, "/api/jobs")
+            jobs = {j["name"]: j for j in json.loads(body)}
+            return jobs["lenient"]["dead_lettered"] == 1 and jobs["lenient"]
+        job = wait_until(dead_lettered, 60, "the dead letter to be counted")
+        assert job["state"] == "running" and job["skipped"] == 0, job
+        code, out, _ = weirctl(coord, "describe", "lenient")
+        assert "dead-lettered 1, skipped 0, late 0" in out, out
+        code, body = http_get(coord, "/metrics")
+        families = promcheck.check(body)
+        dl = [s for s in families["weir_task_dead_lettered_records"]
+              if s.labels["job"] == "lenient"]
+        assert sum(s.value for s in dl) == 1, dl
     print("ok")
     return 0
 
