@@ -566,13 +566,19 @@ weir_task_stats_get(const weir_task *t, weir_task_stats *st)
 {
     *st = t->stats;
     int64_t lag = 0;
+    /* Records a read_committed consumer has yet to receive: from where it
+     * is to the last stable offset (librdkafka's high mark under
+     * read_committed). Transaction markers are not records: once the
+     * consumer reached the end of a partition, the markers it passed there
+     * do not count. */
     for (size_t i = 0; t->cons && i < t->n_inputs; i++) {
-        int64_t hi = weir_kafka_consumer_cached_high(
+        int64_t end = weir_kafka_consumer_cached_high(
             t->cons, t->inputs[i].topic, (int32_t)t->partition);
-        if (hi < t->inputs[i].high)
-            hi = t->inputs[i].high;
-        if (hi >= 0 && t->inputs[i].position >= 0 && hi > t->inputs[i].position)
-            lag += hi - t->inputs[i].position;
+        int64_t at = t->inputs[i].position;
+        if (at < t->inputs[i].high)
+            at = t->inputs[i].high;
+        if (end >= 0 && at >= 0 && end > at)
+            lag += end - at;
     }
     st->lag = lag;
 }

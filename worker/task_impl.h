@@ -28,7 +28,9 @@ typedef struct weir_input {
     char *topic;
     int64_t position;  /* next offset to read */
     int64_t committed; /* last committed position */
-    int64_t high;      /* high watermark seen, for lag */
+    /* The offset the consumer reached at its last end of partition: the
+     * last stable offset then, past any transaction markers. For lag. */
+    int64_t high;
 } weir_input;
 
 typedef struct weir_task_store {

@@ -5,8 +5,8 @@ import json
 import sys
 
 from cluster_common import (Feeder, http_get, seed_lines, setup, wait_exact,
-                            wait_running, weirctl, weirctl_json, weirtest,
-                            worker)
+                            wait_running, wait_until, weirctl, weirctl_json,
+                            weirtest, worker)
 import promcheck  # noqa: E402 (tests/lib is on the path once cluster_common is in)
 
 
@@ -38,6 +38,16 @@ def main():
         assert "w3" in out and "alive" in out, out
         _, out, _ = weirctl(coord, "describe", "wordcount")
         assert "8/8 tasks running" in out, out
+        # Once the output is complete every task's lag is 0, also behind the
+        # repartition topic's transaction markers, and the tasks that write
+        # the repartition topic count what they wrote.
+        def caught_up():
+            tasks = weirctl_json(coord, "describe", "wordcount")["tasks"]
+            return all(t["status"].get("lag", 0) == 0 for t in tasks) and tasks
+        tasks = wait_until(caught_up, 20, "every task's lag to reach 0")
+        for t in tasks:
+            if t["task"].get("subtopology", 0) == 0:
+                assert t["status"]["records_out"] > 0, t
         st = weirctl_json(coord, "status")
         assert st["tasks"] == 8 and st["unassigned_tasks"] == 0, st
         code, body = http_get(coord, "/api/workers")

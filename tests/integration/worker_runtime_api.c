@@ -40,7 +40,8 @@ static const char job_yaml[] =
     "  - to: { topic: rt-counts, value: string }\n";
 
 typedef struct sums {
-    uint64_t out, restored;
+    uint64_t out; /* records out of the counting subtopology (1) */
+    uint64_t restored;
     size_t running, standby;
     int64_t ckpt[16]; /* per partition of sub 1 */
 } sums;
@@ -54,7 +55,8 @@ report(weir_runtime *rt, sums *s, size_t *n_local)
     CHECK(weir_runtime_report(rt, &ts, &n, &lc, &nl) == WEIR_OK);
     memset(s, 0, sizeof(*s));
     for (size_t i = 0; i < n; i++) {
-        s->out += ts[i]->records_out;
+        if (ts[i]->task->subtopology == 1)
+            s->out += ts[i]->records_out;
         s->restored += ts[i]->restored_records;
         if (ts[i]->state == WEIR__CLUSTER__TASK_STATE__TASK_RUNNING)
             s->running++;
