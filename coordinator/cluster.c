@@ -575,6 +575,14 @@ weir_cluster_submit(weir_cluster *cl, const Weir__Topology__Topology *topo,
     return WEIR_OK;
 }
 
+bool
+weir_cluster_job_active(const weir_cluster *cl, const char *job)
+{
+    int j = job ? weir__cluster_job_find(cl, job) : -1;
+    return j >= 0 &&
+           cl->jobs[j].state != WEIR__CLUSTER__JOB_STATE__JOB_CANCELLED;
+}
+
 int
 weir_cluster_cancel(weir_cluster *cl, const char *job, uint64_t now_ms)
 {

@@ -96,6 +96,9 @@ int weir_cluster_submit(weir_cluster *cl, const Weir__Topology__Topology *topo,
     const uint32_t *sub_tasks, size_t n_sub, int64_t now_wall_ms,
     uint64_t now_ms);
 
+/* True if a job of that name exists and is not cancelled. */
+bool weir_cluster_job_active(const weir_cluster *cl, const char *job);
+
 /* Cancels a job: its tasks are revoked. WEIR_ENOTFOUND if unknown,
  * WEIR_ESTATE if it is cancelled already. */
 int weir_cluster_cancel(weir_cluster *cl, const char *job, uint64_t now_ms);

@@ -24,7 +24,9 @@ typedef struct reply {
     Weir__Cluster__ErrorCode code;
     char message[1024];
     char *long_message; /* heap, when set: replaces message (job errors) */
-    char name[256];     /* a job name the body points at */
+    weir__plan_job *deferred; /* a submit that waits for the Kafka thread */
+    char name[256];           /* a job name the body points at */
+    char kafka_error[256];    /* the status reply points at it */
 } reply;
 
 static void fail(reply *r, Weir__Cluster__ErrorCode code, const char *fmt, ...)
@@ -111,54 +113,32 @@ compile(const Weir__Cluster__JobSubmit *js, reply *r)
     return topo;
 }
 
+/* Compiles and checks a submitted job; Kafka's part (topics, task counts)
+ * is deferred to the Kafka thread. */
 static void
-on_submit(weir_coord *co, const Weir__Cluster__JobSubmit *js, reply *r,
-    Weir__Cluster__JobSubmitReply *out)
+on_submit(weir_coord *co, const Weir__Cluster__JobSubmit *js, reply *r)
 {
     Weir__Topology__Topology *topo = compile(js, r);
     if (!topo)
         return;
-    uint32_t *counts = calloc(topo->n_subtopologies + 1, sizeof(*counts));
-    char err[512] = "";
-    if (!counts) {
-        fail(r, WEIR__CLUSTER__ERROR_CODE__ERR_INTERNAL, "out of memory");
-        goto out;
-    }
     /* Refuse a duplicate before touching Kafka. */
-    Weir__Cluster__JobListReply jl;
-    weir_cluster_job_list(co->cl, &jl);
-    for (size_t i = 0; i < jl.n_jobs; i++)
-        if (strcmp(jl.jobs[i]->name, topo->job) == 0 &&
-            jl.jobs[i]->state != WEIR__CLUSTER__JOB_STATE__JOB_CANCELLED)
-            fail(r, WEIR__CLUSTER__ERROR_CODE__ERR_ALREADY_EXISTS,
-                "job %s already exists (cancel it first)", topo->job);
-    weir_cluster_view_free(&jl.base);
-    if (r->code != WEIR__CLUSTER__ERROR_CODE__ERR_NONE)
-        goto out;
-    int rv = weir_kafka_admin_plan(co->ka, topo, counts, err, sizeof(err));
-    /* a slow Kafka must not expire the workers we did not hear meanwhile */
-    weir_cluster_touch_all(co->cl, weir_clock_mono_ms());
-    if (rv != WEIR_OK) {
-        fail(r, WEIR__CLUSTER__ERROR_CODE__ERR_INTERNAL, "%s",
-            err[0] ? err : weir_strerror(rv));
-        goto out;
+    if (weir_cluster_job_active(co->cl, topo->job)) {
+        fail(r, WEIR__CLUSTER__ERROR_CODE__ERR_ALREADY_EXISTS,
+            "job %s already exists (cancel it first)", topo->job);
+        weir_job_free(topo);
+        return;
     }
-    rv = weir_cluster_submit(co->cl, topo, counts, topo->n_subtopologies,
-        weir_clock_wall_ms(), weir_clock_mono_ms());
-    if (rv != WEIR_OK) {
-        fail(r, code_of(rv), "submit %s: %s", topo->job, weir_strerror(rv));
-        goto out;
+    weir__plan_job *pj = calloc(1, sizeof(*pj));
+    if (pj)
+        pj->sub_tasks = calloc(topo->n_subtopologies + 1, sizeof(uint32_t));
+    if (!pj || !pj->sub_tasks) {
+        free(pj);
+        weir_job_free(topo);
+        fail(r, WEIR__CLUSTER__ERROR_CODE__ERR_INTERNAL, "out of memory");
+        return;
     }
-    weir__cluster__job_submit_reply__init(out);
-    snprintf(r->name, sizeof(r->name), "%s", topo->job);
-    out->job = r->name;
-    for (size_t s = 0; s < topo->n_subtopologies; s++)
-        out->tasks += counts[s];
-    r->type = WEIR__CLUSTER__MSG_TYPE__MSG_JOB_SUBMIT_REPLY;
-    r->body = &out->base;
-out:
-    free(counts);
-    weir_job_free(topo);
+    pj->topo = topo;
+    r->deferred = pj;
 }
 
 /* The union of every reply body a handler may build. */
@@ -166,7 +146,6 @@ typedef struct bodies {
     Weir__Cluster__Welcome welcome;
     Weir__Cluster__HeartbeatReply hb;
     Weir__Cluster__Ack ack;
-    Weir__Cluster__JobSubmitReply submit;
     Weir__Cluster__JobListReply jobs;
     Weir__Cluster__JobDescribeReply describe;
     Weir__Cluster__WorkerListReply workers;
@@ -211,8 +190,7 @@ dispatch(weir_coord *co, const weir_wire_msg *m, reply *r, bodies *b)
         weir__cluster__ack__init(&b->ack);
         return ok(r, WEIR__CLUSTER__MSG_TYPE__MSG_ACK, &b->ack.base);
     case WEIR__CLUSTER__MSG_TYPE__MSG_JOB_SUBMIT:
-        return on_submit(
-            co, (Weir__Cluster__JobSubmit *)m->body, r, &b->submit);
+        return on_submit(co, (Weir__Cluster__JobSubmit *)m->body, r);
     case WEIR__CLUSTER__MSG_TYPE__MSG_JOB_LIST:
         weir_cluster_job_list(co->cl, &b->jobs);
         return ok(
@@ -254,6 +232,9 @@ dispatch(weir_coord *co, const weir_wire_msg *m, reply *r, bodies *b)
     }
     case WEIR__CLUSTER__MSG_TYPE__MSG_STATUS:
         weir_cluster_status(co->cl, now - co->started_ms, &b->status);
+        if (co->kt && !weir__kafka_thread_reachable(
+                          co->kt, r->kafka_error, sizeof(r->kafka_error)))
+            b->status.kafka_error = r->kafka_error;
         return ok(
             r, WEIR__CLUSTER__MSG_TYPE__MSG_STATUS_REPLY, &b->status.base);
     default:
@@ -288,10 +269,33 @@ token_ok(const weir_coord *co, const char *token)
     return diff == 0;
 }
 
+/* The reply (or its error) as a wire message answering request_id. */
+static int
+encode(const reply *r, uint64_t request_id, uint8_t **out, size_t *outlen)
+{
+    if (r->code == WEIR__CLUSTER__ERROR_CODE__ERR_NONE && r->body) {
+        int rv =
+            weir_wire_encode(r->type, request_id, "", r->body, out, outlen);
+        if (rv != WEIR_ETOOBIG)
+            return rv;
+    }
+    Weir__Cluster__Error e = WEIR__CLUSTER__ERROR__INIT;
+    e.code = r->code != WEIR__CLUSTER__ERROR_CODE__ERR_NONE
+                 ? r->code
+                 : WEIR__CLUSTER__ERROR_CODE__ERR_INTERNAL;
+    e.message = r->long_message ? r->long_message
+                : r->body && r->code == WEIR__CLUSTER__ERROR_CODE__ERR_NONE
+                    ? "reply too large"
+                    : (char *)r->message;
+    return weir_wire_encode(WEIR__CLUSTER__MSG_TYPE__MSG_ERROR, request_id, "",
+        &e.base, out, outlen);
+}
+
 int
 weir__coord_handle(weir_coord *co, const uint8_t *req, size_t len,
-    uint8_t **out, size_t *outlen)
+    uint8_t **out, size_t *outlen, weir__plan_job **deferred)
 {
+    *deferred = NULL;
     weir_wire_msg m;
     char why[256] = "";
     reply r = {.code = WEIR__CLUSTER__ERROR_CODE__ERR_NONE};
@@ -320,27 +324,48 @@ weir__coord_handle(weir_coord *co, const uint8_t *req, size_t len,
     else if (rv != WEIR_OK)
         weir_log_warn(LOGC, "request rejected: %s", r.message);
     int erv;
-    if (r.code != WEIR__CLUSTER__ERROR_CODE__ERR_NONE || !r.body) {
-        Weir__Cluster__Error e = WEIR__CLUSTER__ERROR__INIT;
-        e.code = r.code != WEIR__CLUSTER__ERROR_CODE__ERR_NONE
-                     ? r.code
-                     : WEIR__CLUSTER__ERROR_CODE__ERR_INTERNAL;
-        e.message = r.long_message ? r.long_message : r.message;
-        erv = weir_wire_encode(WEIR__CLUSTER__MSG_TYPE__MSG_ERROR, m.request_id,
-            "", &e.base, out, outlen);
+    if (r.deferred) {
+        r.deferred->request_id = m.request_id;
+        *deferred = r.deferred;
+        erv = WEIR_EAGAIN;
     } else {
-        erv = weir_wire_encode(r.type, m.request_id, "", r.body, out, outlen);
-        if (erv == WEIR_ETOOBIG) {
-            Weir__Cluster__Error e = WEIR__CLUSTER__ERROR__INIT;
-            e.code = WEIR__CLUSTER__ERROR_CODE__ERR_INTERNAL;
-            e.message = "reply too large";
-            erv = weir_wire_encode(WEIR__CLUSTER__MSG_TYPE__MSG_ERROR,
-                m.request_id, "", &e.base, out, outlen);
-        }
+        erv = encode(&r, m.request_id, out, outlen);
     }
     release(&r, &b);
     weir_wire_msg_fini(&m);
     return erv;
+}
+
+int
+weir__coord_submit_finish(
+    weir_coord *co, weir__plan_job *pj, uint8_t **out, size_t *outlen)
+{
+    reply r = {.code = WEIR__CLUSTER__ERROR_CODE__ERR_NONE};
+    Weir__Cluster__JobSubmitReply body;
+    const Weir__Topology__Topology *topo = pj->topo;
+    int rv = pj->rv;
+    if (rv != WEIR_OK) {
+        fail(&r, WEIR__CLUSTER__ERROR_CODE__ERR_INTERNAL, "%s",
+            pj->err[0] ? pj->err : weir_strerror(rv));
+    } else if ((rv = weir_cluster_submit(co->cl, topo, pj->sub_tasks,
+                    topo->n_subtopologies, weir_clock_wall_ms(),
+                    weir_clock_mono_ms())) != WEIR_OK) {
+        fail(&r, code_of(rv), "submit %s: %s", topo->job,
+            rv == WEIR_EEXIST ? "already exists (cancel it first)"
+                              : weir_strerror(rv));
+    } else {
+        weir__cluster__job_submit_reply__init(&body);
+        snprintf(r.name, sizeof(r.name), "%s", topo->job);
+        body.job = r.name;
+        for (size_t s = 0; s < topo->n_subtopologies; s++)
+            body.tasks += pj->sub_tasks[s];
+        ok(&r, WEIR__CLUSTER__MSG_TYPE__MSG_JOB_SUBMIT_REPLY, &body.base);
+    }
+    if (r.code != WEIR__CLUSTER__ERROR_CODE__ERR_NONE)
+        weir_log_warn(LOGC, "submit rejected job=%s: %s", topo->job, r.message);
+    rv = encode(&r, pj->request_id, out, outlen);
+    weir__plan_job_free(pj);
+    return rv;
 }
 
 int

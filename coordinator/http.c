@@ -162,8 +162,14 @@ render(weir_coord *co, const char *path, const char **type, uint16_t *status)
     if (strcmp(path, "/api/tasks") == 0)
         return weir_cluster_json_tasks(co->cl);
     *type = "text/plain";
-    if (strcmp(path, "/healthz") == 0)
-        return strdup("ok\n");
+    if (strcmp(path, "/healthz") == 0) {
+        char why[256], *text = NULL;
+        if (weir__kafka_thread_reachable(co->kt, why, sizeof(why)))
+            return strdup("ok\n");
+        *status = 503;
+        return asprintf(&text, "kafka unreachable: %s\n", why) < 0 ? NULL
+                                                                   : text;
+    }
     if (strcmp(path, "/") == 0) {
         *type = "text/html; charset=utf-8";
         return dashboard(co);

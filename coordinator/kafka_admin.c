@@ -185,3 +185,18 @@ out:
     weir_job_plan_fini(&plan);
     return rv;
 }
+
+int
+weir_kafka_admin_probe(
+    weir_kafka_admin *a, int timeout_ms, char *err, size_t errsize)
+{
+    const struct rd_kafka_metadata *md;
+    rd_kafka_resp_err_t e = rd_kafka_metadata(a->rk, 0, NULL, &md, timeout_ms);
+    if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        snprintf(err, errsize, "kafka metadata from %s: %s", a->bootstrap,
+            rd_kafka_err2str(e));
+        return WEIR_EKAFKA;
+    }
+    rd_kafka_metadata_destroy(md);
+    return WEIR_OK;
+}

@@ -41,4 +41,9 @@ int weir_kafka_admin_plan(weir_kafka_admin *a,
     const Weir__Topology__Topology *topo, uint32_t *sub_tasks, char *err,
     size_t errsize);
 
+/* One metadata round trip: WEIR_OK when Kafka answers within timeout_ms,
+ * else WEIR_EKAFKA with the reason in err. */
+int weir_kafka_admin_probe(
+    weir_kafka_admin *a, int timeout_ms, char *err, size_t errsize);
+
 #endif

@@ -152,15 +152,10 @@ fail_reply(weir_coord *co, weir__rctx *c)
     c->reply = m;
 }
 
+/* The encoded reply out (taken) as c's message to send. */
 static void
-handle_ctl(weir_coord *co, weir__rctx *c)
+set_reply(weir__rctx *c, int rv, uint8_t *out, size_t outlen)
 {
-    uint8_t *out = NULL;
-    size_t outlen = 0;
-    int rv = weir__coord_handle(
-        co, nng_msg_body(c->req), nng_msg_len(c->req), &out, &outlen);
-    nng_msg_free(c->req);
-    c->req = NULL;
     c->reply = NULL;
     if (rv == WEIR_OK && nng_msg_alloc(&c->reply, 0) == 0 &&
         nng_msg_append(c->reply, out, outlen) != 0) {
@@ -168,6 +163,38 @@ handle_ctl(weir_coord *co, weir__rctx *c)
         c->reply = NULL;
     }
     free(out);
+}
+
+/* Handles a request; a submit goes on to the Kafka thread (deferred). */
+static void
+handle_ctl(weir_coord *co, weir__work *w)
+{
+    weir__rctx *c = w->rctx;
+    uint8_t *out = NULL;
+    size_t outlen = 0;
+    weir__plan_job *pj = NULL;
+    int rv = weir__coord_handle(
+        co, nng_msg_body(c->req), nng_msg_len(c->req), &out, &outlen, &pj);
+    nng_msg_free(c->req);
+    c->req = NULL;
+    if (pj) {
+        pj->rctx = c;
+        w->deferred = true;
+        weir__kafka_thread_plan(co->kt, pj);
+        return;
+    }
+    set_reply(c, rv, out, outlen);
+}
+
+/* A job the Kafka thread planned: submitted now, answered after the save. */
+static void
+finish_submit(weir_coord *co, weir__work *w)
+{
+    uint8_t *out = NULL;
+    size_t outlen = 0;
+    int rv = weir__coord_submit_finish(co, w->planned, &out, &outlen);
+    w->planned = NULL;
+    set_reply(w->rctx, rv, out, outlen);
 }
 
 static void *
@@ -179,14 +206,22 @@ loop_main(void *arg)
         weir__work *batch = take_all(co, &stop, &http);
         if (stop)
             break;
-        for (weir__work *w = batch; w; w = w->next)
-            handle_ctl(co, w->rctx);
+        for (weir__work *w = batch; w; w = w->next) {
+            if (w->planned)
+                finish_submit(co, w);
+            else
+                handle_ctl(co, w);
+        }
         weir_cluster_tick(co->cl, weir_clock_mono_ms());
         bool durable = save_if_dirty(co);
         while (batch) {
             weir__work *w = batch;
             batch = w->next;
             weir__rctx *c = w->rctx;
+            if (w->deferred) {
+                free(w);
+                continue;
+            }
             if (!durable && c->reply)
                 fail_reply(co, c);
             if (c->reply) {
@@ -373,7 +408,8 @@ weir_coord_start(
         .default_partitions = co->opts.default_partitions,
         .replication_factor = co->opts.replication_factor,
         .timeout_ms = co->opts.kafka_timeout_ms};
-    if ((rv = weir_kafka_admin_new(&co->ka, &ko, err, errsize)) != WEIR_OK)
+    if ((rv = weir_kafka_admin_new(&co->ka, &ko, err, errsize)) != WEIR_OK ||
+        (rv = weir__kafka_thread_start(co, &co->kt)) != WEIR_OK)
         goto fail;
     if ((rv = listen_start(co, err, errsize)) != WEIR_OK)
         goto fail;
@@ -408,6 +444,9 @@ weir_coord_stop(weir_coord *co)
         pthread_join(co->thread, NULL);
         co->thread_started = false;
     }
+    /* After the loop: what the Kafka thread still hands back is refused. */
+    weir__kafka_thread_stop(co->kt);
+    co->kt = NULL;
     weir__http_stop(co);
     if (co->sock_open) {
         nng_close(co->sock);

@@ -16,6 +16,7 @@
 #include "common/wire.h"
 #include "coordinator.h"
 #include "kafka_admin.h"
+#include "kafka_thread.h"
 
 #define WEIR__N_CTX 32
 
@@ -31,10 +32,13 @@ typedef struct weir__rctx {
     nng_msg *reply; /* built by the loop, sent after the state is saved */
 } weir__rctx;
 
-/* A queued control request for the loop. */
+/* A queued control request for the loop, or a submitted job the Kafka
+ * thread has planned (planned set: rctx is the request to answer). */
 struct weir__work {
     weir__work *next;
     weir__rctx *rctx;
+    weir__plan_job *planned;
+    bool deferred; /* handled: its answer waits for the Kafka thread */
 };
 
 typedef struct weir__rejects {
@@ -58,11 +62,12 @@ struct weir_coord {
     pthread_mutex_t mu; /* guards the queue and closing */
     pthread_cond_t cv;
     weir__work *head, *tail;
-    bool http_pending; /* HTTP requests wait in http's queue */
-    bool closing;      /* callbacks stop enqueueing */
-    bool stop;         /* the loop returns once the queue is empty */
-    weir_cluster *cl;  /* owned by the loop thread once started */
-    weir_kafka_admin *ka;
+    bool http_pending;    /* HTTP requests wait in http's queue */
+    bool closing;         /* callbacks stop enqueueing */
+    bool stop;            /* the loop returns once the queue is empty */
+    weir_cluster *cl;     /* owned by the loop thread once started */
+    weir_kafka_admin *ka; /* used by the Kafka thread only */
+    weir__kafka_thread *kt;
     uint64_t started_ms;
     weir__rejects rejects;
     int lock_fd;           /* flock on <data-dir>/.lock */
@@ -78,7 +83,13 @@ bool weir__coord_enqueue(weir_coord *co, weir__work *w);
  * out of memory.
  */
 int weir__coord_handle(weir_coord *co, const uint8_t *req, size_t len,
-    uint8_t **out, size_t *outlen);
+    uint8_t **out, size_t *outlen, weir__plan_job **deferred);
+
+/* A job submit whose answer waits for Kafka: weir__coord_handle returns
+ * WEIR_EAGAIN and no reply, and *deferred, to hand to the Kafka thread.
+ * Once planned, this submits it and encodes the reply; frees pj. */
+int weir__coord_submit_finish(
+    weir_coord *co, weir__plan_job *pj, uint8_t **out, size_t *outlen);
 
 /* An encoded reply replaced by an ERR_INTERNAL error with message, for the
  * same request (the state its answer depends on could not be saved). */

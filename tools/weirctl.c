@@ -350,12 +350,15 @@ cmd_status(ctl *x)
     if (x->c.json)
         weirctl_json_print(reply.body, stdout);
     else
-        printf("coordinator %s\n  generation  %llu\n  workers     %u\n"
-               "  jobs        %u\n  tasks       %u (%u unassigned)\n"
-               "  rebalances  %llu\n  kafka       %s\n  uptime      %llus\n",
+        printf(
+            "coordinator %s\n  generation  %llu\n  workers     %u\n"
+            "  jobs        %u\n  tasks       %u (%u unassigned)\n"
+            "  rebalances  %llu\n  kafka       %s%s%s%s\n  uptime      %llus\n",
             x->c.coordinator, (unsigned long long)r->generation, r->workers,
             r->jobs, r->tasks, r->unassigned_tasks,
             (unsigned long long)r->rebalances, r->bootstrap,
+            r->kafka_error[0] ? " (UNREACHABLE: " : "", r->kafka_error,
+            r->kafka_error[0] ? ")" : "",
             (unsigned long long)(r->uptime_ms / 1000));
     weir_wire_msg_fini(&reply);
     return 0;
