@@ -290,6 +290,12 @@ weir__cluster_apply_phase(weir_cluster *cl)
     return changed;
 }
 
+static bool
+reaches_kafka(const weir__member *m)
+{
+    return m->kafka != WEIR__CLUSTER__KAFKA_STATE__KAFKA_UNREACHABLE;
+}
+
 /* Runs the assignor over the wanted tasks (orphans go to nobody). */
 static int
 rebalance(weir_cluster *cl)
@@ -305,9 +311,17 @@ rebalance(weir_cluster *cl)
     int rv = WEIR_ENOMEM;
     if (!workers || !tasks || !out || !state || !compact)
         goto out;
+    /* Workers that cannot reach Kafka get no tasks, unless none can (a
+     * Kafka outage): moving tasks would then only add restarts. */
+    bool someone_reaches = false;
+    for (size_t i = 0; i < nw; i++)
+        someone_reaches |= cl->members[i].state == WEIR__MEMBER_ALIVE &&
+                           reaches_kafka(&cl->members[i]);
     for (size_t i = 0; i < nw; i++) {
         workers[i].capacity = cl->members[i].capacity;
-        workers[i].eligible = cl->members[i].state == WEIR__MEMBER_ALIVE;
+        workers[i].eligible =
+            cl->members[i].state == WEIR__MEMBER_ALIVE &&
+            (reaches_kafka(&cl->members[i]) || !someone_reaches);
     }
     for (size_t k = 0; k < cl->n_tasks; k++) {
         const weir__task *t = &cl->tasks[k];
@@ -453,6 +467,38 @@ weir__cluster_local_set(weir_cluster *cl, weir__member *m,
     }
 }
 
+/* Another process with the id of a member that is alive and heard from
+ * within the session timeout: the newcomer is refused, the member keeps
+ * its tasks. (The same process saying hello again is not one.) */
+static bool
+duplicate(const weir_cluster *cl, const weir__member *m, const char *instance,
+    uint64_t now_ms)
+{
+    return m->state != WEIR__MEMBER_DEAD && m->instance[0] && instance[0] &&
+           strcmp(m->instance, instance) != 0 &&
+           now_ms < m->last_seen_ms + cl->opts.session_timeout_ms;
+}
+
+void
+weir__cluster_member_kafka(weir_cluster *cl, int w,
+    Weir__Cluster__KafkaState state, const char *error, uint64_t now_ms)
+{
+    weir__member *m = &cl->members[w];
+    bool was = m->kafka != WEIR__CLUSTER__KAFKA_STATE__KAFKA_UNREACHABLE;
+    bool is = state != WEIR__CLUSTER__KAFKA_STATE__KAFKA_UNREACHABLE;
+    m->kafka = state;
+    snprintf(m->kafka_error, sizeof(m->kafka_error), "%s", error ? error : "");
+    if (was == is)
+        return;
+    if (is)
+        weir_log_info(LOGC, "worker reaches kafka again worker=%s", m->id);
+    else
+        weir_log_warn(LOGC,
+            "worker cannot reach kafka worker=%s: %s (its tasks move away)",
+            m->id, m->kafka_error);
+    schedule(cl, now_ms);
+}
+
 int
 weir_cluster_hello(weir_cluster *cl, const Weir__Cluster__Hello *hello,
     uint64_t now_ms, Weir__Cluster__Welcome *welcome)
@@ -461,9 +507,17 @@ weir_cluster_hello(weir_cluster *cl, const Weir__Cluster__Hello *hello,
         strlen(hello->worker_id) > 200)
         return WEIR_EINVAL;
     int w = weir__cluster_member_find(cl, hello->worker_id);
+    const char *instance = hello->instance ? hello->instance : "";
+    if (w >= 0 && duplicate(cl, &cl->members[w], instance, now_ms)) {
+        weir_log_warn(LOGC,
+            "hello refused worker=%s: a live worker has that id (address=%s)",
+            hello->worker_id, cl->members[w].address);
+        return WEIR_EEXIST;
+    }
     if (w < 0 && (w = weir__cluster_member_add(cl, hello->worker_id)) < 0)
         return WEIR_ENOMEM;
     weir__member *m = &cl->members[w];
+    snprintf(m->instance, sizeof(m->instance), "%s", instance);
     char *addr = strdup(hello->address ? hello->address : "");
     if (!addr)
         return WEIR_ENOMEM;
@@ -484,6 +538,7 @@ weir_cluster_hello(weir_cluster *cl, const Weir__Cluster__Hello *hello,
     m->last_seen_ms = now_ms;
     m->known_generation = 0;
     weir__cluster_local_set(cl, m, hello->local_state, hello->n_local_state);
+    weir__cluster_member_kafka(cl, w, hello->kafka, hello->kafka_error, now_ms);
     cl->stats.hellos++;
     cl->dirty = true;
     if (was_dead)

@@ -232,6 +232,8 @@ weir_cluster_heartbeat(weir_cluster *cl, const Weir__Cluster__Heartbeat *hb,
     weir__member *m = &cl->members[w];
     m->last_seen_ms = now_ms;
     m->known_generation = hb->known_generation;
+    if (hb->kafka != WEIR__CLUSTER__KAFKA_STATE__KAFKA_UNKNOWN)
+        weir__cluster_member_kafka(cl, w, hb->kafka, hb->kafka_error, now_ms);
     cl->stats.heartbeats++;
     if (hb->sent_at_ms > 0 && (int64_t)hb->sent_at_ms <= now_wall_ms + 60000)
         latency_observe(cl, (double)(now_wall_ms - (int64_t)hb->sent_at_ms));

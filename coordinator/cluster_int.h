@@ -22,6 +22,9 @@ typedef struct weir__local {
 typedef struct weir__member {
     char *id;
     char *address;
+    char instance[40]; /* the process's, from its hello; "" if unknown */
+    Weir__Cluster__KafkaState kafka; /* as it last reported */
+    char kafka_error[160];
     uint32_t capacity;
     uint64_t epoch;
     weir__member_state state;
@@ -125,6 +128,11 @@ void weir__cluster_bump_generation(weir_cluster *cl);
  * anything changed. */
 bool weir__cluster_apply_phase(weir_cluster *cl);
 /* The member index for a current (id, epoch), or -1 (counted as stale). */
+/* Records whether member w reaches Kafka; a change of whether it may run
+ * tasks (it does not report UNREACHABLE) schedules a rebalance. */
+void weir__cluster_member_kafka(weir_cluster *cl, int w,
+    Weir__Cluster__KafkaState state, const char *error, uint64_t now_ms);
+
 int weir__cluster_member_check(
     weir_cluster *cl, const char *id, uint64_t epoch);
 /* Replaces a member's reported local state. */

@@ -93,6 +93,14 @@ weir__cluster_task_state_name(const weir__task *t)
 }
 
 static const char *
+kafka_state_name(Weir__Cluster__KafkaState s)
+{
+    return s == WEIR__CLUSTER__KAFKA_STATE__KAFKA_REACHABLE     ? "reachable"
+           : s == WEIR__CLUSTER__KAFKA_STATE__KAFKA_UNREACHABLE ? "unreachable"
+                                                                : "unknown";
+}
+
+static const char *
 member_state_name(const weir__member *m)
 {
     switch (m->state) {
@@ -283,6 +291,8 @@ weir_cluster_worker_list(
         wi->standby_tasks = m->n_standby;
         wi->last_heartbeat_ms_ago =
             now_ms > m->last_seen_ms ? now_ms - m->last_seen_ms : 0;
+        wi->kafka = m->kafka;
+        wi->kafka_error = (char *)m->kafka_error;
         r->workers[r->n_workers++] = wi;
     }
 }
@@ -377,13 +387,17 @@ weir_cluster_json_workers(const weir_cluster *cl, uint64_t now_ms)
         sb_printf(&b,
             ",\"state\":\"%s\",\"capacity\":%u,\"member_epoch\":%llu,"
             "\"active_tasks\":%u,\"standby_tasks\":%u,"
-            "\"last_heartbeat_ms_ago\":%llu,\"known_generation\":%llu}",
+            "\"last_heartbeat_ms_ago\":%llu,\"known_generation\":%llu,"
+            "\"kafka\":\"%s\",\"kafka_error\":",
             member_state_name(m), m->capacity, (unsigned long long)m->epoch,
             m->n_active, m->n_standby,
             (unsigned long long)(now_ms > m->last_seen_ms
                                      ? now_ms - m->last_seen_ms
                                      : 0),
-            (unsigned long long)m->known_generation);
+            (unsigned long long)m->known_generation,
+            kafka_state_name(m->kafka));
+        sb_json_str(&b, m->kafka_error);
+        sb_printf(&b, "}");
     }
     sb_printf(&b, "]\n");
     return sb_take(&b);

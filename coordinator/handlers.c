@@ -169,6 +169,11 @@ dispatch(weir_coord *co, const weir_wire_msg *m, reply *r, bodies *b)
         weir__cluster__welcome__init(&b->welcome);
         rv = weir_cluster_hello(
             co->cl, (Weir__Cluster__Hello *)m->body, now, &b->welcome);
+        if (rv == WEIR_EEXIST)
+            return fail(r, WEIR__CLUSTER__ERROR_CODE__ERR_ALREADY_EXISTS,
+                "worker id %s is in use by a live worker (another "
+                "process): give this one another --id, or stop that one",
+                ((Weir__Cluster__Hello *)m->body)->worker_id);
         if (rv != WEIR_OK)
             return fail(r, code_of(rv), "hello: %s", weir_strerror(rv));
         return ok(r, WEIR__CLUSTER__MSG_TYPE__MSG_WELCOME, &b->welcome.base);

@@ -321,12 +321,15 @@ cmd_workers(ctl *x)
         weirctl_table *t = weirctl_table_new(8, h);
         for (size_t i = 0; i < r->n_workers; i++) {
             const Weir__Cluster__WorkerInfo *w = r->workers[i];
-            weirctl_table_row(t, "%s\t%s\t%u\t%u\t%u\t%llu\t%llums ago\t%s",
+            bool no_kafka =
+                w->kafka == WEIR__CLUSTER__KAFKA_STATE__KAFKA_UNREACHABLE;
+            weirctl_table_row(t, "%s\t%s%s\t%u\t%u\t%u\t%llu\t%llums ago\t%s",
                 w->worker_id,
                 !w->alive     ? "dead"
                 : w->draining ? "draining"
                               : "alive",
-                w->capacity, w->active_tasks, w->standby_tasks,
+                w->alive && no_kafka ? " (KAFKA UNREACHABLE)" : "", w->capacity,
+                w->active_tasks, w->standby_tasks,
                 (unsigned long long)w->member_epoch,
                 (unsigned long long)w->last_heartbeat_ms_ago,
                 w->address[0] ? w->address : "-");

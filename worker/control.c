@@ -10,12 +10,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/req_client.h"
+#include "worker/kafka_probe.h"
 #include "common/wire.h"
 #include "ownership.h"
 #include "runtime.h"
@@ -36,6 +39,8 @@ struct weir_control {
     bool stop;
     atomic_bool connected;
     weir_req_client req;
+    char instance[33];       /* random per process start */
+    weir_kafka_probe *probe; /* once the bootstrap is known */
     /* control thread only */
     bool registered;
     uint64_t epoch;
@@ -111,6 +116,10 @@ say_hello(weir_control *ctl)
     h.token = ctl->token;
     h.n_local_state = n_local;
     h.local_state = local;
+    h.instance = ctl->instance;
+    char kafka_why[256];
+    h.kafka = weir_kafka_probe_state(ctl->probe, kafka_why, sizeof(kafka_why));
+    h.kafka_error = kafka_why;
     weir_wire_msg reply;
     char err[512] = "";
     int rv = weir_wire_call(ctl->req.sock, WEIR__CLUSTER__MSG_TYPE__MSG_HELLO,
@@ -133,8 +142,11 @@ say_hello(weir_control *ctl)
         ctl->session_ms = w->session_timeout_ms;
     renew_lease(ctl, sent_ms);
     const char *bootstrap = ctl->bootstrap ? ctl->bootstrap : w->bootstrap;
-    if (bootstrap && bootstrap[0])
+    if (bootstrap && bootstrap[0]) {
         weir_runtime_set_bootstrap(ctl->rt, bootstrap);
+        if (!ctl->probe)
+            (void)weir_kafka_probe_start(&ctl->probe, bootstrap);
+    }
     ctl->registered = true;
     weir_log_info(LOGC,
         "registered worker=%s epoch=%llu heartbeat_ms=%u session_ms=%u "
@@ -198,6 +210,9 @@ heartbeat(weir_control *ctl)
     hb.tasks = tasks;
     hb.n_local_state = n_local;
     hb.local_state = local;
+    char kafka_why[256];
+    hb.kafka = weir_kafka_probe_state(ctl->probe, kafka_why, sizeof(kafka_why));
+    hb.kafka_error = kafka_why;
     hb.sent_at_ms = (uint64_t)weir_clock_wall_ms();
     uint64_t sent_ms = weir_clock_mono_ms();
     weir_wire_msg reply;
@@ -253,6 +268,15 @@ control_main(void *arg)
 {
     weir_control *ctl = arg;
     uint64_t backoff = BACKOFF_MIN_MS;
+    /* With --bootstrap the hello says whether Kafka answers: wait for the
+     * probe's first answer (bounded), so no task comes before it. */
+    char why[8];
+    for (int i = 0; i < 30 && ctl->probe &&
+                    weir_kafka_probe_state(ctl->probe, why, sizeof(why)) ==
+                        WEIR__CLUSTER__KAFKA_STATE__KAFKA_UNKNOWN;
+         i++)
+        if (nap(ctl, 100))
+            return NULL;
     while (!stopping(ctl)) {
         uint64_t t0 = weir_clock_mono_ms();
         int rv = ctl->registered ? heartbeat(ctl) : say_hello(ctl);
@@ -323,6 +347,15 @@ weir_control_start(
         weir_log_error(LOGC, "%s", err);
         goto fail;
     }
+    uint64_t rnd[2] = {weir_clock_mono_us(), (uint64_t)getpid()};
+    if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+        rnd[1] ^= (uint64_t)weir_clock_wall_ms();
+    snprintf(ctl->instance, sizeof(ctl->instance), "%016llx%016llx",
+        (unsigned long long)rnd[0], (unsigned long long)rnd[1]);
+    /* Told at hello: a worker that cannot reach Kafka gets no tasks. */
+    if (ctl->bootstrap &&
+        (rv = weir_kafka_probe_start(&ctl->probe, ctl->bootstrap)) != WEIR_OK)
+        goto fail;
     /* No task starts before the coordinator has accepted us. */
     weir_runtime_set_lease(rt, 0);
     if (pthread_create(&ctl->thread, NULL, control_main, ctl) != 0) {
@@ -356,6 +389,7 @@ weir_control_free(weir_control *ctl)
     if (!ctl)
         return;
     weir_control_stop(ctl);
+    weir_kafka_probe_stop(ctl->probe);
     weir_req_client_close(&ctl->req);
     free(ctl->coordinator);
     free(ctl->worker_id);

@@ -571,6 +571,58 @@ test_bad_input(void **state)
     weir_cluster_free(cl);
 }
 
+/* A second process with a live member's id is refused; the member keeps
+ * its place; once its session has expired a new process may take the id. */
+static void
+test_duplicate_id_refused(void **state)
+{
+    (void)state;
+    weir_cluster *cl = cluster_new();
+    Weir__Cluster__Hello h = WEIR__CLUSTER__HELLO__INIT;
+    Weir__Cluster__Welcome w = WEIR__CLUSTER__WELCOME__INIT;
+    h.worker_id = "w1";
+    h.instance = "first";
+    assert_int_equal(weir_cluster_hello(cl, &h, 1000, &w), WEIR_OK);
+    uint64_t epoch = w.member_epoch;
+    assert_int_equal(weir_cluster_hello(cl, &h, 1100, &w), WEIR_OK);
+    epoch = w.member_epoch; /* the same process again: accepted */
+    h.instance = "second";
+    assert_int_equal(weir_cluster_hello(cl, &h, 1200, &w), WEIR_EEXIST);
+    assert_int_equal(
+        weir_cluster_hello(cl, &h, 1100 + SESSION - 1, &w), WEIR_EEXIST);
+    weir_cluster_tick(cl, 1100 + SESSION + 1); /* the first one is dead */
+    assert_int_equal(
+        weir_cluster_hello(cl, &h, 1100 + SESSION + 2, &w), WEIR_OK);
+    assert_true(w.member_epoch > epoch);
+    weir_cluster_free(cl);
+}
+
+/* A worker that reports Kafka unreachable gets no tasks, unless no worker
+ * reaches Kafka. */
+static void
+test_kafka_unreachable_worker(void **state)
+{
+    (void)state;
+    weir_cluster *cl = cluster_new();
+    worker ws[2] = {{.id = "w1"}, {.id = "w2"}};
+    uint64_t now = 1000;
+    ws[0].epoch = hello(cl, "w1", 1, now);
+    Weir__Cluster__Hello h = WEIR__CLUSTER__HELLO__INIT;
+    Weir__Cluster__Welcome w = WEIR__CLUSTER__WELCOME__INIT;
+    h.worker_id = "w2";
+    h.kafka = WEIR__CLUSTER__KAFKA_STATE__KAFKA_UNREACHABLE;
+    h.kafka_error = "Local: Broker transport failure";
+    assert_int_equal(weir_cluster_hello(cl, &h, now, &w), WEIR_OK);
+    ws[1].epoch = w.member_epoch;
+    submit(cl, "wc", 4, now);
+    for (int i = 0; i < 4; i++)
+        now = round_all(cl, ws, 2, now);
+    assert_int_equal(ws[0].n_active, 8);
+    assert_int_equal(ws[1].n_active, 0);
+    assert_exclusive(ws, 2);
+    weir_cluster_free(cl);
+}
+
 int
 main(void)
 {
@@ -587,6 +639,8 @@ main(void)
         cmocka_unit_test(test_join_batching),
         cmocka_unit_test(test_fenced_owner_confirmed),
         cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_duplicate_id_refused),
+        cmocka_unit_test(test_kafka_unreachable_worker),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
