@@ -16,9 +16,15 @@ typedef struct weir_broker_opts {
     bool auto_create_topics;
     int64_t txn_max_timeout_ms;
     int64_t segment_bytes;
-    char *fsync;           /* never | interval | always */
-    char *advertised_host; /* hidden: host put in Metadata, "" = listen */
+    int64_t message_max_bytes; /* largest record batch; 0: the default */
+    char *fsync;               /* never | interval | always */
+    char *advertised_host;     /* hidden: host put in Metadata, "" = listen */
 } weir_broker_opts;
+
+/* Kafka's message.max.bytes default: 1 MiB and a batch's log overhead. */
+#define WEIR_BROKER_MESSAGE_MAX_BYTES 1048588
+#define WEIR__STR(x) #x
+#define WEIR_STRINGIFY(x) WEIR__STR(x)
 
 typedef struct weir_broker weir_broker;
 

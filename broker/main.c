@@ -25,6 +25,10 @@ static const weir_conf_entry entries[] = {
         "largest transaction.timeout.ms a producer may ask for"),
     WEIR_CONF_INT(weir_broker_opts, "segment-bytes", segment_bytes,
         "1073741824", 4096, 68719476736LL, "log segment roll size"),
+    WEIR_CONF_INT(weir_broker_opts, "message-max-bytes", message_max_bytes,
+        WEIR_STRINGIFY(WEIR_BROKER_MESSAGE_MAX_BYTES), 1024, 2147483647,
+        "largest record batch a topic accepts (Kafka's message.max.bytes; "
+        "per topic: max.message.bytes); larger ones get MESSAGE_TOO_LARGE"),
     WEIR_CONF_STR(weir_broker_opts, "fsync", fsync, "interval",
         "never, interval (every second) or always (before acknowledging)"),
     WEIR_CONF_HIDDEN_STR(weir_broker_opts, "advertised-host", advertised_host,

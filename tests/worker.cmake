@@ -23,6 +23,10 @@ foreach(mode crash-points kill zombie broker broker-restart)
       ${PROJECT_SOURCE_DIR}/tests/fault/worker_faults.py ${mode}
     TIMEOUT 180)
 endforeach()
+weir_script_test(NAME worker.large_record LABEL integration
+  COMMAND /usr/bin/python3
+    ${PROJECT_SOURCE_DIR}/tests/integration/worker_large_record.py
+  TIMEOUT 120)
 weir_script_test(NAME worker.modes LABEL integration
   COMMAND /usr/bin/python3
     ${PROJECT_SOURCE_DIR}/tests/integration/worker_modes.py

@@ -51,7 +51,11 @@ consumer_new(weir_kafka_consumer **cp, const char *bootstrap,
             read_committed ? "read_committed" : "read_uncommitted"},
         {"fetch.max.bytes", "1048576"},
         {"max.partition.fetch.bytes", "131072"},
-        {"receive.message.max.bytes", "2097152"},
+        /* A fetch answer holds at least one whole batch, however large:
+         * take any a broker may hold (a batch's size is an int32) rather
+         * than stall on it. Memory is bounded by the fetch and queue
+         * budgets, not by this. */
+        {"receive.message.max.bytes", "2147483647"},
         {"fetch.wait.max.ms", "20"},
         {"fetch.error.backoff.ms", "50"},
     };
@@ -63,7 +67,6 @@ consumer_new(weir_kafka_consumer **cp, const char *bootstrap,
         {"queued.min.messages", "20000"},
         {"fetch.max.bytes", "8388608"},
         {"max.partition.fetch.bytes", "4194304"},
-        {"receive.message.max.bytes", "9437184"},
     };
     for (size_t i = 0;
          bulk && rv == WEIR_OK && i < sizeof(bulk_kv) / sizeof(bulk_kv[0]); i++)

@@ -108,6 +108,9 @@ topic_configs(const weir_topic *t, cfg *out)
     if (c->delete_retention_ms != 0)
         set_long(&out[n++], "delete.retention.ms", c->delete_retention_ms,
             d->delete_retention_ms, SRC_TOPIC);
+    if (c->max_message_bytes != 0)
+        set_long(&out[n++], "max.message.bytes", c->max_message_bytes,
+            d->max_message_bytes, SRC_TOPIC);
     return n;
 }
 

@@ -133,6 +133,7 @@ topic_config(weir_kstr key, weir_kstr val, weir_topic_conf *conf)
         {"segment.bytes", offsetof(weir_topic_conf, segment_bytes)},
         {"segment.ms", offsetof(weir_topic_conf, segment_ms)},
         {"delete.retention.ms", offsetof(weir_topic_conf, delete_retention_ms)},
+        {"max.message.bytes", offsetof(weir_topic_conf, max_message_bytes)},
     };
     char buf[64];
     if (val.len < 0)
@@ -159,6 +160,9 @@ topic_config(weir_kstr key, weir_kstr val, weir_topic_conf *conf)
         if (*end != '\0' || end == buf)
             return KERR_INVALID_CONFIG;
         if (strcmp(ints[i].key, "segment.bytes") == 0 && v < 4096)
+            return KERR_INVALID_CONFIG;
+        if (strcmp(ints[i].key, "max.message.bytes") == 0 &&
+            (v < 1 || v > 2147483647))
             return KERR_INVALID_CONFIG;
         *(int64_t *)((char *)conf + ints[i].offset) = v;
     }

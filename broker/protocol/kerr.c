@@ -15,6 +15,8 @@ weir__kerr_name(int16_t err)
         return "CORRUPT_MESSAGE";
     case KERR_UNKNOWN_TOPIC_OR_PARTITION:
         return "UNKNOWN_TOPIC_OR_PARTITION";
+    case KERR_MESSAGE_TOO_LARGE:
+        return "MESSAGE_TOO_LARGE";
     case KERR_INVALID_REQUEST:
         return "INVALID_REQUEST";
     case KERR_OUT_OF_ORDER_SEQUENCE_NUMBER:

@@ -215,6 +215,8 @@ weir__part_produce(weir_broker *b, weir_part *part, uint8_t *buf, size_t len,
             return KERR_INVALID_RECORD;
         if (part->topic->conf.compact && weir_batch_compression(&h) != 0)
             return KERR_UNSUPPORTED_COMPRESSION_TYPE;
+        if ((int64_t)blen > weir__topic_max_message_bytes(b, part->topic))
+            return KERR_MESSAGE_TOO_LARGE;
         pos += blen;
     }
     for (size_t pos = 0; pos < len;) {

@@ -64,6 +64,7 @@ enc_topic(weir_kw *w, const weir_topic *t)
     weir_kw_i64(w, t->conf.segment_bytes);
     weir_kw_i64(w, t->conf.segment_ms);
     weir_kw_i64(w, t->conf.delete_retention_ms);
+    weir_kw_i64(w, t->conf.max_message_bytes);
 }
 
 int
@@ -186,6 +187,8 @@ replay_topic(replay_ctx *c, weir_kr *r)
         d.conf.segment_ms = weir_kr_i64(r);
         d.conf.delete_retention_ms = weir_kr_i64(r);
     }
+    if (weir_kr_remaining(r) >= 8) /* journals written since the limit */
+        d.conf.max_message_bytes = weir_kr_i64(r);
     if (!weir_kr_ok(r) || !d.name || d.n_parts <= 0 || d.n_parts > 100000) {
         free(d.name);
         return WEIR_ECORRUPT;

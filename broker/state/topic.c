@@ -11,7 +11,7 @@
 #include "common/err.h"
 #include "common/log.h"
 
-const weir_topic_conf weir__topic_conf_default = {false, -1, -1, 0, 0, 0};
+const weir_topic_conf weir__topic_conf_default = {false, -1, -1, 0, 0, 0, 0};
 
 bool
 weir__topic_name_valid(const char *name, size_t len)
@@ -161,4 +161,13 @@ weir__topic_delete(weir_broker *b, const char *name)
         return WEIR_OK;
     }
     return WEIR_ENOTFOUND;
+}
+
+int64_t
+weir__topic_max_message_bytes(const weir_broker *b, const weir_topic *t)
+{
+    if (t->conf.max_message_bytes > 0)
+        return t->conf.max_message_bytes;
+    return b->opts.message_max_bytes > 0 ? b->opts.message_max_bytes
+                                         : WEIR_BROKER_MESSAGE_MAX_BYTES;
 }

@@ -17,6 +17,7 @@ typedef struct weir_topic_conf {
     bool compact;                          /* cleanup.policy=compact */
     int64_t retention_ms, retention_bytes; /* -1 = unlimited */
     int64_t segment_bytes, segment_ms, delete_retention_ms;
+    int64_t max_message_bytes; /* largest record batch; 0: the broker's */
 } weir_topic_conf;
 
 struct weir_topic {
@@ -27,6 +28,9 @@ struct weir_topic {
 };
 
 bool weir__topic_name_valid(const char *name, size_t len);
+/* The largest record batch the topic accepts (max.message.bytes). */
+int64_t weir__topic_max_message_bytes(
+    const weir_broker *b, const weir_topic *t);
 weir_topic *weir__topic_find(weir_broker *b, const char *name, size_t len);
 /* Creates (and journals) a topic. WEIR_EEXIST, WEIR_EIO... */
 int weir__topic_create(weir_broker *b, const char *name, int32_t n_parts,
