@@ -29,6 +29,7 @@ void
 weir_buf_clear(weir_buf *buf)
 {
     buf->len = 0;
+    buf->failed = false;
 }
 
 static int
@@ -40,12 +41,14 @@ buf_reserve(weir_buf *buf, size_t extra)
     size_t cap = buf->cap ? buf->cap : 64;
     while (cap - buf->len <= extra) {
         if (cap > SIZE_MAX / 2) {
+            buf->failed = true;
             return WEIR_ENOMEM;
         }
         cap *= 2;
     }
     char *data = realloc(buf->data, cap);
     if (data == NULL) {
+        buf->failed = true;
         return WEIR_ENOMEM;
     }
     buf->data = data;
@@ -76,6 +79,7 @@ weir_buf_vprintf(weir_buf *buf, const char *fmt, va_list ap)
     int n = vsnprintf(NULL, 0, fmt, ap2);
     va_end(ap2);
     if (n < 0) {
+        buf->failed = true;
         return WEIR_EINVAL;
     }
     int rv = buf_reserve(buf, (size_t)n);

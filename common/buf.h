@@ -3,16 +3,20 @@
 #define WEIR_BUF_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
  * A growable byte buffer (heap); reuse it across records. After an append
  * data[len] is a NUL (not counted), so text can be used as a C string.
+ * A failed append also sets `failed` until the next clear, so a writer may
+ * append many pieces and check once.
  */
 typedef struct weir_buf {
     char *data;
     size_t len;
     size_t cap;
+    bool failed;
 } weir_buf;
 
 void weir_buf_init(weir_buf *buf);

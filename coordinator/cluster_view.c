@@ -16,30 +16,23 @@
 
 /* ------------------------------------------------------------ text buffer */
 
-/* A weir_buf whose first failure sticks: the view is built, then checked
- * once. */
-typedef struct sbuf {
-    weir_buf buf;
-    bool oom;
-} sbuf;
+/* The views are built piece by piece into a weir_buf (its first failure
+ * sticks) and checked once, by sb_take. */
+typedef weir_buf sbuf;
 
 static void __attribute__((format(printf, 2, 3)))
 sb_printf(sbuf *b, const char *fmt, ...)
 {
-    if (b->oom)
-        return;
     va_list ap;
     va_start(ap, fmt);
-    b->oom = weir_buf_vprintf(&b->buf, fmt, ap) != WEIR_OK;
+    (void)weir_buf_vprintf(b, fmt, ap);
     va_end(ap);
 }
 
 static int
 sb_put(void *b, const void *p, size_t n)
 {
-    sbuf *sb = b;
-    if (!sb->oom)
-        sb->oom = weir_buf_append(&sb->buf, p, n) != WEIR_OK;
+    (void)weir_buf_append(b, p, n);
     return WEIR_OK;
 }
 
@@ -54,11 +47,11 @@ sb_json_str(sbuf *b, const char *s)
 static char *
 sb_take(sbuf *b)
 {
-    if (b->oom || !b->buf.data) {
-        weir_buf_fini(&b->buf);
+    if (b->failed || !b->data) {
+        weir_buf_fini(b);
         return NULL;
     }
-    return b->buf.data;
+    return b->data;
 }
 
 /* ------------------------------------------------------------- helpers */
@@ -456,35 +449,12 @@ weir_cluster_json_tasks(const weir_cluster *cl)
 /* ------------------------------------------------------------ Prometheus */
 
 static void
-family(sbuf *b, const char *name, const char *type, const char *help)
-{
-    if (!b->oom)
-        b->oom = weir_prom_family(&b->buf, name, type, help) != WEIR_OK;
-}
-
-static void
-sample_u64(sbuf *b, const char *name, const char *labels, uint64_t v)
-{
-    if (!b->oom)
-        b->oom = weir_prom_u64(&b->buf, name, labels, v) != WEIR_OK;
-}
-
-static void
-sample_f64(sbuf *b, const char *name, const char *labels, double v)
-{
-    if (!b->oom)
-        b->oom = weir_prom_f64(&b->buf, name, labels, v) != WEIR_OK;
-}
-
-static void
 histogram(sbuf *b, const char *name, const char *help, const uint64_t *buckets,
     double sum)
 {
-    family(b, name, "histogram", help);
-    if (!b->oom)
-        b->oom =
-            weir_prom_histogram(&b->buf, name, "", weir_cluster_lat_bounds_ms,
-                buckets, WEIR_CLUSTER_LAT_BUCKETS, sum) != WEIR_OK;
+    weir_prom_family(b, name, "histogram", help);
+    (void)weir_prom_histogram(b, name, "", weir_cluster_lat_bounds_ms, buckets,
+        WEIR_CLUSTER_LAT_BUCKETS, sum);
 }
 
 /* job="...",subtopology="s",partition="p" */
@@ -608,15 +578,15 @@ weir_cluster_metrics(const weir_cluster *cl, uint64_t now_ms)
         draining += cl->members[i].state == WEIR__MEMBER_DRAINING;
         dead += cl->members[i].state == WEIR__MEMBER_DEAD;
     }
-    family(&b, "weir_workers", "gauge",
+    weir_prom_family(&b, "weir_workers", "gauge",
         "Workers known to the coordinator by state.");
-    sample_u64(&b, "weir_workers", "state=\"alive\"", alive);
-    sample_u64(&b, "weir_workers", "state=\"draining\"", draining);
-    sample_u64(&b, "weir_workers", "state=\"dead\"", dead);
+    weir_prom_u64(&b, "weir_workers", "state=\"alive\"", alive);
+    weir_prom_u64(&b, "weir_workers", "state=\"draining\"", draining);
+    weir_prom_u64(&b, "weir_workers", "state=\"dead\"", dead);
     static const char *const states[] = {"unassigned", "moving", "assigned",
         "CREATED", "RESTORING", "RUNNING", "STANDBY", "REVOKING", "FENCED",
         "FAILED", "CLOSED"};
-    family(&b, "weir_tasks", "gauge", "Tasks by state.");
+    weir_prom_family(&b, "weir_tasks", "gauge", "Tasks by state.");
     for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
         size_t n = 0;
         for (size_t k = 0; k < cl->n_tasks; k++)
@@ -625,14 +595,14 @@ weir_cluster_metrics(const weir_cluster *cl, uint64_t now_ms)
                      states[i]) == 0;
         char label[64];
         snprintf(label, sizeof(label), "state=\"%s\"", states[i]);
-        sample_u64(&b, "weir_tasks", label, n);
+        weir_prom_u64(&b, "weir_tasks", label, n);
     }
     size_t jobs = 0;
     for (size_t j = 0; j < cl->n_jobs; j++)
         jobs += cl->jobs[j].state != WEIR__CLUSTER__JOB_STATE__JOB_CANCELLED;
-    family(&b, "weir_jobs", "gauge", "Jobs that are not cancelled.");
-    sample_u64(&b, "weir_jobs", "", jobs);
-    family(&b, "weir_job_degraded", "gauge",
+    weir_prom_family(&b, "weir_jobs", "gauge", "Jobs that are not cancelled.");
+    weir_prom_u64(&b, "weir_jobs", "", jobs);
+    weir_prom_family(&b, "weir_job_degraded", "gauge",
         "1 while a task of the job has not been running for longer than "
         "--stuck-task-ms.");
     weir_buf label;
@@ -646,14 +616,15 @@ weir_cluster_metrics(const weir_cluster *cl, uint64_t now_ms)
         weir_buf_printf(&label, "job=\"");
         weir_prom_label_value(&label, info.name);
         weir_buf_printf(&label, "\"");
-        sample_u64(&b, "weir_job_degraded", label.data, info.degraded ? 1 : 0);
+        weir_prom_u64(
+            &b, "weir_job_degraded", label.data, info.degraded ? 1 : 0);
     }
     size_t stuck = 0;
     for (size_t k = 0; k < cl->n_tasks; k++)
         stuck += cl->tasks[k].stuck;
-    family(&b, "weir_tasks_stuck", "gauge",
+    weir_prom_family(&b, "weir_tasks_stuck", "gauge",
         "Tasks not running for longer than --stuck-task-ms.");
-    sample_u64(&b, "weir_tasks_stuck", "", stuck);
+    weir_prom_u64(&b, "weir_tasks_stuck", "", stuck);
     const struct {
         const char *name, *type, *help;
         uint64_t value;
@@ -674,8 +645,8 @@ weir_cluster_metrics(const weir_cluster *cl, uint64_t now_ms)
             "Workers declared dead after their session expired.", s->deaths},
     };
     for (size_t i = 0; i < sizeof(totals) / sizeof(totals[0]); i++) {
-        family(&b, totals[i].name, totals[i].type, totals[i].help);
-        sample_u64(&b, totals[i].name, "", totals[i].value);
+        weir_prom_family(&b, totals[i].name, totals[i].type, totals[i].help);
+        weir_prom_u64(&b, totals[i].name, "", totals[i].value);
     }
     histogram(&b, "weir_heartbeat_latency_ms",
         "Worker send to coordinator receipt (wall clocks).",
@@ -683,13 +654,13 @@ weir_cluster_metrics(const weir_cluster *cl, uint64_t now_ms)
     for (size_t f = 0; f < sizeof(task_families) / sizeof(task_families[0]);
          f++) {
         const task_family *tf = &task_families[f];
-        family(&b, tf->name, tf->type, tf->help);
+        weir_prom_family(&b, tf->name, tf->type, tf->help);
         for (size_t k = 0; k < cl->n_tasks; k++) {
             const weir__task *t = &cl->tasks[k];
             if (!task_reported(t))
                 continue;
             task_labels(cl, t, &label);
-            sample_f64(&b, tf->name, label.data, tf->value(t, now_ms));
+            weir_prom_f64(&b, tf->name, label.data, tf->value(t, now_ms));
         }
     }
     weir_buf_fini(&label);

@@ -98,48 +98,30 @@ weir__admin_fd(const weir_admin *a)
 
 /* ------------------------------------------------------------ responses */
 
-/* A response body; its first failure sticks. */
-typedef struct out {
-    weir_buf buf;
-    bool oom;
-} out;
-
-static void outf(out *w, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+/* Response bodies are built in a weir_buf, whose first failure sticks:
+ * answer() checks it once. */
 
 static void
-outf(out *w, const char *fmt, ...)
+out_json_str(weir_buf *w, const char *s)
 {
-    if (w->oom)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    w->oom = weir_buf_vprintf(&w->buf, fmt, ap) != WEIR_OK;
-    va_end(ap);
+    (void)weir_json_str_append(w, s, strlen(s));
 }
 
 static void
-out_json_str(out *w, const char *s)
-{
-    if (!w->oom)
-        w->oom = weir_json_str_append(&w->buf, s, strlen(s)) != WEIR_OK;
-}
-
-static void
-status_json(weir_broker *b, out *w)
+status_json(weir_broker *b, weir_buf *w)
 {
     int64_t now = weir_clock_wall_ms();
-    outf(w, "{\"listen\":\"%s:%d\",\"connections\":%zu,\"topics\":[",
+    weir_buf_printf(w, "{\"listen\":\"%s:%d\",\"connections\":%zu,\"topics\":[",
         b->adv_host, b->port, weir__server_conn_count(b->server));
     for (size_t i = 0; i < b->n_topics; i++) {
         weir_topic *t = b->topics[i];
-        outf(w, "%s{\"name\":", i ? "," : "");
+        weir_buf_printf(w, "%s{\"name\":", i ? "," : "");
         out_json_str(w, t->name);
-        outf(w, ",\"compact\":%s,\"partitions\":[",
+        weir_buf_printf(w, ",\"compact\":%s,\"partitions\":[",
             t->conf.compact ? "true" : "false");
         for (int32_t k = 0; k < t->n_parts; k++) {
             weir_part *p = &t->parts[k];
-            outf(w,
+            weir_buf_printf(w,
                 "%s{\"partition\":%d,\"log_start_offset\":%lld,"
                 "\"high_watermark\":%lld,\"last_stable_offset\":%lld,"
                 "\"aborted_txns\":%zu,\"producers\":[",
@@ -148,73 +130,61 @@ status_json(weir_broker *b, out *w)
                 p->n_aborted);
             for (size_t i = 0; i < p->n_prods; i++) {
                 const weir_producer *pr = &p->prods[i];
-                outf(w,
+                weir_buf_printf(w,
                     "%s{\"producer_id\":%lld,\"epoch\":%d,"
                     "\"last_sequence\":%d,\"open_txn_first_offset\":%lld}",
                     i ? "," : "", (long long)pr->pid, (int)pr->epoch,
                     pr->n_batches ? (int)pr->recent[0].last_seq : -1,
                     (long long)pr->txn_first_offset);
             }
-            outf(w, "]}");
+            weir_buf_printf(w, "]}");
         }
-        outf(w, "]}");
+        weir_buf_printf(w, "]}");
     }
-    outf(w, "],\"transactions\":[");
+    weir_buf_printf(w, "],\"transactions\":[");
     for (size_t i = 0; i < b->n_txns; i++) {
         weir_txn *txn = b->txns[i];
-        outf(w, "%s{\"transactional_id\":", i ? "," : "");
+        weir_buf_printf(w, "%s{\"transactional_id\":", i ? "," : "");
         out_json_str(w, txn->id);
-        outf(w,
+        weir_buf_printf(w,
             ",\"producer_id\":%lld,\"epoch\":%d,\"state\":\"%s\","
             "\"timeout_ms\":%d,\"partitions\":%zu,\"pending_offsets\":%zu",
             (long long)txn->pid, (int)txn->epoch,
             weir__txn_state_name(txn->state), (int)txn->timeout_ms,
             txn->n_parts, txn->n_offsets);
         if (txn->state == WEIR_TXN_ONGOING)
-            outf(w, ",\"age_ms\":%lld", (long long)(now - txn->start_ms));
-        outf(w, "}");
+            weir_buf_printf(
+                w, ",\"age_ms\":%lld", (long long)(now - txn->start_ms));
+        weir_buf_printf(w, "}");
     }
-    outf(w, "],\"groups\":[");
+    weir_buf_printf(w, "],\"groups\":[");
     for (size_t i = 0; i < b->n_groups; i++) {
         weir_group *g = b->groups[i];
-        outf(w, "%s{\"group\":", i ? "," : "");
+        weir_buf_printf(w, "%s{\"group\":", i ? "," : "");
         out_json_str(w, g->id);
-        outf(w, ",\"generation\":%d,\"members\":%zu,\"offsets\":%zu}",
+        weir_buf_printf(w,
+            ",\"generation\":%d,\"members\":%zu,\"offsets\":%zu}",
             (int)g->generation, g->n_members, g->n_offsets);
     }
-    outf(w, "]}\n");
+    weir_buf_printf(w, "]}\n");
 }
 
 static void
-prom_family(out *w, const char *name, const char *type, const char *help)
+per_api(weir_buf *w, const char *name, const char *help, const uint64_t *counts)
 {
-    if (!w->oom)
-        w->oom = weir_prom_family(&w->buf, name, type, help) != WEIR_OK;
-}
-
-static void
-prom_u64(out *w, const char *name, const char *labels, uint64_t v)
-{
-    if (!w->oom)
-        w->oom = weir_prom_u64(&w->buf, name, labels, v) != WEIR_OK;
-}
-
-static void
-per_api(out *w, const char *name, const char *help, const uint64_t *counts)
-{
-    prom_family(w, name, "counter", help);
+    weir_prom_family(w, name, "counter", help);
     for (int k = 0; k < WEIR_API_KEY_MAX; k++) {
         if (!weir_kapi_find((int16_t)k))
             continue;
         char label[96];
         snprintf(
             label, sizeof(label), "api=\"%s\"", weir_kapi_name((int16_t)k));
-        prom_u64(w, name, label, counts[k]);
+        weir_prom_u64(w, name, label, counts[k]);
     }
 }
 
 static void
-metrics_text(weir_broker *b, out *w)
+metrics_text(weir_broker *b, weir_buf *w)
 {
     weir_metrics *m = &b->metrics;
     per_api(w, "weir_broker_requests_total", "Requests handled, by API.",
@@ -240,16 +210,16 @@ metrics_text(weir_broker *b, out *w)
             "Transactions begun and not yet ended.", open},
     };
     for (size_t i = 0; i < sizeof(simple) / sizeof(simple[0]); i++) {
-        prom_family(w, simple[i].name, simple[i].type, simple[i].help);
-        prom_u64(w, simple[i].name, "", simple[i].value);
+        weir_prom_family(w, simple[i].name, simple[i].type, simple[i].help);
+        weir_prom_u64(w, simple[i].name, "", simple[i].value);
     }
-    prom_family(w, "weir_broker_transactions_total", "counter",
+    weir_prom_family(w, "weir_broker_transactions_total", "counter",
         "Transactions ended, by result.");
-    prom_u64(w, "weir_broker_transactions_total", "result=\"commit\"",
+    weir_prom_u64(w, "weir_broker_transactions_total", "result=\"commit\"",
         m->txn_committed);
-    prom_u64(w, "weir_broker_transactions_total", "result=\"abort\"",
+    weir_prom_u64(w, "weir_broker_transactions_total", "result=\"abort\"",
         m->txn_aborted);
-    prom_u64(w, "weir_broker_transactions_total", "result=\"timeout\"",
+    weir_prom_u64(w, "weir_broker_transactions_total", "result=\"timeout\"",
         m->txn_timed_out);
 }
 
@@ -292,7 +262,7 @@ api_by_name(const char *name)
 
 /* Applies a fault request; returns the HTTP status and writes a message. */
 static uint16_t
-fault(weir_broker *b, const char *path, const char *uri, out *w)
+fault(weir_broker *b, const char *path, const char *uri, weir_buf *w)
 {
     char api_s[64] = "", ms_s[32] = "0", count_s[32] = "1", err_s[32] = "";
     int64_t ms = 0;
@@ -300,14 +270,15 @@ fault(weir_broker *b, const char *path, const char *uri, out *w)
         ms = strtoll(ms_s, NULL, 10);
     if (strcmp(path, "/fault/drop") == 0) {
         b->faults.drop_now = true;
-        outf(w, "{\"dropped\":%zu}\n", weir__server_conn_count(b->server));
+        weir_buf_printf(
+            w, "{\"dropped\":%zu}\n", weir__server_conn_count(b->server));
         return 200;
     }
     if (strcmp(path, "/fault/pause") == 0 && ms >= 0) {
         b->faults.paused_until_ms = weir_clock_mono_ms() + (uint64_t)ms;
         weir_log_info(
             "broker", "fault: pausing request handling %lld ms", (long long)ms);
-        outf(w, "{\"paused_ms\":%lld}\n", (long long)ms);
+        weir_buf_printf(w, "{\"paused_ms\":%lld}\n", (long long)ms);
         return 200;
     }
     if (strcmp(path, "/fault/crash") == 0) {
@@ -316,19 +287,21 @@ fault(weir_broker *b, const char *path, const char *uri, out *w)
     }
     if (strcmp(path, "/fault/clear") == 0) {
         memset(&b->faults, 0, sizeof(b->faults));
-        outf(w, "{\"cleared\":true}\n");
+        weir_buf_printf(w, "{\"cleared\":true}\n");
         return 200;
     }
     int api = query(uri, "api", api_s, sizeof(api_s)) ? api_by_name(api_s) : -1;
     if (api < 0) {
-        outf(w, "{\"error\":\"api=NAME (e.g. Produce) required\"}\n");
+        weir_buf_printf(
+            w, "{\"error\":\"api=NAME (e.g. Produce) required\"}\n");
         return 400;
     }
     if (strcmp(path, "/fault/delay") == 0 && ms >= 0) {
         b->faults.delay_ms[api] = ms;
         weir_log_info(
             "broker", "fault: delaying %s by %lld ms", api_s, (long long)ms);
-        outf(w, "{\"api\":\"%s\",\"delay_ms\":%lld}\n", api_s, (long long)ms);
+        weir_buf_printf(
+            w, "{\"api\":\"%s\",\"delay_ms\":%lld}\n", api_s, (long long)ms);
         return 200;
     }
     if (strcmp(path, "/fault/fail") == 0 &&
@@ -343,8 +316,9 @@ fault(weir_broker *b, const char *path, const char *uri, out *w)
             "fault: failing the next %d %s with %d client_prefix=%s",
             (int)b->faults.fail_count[api], api_s,
             (int)b->faults.fail_code[api], client);
-        outf(w, "{\"api\":\"%s\",\"count\":%d,\"error\":%d}\n", api_s,
-            (int)b->faults.fail_count[api], (int)b->faults.fail_code[api]);
+        weir_buf_printf(w, "{\"api\":\"%s\",\"count\":%d,\"error\":%d}\n",
+            api_s, (int)b->faults.fail_count[api],
+            (int)b->faults.fail_code[api]);
         return 200;
     }
     if (strcmp(path, "/fault/lose") == 0) {
@@ -352,19 +326,19 @@ fault(weir_broker *b, const char *path, const char *uri, out *w)
         b->faults.lose_count[api] = (int32_t)strtol(count_s, NULL, 10);
         weir_log_info("broker", "fault: losing the answers of the next %d %s",
             (int)b->faults.lose_count[api], api_s);
-        outf(w, "{\"api\":\"%s\",\"lose\":%d}\n", api_s,
+        weir_buf_printf(w, "{\"api\":\"%s\",\"lose\":%d}\n", api_s,
             (int)b->faults.lose_count[api]);
         return 200;
     }
-    outf(w, "{\"error\":\"unknown fault or missing parameter\"}\n");
+    weir_buf_printf(w, "{\"error\":\"unknown fault or missing parameter\"}\n");
     return 400;
 }
 
 static void
 answer(weir_broker *b, weir_http_req *r)
 {
-    out w = {0};
-    weir_buf_init(&w.buf);
+    weir_buf w;
+    weir_buf_init(&w);
     uint16_t status = 200;
     const char *ctype = "application/json";
     bool get = strcmp(r->method, "GET") == 0;
@@ -378,15 +352,15 @@ answer(weir_broker *b, weir_http_req *r)
         status = fault(b, r->path, r->uri, &w);
     } else {
         status = 404;
-        outf(&w, "{\"error\":\"not found\"}\n");
+        weir_buf_printf(&w, "{\"error\":\"not found\"}\n");
     }
-    if (w.oom) {
+    if (w.failed) {
         static const char oom[] = "out of memory\n";
         weir_http_reply(r, 500, "text/plain", oom, sizeof(oom) - 1);
     } else {
-        weir_http_reply(r, status, ctype, w.buf.data, w.buf.len);
+        weir_http_reply(r, status, ctype, w.data, w.len);
     }
-    weir_buf_fini(&w.buf);
+    weir_buf_fini(&w);
 }
 
 void
