@@ -31,13 +31,18 @@ foreach(s zombie-outage zombie-outage-timed broker-fence)
     TIMEOUT 180)
 endforeach()
 
-# docker/: the compose file must stay valid (no Docker engine needed).
+# docker/: the compose files must stay valid (no Docker engine needed):
+# the 3-node Kafka one and the single-node one for a laptop.
 find_program(WEIR_DOCKER_COMPOSE docker-compose)
 if(WEIR_DOCKER_COMPOSE)
   add_test(NAME cluster.docker_compose_config
     COMMAND ${WEIR_DOCKER_COMPOSE} -f ${PROJECT_SOURCE_DIR}/docker/docker-compose.yml
       config -q)
-  set_tests_properties(cluster.docker_compose_config PROPERTIES
+  add_test(NAME cluster.docker_compose_single_config
+    COMMAND ${WEIR_DOCKER_COMPOSE}
+      -f ${PROJECT_SOURCE_DIR}/docker/docker-compose.single.yml config -q)
+  set_tests_properties(cluster.docker_compose_config
+    cluster.docker_compose_single_config PROPERTIES
     LABELS integration TIMEOUT 60)
 endif()
 
