@@ -280,6 +280,21 @@ resume_inputs(weir_task *t)
     return rv;
 }
 
+/*
+ * A transaction is open for a commit interval and its commit: give it
+ * room (at least 60 s), within Kafka's default transaction.max.timeout.ms
+ * (15 min; the job compiler allows intervals up to 10 min).
+ */
+static int
+txn_timeout_ms(const weir_task *t)
+{
+    uint64_t interval = t->topo->commit_interval_ms
+                            ? t->topo->commit_interval_ms
+                            : WEIR_JOB_COMMIT_INTERVAL_MS;
+    uint64_t ms = 2 * interval + 10000;
+    return ms < 60000 ? 60000 : ms > 900000 ? 900000 : (int)ms;
+}
+
 int
 weir_task_start(weir_task *t)
 {
@@ -302,8 +317,8 @@ weir_task_start(weir_task *t)
     if (rv != WEIR_OK)
         return fail(t, rv, "create consumer");
     if (!t->standby) {
-        rv = weir_kafka_producer_new(
-            &t->prod, t->bootstrap, cid, t->eos ? t->name : NULL, 60000);
+        rv = weir_kafka_producer_new(&t->prod, t->bootstrap, cid,
+            t->eos ? t->name : NULL, txn_timeout_ms(t));
         if (rv != WEIR_OK)
             return fail(t, rv, "create producer");
         if (t->eos) {
