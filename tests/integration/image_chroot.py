@@ -104,7 +104,7 @@ def build_recipe(build_stage):
     """The build stage's binaries and cmake configure options."""
     text = " ".join(arg for ins, arg in build_stage if ins == "RUN")
     bins = re.search(r'bins="([^"]+)"', text)
-    conf = re.search(r"cmake -S \. -B /build((?: -D\S+)*)", text)
+    conf = re.search(r"cmake -S \. -B /build((?: -D[^\s;&|]+)*)", text)
     if not bins or not conf:
         raise SystemExit("docker/Dockerfile: the build stage no longer has "
                          "'bins=\"...\"' and 'cmake -S . -B /build -D...': "
