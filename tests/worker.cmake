@@ -12,6 +12,10 @@ weir_script_test(NAME worker.wordcount LABEL integration
   COMMAND /usr/bin/python3
     ${PROJECT_SOURCE_DIR}/tests/integration/worker_wordcount.py
   TIMEOUT 180)
+weir_script_test(NAME worker.emit_latest LABEL integration
+  COMMAND /usr/bin/python3
+    ${PROJECT_SOURCE_DIR}/tests/integration/worker_emit_latest.py
+  TIMEOUT 180)
 weir_script_test(NAME worker.access_per_minute LABEL integration
   COMMAND /usr/bin/python3
     ${PROJECT_SOURCE_DIR}/tests/integration/worker_access.py

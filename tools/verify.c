@@ -4,9 +4,12 @@
  * isolation.level=read_committed, counts each word of the committed input
  * (split(lower(value), '[^a-z0-9]+'), empty strings dropped) and checks that
  * each word's committed outputs are exactly 1, 2, ..., N in order, all in
- * one partition, where N is its number of input occurrences.
+ * one partition, where N is its number of input occurrences. With --emit
+ * latest (a count emitting at most one update per key and commit) each
+ * word's counts must rise strictly and end at exactly N.
  *
  *   weir-verify --bootstrap HOST:PORT --input TOPIC --output TOPIC
+ *               [--emit update|latest]
  *
  * Exit status: 0 exact, 1 a violation (printed), 2 usage or Kafka errors.
  */
@@ -25,6 +28,7 @@ typedef struct verify_conf {
     char *bootstrap;
     char *input;
     char *output;
+    char *emit;
     int64_t timeout_ms;
 } verify_conf;
 
@@ -34,6 +38,9 @@ static const weir_conf_entry entries[] = {
         C, "bootstrap", bootstrap, "127.0.0.1:9092", "Kafka bootstrap servers"),
     WEIR_CONF_STR(C, "input", input, "text-lines", "the job's input topic"),
     WEIR_CONF_STR(C, "output", output, "wordcounts", "the job's output topic"),
+    WEIR_CONF_STR(C, "emit", emit, "update",
+        "the count's emit mode: update (every count 1..N) or latest (rising "
+        "strictly to N)"),
     WEIR_CONF_INT(C, "timeout-ms", timeout_ms, "60000", 1000, 3600000,
         "give up reading a topic after this long"),
 };
@@ -56,6 +63,8 @@ typedef struct word {
 typedef struct table {
     word *slots;
     size_t cap, n;
+    bool latest;       /* --emit latest */
+    long long outputs; /* output records checked */
 } table;
 
 static uint64_t
@@ -72,7 +81,7 @@ lookup(table *t, const char *s, size_t n, bool add)
 {
     if (add && (t->n + 1) * 2 > t->cap) {
         table g = {calloc(t->cap ? t->cap * 2 : 1024, sizeof(word)),
-            t->cap ? t->cap * 2 : 1024, 0};
+            t->cap ? t->cap * 2 : 1024, 0, t->latest, t->outputs};
         if (!g.slots) {
             fprintf(stderr, "weir-verify: out of memory\n");
             exit(2);
@@ -250,7 +259,13 @@ check_output(table *t, int32_t partition, const rd_kafka_message_t *m)
         return 1;
     }
     w->partition = partition;
-    if (n != w->seen + 1) {
+    if (t->latest && n <= w->seen) {
+        printf("violation: word '%s': count %lld after %lld, repeated or "
+               "going back (partition %d offset %lld)\n",
+            w->text, n, (long long)w->seen, partition, (long long)m->offset);
+        return 1;
+    }
+    if (!t->latest && n != w->seen + 1) {
         printf("violation: word '%s': %s, count %lld where %lld was next "
                "(partition %d offset %lld)\n",
             w->text, n <= w->seen ? "duplicate" : "gap", n,
@@ -264,6 +279,7 @@ check_output(table *t, int32_t partition, const rd_kafka_message_t *m)
         return 1;
     }
     w->seen = n;
+    t->outputs++;
     return 0;
 }
 
@@ -277,16 +293,19 @@ main(int argc, char **argv)
         weir_conf_free(&spec, &cf, NULL);
         return rv == WEIR_ESTOPPED ? 0 : 2;
     }
-    table t = {NULL, 0, 0};
+    table t = {NULL, 0, 0, strcmp(cf.emit, "latest") == 0, 0};
+    if (!t.latest && strcmp(cf.emit, "update") != 0) {
+        fprintf(stderr, "weir-verify: --emit: expected update or latest\n");
+        weir_conf_free(&spec, &cf, NULL);
+        return 2;
+    }
     int code = read_topic(&cf, cf.input, &t, count_input);
     if (code == 0)
         code = read_topic(&cf, cf.output, &t, check_output);
-    long long updates = 0;
     for (size_t i = 0; code == 0 && i < t.cap; i++) {
         word *w = &t.slots[i];
         if (!w->text)
             continue;
-        updates += w->expected;
         if (w->seen != w->expected) {
             printf("violation: word '%s': last count %lld, expected %lld\n",
                 w->text, (long long)w->seen, (long long)w->expected);
@@ -294,7 +313,7 @@ main(int argc, char **argv)
         }
     }
     if (code == 0)
-        printf("exact: %zu words, %lld updates\n", t.n, updates);
+        printf("exact: %zu words, %lld updates\n", t.n, t.outputs);
     for (size_t i = 0; i < t.cap; i++)
         free(t.slots[i].text);
     free(t.slots);

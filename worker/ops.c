@@ -31,6 +31,45 @@ parse(const op_pb *pb, const Weir__Topology__Expr *e, weir_expr **out,
     return rv;
 }
 
+/* The aggregation reading topic's partials, in any subtopology. */
+static const op_pb *
+partial_target(const Weir__Topology__Topology *topo, const char *topic)
+{
+    for (size_t s = 0; s < topo->n_subtopologies; s++) {
+        const Weir__Topology__Subtopology *st = topo->subtopologies[s];
+        for (size_t k = 0; k < st->n_operators; k++) {
+            const op_pb *pb = st->operators[k];
+            if (pb->partials && pb->store && pb->store[0] &&
+                pb->n_inputs == 1 && pb->inputs[0] < k &&
+                strcmp(st->operators[pb->inputs[0]]->topic, topic) == 0)
+                return pb;
+        }
+    }
+    return NULL;
+}
+
+/* A repartition writing partials gets the aggregation they are for. */
+static int
+build_partial(weir_task *t, weir_op *op, char *err, size_t errsize)
+{
+    const op_pb *agg = partial_target(t->topo, op->pb->topic);
+    if (!agg) {
+        snprintf(err, errsize,
+            "operator %s: no aggregation reads the partials of %s",
+            op->pb->name, op->pb->topic);
+        return WEIR_EINVAL;
+    }
+    if (!(op->partial = calloc(1, sizeof(*op->partial))))
+        return WEIR_ENOMEM;
+    op->partial->pb = agg;
+    op->partial->store = -1;
+    op->stream_time = INT64_MIN;
+    int rv = parse(agg, agg->value, &op->partial->value, err, errsize);
+    if (rv == WEIR_OK && agg->window)
+        rv = parse(agg, agg->window->time, &op->partial->time, err, errsize);
+    return rv;
+}
+
 int
 weir__ops_build(weir_task *t, char *err, size_t errsize)
 {
@@ -75,6 +114,10 @@ weir__ops_build(weir_task *t, char *err, size_t errsize)
         if (pb->window && (rv = parse(pb, pb->window->time, &op->time, err,
                                errsize)) != WEIR_OK)
             return rv;
+        if (pb->kind == WEIR__TOPOLOGY__OP_KIND__OP_REPARTITION &&
+            pb->partials &&
+            (rv = build_partial(t, op, err, errsize)) != WEIR_OK)
+            return rv;
         if (pb->store && pb->store[0]) {
             for (size_t s = 0; s < t->n_stores; s++)
                 if (strcmp(t->stores[s].name, pb->store) == 0)
@@ -101,17 +144,29 @@ weir__ops_build(weir_task *t, char *err, size_t errsize)
     return rv;
 }
 
+static void
+op_free(weir_op *op)
+{
+    weir_expr_free(op->predicate);
+    weir_expr_free(op->key);
+    weir_expr_free(op->value);
+    weir_expr_free(op->time);
+    free(op->children);
+    if (op->pending) {
+        weir_overlay_fini(op->pending);
+        free(op->pending);
+    }
+    if (op->partial) {
+        op_free(op->partial);
+        free(op->partial);
+    }
+}
+
 void
 weir__ops_free(weir_task *t)
 {
-    for (size_t i = 0; t->ops && i < t->n_ops; i++) {
-        weir_op *op = &t->ops[i];
-        weir_expr_free(op->predicate);
-        weir_expr_free(op->key);
-        weir_expr_free(op->value);
-        weir_expr_free(op->time);
-        free(op->children);
-    }
+    for (size_t i = 0; t->ops && i < t->n_ops; i++)
+        op_free(&t->ops[i]);
     free(t->ops);
     t->ops = NULL;
 }
@@ -156,6 +211,20 @@ eval(weir_task *t, const weir_op *op, const weir_expr *e, const weir_rec *r,
     return WEIR_OK;
 }
 
+int
+weir__ops_produce(weir_task *t, const char *topic, const weir_buf *key,
+    bool key_null, const weir_buf *val, bool val_null, int64_t ts)
+{
+    for (;;) {
+        int rv = weir__task_produce(t, topic, -1, key_null ? NULL : key->data,
+            key_null ? 0 : key->len, val_null ? NULL : val->data,
+            val_null ? 0 : val->len, ts, NULL, 0);
+        if (rv != WEIR_EAGAIN)
+            return rv;
+        (void)weir_kafka_producer_poll(t->prod, 10);
+    }
+}
+
 /* Encodes and produces a record (sink and repartition). */
 static int
 emit(weir_task *t, const weir_op *op, const weir_rec *r)
@@ -175,15 +244,8 @@ emit(weir_task *t, const weir_op *op, const weir_rec *r)
             err);
         return WEIR_EINVAL;
     }
-    int rv;
-    for (;;) {
-        rv = weir__task_produce(t, pb->topic, -1, knull ? NULL : t->kbuf.data,
-            knull ? 0 : t->kbuf.len, vnull ? NULL : t->vbuf.data,
-            vnull ? 0 : t->vbuf.len, r->timestamp_ms, NULL, 0);
-        if (rv != WEIR_EAGAIN)
-            break;
-        (void)weir_kafka_producer_poll(t->prod, 10);
-    }
+    int rv = weir__ops_produce(
+        t, pb->topic, &t->kbuf, knull, &t->vbuf, vnull, r->timestamp_ms);
     if (rv == WEIR_OK)
         t->stats.records_out++; /* sinks and repartition topics alike */
     return rv;
@@ -248,8 +310,11 @@ run(weir_task *t, size_t i, weir_rec *r)
     case WEIR__TOPOLOGY__OP_KIND__OP_PEEK:
         peek(t, op, r);
         return weir__ops_forward(t, i, r);
-    case WEIR__TOPOLOGY__OP_KIND__OP_SINK:
     case WEIR__TOPOLOGY__OP_KIND__OP_REPARTITION:
+        if (op->partial)
+            return weir__ops_partial_fold(t, i, r);
+        /* fall through */
+    case WEIR__TOPOLOGY__OP_KIND__OP_SINK:
         if ((rv = emit(t, op, r)) != WEIR_OK)
             return rv;
         return weir__ops_forward(t, i, r);
@@ -280,30 +345,69 @@ is_record_error(int rv)
     return rv == WEIR_EINVAL || rv == WEIR_EPARSE || rv == WEIR_ENOMEM;
 }
 
+/* Writes a failed record to the dead-letter topic with why it failed and,
+ * for an input record m, where it came from (m NULL: a result). */
 static int
-dead_letter(weir_task *t, const weir_kafka_msg *m)
+dead_letter(weir_task *t, const void *key, size_t klen, const void *val,
+    size_t vlen, int64_t ts, const weir_kafka_msg *m)
 {
-    char part[16], off[24];
-    snprintf(part, sizeof(part), "%d", m->partition);
-    snprintf(off, sizeof(off), "%lld", (long long)m->offset);
+    char part[16] = "", off[24] = "";
     const char *op = t->err_op ? t->err_op : "";
+    if (m) {
+        snprintf(part, sizeof(part), "%d", m->partition);
+        snprintf(off, sizeof(off), "%lld", (long long)m->offset);
+    }
     weir_kafka_header h[] = {
         {"weir.error", t->err_msg, strlen(t->err_msg)},
         {"weir.operator", op, strlen(op)},
-        {"weir.source.topic", m->topic, strlen(m->topic)},
+        {"weir.task", t->name, strlen(t->name)},
+        {"weir.source.topic", m ? m->topic : "", m ? strlen(m->topic) : 0},
         {"weir.source.partition", part, strlen(part)},
         {"weir.source.offset", off, strlen(off)},
-        {"weir.task", t->name, strlen(t->name)},
     };
-    int rv;
+    size_t nh = m ? sizeof(h) / sizeof(h[0]) : 3;
     for (;;) {
-        rv = weir__task_produce(t, t->topo->dlq_topic, -1, m->key, m->key_len,
-            m->value, m->value_len, m->timestamp_ms, h,
-            sizeof(h) / sizeof(h[0]));
+        int rv = weir__task_produce(
+            t, t->topo->dlq_topic, -1, key, klen, val, vlen, ts, h, nh);
         if (rv != WEIR_EAGAIN)
             return rv;
         (void)weir_kafka_producer_poll(t->prod, 10);
     }
+}
+
+int
+weir__ops_result_failed(weir_task *t, const weir_rec *r, int rv)
+{
+    if (!is_record_error(rv))
+        return rv;
+    switch (t->topo->on_error) {
+    case WEIR__TOPOLOGY__ON_ERROR__ON_ERROR_SKIP:
+        t->stats.skipped++;
+        return WEIR_OK;
+    case WEIR__TOPOLOGY__ON_ERROR__ON_ERROR_FAIL:
+        snprintf(t->stats.error, sizeof(t->stats.error),
+            "a result failed in %.40s: %.160s", t->err_op ? t->err_op : "?",
+            t->err_msg);
+        return WEIR_EINVAL;
+    default:
+        t->stats.dlq++;
+        weir_buf_clear(&t->kbuf);
+        weir_buf_clear(&t->vbuf);
+        if (weir_value_to_json(&r->key, &t->kbuf) != WEIR_OK ||
+            weir_value_to_json(&r->value, &t->vbuf) != WEIR_OK)
+            return WEIR_ENOMEM;
+        return dead_letter(t, t->kbuf.data, t->kbuf.len, t->vbuf.data,
+            t->vbuf.len, r->timestamp_ms, NULL);
+    }
+}
+
+int
+weir__ops_emit_result(weir_task *t, size_t i, weir_rec *r)
+{
+    t->err_op = NULL;
+    t->err_msg[0] = '\0';
+    int rv = weir__ops_forward(t, i, r);
+    return rv == WEIR_OK ? rv : weir__ops_result_failed(t, r, rv);
 }
 
 int
@@ -353,6 +457,7 @@ weir__ops_process(weir_task *t, const weir_kafka_msg *m)
         return WEIR_EINVAL;
     default:
         t->stats.dlq++;
-        return dead_letter(t, m);
+        return dead_letter(
+            t, m->key, m->key_len, m->value, m->value_len, m->timestamp_ms, m);
     }
 }

@@ -1,7 +1,9 @@
 /*
  * Stateful operators: count, reduce, aggregate (sum, min, max, avg), over
- * keys or over windows of keys (tumbling and hopping, event time, grace,
- * emit on update or final on close).
+ * keys or over windows of keys (tumbling and hopping, event time, grace),
+ * emitting every update, the latest value per key once per commit
+ * (weir__ops_agg_flush), or, windowed, the final value on close. With
+ * pre-aggregation their input is partial aggregates (ops_partial.c).
  *
  * State layout (codec.h): value = be64 record count + tagged aggregate.
  * Key = tagged group key; windowed stores prefix it with the window start
@@ -51,133 +53,51 @@ state_get(weir_task *t, int store, const void *key, size_t klen,
     return WEIR_OK;
 }
 
-/* Decodes a state value: record count and aggregate. */
-static int
-state_decode(
-    weir_task *t, const char *val, size_t vlen, int64_t *count, weir_value *agg)
-{
-    if (vlen < 9)
-        return WEIR_ECORRUPT;
-    *count = (int64_t)weir_codec_get_be64(val);
-    return weir_codec_decode(val + 8, vlen - 8, &t->arena, agg);
-}
-
-static bool
-is_number(const weir_value *v)
-{
-    return v->type == WEIR_TYPE_INT || v->type == WEIR_TYPE_FLOAT ||
-           v->type == WEIR_TYPE_TIME;
-}
-
-static double
-as_double(const weir_value *v)
-{
-    return v->type == WEIR_TYPE_FLOAT ? v->u.f : (double)v->u.i;
-}
-
-/* New aggregate from the old one (found or not) and the record. */
-static int
-fold(weir_task *t, const weir_op *op, const weir_rec *r, bool found,
-    int64_t count, const weir_value *old, weir_value *agg, weir_value *out)
-{
-    const op_pb *pb = op->pb;
-    weir_expr_error xe;
-    memset(&xe, 0, sizeof(xe));
-    if (pb->kind == WEIR__TOPOLOGY__OP_KIND__OP_COUNT) {
-        *agg = weir_value_int(count + 1);
-        *out = *agg;
-        return WEIR_OK;
-    }
-    weir_expr_ctx ctx;
-    memset(&ctx, 0, sizeof(ctx));
-    ctx.key = &r->key;
-    ctx.value = &r->value;
-    ctx.timestamp_ms = r->timestamp_ms;
-    ctx.window_start_ms = r->window_start_ms;
-    ctx.window_end_ms = r->window_end_ms;
-    ctx.arena = &t->arena;
-    if (pb->kind == WEIR__TOPOLOGY__OP_KIND__OP_REDUCE) {
-        if (!found || !op->value) {
-            *agg = r->value;
-        } else {
-            ctx.agg = old;
-            if (weir_expr_eval(op->value, &ctx, agg, &xe) != WEIR_OK)
-                return rec_error(t, op, xe.msg);
-        }
-        *out = *agg;
-        return WEIR_OK;
-    }
-    /* aggregate */
-    weir_value in = r->value;
-    if (op->value && weir_expr_eval(op->value, &ctx, &in, &xe) != WEIR_OK)
-        return rec_error(t, op, xe.msg);
-    if (!is_number(&in))
-        return rec_error(t, op, "aggregate input is not a number");
-    switch (pb->agg) {
-    case WEIR__TOPOLOGY__AGG_FUNC__AGG_SUM:
-    case WEIR__TOPOLOGY__AGG_FUNC__AGG_AVG:
-        if (!found)
-            *agg = in.type == WEIR_TYPE_FLOAT ? in : weir_value_int(in.u.i);
-        else if (old->type == WEIR_TYPE_INT && in.type != WEIR_TYPE_FLOAT)
-            *agg = weir_value_int(old->u.i + in.u.i);
-        else
-            *agg = weir_value_float(as_double(old) + as_double(&in));
-        if (pb->agg == WEIR__TOPOLOGY__AGG_FUNC__AGG_AVG)
-            *out = weir_value_float(as_double(agg) / (double)(count + 1));
-        else
-            *out = *agg;
-        return WEIR_OK;
-    case WEIR__TOPOLOGY__AGG_FUNC__AGG_MIN:
-    case WEIR__TOPOLOGY__AGG_FUNC__AGG_MAX: {
-        bool take = !found;
-        if (found) {
-            int c = weir_value_compare(&in, old);
-            take = pb->agg == WEIR__TOPOLOGY__AGG_FUNC__AGG_MIN ? c < 0 : c > 0;
-        }
-        *agg = take ? in : *old;
-        *out = *agg;
-        return WEIR_OK;
-    }
-    default:
-        return rec_error(t, op, "unsupported aggregate function");
-    }
-}
-
-/* Updates one (window, key) and emits the update if asked to. */
+/*
+ * Folds `in` (a record lifted, or a partial) into one (window, key) and
+ * emits the result as the operator's emit mode says: now (update), at the
+ * next flush (latest) or when the window closes (final).
+ */
 static int
 update(weir_task *t, size_t i, const weir_rec *r, const char *key, size_t klen,
-    bool emit_update)
+    const weir_agg_state *in)
 {
-    const weir_op *op = &t->ops[i];
+    weir_op *op = &t->ops[i];
     const char *old_raw = NULL;
     size_t old_len = 0;
     bool found = false;
     int rv = state_get(t, op->store, key, klen, &old_raw, &old_len, &found);
     if (rv != WEIR_OK)
         return rv;
-    int64_t count = 0;
-    weir_value old = weir_value_null(), agg, out;
-    if (found &&
-        (rv = state_decode(t, old_raw, old_len, &count, &old)) != WEIR_OK) {
-        weir_log_error(
-            "task", "corrupt state task=%s store=%s", t->name, op->pb->store);
-        return WEIR_ECORRUPT;
+    weir_agg_state old, res = *in;
+    if (found) {
+        if (weir__agg_decode(t, old_raw, old_len, &old) != WEIR_OK) {
+            weir_log_error("task", "corrupt state task=%s store=%s", t->name,
+                op->pb->store);
+            return WEIR_ECORRUPT;
+        }
+        if ((rv = weir__agg_merge(t, op, r, &old, in, &res)) != WEIR_OK)
+            return rv;
     }
-    if ((rv = fold(t, op, r, found, count, &old, &agg, &out)) != WEIR_OK)
-        return rv;
-    char cnt[8];
-    weir_codec_put_be64(cnt, (uint64_t)(count + 1));
     weir_buf_clear(&t->sbuf);
-    if (weir_buf_append(&t->sbuf, cnt, 8) != WEIR_OK ||
-        weir_codec_encode(&agg, &t->sbuf) != WEIR_OK)
+    if (weir__agg_encode(&res, &t->sbuf) != WEIR_OK)
         return WEIR_ENOMEM;
     rv = weir__task_state_put(
         t, op->store, key, klen, t->sbuf.data, t->sbuf.len);
-    if (rv != WEIR_OK || !emit_update)
+    if (rv != WEIR_OK)
         return rv;
-    weir_rec o = *r;
-    o.value = out;
-    return weir__ops_forward(t, i, &o);
+    switch (weir__agg_emit(op)) {
+    case WEIR__TOPOLOGY__EMIT__EMIT_LATEST:
+        return weir__agg_pending_put(
+            t, op, key, klen, r->timestamp_ms, NULL, 0);
+    case WEIR__TOPOLOGY__EMIT__EMIT_FINAL:
+        return WEIR_OK;
+    default: {
+        weir_rec o = *r;
+        o.value = weir__agg_result(op, &res);
+        return weir__ops_forward(t, i, &o);
+    }
+    }
 }
 
 static int
@@ -192,26 +112,31 @@ stream_time(weir_task *t, int store, int64_t *st)
     return rv;
 }
 
+/* The result record of a stored (window, key) and its state. */
 static int
-event_time(weir_task *t, const weir_op *op, const weir_rec *r, int64_t *ts)
+state_record(weir_task *t, const weir_op *op, const char *key, size_t klen,
+    const char *val, size_t vlen, weir_rec *o)
 {
-    *ts = r->timestamp_ms;
-    if (!op->time)
-        return WEIR_OK;
-    weir_expr_ctx ctx;
-    memset(&ctx, 0, sizeof(ctx));
-    ctx.key = &r->key;
-    ctx.value = &r->value;
-    ctx.timestamp_ms = r->timestamp_ms;
-    ctx.arena = &t->arena;
-    weir_expr_error xe;
-    memset(&xe, 0, sizeof(xe));
-    weir_value v;
-    if (weir_expr_eval(op->time, &ctx, &v, &xe) != WEIR_OK)
-        return rec_error(t, op, xe.msg);
-    if (v.type != WEIR_TYPE_TIME && v.type != WEIR_TYPE_INT)
-        return rec_error(t, op, "event time is not a time");
-    *ts = v.u.i;
+    memset(o, 0, sizeof(*o));
+    bool win = weir__agg_windowed(op);
+    if (win) {
+        if (klen < 8)
+            return WEIR_ECORRUPT;
+        o->windowed = true;
+        o->window_start_ms = (int64_t)(weir_codec_get_be64(key) ^ SIGN);
+        o->window_end_ms =
+            o->window_start_ms + (int64_t)op->pb->window->size_ms;
+    }
+    weir_agg_state s;
+    size_t skip = win ? 8 : 0;
+    if (weir_codec_decode(key + skip, klen - skip, &t->arena, &o->key) !=
+            WEIR_OK ||
+        weir__agg_decode(t, val, vlen, &s) != WEIR_OK) {
+        weir_log_error(
+            "task", "corrupt state task=%s store=%s", t->name, op->pb->store);
+        return WEIR_ECORRUPT;
+    }
+    o->value = weir__agg_result(op, &s);
     return WEIR_OK;
 }
 
@@ -264,24 +189,10 @@ close_windows(weir_task *t, size_t i, int64_t st)
     weir_store_iter_free(it);
     for (size_t k = 0; rv == WEIR_OK && k < n; k++) {
         weir_rec o;
-        memset(&o, 0, sizeof(o));
-        int64_t count;
-        weir_value agg;
-        o.windowed = true;
-        o.window_start_ms = (int64_t)(weir_codec_get_be64(list[k].key) ^ SIGN);
-        o.window_end_ms = o.window_start_ms + (int64_t)w->size_ms;
-        o.timestamp_ms = o.window_end_ms - 1;
-        if (weir_codec_decode(list[k].key + 8, list[k].klen - 8, &t->arena,
-                &o.key) != WEIR_OK ||
-            state_decode(t, list[k].val, list[k].vlen, &count, &agg) !=
-                WEIR_OK) {
-            rv = WEIR_ECORRUPT;
+        if ((rv = state_record(t, op, list[k].key, list[k].klen, list[k].val,
+                 list[k].vlen, &o)) != WEIR_OK)
             break;
-        }
-        o.value = op->pb->agg == WEIR__TOPOLOGY__AGG_FUNC__AGG_AVG &&
-                          op->pb->kind == WEIR__TOPOLOGY__OP_KIND__OP_AGGREGATE
-                      ? weir_value_float(as_double(&agg) / (double)count)
-                      : agg;
+        o.timestamp_ms = o.window_end_ms - 1;
         rv = weir__task_state_put(
             t, op->store, list[k].key, list[k].klen, NULL, 0);
         if (rv == WEIR_OK)
@@ -291,63 +202,100 @@ close_windows(weir_task *t, size_t i, int64_t st)
     return rv;
 }
 
+/* Advances the store's stream time to ts (it never goes back); st is
+ * the stream time after. */
 static int
-windowed(weir_task *t, size_t i, weir_rec *r)
+advance_stream_time(weir_task *t, const weir_op *op, int64_t ts, int64_t *st)
+{
+    int rv = stream_time(t, op->store, st);
+    if (rv != WEIR_OK || ts <= *st)
+        return rv;
+    *st = ts;
+    char b[8];
+    weir_codec_put_be64(b, (uint64_t)ts);
+    return weir__task_state_put(
+        t, op->store, STREAM_TIME_KEY, STREAM_TIME_KEY_LEN, b, 8);
+}
+
+/* The store key of r's key, after an 8-byte window prefix when windowed,
+ * copied into the arena. */
+static int
+store_key(
+    weir_task *t, const weir_value *k, bool windowed, char **key, size_t *klen)
+{
+    weir_buf_clear(&t->kbuf);
+    char pre[8] = {0};
+    if ((windowed && weir_buf_append(&t->kbuf, pre, 8) != WEIR_OK) ||
+        weir_codec_encode(k, &t->kbuf) != WEIR_OK)
+        return WEIR_ENOMEM;
+    if (!(*key = weir_arena_alloc(&t->arena, t->kbuf.len)))
+        return WEIR_ENOMEM;
+    memcpy(*key, t->kbuf.data, t->kbuf.len);
+    *klen = t->kbuf.len;
+    return WEIR_OK;
+}
+
+/*
+ * Windowed: in is r lifted (starts holds the windows of its event time)
+ * or a partial for the one window in starts. A window already closed at
+ * the stream time drops what it would get (late).
+ */
+static int
+windowed(weir_task *t, size_t i, const weir_rec *r, int64_t ts,
+    const int64_t *starts, size_t n_win, const weir_agg_state *in)
 {
     const weir_op *op = &t->ops[i];
     const Weir__Topology__Window *w = op->pb->window;
-    int64_t ts, st;
-    int rv;
-    if ((rv = event_time(t, op, r, &ts)) != WEIR_OK ||
-        (rv = stream_time(t, op->store, &st)) != WEIR_OK)
+    int64_t st, size = (int64_t)w->size_ms;
+    int rv = advance_stream_time(t, op, ts, &st);
+    char *key;
+    size_t klen;
+    if (rv != WEIR_OK || (rv = store_key(t, &r->key, true, &key, &klen)))
         return rv;
-    if (ts > st) {
-        st = ts;
-        char b[8];
-        weir_codec_put_be64(b, (uint64_t)st);
-        rv = weir__task_state_put(
-            t, op->store, STREAM_TIME_KEY, STREAM_TIME_KEY_LEN, b, 8);
-        if (rv != WEIR_OK)
-            return rv;
-    }
-    int64_t size = (int64_t)w->size_ms;
-    int64_t adv =
-        w->kind == WEIR__TOPOLOGY__WINDOW_KIND__WINDOW_HOPPING && w->advance_ms
-            ? (int64_t)w->advance_ms
-            : size;
-    if (size <= 0)
-        return rec_error(t, op, "window size is zero");
-    bool final = w->emit == WEIR__TOPOLOGY__EMIT__EMIT_FINAL;
-    int64_t starts[64];
-    size_t n_win = weir_window_starts(ts, size, adv, starts, 64);
-    if (n_win > 64)
-        return rec_error(t, op, "a record falls in more than 64 windows");
-    weir_buf_clear(&t->kbuf);
-    char pre[8] = {0};
-    if (weir_buf_append(&t->kbuf, pre, 8) != WEIR_OK ||
-        weir_codec_encode(&r->key, &t->kbuf) != WEIR_OK)
-        return WEIR_ENOMEM;
-    char *key = weir_arena_alloc(&t->arena, t->kbuf.len);
-    if (!key)
-        return WEIR_ENOMEM;
-    size_t klen = t->kbuf.len;
-    memcpy(key, t->kbuf.data, klen);
     for (size_t k = 0; rv == WEIR_OK && k < n_win; k++) {
         int64_t s = starts[k];
         if (weir_window_closed(s, size, (int64_t)w->grace_ms, st)) {
-            t->stats.late++;
-            continue; /* the window closed: a late record is dropped */
+            t->stats.late += (uint64_t)in->count;
+            continue;
         }
         weir_codec_put_be64(key, (uint64_t)s ^ SIGN);
         weir_rec wr = *r;
         wr.windowed = true;
         wr.window_start_ms = s;
         wr.window_end_ms = s + size;
-        rv = update(t, i, &wr, key, klen, !final);
+        rv = update(t, i, &wr, key, klen, in);
     }
-    if (rv == WEIR_OK && final)
+    if (rv == WEIR_OK && weir__agg_emit(op) == WEIR__TOPOLOGY__EMIT__EMIT_FINAL)
         rv = close_windows(t, i, st);
     return rv;
+}
+
+/* A partial from the repartition topic: [window start] + state. */
+static int
+merge_partial(weir_task *t, size_t i, const weir_rec *r)
+{
+    const weir_op *op = &t->ops[i];
+    bool win = weir__agg_windowed(op);
+    const weir_value *v = &r->value;
+    if (v->type != WEIR_TYPE_BYTES || v->u.s.len < (win ? 8u : 0u) + 9u)
+        return rec_error(t, op, "malformed partial aggregate");
+    const char *p = v->u.s.ptr;
+    size_t len = v->u.s.len;
+    int64_t start = 0;
+    if (win) {
+        start = (int64_t)weir_codec_get_be64(p);
+        p += 8;
+        len -= 8;
+    }
+    weir_agg_state in;
+    if (weir__agg_decode(t, p, len, &in) != WEIR_OK)
+        return rec_error(t, op, "malformed partial aggregate");
+    if (win)
+        return windowed(t, i, r, r->timestamp_ms, &start, 1, &in);
+    char *key;
+    size_t klen;
+    int rv = store_key(t, &r->key, false, &key, &klen);
+    return rv == WEIR_OK ? update(t, i, r, key, klen, &in) : rv;
 }
 
 int
@@ -356,15 +304,55 @@ weir__ops_aggregate(weir_task *t, size_t i, weir_rec *r)
     const weir_op *op = &t->ops[i];
     if (op->store < 0)
         return rec_error(t, op, "aggregation without a store");
-    if (op->pb->window &&
-        op->pb->window->kind != WEIR__TOPOLOGY__WINDOW_KIND__WINDOW_NONE)
-        return windowed(t, i, r);
-    weir_buf_clear(&t->kbuf);
-    if (weir_codec_encode(&r->key, &t->kbuf) != WEIR_OK)
-        return WEIR_ENOMEM;
-    char *key = weir_arena_alloc(&t->arena, t->kbuf.len);
-    if (!key)
-        return WEIR_ENOMEM;
-    memcpy(key, t->kbuf.data, t->kbuf.len);
-    return update(t, i, r, key, t->kbuf.len, true);
+    if (op->pb->partials)
+        return merge_partial(t, i, r);
+    weir_agg_state in;
+    int rv = weir__agg_lift(t, op, r, &in);
+    if (rv != WEIR_OK)
+        return rv;
+    if (weir__agg_windowed(op)) {
+        int64_t ts, starts[WEIR_AGG_MAX_WINDOWS];
+        size_t n;
+        if ((rv = weir__agg_event_time(t, op, r, &ts)) != WEIR_OK ||
+            (rv = weir__agg_windows(t, op, ts, starts, &n)) != WEIR_OK)
+            return rv;
+        return windowed(t, i, r, ts, starts, n, &in);
+    }
+    char *key;
+    size_t klen;
+    if ((rv = store_key(t, &r->key, false, &key, &klen)) != WEIR_OK)
+        return rv;
+    return update(t, i, r, key, klen, &in);
+}
+
+static int
+flush_one(weir_task *t, size_t i, const weir_ov_entry *e)
+{
+    const weir_op *op = &t->ops[i];
+    weir_arena_reset(&t->arena);
+    const char *val = NULL;
+    size_t vlen = 0;
+    bool found = false;
+    int rv = state_get(t, op->store, e->key, e->klen, &val, &vlen, &found);
+    if (rv != WEIR_OK || !found)
+        return rv; /* a window closed since: nothing to emit */
+    weir_rec o;
+    if ((rv = state_record(t, op, e->key, e->klen, val, vlen, &o)) != WEIR_OK)
+        return rv;
+    o.timestamp_ms = (int64_t)weir_codec_get_be64(e->val);
+    return weir__ops_emit_result(t, i, &o);
+}
+
+int
+weir__ops_agg_flush(weir_task *t, size_t i)
+{
+    weir_op *op = &t->ops[i];
+    size_t n;
+    weir_ov_entry **list = weir__pending_sorted(op, &n);
+    int rv = list ? WEIR_OK : WEIR_ENOMEM;
+    for (size_t k = 0; rv == WEIR_OK && k < n; k++)
+        rv = flush_one(t, i, list[k]);
+    free(list);
+    weir_overlay_drop_dirty(op->pending);
+    return rv;
 }

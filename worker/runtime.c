@@ -37,6 +37,9 @@ weir_runtime_new(weir_runtime **rtp, const weir_runtime_opts *opts)
     rt->bootstrap = strdup(opts->bootstrap ? opts->bootstrap : "");
     rt->worker_id = strdup(opts->worker_id ? opts->worker_id : "worker");
     rt->consumer_queue_kb = opts->consumer_queue_kb;
+    rt->pending_budget = opts->memory_limit_bytes > 0
+                             ? (size_t)(opts->memory_limit_bytes / 64)
+                             : 0;
     rt->n_threads =
         opts->threads > 0 ? opts->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (rt->n_threads < 1)

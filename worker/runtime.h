@@ -30,8 +30,9 @@ typedef struct weir_runtime_opts {
     const char *data_dir;  /* local state (RocksDB); created if missing */
     const char *worker_id; /* for logs and client.id; NULL: "worker" */
     int threads;           /* stream threads; <= 0: the core count */
-    int64_t
-        memory_limit_bytes; /* RocksDB cache + write buffers; <= 0: 256 MB */
+    /* RocksDB cache + write buffers; <= 0: 256 MB. A 64th of it is each
+     * task's budget for pending partial aggregates and latest updates. */
+    int64_t memory_limit_bytes;
     /* Standalone: log a progress line every this many ms (0: never). */
     int progress_interval_ms;
     /* Per-partition consumer prefetch in KB; <= 0: 512. More catches up

@@ -48,6 +48,7 @@ struct weir_runtime {
     char *bootstrap;
     char *worker_id;
     int consumer_queue_kb;
+    size_t pending_budget; /* per task: --memory-limit / 64 */
     weir_store_env *env;
     int n_threads;
     weir_rt_thread *threads;

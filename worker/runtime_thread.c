@@ -219,6 +219,7 @@ sync_tasks(weir_rt_thread *th)
             .env = rt->env,
             .standby = d->standby,
             .consumer_queue_kb = rt->consumer_queue_kb,
+            .pending_budget_bytes = rt->pending_budget,
             .stopping = &rt->stopping};
         weir_task *t = NULL;
         if (topo &&

@@ -98,11 +98,14 @@ weir_task_new(weir_task **tp, const Weir__Topology__Topology *topo,
     weir_buf_init(&t->kbuf);
     weir_buf_init(&t->vbuf);
     weir_buf_init(&t->sbuf);
+    weir_buf_init(&t->pbuf);
     t->state = WEIR_TASK_CREATED;
     t->sub = sub;
     t->partition = partition;
     t->standby = opts->standby;
     t->consumer_queue_kb = opts->consumer_queue_kb;
+    t->pending_budget = opts->pending_budget_bytes ? opts->pending_budget_bytes
+                                                   : (size_t)4 << 20;
     t->stopping = opts->stopping;
     t->stats.standby = opts->standby;
     t->env = opts->env;
@@ -306,6 +309,7 @@ weir_task_start(weir_task *t)
     if (weir_clock_mono_ms() < t->next_retry_ms)
         return WEIR_EAGAIN;
     uint64_t t0 = weir_clock_mono_ms();
+    weir__ops_drop_pending(t); /* of a transaction that never committed */
     rv = weir__task_set_state(
         t, t->standby ? WEIR_TASK_STANDBY : WEIR_TASK_RESTORING);
     if (rv != WEIR_OK)
@@ -433,6 +437,8 @@ run_step(weir_task *t, int poll_ms, bool *busy)
         weir_kafka_msg_release(&m);
         t->stats.records_in++;
         t->dirty = true;
+        if (rv == WEIR_OK && t->pending_bytes > t->pending_budget)
+            rv = weir__ops_flush(t); /* early, in the same transaction */
         if (rv != WEIR_OK)
             return rv;
         if ((n & 31) == 31 &&
@@ -527,6 +533,7 @@ weir_task_free(weir_task *t)
     weir_buf_fini(&t->kbuf);
     weir_buf_fini(&t->vbuf);
     weir_buf_fini(&t->sbuf);
+    weir_buf_fini(&t->pbuf);
     weir_job_free(t->topo);
     free(t->job);
     free(t->bootstrap);

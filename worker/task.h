@@ -69,6 +69,9 @@ typedef struct weir_task_opts {
     weir_store_env *env;
     bool standby;
     int consumer_queue_kb; /* <= 0: the adapter's default (512) */
+    /* Bytes of pending partial aggregates and latest updates a task keeps
+     * between commits before it flushes them early; 0: 4 MiB. */
+    size_t pending_budget_bytes;
     /* Set when the worker stops: a restore in progress gives up (its
      * progress is checkpointed). May be NULL. */
     const atomic_bool *stopping;

@@ -90,12 +90,16 @@ produce_changelog(weir_task *t)
     return weir_store_each_pending(t->store, changelog_cb, t);
 }
 
-/* The first half of an exactly-once commit, on the stream thread: the
- * changelog records join the transaction. */
+/* The first half of an exactly-once commit, on the stream thread: what
+ * operators kept for the commit, then the changelog records, join the
+ * transaction. */
 static int
 commit_eos_start(weir_task *t)
 {
-    int rv = produce_changelog(t);
+    int rv = weir__ops_flush(t); /* latest updates and partials */
+    if (rv != WEIR_OK)
+        return rv;
+    rv = produce_changelog(t);
     if (rv != WEIR_OK)
         return rv == WEIR_EFENCED ? rv : WEIR_EABORTED;
     rv = weir_kafka_producer_poll(t->prod, 0);
@@ -133,7 +137,9 @@ commit_alo(weir_task *t, weir_kafka_tp *tps)
 {
     /* Outputs and changelog acknowledged first, then state, then offsets:
      * a crash in between replays input (at least once). */
-    int rv = produce_changelog(t);
+    int rv = weir__ops_flush(t);
+    if (rv == WEIR_OK)
+        rv = produce_changelog(t);
     if (rv == WEIR_OK)
         rv = weir_kafka_producer_flush(t->prod, COMMIT_TIMEOUT_MS);
     if (rv == WEIR_OK)
@@ -230,6 +236,7 @@ weir__task_abort(weir_task *t, int why)
         return WEIR_EKAFKA; /* at-least-once: restart from the offsets */
     }
     t->in_txn = false;
+    weir__ops_drop_pending(t);
     weir_store_abort(t->store);
     (void)drain_deliveries(t);
     weir_kafka_producer_clear_error(t->prod);

@@ -3,6 +3,7 @@
 #define WEIR_WORKER_TASK_IMPL_H
 
 #include "committer.h"
+#include "overlay.h"
 #include "task.h"
 
 /* A record flowing through the operators of one task. */
@@ -22,7 +23,26 @@ typedef struct weir_op {
     size_t n_children;
     int store; /* index into the task's stores, -1 none */
     weir_type value_type, key_type;
+    /* Per key (and window), what waits for the commit: an aggregation
+     * emitting latest notes its updated keys, a repartition writing
+     * partials folds them. Values start with the be64 timestamp of the
+     * latest record. NULL when the operator keeps nothing. */
+    weir_overlay *pending;
+    /* A repartition writing partials: the aggregation they are for (its
+     * expressions parsed here), NULL otherwise. */
+    struct weir_op *partial;
+    /* ... and, windowed, the latest event time it has seen (in memory):
+     * a record for a window closed by then is late here already. */
+    int64_t stream_time;
 } weir_op;
+
+/* An aggregate state: records folded in and the aggregate. */
+typedef struct weir_agg_state {
+    int64_t count;
+    weir_value agg;
+} weir_agg_state;
+
+#define WEIR_AGG_MAX_WINDOWS 64
 
 typedef struct weir_input {
     char *topic;
@@ -83,7 +103,11 @@ struct weir_task {
     char err_msg[256];
 
     weir_arena arena;
-    weir_buf kbuf, vbuf, sbuf;
+    weir_buf kbuf, vbuf, sbuf, pbuf;
+
+    /* Bytes the operators' pending tables hold, and the most they may
+     * before they are flushed early, within the transaction. */
+    size_t pending_bytes, pending_budget;
 
     weir_task_stats stats;
 };
@@ -119,9 +143,57 @@ int weir__ops_process(weir_task *t, const weir_kafka_msg *m);
 
 /* ops.c: pushes r into operator i's children. */
 int weir__ops_forward(weir_task *t, size_t i, weir_rec *r);
+/* ops.c: forwards a result made at a flush (no input record): a record
+ * error downstream is handled by weir__ops_result_failed. */
+int weir__ops_emit_result(weir_task *t, size_t i, weir_rec *r);
+/* ops.c: a result r failed with rv: skipped, the task failed, or r
+ * dead-lettered (as JSON) as on_error says. Other errors pass through. */
+int weir__ops_result_failed(weir_task *t, const weir_rec *r, int rv);
 
 /* ops_agg.c: count, reduce, aggregate, windowed or not. */
 int weir__ops_aggregate(weir_task *t, size_t i, weir_rec *r);
+/* ops_agg.c: emits the latest value of every key noted since the last
+ * flush (emit: latest). */
+int weir__ops_agg_flush(weir_task *t, size_t i);
+
+/* ops_partial.c: a repartition writing partials folds r into its pending
+ * partials; _flush writes one partial per key to the topic. */
+int weir__ops_partial_fold(weir_task *t, size_t i, const weir_rec *r);
+int weir__ops_partial_flush(weir_task *t, size_t i);
+
+/* ops_pending.c: flushes every operator's pending keys into the open
+ * transaction (at commit, or early when over the task's budget); _drop
+ * forgets them (abort). */
+int weir__ops_flush(weir_task *t);
+void weir__ops_drop_pending(weir_task *t);
+/* Produces an encoded record, waiting while the producer's queue is full. */
+int weir__ops_produce(weir_task *t, const char *topic, const weir_buf *key,
+    bool key_null, const weir_buf *val, bool val_null, int64_t ts);
+
+/* agg_fold.c: the algebra of aggregate states. */
+int weir__agg_lift(
+    weir_task *t, const weir_op *op, const weir_rec *r, weir_agg_state *out);
+int weir__agg_merge(weir_task *t, const weir_op *op, const weir_rec *r,
+    const weir_agg_state *a, const weir_agg_state *b, weir_agg_state *out);
+weir_value weir__agg_result(const weir_op *op, const weir_agg_state *s);
+int weir__agg_encode(const weir_agg_state *s, weir_buf *buf);
+int weir__agg_decode(
+    weir_task *t, const void *data, size_t len, weir_agg_state *out);
+int weir__agg_event_time(
+    weir_task *t, const weir_op *op, const weir_rec *r, int64_t *ts);
+/* The windows holding event time ts (op has a window). */
+int weir__agg_windows(weir_task *t, const weir_op *op, int64_t ts,
+    int64_t starts[WEIR_AGG_MAX_WINDOWS], size_t *n);
+bool weir__agg_windowed(const weir_op *op);
+Weir__Topology__Emit weir__agg_emit(const weir_op *op);
+/* ops_pending.c: notes key in op's pending table with ts (keeping the latest),
+ * and the value bytes after the timestamp. */
+int weir__agg_pending_put(weir_task *t, weir_op *op, const void *key,
+    size_t klen, int64_t ts, const void *val, size_t vlen);
+/* ops_pending.c: op's pending entries in the order of their timestamps
+ * (then keys), so that stream time rises through a flush as it did
+ * through the records. Free the array; NULL when out of memory. */
+weir_ov_entry **weir__pending_sorted(const weir_op *op, size_t *n);
 
 /* Writes a state update into the store's uncommitted writes; its
  * changelog record is produced at commit (task_commit.c). */

@@ -239,18 +239,7 @@ weir__jc_window(weir__jc *jc, const weir__jstep *s)
         ok = duration(jc, n, "window grace", &w->grace_ms) && ok;
     }
     if ((n = weir__jc_get(jc, s->arg, "emit")) != NULL) {
-        const char *e = weir__jc_scalar(jc, n, "window emit");
-        if (e != NULL && strcmp(e, "update") == 0) {
-            w->emit = WEIR__TOPOLOGY__EMIT__EMIT_UPDATE;
-        } else if (e != NULL && strcmp(e, "final") == 0) {
-            w->emit = WEIR__TOPOLOGY__EMIT__EMIT_FINAL;
-        } else {
-            if (e != NULL) {
-                weir__jc_error(jc, n,
-                    "window emit: expected update or final, found '%s'", e);
-            }
-            ok = false;
-        }
+        ok = weir__jc_emit(jc, n, "window emit", true, &w->emit) && ok;
     }
     if ((n = weir__jc_get(jc, s->arg, "time")) != NULL) {
         weir_expr_env env;
@@ -281,10 +270,124 @@ weir__jc_window(weir__jc *jc, const weir__jstep *s)
     return w;
 }
 
-static const char *const count_keys[] = {"store", NULL};
-static const char *const reduce_keys[] = {"value", "store", NULL};
+static const char *const count_keys[] = {"store", "emit", NULL};
+static const char *const reduce_keys[] = {
+    "value", "store", "emit", "associative", NULL};
 static const char *const aggregate_keys[] = {
-    "function", "value", "store", NULL};
+    "function", "value", "store", "emit", NULL};
+
+bool
+weir__jc_emit(weir__jc *jc, const yaml_node_t *n, const char *what,
+    bool windowed, Weir__Topology__Emit *out)
+{
+    const char *e = weir__jc_scalar(jc, n, what);
+    if (e == NULL) {
+        return false;
+    }
+    if (strcmp(e, "update") == 0) {
+        *out = WEIR__TOPOLOGY__EMIT__EMIT_UPDATE;
+    } else if (strcmp(e, "latest") == 0) {
+        *out = WEIR__TOPOLOGY__EMIT__EMIT_LATEST;
+    } else if (windowed && strcmp(e, "final") == 0) {
+        *out = WEIR__TOPOLOGY__EMIT__EMIT_FINAL;
+    } else {
+        weir__jc_error(jc, n, "%s: expected %s, found '%s'%s", what,
+            windowed ? "update, final or latest" : "update or latest", e,
+            !windowed && strcmp(e, "final") == 0
+                ? " (final needs a window: before it)"
+                : "");
+        return false;
+    }
+    return true;
+}
+
+/* The aggregation's emit: and, for reduce, associative: (false on error). */
+static bool
+emit_mode(weir__jc *jc, const weir__jstep *s, weir__op_msg *op,
+    Weir__Topology__Window *w)
+{
+    const yaml_node_t *arg = s->arg;
+    if (arg == NULL || arg->type != YAML_MAPPING_NODE) {
+        op->emit = w != NULL ? w->emit : op->emit;
+        return true;
+    }
+    bool ok = true;
+    const yaml_node_t *n = weir__jc_get(jc, arg, "emit");
+    Weir__Topology__Emit e = w != NULL ? w->emit : op->emit;
+    char what[64];
+    snprintf(what, sizeof(what), "%s emit", s->op);
+    if (n != NULL && (ok = weir__jc_emit(jc, n, what, w != NULL, &e)) &&
+        w != NULL && w->emit != WEIR__TOPOLOGY__EMIT__EMIT_UPDATE &&
+        w->emit != e) {
+        weir__jc_error(jc, n,
+            "%s: the window says emit %s (say it in one place)", what,
+            w->emit == WEIR__TOPOLOGY__EMIT__EMIT_FINAL ? "final" : "latest");
+        ok = false;
+    }
+    op->emit = e;
+    if (w != NULL) {
+        w->emit = e;
+    }
+    if ((n = weir__jc_get(jc, arg, "associative")) != NULL) {
+        const char *a = weir__jc_scalar(jc, n, "reduce associative");
+        if (a != NULL && strcmp(a, "true") == 0) {
+            op->associative = true;
+        } else if (a == NULL || strcmp(a, "false") != 0) {
+            if (a != NULL) {
+                weir__jc_error(jc, n,
+                    "reduce associative: expected true or false, found '%s'",
+                    a);
+            }
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+static bool
+decomposable(const weir__op_msg *op)
+{
+    switch (op->kind) {
+    case OP_(COUNT):
+        return true;
+    case OP_(REDUCE):
+        return op->associative;
+    case OP_(AGGREGATE):
+        return op->agg != WEIR__TOPOLOGY__AGG_FUNC__AGG_CUSTOM;
+    default:
+        return false;
+    }
+}
+
+/*
+ * Pre-aggregation (local-global): an aggregation right behind a group_by
+ * repartition that emits latest or final, and whose partial results merge,
+ * has the upstream task fold records per key within a commit and send one
+ * partial per key through the repartition topic.
+ */
+static void
+pre_aggregate(weir__jc *jc, weir__op_msg *op)
+{
+    weir__topo *t = jc->topo;
+    weir__sub_msg *sub = jc->sub;
+    if (!decomposable(op) || op->emit == WEIR__TOPOLOGY__EMIT__EMIT_UPDATE ||
+        t->n_subtopologies < 2 || sub->n_operators != 2 || op->n_inputs != 1 ||
+        op->inputs[0] != 0) {
+        return;
+    }
+    weir__op_msg *src = sub->operators[0];
+    const weir__sub_msg *up = t->subtopologies[t->n_subtopologies - 2];
+    weir__op_msg *rep =
+        up->n_operators ? up->operators[up->n_operators - 1] : NULL;
+    if (src->kind != OP_(SOURCE) || rep == NULL ||
+        rep->kind != OP_(REPARTITION) || strcmp(rep->topic, src->topic) != 0) {
+        return;
+    }
+    rep->partials = src->partials = op->partials = true;
+    rep->value_format = src->value_format =
+        WEIR__TOPOLOGY__FORMAT__FORMAT_BYTES;
+    src->value_type = WEIR__TOPOLOGY__VALUE_TYPE__TYPE_BYTES;
+}
 
 /* Adds the store (and its changelog) of an aggregation. */
 static void
@@ -451,8 +554,10 @@ weir__jc_aggregation(
             ok = agg_function(jc, fn, op, in, &out);
         }
     }
+    ok = emit_mode(jc, s, op, w) && ok;
     if (ok) {
         add_store(jc, op, s->store, w != NULL);
+        pre_aggregate(jc, op);
     }
     jc->value = out;
     jc->windowed = w != NULL;

@@ -117,6 +117,9 @@ bool weir__jc_is_aggregation(const char *op);
 void weir__jc_group_by(
     weir__jc *jc, const weir__jstep *s, const weir__jstep *agg);
 Weir__Topology__Window *weir__jc_window(weir__jc *jc, const weir__jstep *s);
+/* Parses an emit mode (final only when windowed); false on error. */
+bool weir__jc_emit(weir__jc *jc, const yaml_node_t *n, const char *what,
+    bool windowed, Weir__Topology__Emit *out);
 void weir__jc_aggregation(weir__jc *jc, const weir__jstep *s, bool grouped,
     Weir__Topology__Window *w);
 

@@ -103,6 +103,14 @@ weir_job_transactional_id(
     return buf;
 }
 
+static const char *
+emit_name(Weir__Topology__Emit e)
+{
+    return e == WEIR__TOPOLOGY__EMIT__EMIT_FINAL    ? "final"
+           : e == WEIR__TOPOLOGY__EMIT__EMIT_LATEST ? "latest"
+                                                    : "update";
+}
+
 static void
 print_op(const op_msg *op, size_t idx, FILE *fp)
 {
@@ -131,7 +139,11 @@ print_op(const op_msg *op, size_t idx, FILE *fp)
             op->agg_function[0] ? " " : "", op->agg_function);
     }
     if (op->store != NULL && op->store[0] != '\0') {
-        fprintf(fp, "        store %s\n", op->store);
+        fprintf(fp, "        store %s, emit %s%s\n", op->store,
+            emit_name(op->window != NULL ? op->window->emit : op->emit),
+            op->partials ? ", merges partial aggregates" : "");
+    } else if (op->partials) {
+        fprintf(fp, "        carries partial aggregates (pre-aggregation)\n");
     }
     const Weir__Topology__Window *w = op->window;
     if (w != NULL) {
@@ -146,8 +158,7 @@ print_op(const op_msg *op, size_t idx, FILE *fp)
                 (unsigned long long)w->advance_ms);
         }
         fprintf(fp, " grace %llums emit %s time %s\n",
-            (unsigned long long)w->grace_ms,
-            w->emit == WEIR__TOPOLOGY__EMIT__EMIT_FINAL ? "final" : "update",
+            (unsigned long long)w->grace_ms, emit_name(w->emit),
             w->time != NULL ? w->time->text : "timestamp");
     }
 }

@@ -33,14 +33,19 @@ pipeline:
 
 
 def wordcount_yaml(path, input_topic="text-lines", output_topic="wordcounts",
-                   guarantee=None):
-    """Writes the word count job with only its topic names changed."""
+                   guarantee=None, emit=None):
+    """Writes the word count job with only its topic names (and guarantee,
+    or the count's emit mode) changed."""
     example = os.path.join(SOURCE_DIR, "examples", "wordcount.yaml")
     text = open(example).read() if os.path.exists(example) else WORDCOUNT_YAML
     text = text.replace("topic: text-lines", "topic: " + input_topic)
     text = text.replace("topic: wordcounts", "topic: " + output_topic)
     if guarantee:
         text = text.replace("guarantee: exactly_once", "guarantee: " + guarantee)
+    if emit:
+        assert "count: { store: counts }" in text
+        text = text.replace("count: { store: counts }",
+                            "count: { store: counts, emit: %s }" % emit)
     with open(path, "w") as f:
         f.write(text)
     return path
@@ -88,7 +93,8 @@ def worker(cluster, name, job_path, bootstrap, data_dir, env=None, extra=(),
                          timeout=30)
 
 
-def wait_exact(bootstrap, input_topic, output_topic, timeout=60.0):
+def wait_exact(bootstrap, input_topic, output_topic, timeout=60.0,
+               emit="update"):
     """Waits until the outputs are exactly 1..N for every word of the
     committed input, and returns the checker's message. While the worker is
     still catching up the check fails with a 'last count' shortfall; any
@@ -98,7 +104,7 @@ def wait_exact(bootstrap, input_topic, output_topic, timeout=60.0):
 
     def exact():
         ok, msg = worker_verify.check_wordcount(bootstrap, input_topic,
-                                                output_topic, expected)
+                                                output_topic, expected, emit)
         last[0] = msg
         if not ok and "last count" not in msg:
             raise AssertionError("not exactly once: " + msg)
@@ -108,15 +114,16 @@ def wait_exact(bootstrap, input_topic, output_topic, timeout=60.0):
     except TimeoutError:
         raise AssertionError("outputs incomplete after %.0fs: %s" % (timeout, last[0]))
     if weirtest.TEST_BROKER == "kafka":
-        weir_verify(bootstrap, input_topic, output_topic)
+        weir_verify(bootstrap, input_topic, output_topic, emit)
     return last[0]
 
 
-def weir_verify(bootstrap, input_topic, output_topic):
+def weir_verify(bootstrap, input_topic, output_topic, emit="update"):
     """The independent check: the weir-verify tool must agree."""
     exe = os.path.join(weirtest.BIN_DIR, "weir-verify")
     r = subprocess.run([exe, "--bootstrap", bootstrap, "--input", input_topic,
-                        "--output", output_topic], capture_output=True,
+                        "--output", output_topic, "--emit", emit],
+                       capture_output=True,
                        text=True, timeout=180)
     print("weir-verify:", r.returncode, r.stdout.strip(), flush=True)
     assert r.returncode == 0, "weir-verify: %s %s" % (r.stdout, r.stderr)
@@ -129,15 +136,16 @@ LIVENESS_S = 30
 
 
 def wait_live(bootstrap, last_fault, input_topic="text-lines",
-              output_topic="wordcounts", bound=LIVENESS_S):
+              output_topic="wordcounts", bound=LIVENESS_S, emit="update"):
     """Liveness and safety together: the output is complete and exact
     within bound seconds of last_fault (time.monotonic())."""
     left = max(1.0, bound - (time.monotonic() - last_fault))
-    msg = wait_exact(bootstrap, input_topic, output_topic, timeout=left)
+    msg = wait_exact(bootstrap, input_topic, output_topic, timeout=left,
+                     emit=emit)
     print("complete and exact %.2f s after the last fault: %s" % (
         time.monotonic() - last_fault, msg), flush=True)
     if weirtest.TEST_BROKER != "kafka":  # wait_exact ran it on Kafka
-        weir_verify(bootstrap, input_topic, output_topic)
+        weir_verify(bootstrap, input_topic, output_topic, emit)
     return msg
 
 

@@ -334,9 +334,16 @@ test_every_operator(void **state)
     assert_null(s0->operators[2]->value);
     assert_int_equal(s0->operators[5]->kind, OPK(REPARTITION));
     assert_string_equal(s0->operators[5]->topic, "shop-spend-repartition");
+    /* A windowed sum emitting final is pre-aggregated: the repartition
+     * carries partials (bytes) that the aggregation merges. */
+    assert_true(s0->operators[5]->partials);
     assert_int_equal(
-        s0->operators[5]->value_format, WEIR__TOPOLOGY__FORMAT__FORMAT_JSON);
+        s0->operators[5]->value_format, WEIR__TOPOLOGY__FORMAT__FORMAT_BYTES);
     const Weir__Topology__Subtopology *s1 = t->subtopologies[1];
+    assert_true(s1->operators[0]->partials);
+    assert_int_equal(
+        s1->operators[0]->value_type, WEIR__TOPOLOGY__VALUE_TYPE__TYPE_BYTES);
+    assert_true(s1->operators[1]->partials);
     const Weir__Topology__Operator *agg = s1->operators[1];
     assert_int_equal(agg->kind, OPK(AGGREGATE));
     assert_int_equal(agg->agg, WEIR__TOPOLOGY__AGG_FUNC__AGG_SUM);
@@ -377,6 +384,95 @@ test_every_operator(void **state)
     assert_int_equal(
         t->subtopologies[0]->operators[1]->window->size_ms, 300000);
     weir_job_free(t);
+}
+
+/* emit: on aggregations and windows, and where pre-aggregation applies. */
+static void
+test_emit_modes(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *steps;
+        Weir__Topology__Emit emit;
+        bool partials;
+    } cases[] = {
+        {"  - count: {store: c}\n", WEIR__TOPOLOGY__EMIT__EMIT_UPDATE, false},
+        {"  - count: {store: c, emit: update}\n",
+            WEIR__TOPOLOGY__EMIT__EMIT_UPDATE, false},
+        {"  - count: {store: c, emit: latest}\n",
+            WEIR__TOPOLOGY__EMIT__EMIT_LATEST, true},
+        {"  - aggregate: {function: avg, value: to_int(value), emit: latest}\n",
+            WEIR__TOPOLOGY__EMIT__EMIT_LATEST, true},
+        {"  - reduce: {value: \"concat(agg, value)\", emit: latest}\n",
+            WEIR__TOPOLOGY__EMIT__EMIT_LATEST, false},
+        {"  - reduce: {value: \"concat(agg, value)\", emit: latest, "
+         "associative: true}\n",
+            WEIR__TOPOLOGY__EMIT__EMIT_LATEST, true},
+        {"  - window: {type: tumbling, size: 1m, emit: latest}\n"
+         "  - count:\n",
+            WEIR__TOPOLOGY__EMIT__EMIT_LATEST, true},
+        {"  - window: {type: tumbling, size: 1m}\n"
+         "  - count: {emit: final}\n",
+            WEIR__TOPOLOGY__EMIT__EMIT_FINAL, true},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char yaml[1024];
+        snprintf(yaml, sizeof(yaml),
+            "job: j\n"
+            "sources: {s: {topic: in}}\n"
+            "pipeline:\n"
+            "  - from: s\n"
+            "  - group_by: value\n"
+            "%s"
+            "  - to: out\n",
+            cases[i].steps);
+        Weir__Topology__Topology *t = compile_ok(yaml);
+        const Weir__Topology__Subtopology *s0 = t->subtopologies[0];
+        const Weir__Topology__Operator *rep =
+            s0->operators[s0->n_operators - 1];
+        const Weir__Topology__Operator *agg = t->subtopologies[1]->operators[1];
+        assert_int_equal(agg->emit, cases[i].emit);
+        if (agg->window != NULL) {
+            assert_int_equal(agg->window->emit, cases[i].emit);
+        }
+        assert_int_equal(rep->partials, cases[i].partials);
+        assert_int_equal(agg->partials, cases[i].partials);
+        weir_job_free(t);
+    }
+    /* The same key needs no repartition: nothing to pre-aggregate. */
+    Weir__Topology__Topology *t = compile_ok("job: j\n"
+                                             "sources: {s: {topic: in}}\n"
+                                             "pipeline:\n"
+                                             "  - from: s\n"
+                                             "  - group_by: key\n"
+                                             "  - count: {emit: latest}\n"
+                                             "  - to: out\n");
+    assert_int_equal(t->n_subtopologies, 1);
+    assert_false(t->subtopologies[0]->operators[1]->partials);
+    weir_job_free(t);
+    expect_errors("job: j\n"
+                  "sources: {s: {topic: in}}\n"
+                  "pipeline:\n"
+                  "  - from: s\n"
+                  "  - group_by: value\n"
+                  "  - count: {emit: final}\n"
+                  "  - group_by: value\n"
+                  "  - window: {type: tumbling, size: 1m, emit: final}\n"
+                  "  - count: {emit: latest, store: c2}\n"
+                  "  - group_by: value\n"
+                  "  - reduce: {value: agg, associative: maybe, store: c3}\n"
+                  "  - group_by: value\n"
+                  "  - window: {type: tumbling, size: 1m, emit: soon}\n"
+                  "  - count: {store: c4}\n"
+                  "  - to: out\n",
+        "bad.yaml:6:19: error: count emit: expected update or latest, found "
+        "'final' (final needs a window: before it)\n"
+        "bad.yaml:9:19: error: count emit: the window says emit final (say it "
+        "in one place)\n"
+        "bad.yaml:11:39: error: reduce associative: expected true or false, "
+        "found 'maybe'\n"
+        "bad.yaml:13:46: error: window emit: expected update, final or latest, "
+        "found 'soon'\n");
 }
 
 static void
@@ -669,6 +765,7 @@ main(void)
         cmocka_unit_test(test_yaml_errors),
         cmocka_unit_test(test_structure_errors),
         cmocka_unit_test(test_pipeline_errors),
+        cmocka_unit_test(test_emit_modes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
