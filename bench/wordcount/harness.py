@@ -145,3 +145,6 @@ def _count_and_check(ctx, contender, group, output, r):
     if contender.every_update and r.check == "exact":
         ok, text = records.weir_verify(ctx.bs, ctx.input, output)
         r.check = "exact, weir-verify ok" if ok else "weir-verify: " + text
+    if r.counts["estimated"]:
+        r.check += "; %d deleted repartition records estimated" % (
+            r.counts["estimated"])
