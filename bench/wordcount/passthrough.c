@@ -1,12 +1,14 @@
 /*
- * Baseline (a) of the word count benchmark: a raw librdkafka transactional
+ * The floor of the word count benchmark: a raw librdkafka transactional
  * consume -> produce passthrough with the same commit interval as Weir. One
  * consumer reads every input partition (read_committed), one transactional
  * producer copies each record to the output topic, and every interval the
  * consumer positions are sent to the transaction and it is committed.
  *
- *   wordcount-passthrough BOOTSTRAP INPUT OUTPUT PARTITIONS INTERVAL_MS
+ *   wordcount-passthrough BOOTSTRAP INPUT OUTPUT PARTITIONS INTERVAL_MS [GROUP]
  *
+ * GROUP (default bench-passthrough) is both the consumer group the offsets
+ * are committed to and the transactional.id.
  * Exits when every partition reached its end; prints "records=N ms=T".
  */
 #include <stdio.h>
@@ -68,24 +70,25 @@ set(rd_kafka_conf_t *c, const char *k, const char *v)
 int
 main(int argc, char **argv)
 {
-    if (argc != 6) {
+    if (argc != 6 && argc != 7) {
         fprintf(stderr,
             "usage: %s BOOTSTRAP INPUT OUTPUT PARTITIONS "
-            "INTERVAL_MS\n",
+            "INTERVAL_MS [GROUP]\n",
             argv[0]);
         return 2;
     }
     const char *bs = argv[1], *in = argv[2], *out = argv[3];
+    const char *group = argc == 7 ? argv[6] : "bench-passthrough";
     int parts = atoi(argv[4]);
     long long interval = atoll(argv[5]);
     char err[256];
 
     rd_kafka_conf_t *pc = conf(bs);
-    set(pc, "transactional.id", "bench-passthrough");
+    set(pc, "transactional.id", group);
     set(pc, "linger.ms", "5");
     rd_kafka_t *p = rd_kafka_new(RD_KAFKA_PRODUCER, pc, err, sizeof(err));
     rd_kafka_conf_t *cc = conf(bs);
-    set(cc, "group.id", "bench-passthrough");
+    set(cc, "group.id", group);
     set(cc, "enable.auto.commit", "false");
     set(cc, "isolation.level", "read_committed");
     set(cc, "enable.partition.eof", "true");
@@ -110,7 +113,7 @@ main(int argc, char **argv)
             RD_KAFKA_OFFSET_BEGINNING;
     rd_kafka_assign(c, as);
     rd_kafka_consumer_group_metadata_t *md =
-        rd_kafka_consumer_group_metadata_new("bench-passthrough");
+        rd_kafka_consumer_group_metadata_new(group);
     long long *pos = calloc((size_t)parts, sizeof(*pos));
     int eof = 0;
     long long records = 0, t0 = now_ms(), last = t0;

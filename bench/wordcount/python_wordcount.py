@@ -1,10 +1,12 @@
-"""Baseline (d) of the word count benchmark: what a user might write by hand
+"""The hand-written Python contender of the word count benchmark: what a user might write by hand
 in Python with confluent_kafka transactions (in-memory counts, no state
 store or changelog, so not even restartable). Reads every input partition
 to its end, emits every count update, commits every interval.
 
-    python_wordcount.py BOOTSTRAP INPUT OUTPUT PARTITIONS INTERVAL_MS
-prints "records=N ms=T"."""
+    python_wordcount.py BOOTSTRAP INPUT OUTPUT PARTITIONS INTERVAL_MS [GROUP]
+
+GROUP (default bench-python) is both the consumer group the offsets are
+committed to and the transactional.id. Prints "records=N ms=T"."""
 import re
 import sys
 import time
@@ -14,11 +16,11 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 SPLIT = re.compile(rb"[^a-z0-9]+")
 
 
-def main(bs, inp, out, parts, interval_ms):
+def main(bs, inp, out, parts, interval_ms, group="bench-python"):
     parts, interval = int(parts), int(interval_ms) / 1000.0
-    p = Producer({"bootstrap.servers": bs, "transactional.id": "bench-python",
+    p = Producer({"bootstrap.servers": bs, "transactional.id": group,
                   "linger.ms": 5})
-    c = Consumer({"bootstrap.servers": bs, "group.id": "bench-python",
+    c = Consumer({"bootstrap.servers": bs, "group.id": group,
                   "enable.auto.commit": False, "isolation.level": "read_committed",
                   "enable.partition.eof": True, "auto.offset.reset": "earliest"})
     p.init_transactions(30)

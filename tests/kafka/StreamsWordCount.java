@@ -4,8 +4,12 @@
  * count update emitted (no record cache), the count as a decimal string
  * keyed by the word. Run against weir-broker and Apache Kafka by
  * tests/integration/kafka_streams_wordcount.py; weir-verify checks it.
+ * bench/wordcount/run.py runs it too, once as above and once with Kafka
+ * Streams' default 10 MB record cache (CACHE_BYTES 10485760), on THREADS
+ * stream threads (default 1).
  *
  *   java -cp CLASSES:JARS/* StreamsWordCount BOOTSTRAP INPUT OUTPUT APP_ID STATE_DIR
+ *       [CACHE_BYTES [THREADS]]
  */
 import java.util.Arrays;
 import java.util.Locale;
@@ -23,17 +27,21 @@ import org.apache.kafka.streams.kstream.Produced;
 
 public final class StreamsWordCount {
     public static void main(String[] args) throws InterruptedException {
-        if (args.length != 5) {
-            System.err.println("usage: StreamsWordCount BOOTSTRAP INPUT OUTPUT APP_ID STATE_DIR");
+        if (args.length < 5 || args.length > 7) {
+            System.err.println("usage: StreamsWordCount BOOTSTRAP INPUT OUTPUT APP_ID STATE_DIR"
+                + " [CACHE_BYTES [THREADS]]");
             System.exit(2);
         }
+        long cacheBytes = args.length > 5 ? Long.parseLong(args[5]) : 0;
+        int threads = args.length > 6 ? Integer.parseInt(args[6]) : 1;
         Properties p = new Properties();
         p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, args[0]);
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, args[3]);
         p.put(StreamsConfig.STATE_DIR_CONFIG, args[4]);
         p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
-        p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
+        p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, cacheBytes);
+        p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, threads);
         p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, -1);
 
         StreamsBuilder builder = new StreamsBuilder();
