@@ -27,6 +27,13 @@ foreach(mode crash-points kill zombie broker broker-restart)
       ${PROJECT_SOURCE_DIR}/tests/fault/worker_faults.py ${mode}
     TIMEOUT 180)
 endforeach()
+foreach(mode crash-points kill zombie)
+  string(REPLACE "-" "_" m ${mode})
+  weir_script_test(NAME worker.fault_${m}_latest LABEL fault
+    COMMAND /usr/bin/python3
+      ${PROJECT_SOURCE_DIR}/tests/fault/worker_faults.py ${mode} latest
+    TIMEOUT 180)
+endforeach()
 weir_script_test(NAME worker.large_record LABEL integration
   COMMAND /usr/bin/python3
     ${PROJECT_SOURCE_DIR}/tests/integration/worker_large_record.py

@@ -14,6 +14,9 @@ committed outputs exactly 1..N.
                                      connections, failed and lost EndTxn,
                                      failed TxnOffsetCommit, slow Produce)
     worker_faults.py broker-restart  SIGKILL and restart the broker twice
+
+A second argument, `latest`, runs the job with `count: {emit: latest}`
+(and so pre-aggregation): counts must then rise strictly to the total.
 """
 import os
 import random
@@ -205,6 +208,7 @@ def broker_restart(c, bs, job, rng):
 
 def main(argv):
     mode = argv[1] if len(argv) > 1 else "kill"
+    emit = argv[2] if len(argv) > 2 else None  # the count's emit: mode
     seed = int(os.environ.get("WEIR_FAULT_SEED", "0")) or random.randrange(1 << 30)
     print("mode %s seed %d" % (mode, seed), flush=True)
     rng = random.Random(seed)
@@ -219,7 +223,7 @@ def main(argv):
         c.broker_proc = broker
         bs = broker.bootstrap
         create_topic(bs, "text-lines", 4)
-        job = wordcount_yaml(c.path("wordcount.yaml"))
+        job = wordcount_yaml(c.path("wordcount.yaml"), emit=emit)
         feeder = Feeder(bs, "text-lines")
         feeder.start()
         try:
@@ -232,7 +236,7 @@ def main(argv):
         print("produced %d lines" % feeder.sent, flush=True)
         last_fault = time.monotonic()
         w = worker(c, "final", job, bs, data)
-        wait_live(bs, last_fault)
+        wait_live(bs, last_fault, emit=emit or "update")
         assert w.stop() == 0
     print("ok")
     return 0
