@@ -16,8 +16,8 @@
 
 typedef Weir__Topology__Operator op_pb;
 
-static int
-rec_error(weir_task *t, const weir_op *op, const char *msg)
+int
+weir__agg_error(weir_task *t, const weir_op *op, const char *msg)
 {
     t->err_op = op->pb->name;
     snprintf(t->err_msg, sizeof(t->err_msg), "%s", msg);
@@ -71,10 +71,10 @@ weir__agg_lift(
         weir_expr_error xe;
         memset(&xe, 0, sizeof(xe));
         if (weir_expr_eval(op->value, &ctx, &in, &xe) != WEIR_OK)
-            return rec_error(t, op, xe.msg);
+            return weir__agg_error(t, op, xe.msg);
     }
     if (!is_number(&in))
-        return rec_error(t, op, "aggregate input is not a number");
+        return weir__agg_error(t, op, "aggregate input is not a number");
     out->agg = in.type == WEIR_TYPE_FLOAT ? in : weir_value_int(in.u.i);
     return WEIR_OK;
 }
@@ -100,7 +100,7 @@ weir__agg_merge(weir_task *t, const weir_op *op, const weir_rec *r,
         weir_expr_error xe;
         memset(&xe, 0, sizeof(xe));
         if (weir_expr_eval(op->value, &ctx, &out->agg, &xe) != WEIR_OK)
-            return rec_error(t, op, xe.msg);
+            return weir__agg_error(t, op, xe.msg);
         return WEIR_OK;
     }
     default:
@@ -124,7 +124,7 @@ weir__agg_merge(weir_task *t, const weir_op *op, const weir_rec *r,
         return WEIR_OK;
     }
     default:
-        return rec_error(t, op, "unsupported aggregate function");
+        return weir__agg_error(t, op, "unsupported aggregate function");
     }
 }
 
@@ -174,9 +174,9 @@ weir__agg_event_time(
     memset(&xe, 0, sizeof(xe));
     weir_value v;
     if (weir_expr_eval(op->time, &ctx, &v, &xe) != WEIR_OK)
-        return rec_error(t, op, xe.msg);
+        return weir__agg_error(t, op, xe.msg);
     if (v.type != WEIR_TYPE_TIME && v.type != WEIR_TYPE_INT)
-        return rec_error(t, op, "event time is not a time");
+        return weir__agg_error(t, op, "event time is not a time");
     *ts = v.u.i;
     return WEIR_OK;
 }
@@ -192,10 +192,10 @@ weir__agg_windows(weir_task *t, const weir_op *op, int64_t ts,
             ? (int64_t)w->advance_ms
             : size;
     if (size <= 0)
-        return rec_error(t, op, "window size is zero");
+        return weir__agg_error(t, op, "window size is zero");
     *n = weir_window_starts(ts, size, adv, starts, WEIR_AGG_MAX_WINDOWS);
     if (*n > WEIR_AGG_MAX_WINDOWS)
-        return rec_error(t, op, "a record falls in more than 64 windows");
+        return weir__agg_error(t, op, "a record falls in more than 64 windows");
     return WEIR_OK;
 }
 

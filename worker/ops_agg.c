@@ -27,14 +27,6 @@ static const char STREAM_TIME_KEY[] = "\xff\xff\xff\xff\xff\xff\xff\xff~st";
 
 typedef Weir__Topology__Operator op_pb;
 
-static int
-rec_error(weir_task *t, const weir_op *op, const char *msg)
-{
-    t->err_op = op->pb->name;
-    snprintf(t->err_msg, sizeof(t->err_msg), "%s", msg);
-    return WEIR_EINVAL;
-}
-
 /* Reads a key; the value is copied into the arena. */
 static int
 state_get(weir_task *t, int store, const void *key, size_t klen,
@@ -278,7 +270,7 @@ merge_partial(weir_task *t, size_t i, const weir_rec *r)
     bool win = weir__agg_windowed(op);
     const weir_value *v = &r->value;
     if (v->type != WEIR_TYPE_BYTES || v->u.s.len < (win ? 8u : 0u) + 9u)
-        return rec_error(t, op, "malformed partial aggregate");
+        return weir__agg_error(t, op, "malformed partial aggregate");
     const char *p = v->u.s.ptr;
     size_t len = v->u.s.len;
     int64_t start = 0;
@@ -289,7 +281,7 @@ merge_partial(weir_task *t, size_t i, const weir_rec *r)
     }
     weir_agg_state in;
     if (weir__agg_decode(t, p, len, &in) != WEIR_OK)
-        return rec_error(t, op, "malformed partial aggregate");
+        return weir__agg_error(t, op, "malformed partial aggregate");
     if (win)
         return windowed(t, i, r, r->timestamp_ms, &start, 1, &in);
     char *key;
@@ -303,7 +295,7 @@ weir__ops_aggregate(weir_task *t, size_t i, weir_rec *r)
 {
     const weir_op *op = &t->ops[i];
     if (op->store < 0)
-        return rec_error(t, op, "aggregation without a store");
+        return weir__agg_error(t, op, "aggregation without a store");
     if (op->pb->partials)
         return merge_partial(t, i, r);
     weir_agg_state in;
@@ -325,8 +317,8 @@ weir__ops_aggregate(weir_task *t, size_t i, weir_rec *r)
     return update(t, i, r, key, klen, &in);
 }
 
-static int
-flush_one(weir_task *t, size_t i, const weir_ov_entry *e)
+int
+weir__ops_agg_flush(weir_task *t, size_t i, const weir_ov_entry *e)
 {
     const weir_op *op = &t->ops[i];
     weir_arena_reset(&t->arena);
@@ -341,18 +333,4 @@ flush_one(weir_task *t, size_t i, const weir_ov_entry *e)
         return rv;
     o.timestamp_ms = (int64_t)weir_codec_get_be64(e->val);
     return weir__ops_emit_result(t, i, &o);
-}
-
-int
-weir__ops_agg_flush(weir_task *t, size_t i)
-{
-    weir_op *op = &t->ops[i];
-    size_t n;
-    weir_ov_entry **list = weir__pending_sorted(op, &n);
-    int rv = list ? WEIR_OK : WEIR_ENOMEM;
-    for (size_t k = 0; rv == WEIR_OK && k < n; k++)
-        rv = flush_one(t, i, list[k]);
-    free(list);
-    weir_overlay_drop_dirty(op->pending);
-    return rv;
 }

@@ -96,9 +96,10 @@ weir__ops_partial_fold(weir_task *t, size_t i, const weir_rec *r)
     return rv;
 }
 
-static int
-write_partial(weir_task *t, const weir_op *rep, const weir_ov_entry *e)
+int
+weir__ops_partial_flush(weir_task *t, size_t i, const weir_ov_entry *e)
 {
+    const weir_op *rep = &t->ops[i];
     const Weir__Topology__Operator *pb = rep->pb;
     bool win = weir__agg_windowed(rep->partial);
     size_t skip = win ? 8 : 0;
@@ -130,19 +131,5 @@ write_partial(weir_task *t, const weir_op *rep, const weir_ov_entry *e)
         t, pb->topic, &t->kbuf, knull, &t->vbuf, false, r.timestamp_ms);
     if (rv == WEIR_OK)
         t->stats.records_out++;
-    return rv;
-}
-
-int
-weir__ops_partial_flush(weir_task *t, size_t i)
-{
-    weir_op *rep = &t->ops[i];
-    size_t n;
-    weir_ov_entry **list = weir__pending_sorted(rep, &n);
-    int rv = list ? WEIR_OK : WEIR_ENOMEM;
-    for (size_t k = 0; rv == WEIR_OK && k < n; k++)
-        rv = write_partial(t, rep, list[k]);
-    free(list);
-    weir_overlay_drop_dirty(rep->pending);
     return rv;
 }

@@ -68,8 +68,10 @@ by_time(const void *a, const void *b)
     return c ? c : (x->klen > y->klen) - (x->klen < y->klen);
 }
 
-weir_ov_entry **
-weir__pending_sorted(const weir_op *op, size_t *n)
+/* op's pending entries in the order of their timestamps (then keys), so
+ * that stream time rises through a flush as it did through the records. */
+static weir_ov_entry **
+sorted(const weir_op *op, size_t *n)
 {
     *n = op->pending->n_dirty;
     weir_ov_entry **list = malloc((*n ? *n : 1) * sizeof(*list));
@@ -90,8 +92,14 @@ weir__ops_flush(weir_task *t)
         weir_op *op = &t->ops[i];
         if (!op->pending || op->pending->n_dirty == 0)
             continue;
-        rv = op->partial ? weir__ops_partial_flush(t, i)
-                         : weir__ops_agg_flush(t, i);
+        size_t n;
+        weir_ov_entry **list = sorted(op, &n);
+        rv = list ? WEIR_OK : WEIR_ENOMEM;
+        for (size_t k = 0; rv == WEIR_OK && k < n; k++)
+            rv = op->partial ? weir__ops_partial_flush(t, i, list[k])
+                             : weir__ops_agg_flush(t, i, list[k]);
+        free(list);
+        weir_overlay_drop_dirty(op->pending);
     }
     t->pending_bytes = 0;
     return rv;

@@ -152,14 +152,14 @@ int weir__ops_result_failed(weir_task *t, const weir_rec *r, int rv);
 
 /* ops_agg.c: count, reduce, aggregate, windowed or not. */
 int weir__ops_aggregate(weir_task *t, size_t i, weir_rec *r);
-/* ops_agg.c: emits the latest value of every key noted since the last
- * flush (emit: latest). */
-int weir__ops_agg_flush(weir_task *t, size_t i);
+/* ops_agg.c: emits the latest value of a key noted in operator i's
+ * pending table (emit: latest). */
+int weir__ops_agg_flush(weir_task *t, size_t i, const weir_ov_entry *e);
 
 /* ops_partial.c: a repartition writing partials folds r into its pending
- * partials; _flush writes one partial per key to the topic. */
+ * partials; _flush writes one of them to the topic. */
 int weir__ops_partial_fold(weir_task *t, size_t i, const weir_rec *r);
-int weir__ops_partial_flush(weir_task *t, size_t i);
+int weir__ops_partial_flush(weir_task *t, size_t i, const weir_ov_entry *e);
 
 /* ops_pending.c: flushes every operator's pending keys into the open
  * transaction (at commit, or early when over the task's budget); _drop
@@ -170,6 +170,8 @@ void weir__ops_drop_pending(weir_task *t);
 int weir__ops_produce(weir_task *t, const char *topic, const weir_buf *key,
     bool key_null, const weir_buf *val, bool val_null, int64_t ts);
 
+/* agg_fold.c: records a per-record error of operator op (WEIR_EINVAL). */
+int weir__agg_error(weir_task *t, const weir_op *op, const char *msg);
 /* agg_fold.c: the algebra of aggregate states. */
 int weir__agg_lift(
     weir_task *t, const weir_op *op, const weir_rec *r, weir_agg_state *out);
@@ -190,10 +192,6 @@ Weir__Topology__Emit weir__agg_emit(const weir_op *op);
  * and the value bytes after the timestamp. */
 int weir__agg_pending_put(weir_task *t, weir_op *op, const void *key,
     size_t klen, int64_t ts, const void *val, size_t vlen);
-/* ops_pending.c: op's pending entries in the order of their timestamps
- * (then keys), so that stream time rises through a flush as it did
- * through the records. Free the array; NULL when out of memory. */
-weir_ov_entry **weir__pending_sorted(const weir_op *op, size_t *n);
 
 /* Writes a state update into the store's uncommitted writes; its
  * changelog record is produced at commit (task_commit.c). */
