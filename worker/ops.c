@@ -211,20 +211,6 @@ eval(weir_task *t, const weir_op *op, const weir_expr *e, const weir_rec *r,
     return WEIR_OK;
 }
 
-int
-weir__ops_produce(weir_task *t, const char *topic, const weir_buf *key,
-    bool key_null, const weir_buf *val, bool val_null, int64_t ts)
-{
-    for (;;) {
-        int rv = weir__task_produce(t, topic, -1, key_null ? NULL : key->data,
-            key_null ? 0 : key->len, val_null ? NULL : val->data,
-            val_null ? 0 : val->len, ts, NULL, 0);
-        if (rv != WEIR_EAGAIN)
-            return rv;
-        (void)weir_kafka_producer_poll(t->prod, 10);
-    }
-}
-
 /* Encodes and produces a record (sink and repartition). */
 static int
 emit(weir_task *t, const weir_op *op, const weir_rec *r)
@@ -244,8 +230,9 @@ emit(weir_task *t, const weir_op *op, const weir_rec *r)
             err);
         return WEIR_EINVAL;
     }
-    int rv = weir__ops_produce(
-        t, pb->topic, &t->kbuf, knull, &t->vbuf, vnull, r->timestamp_ms);
+    int rv = weir__task_produce(t, pb->topic, -1, knull ? NULL : t->kbuf.data,
+        knull ? 0 : t->kbuf.len, vnull ? NULL : t->vbuf.data,
+        vnull ? 0 : t->vbuf.len, r->timestamp_ms, NULL, 0);
     if (rv == WEIR_OK)
         t->stats.records_out++; /* sinks and repartition topics alike */
     return rv;
@@ -366,13 +353,8 @@ dead_letter(weir_task *t, const void *key, size_t klen, const void *val,
         {"weir.source.offset", off, strlen(off)},
     };
     size_t nh = m ? sizeof(h) / sizeof(h[0]) : 3;
-    for (;;) {
-        int rv = weir__task_produce(
-            t, t->topo->dlq_topic, -1, key, klen, val, vlen, ts, h, nh);
-        if (rv != WEIR_EAGAIN)
-            return rv;
-        (void)weir_kafka_producer_poll(t->prod, 10);
-    }
+    return weir__task_produce(
+        t, t->topo->dlq_topic, -1, key, klen, val, vlen, ts, h, nh);
 }
 
 int

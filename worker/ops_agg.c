@@ -209,10 +209,8 @@ advance_stream_time(weir_task *t, const weir_op *op, int64_t ts, int64_t *st)
         t, op->store, STREAM_TIME_KEY, STREAM_TIME_KEY_LEN, b, 8);
 }
 
-/* The store key of r's key, after an 8-byte window prefix when windowed,
- * copied into the arena. */
-static int
-store_key(
+int
+weir__agg_key(
     weir_task *t, const weir_value *k, bool windowed, char **key, size_t *klen)
 {
     weir_buf_clear(&t->kbuf);
@@ -242,7 +240,7 @@ windowed(weir_task *t, size_t i, const weir_rec *r, int64_t ts,
     int rv = advance_stream_time(t, op, ts, &st);
     char *key;
     size_t klen;
-    if (rv != WEIR_OK || (rv = store_key(t, &r->key, true, &key, &klen)))
+    if (rv != WEIR_OK || (rv = weir__agg_key(t, &r->key, true, &key, &klen)))
         return rv;
     for (size_t k = 0; rv == WEIR_OK && k < n_win; k++) {
         int64_t s = starts[k];
@@ -286,7 +284,7 @@ merge_partial(weir_task *t, size_t i, const weir_rec *r)
         return windowed(t, i, r, r->timestamp_ms, &start, 1, &in);
     char *key;
     size_t klen;
-    int rv = store_key(t, &r->key, false, &key, &klen);
+    int rv = weir__agg_key(t, &r->key, false, &key, &klen);
     return rv == WEIR_OK ? update(t, i, r, key, klen, &in) : rv;
 }
 
@@ -312,7 +310,7 @@ weir__ops_aggregate(weir_task *t, size_t i, weir_rec *r)
     }
     char *key;
     size_t klen;
-    if ((rv = store_key(t, &r->key, false, &key, &klen)) != WEIR_OK)
+    if ((rv = weir__agg_key(t, &r->key, false, &key, &klen)) != WEIR_OK)
         return rv;
     return update(t, i, r, key, klen, &in);
 }

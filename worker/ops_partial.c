@@ -65,16 +65,10 @@ weir__ops_partial_fold(weir_task *t, size_t i, const weir_rec *r)
     if (win && ((rv = weir__agg_event_time(t, agg, r, &ts)) != WEIR_OK ||
                    (rv = weir__agg_windows(t, agg, ts, starts, &n)) != WEIR_OK))
         return rv;
-    weir_buf_clear(&t->kbuf);
-    char pre[8] = {0};
-    if ((win && weir_buf_append(&t->kbuf, pre, 8) != WEIR_OK) ||
-        weir_codec_encode(&r->key, &t->kbuf) != WEIR_OK)
-        return WEIR_ENOMEM;
-    char *key = weir_arena_alloc(&t->arena, t->kbuf.len);
-    if (!key)
-        return WEIR_ENOMEM;
-    size_t klen = t->kbuf.len;
-    memcpy(key, t->kbuf.data, klen);
+    char *key;
+    size_t klen;
+    if ((rv = weir__agg_key(t, &r->key, win, &key, &klen)) != WEIR_OK)
+        return rv;
     const Weir__Topology__Window *w = agg->pb->window;
     if (win && ts > rep->stream_time)
         rep->stream_time = ts;
@@ -127,8 +121,9 @@ weir__ops_partial_flush(weir_task *t, size_t i, const weir_ov_entry *e)
         r.value = weir_value_bytes(t->vbuf.data, t->vbuf.len);
         return weir__ops_result_failed(t, &r, WEIR_EINVAL);
     }
-    int rv = weir__ops_produce(
-        t, pb->topic, &t->kbuf, knull, &t->vbuf, false, r.timestamp_ms);
+    int rv = weir__task_produce(t, pb->topic, -1, knull ? NULL : t->kbuf.data,
+        knull ? 0 : t->kbuf.len, t->vbuf.data, t->vbuf.len, r.timestamp_ms,
+        NULL, 0);
     if (rv == WEIR_OK)
         t->stats.records_out++;
     return rv;

@@ -366,8 +366,10 @@ weir__task_produce(weir_task *t, const char *topic, int32_t partition,
     const void *key, size_t klen, const void *val, size_t vlen, int64_t ts,
     const weir_kafka_header *h, size_t nh)
 {
-    int rv = weir_kafka_producer_send(
-        t->prod, topic, partition, key, klen, val, vlen, ts, h, nh, NULL);
+    int rv;
+    while ((rv = weir_kafka_producer_send(t->prod, topic, partition, key, klen,
+                val, vlen, ts, h, nh, NULL)) == WEIR_EAGAIN)
+        (void)weir_kafka_producer_poll(t->prod, 10); /* the queue is full */
     /* Just after a record joined an open transaction (it waits for
      * linger.ms in the producer's queue): where a zombie is paused so
      * that it resumes into a fenced producer. */

@@ -114,7 +114,8 @@ struct weir_task {
 
 /* task.c */
 int weir__task_set_state(weir_task *t, weir_task_state to);
-/* Queues a record in the transaction (or at-least-once producer). */
+/* Queues a record in the transaction (or at-least-once producer),
+ * waiting while the producer's queue is full. */
 int weir__task_produce(weir_task *t, const char *topic, int32_t partition,
     const void *key, size_t klen, const void *val, size_t vlen, int64_t ts,
     const weir_kafka_header *h, size_t nh);
@@ -166,9 +167,6 @@ int weir__ops_partial_flush(weir_task *t, size_t i, const weir_ov_entry *e);
  * forgets them (abort). */
 int weir__ops_flush(weir_task *t);
 void weir__ops_drop_pending(weir_task *t);
-/* Produces an encoded record, waiting while the producer's queue is full. */
-int weir__ops_produce(weir_task *t, const char *topic, const weir_buf *key,
-    bool key_null, const weir_buf *val, bool val_null, int64_t ts);
 
 /* agg_fold.c: records a per-record error of operator op (WEIR_EINVAL). */
 int weir__agg_error(weir_task *t, const weir_op *op, const char *msg);
@@ -187,6 +185,11 @@ int weir__agg_event_time(
 int weir__agg_windows(weir_task *t, const weir_op *op, int64_t ts,
     int64_t starts[WEIR_AGG_MAX_WINDOWS], size_t *n);
 bool weir__agg_windowed(const weir_op *op);
+/* ops_agg.c: the store (and pending) key of k: codec-encoded, after an
+ * 8-byte window start when windowed (filled in by the caller), copied
+ * into the arena. */
+int weir__agg_key(
+    weir_task *t, const weir_value *k, bool windowed, char **key, size_t *klen);
 Weir__Topology__Emit weir__agg_emit(const weir_op *op);
 /* ops_pending.c: notes key in op's pending table with ts (keeping the latest),
  * and the value bytes after the timestamp. */

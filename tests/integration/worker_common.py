@@ -118,16 +118,22 @@ def wait_exact(bootstrap, input_topic, output_topic, timeout=60.0,
     return last[0]
 
 
-def weir_verify(bootstrap, input_topic, output_topic, emit="update"):
-    """The independent check: the weir-verify tool must agree."""
+def run_verify(bootstrap, input_topic, output_topic, emit="update"):
+    """Runs weir-verify; returns its exit status and output."""
     exe = os.path.join(weirtest.BIN_DIR, "weir-verify")
     r = subprocess.run([exe, "--bootstrap", bootstrap, "--input", input_topic,
                         "--output", output_topic, "--emit", emit],
-                       capture_output=True,
-                       text=True, timeout=180)
-    print("weir-verify:", r.returncode, r.stdout.strip(), flush=True)
-    assert r.returncode == 0, "weir-verify: %s %s" % (r.stdout, r.stderr)
-    return r.stdout
+                       capture_output=True, text=True, timeout=180)
+    print("weir-verify --emit %s: %d %s %s" % (
+        emit, r.returncode, r.stdout.strip(), r.stderr.strip()), flush=True)
+    return r.returncode, r.stdout
+
+
+def weir_verify(bootstrap, input_topic, output_topic, emit="update"):
+    """The independent check: the weir-verify tool must agree."""
+    code, out = run_verify(bootstrap, input_topic, output_topic, emit)
+    assert code == 0, "weir-verify: %s" % out
+    return out
 
 
 # Liveness: the output of everything produced before the last fault is

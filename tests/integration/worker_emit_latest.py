@@ -6,13 +6,11 @@ word. The committed counts of each word rise strictly to its exact total
 (the Python checker and weir-verify --emit latest), across a clean restart,
 a restore into an empty data directory, and early flushes under a small
 --memory-limit; moving fewer records is checked on the topics themselves."""
-import os
-import subprocess
 import sys
 
-from worker_common import (create_topic, produce, seed_lines, test_dir,
-                           wait_exact, weir_verify, weirtest, wordcount_yaml,
-                           worker)
+from worker_common import (create_topic, produce, run_verify, seed_lines,
+                           test_dir, wait_exact, weir_verify, weirtest,
+                           wordcount_yaml, worker)
 import worker_verify
 from worker_verify import read_topic
 
@@ -23,15 +21,6 @@ REPARTITION = "wordcount-counts-repartition"
 
 def records(bs, topic):
     return sum(len(r) for r in read_topic(bs, topic).values())
-
-
-def verify(bs, emit):
-    exe = os.path.join(weirtest.BIN_DIR, "weir-verify")
-    r = subprocess.run([exe, "--bootstrap", bs, "--input", "text-lines",
-                        "--output", "wordcounts", "--emit", emit],
-                       capture_output=True, text=True, timeout=120)
-    print("weir-verify --emit %s: %d %s" % (emit, r.returncode, r.stdout.strip()))
-    return r.returncode, r.stdout
 
 
 def main():
@@ -74,13 +63,13 @@ def main():
 
         weir_verify(bs, "text-lines", "wordcounts", "latest")
         # The update mode's check fails on these outputs (counts skip)...
-        code, out = verify(bs, "update")
+        code, out = run_verify(bs, "text-lines", "wordcounts", "update")
         assert code == 1 and "gap" in out, out
         # ... and a count going back behind the job's back is caught.
         p = Producer({"bootstrap.servers": bs})
         p.produce("wordcounts", key=b"kafka", value=b"1", partition=0)
         assert p.flush(10) == 0
-        code, out = verify(bs, "latest")
+        code, out = run_verify(bs, "text-lines", "wordcounts", "latest")
         assert code == 1 and "going back" in out, out
     print("ok")
     return 0

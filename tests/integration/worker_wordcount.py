@@ -3,23 +3,13 @@ text in, every word's counts 1..N out; a clean SIGTERM stop and restart on
 the same data directory and on an empty one continue exactly once. weir-verify
 (tools/verify.c) agrees, and catches a duplicate written behind the job's
 back."""
-import os
-import subprocess
 import sys
 
-from worker_common import (create_topic, produce, seed_lines, test_dir,
-                           wait_exact, weirtest, wordcount_yaml, worker)
+from worker_common import (create_topic, produce, run_verify, seed_lines,
+                           test_dir, wait_exact, weirtest, wordcount_yaml,
+                           worker)
 
 from confluent_kafka import Producer
-
-
-def verify(bs):
-    exe = os.path.join(weirtest.BIN_DIR, "weir-verify")
-    r = subprocess.run([exe, "--bootstrap", bs, "--input", "text-lines",
-                        "--output", "wordcounts"], capture_output=True,
-                       text=True, timeout=120)
-    print("weir-verify:", r.returncode, r.stdout.strip(), r.stderr.strip())
-    return r.returncode, r.stdout
 
 
 def main():
@@ -53,13 +43,13 @@ def main():
         print(wait_exact(bs, "text-lines", "wordcounts"))
         assert w.stop() == 0
 
-        code, out = verify(bs)
+        code, out = run_verify(bs, "text-lines", "wordcounts")
         assert code == 0 and out.startswith("exact:"), out
         # A duplicate update behind the job's back must be caught.
         p = Producer({"bootstrap.servers": bs})
         p.produce("wordcounts", key=b"kafka", value=b"1", partition=0)
         assert p.flush(10) == 0
-        code, out = verify(bs)
+        code, out = run_verify(bs, "text-lines", "wordcounts")
         assert code == 1 and "violation" in out and "kafka" in out, out
     print("ok")
     return 0
