@@ -18,6 +18,15 @@ def blocks(text):
     return re.findall(r"^```sh\n(.*?)^```$", text, re.S | re.M)
 
 
+def pid_alive(pid):
+    """True while pid runs (a zombie counts as gone)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def main():
     with open(os.path.join(SOURCE_DIR, "docs", "operations.md")) as f:
         script = "\n".join(blocks(f.read()))
@@ -53,8 +62,13 @@ def main():
         assert r.returncode == 0, (r.returncode, r.stderr[-3000:], logs)
         assert "submitted job wordcount (8 tasks)" in r.stdout, r.stdout
         assert "ok" in r.stdout and "weir_tasks{" in r.stdout, r.stdout
-        # the page stopped everything it started, cleanly
+        # the page stopped everything it started, cleanly (its kill sends
+        # SIGTERM and returns: wait for each process to finish stopping)
         for name in ("broker", "coordinator", "w1", "w2"):
+            with open(c.path("weir-data", name + ".pid")) as f:
+                pid = int(f.read())
+            weirtest.wait_until(lambda: not pid_alive(pid), 60,
+                                "%s (pid %d) to exit" % (name, pid))
             with open(c.path("weir-data", name + ".log")) as f:
                 log = f.read()
             assert "stopped" in log or "stopping" in log, (name, log[-2000:])
