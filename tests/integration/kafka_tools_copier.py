@@ -97,6 +97,11 @@ def main():
                 "--input-partition", "0", "--output-topic", "copy-out",
                 "--transactional-id", "weir-copier", "--consumer-group",
                 "weir-copier", "--transaction-size", "100",
+                # A restarted copier reads its committed position before
+                # initTransactions() aborts its killed predecessor's
+                # transaction, so it waits out that transaction's timeout
+                # while offsets are pending: keep it short (default 60 s).
+                "--transaction-timeout", "10000",
                 "--enable-random-aborts", "--use-group-metadata"]
         for k in range(KILLS):
             copier = tool(c, "copier-%d" % k, "TransactionalMessageCopier",
