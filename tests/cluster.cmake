@@ -22,6 +22,13 @@ foreach(t kill_worker zombie coordinator_restart mixed_bad)
     COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/tests/fault/cluster_${t}.py
     TIMEOUT 150)
 endforeach()
+# The same faults with `count: {emit: latest}` (and pre-aggregation).
+foreach(t kill_worker zombie)
+  weir_script_test(NAME cluster.${t}_latest LABEL fault
+    COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/tests/fault/cluster_${t}.py
+      latest
+    TIMEOUT 150)
+endforeach()
 # A fenced owner recovers: a zombie returning during a coordinator outage,
 # and fencing errors injected by the broker (docs/exactly-once.md).
 foreach(s zombie-outage zombie-outage-timed broker-fence)

@@ -1,21 +1,24 @@
 """SIGSTOP a worker past the session timeout: its tasks move to the others
 (the new owners fence it through their transactional ids). SIGCONT it: the
 zombie cannot commit, learns its epoch is stale, says Hello again, and the
-word counts stay exact."""
+word counts stay exact.
+With the argument `latest`, the count emits latest (pre-aggregated).
+"""
 import os
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
 
-from cluster_common import (SESSION_MS, Feeder, seed_lines, setup,  # noqa: E402
+from cluster_common import (emit_mode, SESSION_MS, Feeder, seed_lines, setup,  # noqa: E402
                             wait_live, wait_recovered, wait_running,
                             wait_until, weirtest)
 
 
 def main():
     with weirtest.Cluster() as c:
-        broker, coord, ws = setup(c, n_workers=3)
+        emit = emit_mode(sys.argv)
+        broker, coord, ws = setup(c, n_workers=3, emit=emit)
         bs = broker.bootstrap
         wait_running(coord, {"w1", "w2", "w3"})
         lines = seed_lines()
@@ -29,7 +32,7 @@ def main():
         wait_recovered(coord, paused, {"w1", "w3"})
         feed.join()
         # the others have committed past the zombie's last transaction
-        wait_live(bs, paused)
+        wait_live(bs, paused, emit=emit)
         assert time.monotonic() - paused > SESSION_MS / 1000.0
         ws[1].resume()
         resumed = time.monotonic()
@@ -38,7 +41,7 @@ def main():
         # it rejoins and gets a share back (two-phase, no double owner)
         wait_recovered(coord, resumed, {"w1", "w2", "w3"})
         Feeder(bs, "text-lines", lines[2 * third:], start_key=2 * third).join()
-        wait_live(bs, resumed)
+        wait_live(bs, resumed, emit=emit)
         for w in ws:
             assert w.stop() == 0
     print("ok")

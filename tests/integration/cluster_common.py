@@ -161,15 +161,22 @@ class Feeder:
             raise self.error
 
 
-def setup(c, n_workers=1, partitions=4, coord_extra=(), worker_extra=()):
-    """Broker, topic, coordinator, workers and the submitted word count."""
+def emit_mode(argv):
+    """A cluster fault test's optional argument: the count's emit mode."""
+    return argv[1] if len(argv) > 1 else "update"
+
+
+def setup(c, n_workers=1, partitions=4, coord_extra=(), worker_extra=(),
+          emit=None):
+    """Broker, topic, coordinator, workers and the submitted word count
+    (with the count's emit mode, if given)."""
     broker = c.broker()
     bs = broker.bootstrap
     create_topic(bs, "text-lines", partitions)
     coord = coordinator(c, bootstrap=bs, extra=coord_extra)
     ws = [worker(c, "w%d" % (i + 1), coord, bs, extra=worker_extra)
           for i in range(n_workers)]
-    job = wordcount_yaml(c.path("wordcount.yaml"))
+    job = wordcount_yaml(c.path("wordcount.yaml"), emit=emit)
     _, out, _ = weirctl(coord, "submit", job)
     assert "submitted job wordcount" in out, out
     return broker, coord, ws
