@@ -84,6 +84,16 @@ int weir_kafka_producer_send(weir_kafka_producer *p, const char *topic,
  * for the client's metadata refresh (best effort). */
 void weir_kafka_producer_warm(weir_kafka_producer *p, const char *topic);
 
+/* Kafka's default max.message.bytes (1 MiB + 12), for a topic whose limit
+ * is not known. */
+#define WEIR_KAFKA_DEFAULT_MAX_MESSAGE_BYTES 1048588
+/* The largest record the producer takes (its queue holds 2 MiB). */
+#define WEIR_KAFKA_PRODUCER_MAX_RECORD (2048 * 1024 - 1024)
+
+/* max.message.bytes of topics[0..n) into max_bytes[] (0: not known). */
+int weir_kafka_producer_max_bytes(weir_kafka_producer *p,
+    const char *const *topics, size_t n, int64_t *max_bytes, int timeout_ms);
+
 /* Records queued whose delivery report has not been served yet. */
 int64_t weir_kafka_producer_in_flight(const weir_kafka_producer *p);
 

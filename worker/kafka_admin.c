@@ -171,3 +171,66 @@ weir_kafka_topics_ensure(const char *bootstrap,
     rd_kafka_destroy(rk);
     return rv;
 }
+
+static int
+describe_result(
+    rd_kafka_event_t *ev, const char *const *topics, size_t n, int64_t *out)
+{
+    const rd_kafka_DescribeConfigs_result_t *res =
+        rd_kafka_event_DescribeConfigs_result(ev);
+    if (!res)
+        return WEIR_ETIMEDOUT; /* no event: the queue poll timed out */
+    if (rd_kafka_event_error(ev))
+        return weir__kafka_resp_err(rd_kafka_event_error(ev));
+    size_t nres = 0;
+    const rd_kafka_ConfigResource_t **rs =
+        rd_kafka_DescribeConfigs_result_resources(res, &nres);
+    for (size_t r = 0; r < nres; r++) {
+        if (rd_kafka_ConfigResource_error(rs[r]))
+            continue;
+        const char *name = rd_kafka_ConfigResource_name(rs[r]);
+        size_t ncfg = 0;
+        const rd_kafka_ConfigEntry_t **cs =
+            rd_kafka_ConfigResource_configs(rs[r], &ncfg);
+        for (size_t c = 0; c < ncfg; c++) {
+            const char *v = rd_kafka_ConfigEntry_value(cs[c]);
+            if (strcmp(rd_kafka_ConfigEntry_name(cs[c]), "max.message.bytes"))
+                continue;
+            for (size_t i = 0; v && i < n; i++)
+                if (strcmp(topics[i], name) == 0)
+                    out[i] = strtoll(v, NULL, 10);
+        }
+    }
+    return WEIR_OK;
+}
+
+int
+weir__kafka_max_message_bytes(rd_kafka_t *rk, const char *const *topics,
+    size_t n, int64_t *max_bytes, int timeout_ms)
+{
+    for (size_t i = 0; i < n; i++)
+        max_bytes[i] = 0;
+    if (n == 0)
+        return WEIR_OK;
+    rd_kafka_ConfigResource_t **rs = calloc(n, sizeof(*rs));
+    if (!rs)
+        return WEIR_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        rs[i] = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topics[i]);
+    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+    rd_kafka_AdminOptions_t *opt =
+        rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
+    char err[256];
+    (void)rd_kafka_AdminOptions_set_request_timeout(
+        opt, timeout_ms, err, sizeof(err));
+    rd_kafka_DescribeConfigs(rk, rs, n, opt, q);
+    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, timeout_ms + 1000);
+    int rv = describe_result(ev, topics, n, max_bytes);
+    if (ev)
+        rd_kafka_event_destroy(ev);
+    rd_kafka_AdminOptions_destroy(opt);
+    rd_kafka_queue_destroy(q);
+    rd_kafka_ConfigResource_destroy_array(rs, n);
+    free(rs);
+    return rv;
+}

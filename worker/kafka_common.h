@@ -25,4 +25,9 @@ void weir__kafka_warm(rd_kafka_t *rk, const char *topic);
 /* Maps a plain response error code. */
 int weir__kafka_resp_err(rd_kafka_resp_err_t err);
 
+/* max.message.bytes of topics[0..n) (DescribeConfigs through rk) into
+ * max_bytes[] (0: not known, e.g. the topic does not exist). */
+int weir__kafka_max_message_bytes(rd_kafka_t *rk, const char *const *topics,
+    size_t n, int64_t *max_bytes, int timeout_ms);
+
 #endif

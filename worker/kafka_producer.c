@@ -58,6 +58,8 @@ weir_kafka_producer_new(weir_kafka_producer **pp, const char *bootstrap,
         rv = weir__kafka_conf_set(conf, "linger.ms", "5");
     if (rv == WEIR_OK)
         rv = weir__kafka_conf_set(conf, "queue.buffering.max.kbytes", "2048");
+    if (rv == WEIR_OK) /* WEIR_KAFKA_PRODUCER_MAX_RECORD fits the queue */
+        rv = weir__kafka_conf_set(conf, "message.max.bytes", "2096128");
     if (rv == WEIR_OK) /* bounds memory: up to 9 partitions per task */
         rv = weir__kafka_conf_set(conf, "batch.size", "131072");
     if (rv == WEIR_OK) /* small records cost ~200 bytes each in the queue */
@@ -235,4 +237,12 @@ void
 weir_kafka_producer_warm(weir_kafka_producer *p, const char *topic)
 {
     weir__kafka_warm(p->rk, topic);
+}
+
+int
+weir_kafka_producer_max_bytes(weir_kafka_producer *p, const char *const *topics,
+    size_t n, int64_t *max_bytes, int timeout_ms)
+{
+    return weir__kafka_max_message_bytes(
+        p->rk, topics, n, max_bytes, timeout_ms);
 }

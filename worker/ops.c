@@ -230,11 +230,14 @@ emit(weir_task *t, const weir_op *op, const weir_rec *r)
             err);
         return WEIR_EINVAL;
     }
-    int rv = weir__task_produce(t, pb->topic, -1, knull ? NULL : t->kbuf.data,
-        knull ? 0 : t->kbuf.len, vnull ? NULL : t->vbuf.data,
-        vnull ? 0 : t->vbuf.len, r->timestamp_ms, NULL, 0);
+    int rv = weir__task_produce(t, pb->topic, op->max_bytes, -1,
+        knull ? NULL : t->kbuf.data, knull ? 0 : t->kbuf.len,
+        vnull ? NULL : t->vbuf.data, vnull ? 0 : t->vbuf.len, r->timestamp_ms,
+        NULL, 0);
     if (rv == WEIR_OK)
         t->stats.records_out++; /* sinks and repartition topics alike */
+    if (rv == WEIR_EINVAL)
+        t->err_op = pb->name; /* too large for its topic */
     return rv;
 }
 
@@ -333,12 +336,14 @@ is_record_error(int rv)
 }
 
 /* Writes a failed record to the dead-letter topic with why it failed and,
- * for an input record m, where it came from (m NULL: a result). */
+ * for an input record m, where it came from (m NULL: a result). A record
+ * too large for the DLQ topic is cut to fit (value first, then key), its
+ * original sizes in weir.truncated. */
 static int
 dead_letter(weir_task *t, const void *key, size_t klen, const void *val,
     size_t vlen, int64_t ts, const weir_kafka_msg *m)
 {
-    char part[16] = "", off[24] = "";
+    char part[16] = "", off[24] = "", cut[48] = "";
     const char *op = t->err_op ? t->err_op : "";
     if (m) {
         snprintf(part, sizeof(part), "%d", m->partition);
@@ -351,10 +356,21 @@ dead_letter(weir_task *t, const void *key, size_t klen, const void *val,
         {"weir.source.topic", m ? m->topic : "", m ? strlen(m->topic) : 0},
         {"weir.source.partition", part, strlen(part)},
         {"weir.source.offset", off, strlen(off)},
+        {"weir.truncated", cut, 0},
     };
-    size_t nh = m ? sizeof(h) / sizeof(h[0]) : 3;
-    return weir__task_produce(
-        t, t->topo->dlq_topic, -1, key, klen, val, vlen, ts, h, nh);
+    size_t nh = m ? 6 : 3;
+    size_t over = weir__record_size(klen, vlen, h, nh) + 10 + 14 + sizeof(cut);
+    if ((int64_t)over > t->dlq_max_bytes) {
+        snprintf(cut, sizeof(cut), "key=%zu value=%zu", klen, vlen);
+        h[nh] = h[6]; /* weir.truncated follows the headers in use */
+        h[nh++].len = strlen(cut);
+        over -= (size_t)t->dlq_max_bytes;
+        size_t vcut = over < vlen ? over : vlen;
+        vlen -= vcut;
+        klen -= over - vcut < klen ? over - vcut : klen;
+    }
+    return weir__task_produce(t, t->topo->dlq_topic, t->dlq_max_bytes, -1, key,
+        klen, val, vlen, ts, h, nh);
 }
 
 int

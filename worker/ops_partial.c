@@ -121,10 +121,14 @@ weir__ops_partial_flush(weir_task *t, size_t i, const weir_ov_entry *e)
         r.value = weir_value_bytes(t->vbuf.data, t->vbuf.len);
         return weir__ops_result_failed(t, &r, WEIR_EINVAL);
     }
-    int rv = weir__task_produce(t, pb->topic, -1, knull ? NULL : t->kbuf.data,
-        knull ? 0 : t->kbuf.len, t->vbuf.data, t->vbuf.len, r.timestamp_ms,
-        NULL, 0);
+    int rv = weir__task_produce(t, pb->topic, rep->max_bytes, -1,
+        knull ? NULL : t->kbuf.data, knull ? 0 : t->kbuf.len, t->vbuf.data,
+        t->vbuf.len, r.timestamp_ms, NULL, 0);
     if (rv == WEIR_OK)
         t->stats.records_out++;
+    if (rv == WEIR_EINVAL) {
+        r.value = weir_value_bytes(t->vbuf.data, t->vbuf.len);
+        return weir__ops_result_failed(t, &r, rv);
+    }
     return rv;
 }

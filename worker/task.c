@@ -245,6 +245,38 @@ fail(weir_task *t, int rv, const char *what)
     return rv;
 }
 
+/* The largest record each output topic takes: its max.message.bytes,
+ * within what the producer takes. */
+static int
+learn_limits(weir_task *t)
+{
+    const char **topics = calloc(t->n_ops + 1, sizeof(*topics));
+    int64_t *max = calloc(t->n_ops + 1, sizeof(*max));
+    size_t n = 0;
+    int rv = topics && max ? WEIR_OK : WEIR_ENOMEM;
+    for (size_t i = 0; rv == WEIR_OK && i < t->n_ops; i++)
+        if (t->ops[i].pb->kind == WEIR__TOPOLOGY__OP_KIND__OP_SINK ||
+            t->ops[i].pb->kind == WEIR__TOPOLOGY__OP_KIND__OP_REPARTITION)
+            topics[n++] = t->ops[i].pb->topic;
+    topics[n] = t->topo->dlq_topic;
+    if (rv == WEIR_OK)
+        rv = weir_kafka_producer_max_bytes(
+            t->prod, topics, n + 1, max, TXN_INIT_TIMEOUT_MS);
+    for (size_t i = 0; rv == WEIR_OK && i <= n; i++)
+        if (max[i] <= 0 || max[i] > WEIR_KAFKA_PRODUCER_MAX_RECORD)
+            max[i] = max[i] <= 0 ? WEIR_KAFKA_DEFAULT_MAX_MESSAGE_BYTES
+                                 : WEIR_KAFKA_PRODUCER_MAX_RECORD;
+    for (size_t i = 0, k = 0; rv == WEIR_OK && i < t->n_ops; i++)
+        if (t->ops[i].pb->kind == WEIR__TOPOLOGY__OP_KIND__OP_SINK ||
+            t->ops[i].pb->kind == WEIR__TOPOLOGY__OP_KIND__OP_REPARTITION)
+            t->ops[i].max_bytes = max[k++];
+    if (rv == WEIR_OK)
+        t->dlq_max_bytes = max[n];
+    free(topics);
+    free(max);
+    return rv;
+}
+
 /* Learns the leaders of every topic the task writes. */
 static void
 warm_outputs(weir_task *t)
@@ -346,6 +378,8 @@ weir_task_start(weir_task *t)
     if (t->standby)
         return WEIR_OK;
     warm_outputs(t);
+    if ((rv = learn_limits(t)) != WEIR_OK)
+        return fail(t, rv, "describe output topics");
     rv = resume_inputs(t);
     if (rv != WEIR_OK)
         return fail(t, rv, "fetch committed offsets");
@@ -361,11 +395,32 @@ weir_task_start(weir_task *t)
     return WEIR_OK;
 }
 
-int
-weir__task_produce(weir_task *t, const char *topic, int32_t partition,
-    const void *key, size_t klen, const void *val, size_t vlen, int64_t ts,
-    const weir_kafka_header *h, size_t nh)
+size_t
+weir__record_size(
+    size_t klen, size_t vlen, const weir_kafka_header *h, size_t nh)
 {
+    /* The v2 batch header (61 bytes); the record's length, attributes,
+     * timestamp and offset deltas, key and value lengths and header count
+     * (varints: 40 bytes at most); each header's two lengths. */
+    size_t n = 61 + 40 + klen + vlen;
+    for (size_t i = 0; i < nh; i++)
+        n += 10 + strlen(h[i].name) + h[i].len;
+    return n;
+}
+
+int
+weir__task_produce(weir_task *t, const char *topic, int64_t max_bytes,
+    int32_t partition, const void *key, size_t klen, const void *val,
+    size_t vlen, int64_t ts, const weir_kafka_header *h, size_t nh)
+{
+    size_t size = weir__record_size(klen, vlen, h, nh);
+    if ((int64_t)size > max_bytes) {
+        snprintf(t->err_msg, sizeof(t->err_msg),
+            "a record of %zu bytes for %s exceeds its limit of %lld bytes "
+            "(max.message.bytes)",
+            size, topic, (long long)max_bytes);
+        return WEIR_EINVAL;
+    }
     int rv;
     while ((rv = weir_kafka_producer_send(t->prod, topic, partition, key, klen,
                 val, vlen, ts, h, nh, NULL)) == WEIR_EAGAIN)

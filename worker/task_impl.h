@@ -34,6 +34,9 @@ typedef struct weir_op {
     /* ... and, windowed, the latest event time it has seen (in memory):
      * a record for a window closed by then is late here already. */
     int64_t stream_time;
+    /* A sink or repartition: the largest record its topic takes (learned
+     * when the task starts). */
+    int64_t max_bytes;
 } weir_op;
 
 /* An aggregate state: records folded in and the aggregate. */
@@ -101,6 +104,7 @@ struct weir_task {
     const weir_kafka_msg *msg;
     const char *err_op;
     char err_msg[256];
+    int64_t dlq_max_bytes; /* the largest record the DLQ topic takes */
 
     weir_arena arena;
     weir_buf kbuf, vbuf, sbuf, pbuf;
@@ -114,11 +118,17 @@ struct weir_task {
 
 /* task.c */
 int weir__task_set_state(weir_task *t, weir_task_state to);
+/* At most the bytes a record takes in a record batch of its own (what a
+ * topic's max.message.bytes limits). */
+size_t weir__record_size(
+    size_t klen, size_t vlen, const weir_kafka_header *h, size_t nh);
+
 /* Queues a record in the transaction (or at-least-once producer),
- * waiting while the producer's queue is full. */
-int weir__task_produce(weir_task *t, const char *topic, int32_t partition,
-    const void *key, size_t klen, const void *val, size_t vlen, int64_t ts,
-    const weir_kafka_header *h, size_t nh);
+ * waiting while the producer's queue is full. A record larger than
+ * max_bytes is a bad record: WEIR_EINVAL, why in t->err_msg. */
+int weir__task_produce(weir_task *t, const char *topic, int64_t max_bytes,
+    int32_t partition, const void *key, size_t klen, const void *val,
+    size_t vlen, int64_t ts, const weir_kafka_header *h, size_t nh);
 
 /* task_restore.c: replays each store's changelog from its checkpoint. */
 int weir__task_restore(weir_task *t);

@@ -84,7 +84,7 @@ set_long(cfg *c, const char *name, int64_t v, int64_t dflt, int8_t set_src)
 }
 
 static size_t
-topic_configs(const weir_topic *t, cfg *out)
+topic_configs(const weir_broker *b, const weir_topic *t, cfg *out)
 {
     const weir_topic_conf *c = &t->conf, *d = &weir__topic_conf_default;
     size_t n = 0;
@@ -108,9 +108,14 @@ topic_configs(const weir_topic *t, cfg *out)
     if (c->delete_retention_ms != 0)
         set_long(&out[n++], "delete.retention.ms", c->delete_retention_ms,
             d->delete_retention_ms, SRC_TOPIC);
-    if (c->max_message_bytes != 0)
-        set_long(&out[n++], "max.message.bytes", c->max_message_bytes,
-            d->max_message_bytes, SRC_TOPIC);
+    /* Always listed, as Kafka does: the limit in force (the topic's, or
+     * the broker's message.max.bytes) is what producers must fit in. */
+    int64_t broker_max = weir__topic_max_message_bytes(b, NULL);
+    set_long(&out[n], "max.message.bytes", weir__topic_max_message_bytes(b, t),
+        broker_max, SRC_TOPIC);
+    if (c->max_message_bytes == 0)
+        out[n].source = SRC_DEFAULT;
+    n++;
     return n;
 }
 
@@ -204,7 +209,7 @@ weir__h_describe_configs(weir_broker *b, weir_kreq *req, weir_kw *w)
             const weir_topic *t =
                 weir__topic_find(b, name.ptr, (size_t)name.len);
             if (t)
-                nc = topic_configs(t, cs);
+                nc = topic_configs(b, t, cs);
             else
                 err = KERR_UNKNOWN_TOPIC_OR_PARTITION;
         } else if (err == KERR_NONE && type == RES_BROKER) {

@@ -166,7 +166,7 @@ weir__topic_delete(weir_broker *b, const char *name)
 int64_t
 weir__topic_max_message_bytes(const weir_broker *b, const weir_topic *t)
 {
-    if (t->conf.max_message_bytes > 0)
+    if (t && t->conf.max_message_bytes > 0)
         return t->conf.max_message_bytes;
     return b->opts.message_max_bytes > 0 ? b->opts.message_max_bytes
                                          : WEIR_BROKER_MESSAGE_MAX_BYTES;

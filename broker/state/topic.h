@@ -28,7 +28,8 @@ struct weir_topic {
 };
 
 bool weir__topic_name_valid(const char *name, size_t len);
-/* The largest record batch the topic accepts (max.message.bytes). */
+/* The largest record batch the topic accepts (max.message.bytes); t NULL:
+ * the broker's default for topics that set none. */
 int64_t weir__topic_max_message_bytes(
     const weir_broker *b, const weir_topic *t);
 weir_topic *weir__topic_find(weir_broker *b, const char *name, size_t len);
