@@ -1,8 +1,9 @@
 /*
  * The expression language of job files (docs/job-spec.md): a small typed
  * language over a record's key, value (with JSON field access), timestamp
- * and headers, plus `agg` in reductions and `window_start`/`window_end`
- * after windowed aggregations.
+ * and headers, plus `agg` in reductions, `right` in joins and
+ * `window_start`/`window_end` after windowed aggregations. Object literals
+ * build JSON: {page: value.page, country: right.country}.
  *
  *   split(lower(value), '[^a-z0-9]+')      value != ''
  *   value.user.id                           headers['trace'] == 'x'
@@ -42,7 +43,9 @@ typedef struct weir_expr_env {
     weir_stype value;
     bool has_agg; /* `agg` (reduce: the aggregate so far) */
     weir_stype agg;
-    bool windowed; /* `window_start`, `window_end` */
+    bool windowed;  /* `window_start`, `window_end` */
+    bool has_right; /* `right` (joins: the other side's value) */
+    weir_stype right;
 } weir_expr_env;
 
 /* A parse, type or evaluation error: message and 1-based column in text. */
@@ -88,6 +91,7 @@ typedef struct weir_expr_ctx {
     weir_header_fn header; /* NULL: no headers */
     void *header_opaque;
     const weir_value *agg;   /* reduce only */
+    const weir_value *right; /* joins only; NULL reads as null */
     int64_t window_start_ms; /* windowed results only */
     int64_t window_end_ms;
     weir_arena *arena; /* required: results are allocated here */
@@ -109,7 +113,8 @@ int weir_expr_eval(const weir_expr *expr, const weir_expr_ctx *ctx,
 
 /*
  * The environment of a compiled operator (from its key_type, value_type,
- * *_elem_type and windowed fields; agg = the value type for OP_REDUCE).
+ * *_elem_type and windowed fields; agg = the value type for OP_REDUCE;
+ * right = right_type for joins).
  */
 void weir_expr_env_from_op(
     const Weir__Topology__Operator *op, weir_expr_env *env);

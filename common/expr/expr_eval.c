@@ -352,6 +352,30 @@ eval_list(const weir__node *n, const weir_expr_ctx *ctx, weir_value *out,
 }
 
 static int
+eval_object(const weir__node *n, const weir_expr_ctx *ctx, weir_value *out,
+    weir_expr_error *err)
+{
+    weir_member *ms = NULL;
+    if (n->nargs > 0 &&
+        (ms = weir_arena_alloc(ctx->arena, n->nargs * sizeof(*ms))) == NULL) {
+        return nomem(err);
+    }
+    for (size_t i = 0; i < n->nargs; i++) {
+        const weir__node *m = n->args[i];
+        ms[i].name = m->str;
+        ms[i].name_len = m->str_len;
+        int rv = weir__node_eval(m->a, ctx, &ms[i].value, err);
+        if (rv != WEIR_OK) {
+            return rv;
+        }
+    }
+    out->type = WEIR_TYPE_JSON;
+    out->u.obj.members = ms;
+    out->u.obj.len = n->nargs;
+    return WEIR_OK;
+}
+
+static int
 eval_in(const weir__node *n, const weir_expr_ctx *ctx, weir_value *out,
     weir_expr_error *err)
 {
@@ -471,6 +495,13 @@ weir__node_eval(const weir__node *n, const weir_expr_ctx *ctx, weir_value *out,
         return eval_list(n, ctx, out, err);
     case WEIR__N_IN:
         return eval_in(n, ctx, out, err);
+    case WEIR__N_RIGHT:
+        *out = ctx->right != NULL ? *ctx->right : weir_value_null();
+        return WEIR_OK;
+    case WEIR__N_OBJECT:
+        return eval_object(n, ctx, out, err);
+    case WEIR__N_MEMBER:
+        break;
     }
     return weir__expr_fail(err, n->column, WEIR_EINVAL, "bad expression node");
 }

@@ -28,8 +28,11 @@ typedef enum weir__node_kind {
     WEIR__N_CMP, /* op: one of the WEIR__OP_ comparison tokens */
     WEIR__N_ARITH,
     WEIR__N_CALL,
-    WEIR__N_LIST, /* [args...] */
-    WEIR__N_IN,   /* a in b */
+    WEIR__N_LIST,   /* [args...] */
+    WEIR__N_IN,     /* a in b */
+    WEIR__N_RIGHT,  /* a join's other side */
+    WEIR__N_OBJECT, /* {name: a, ...}: args are N_MEMBER */
+    WEIR__N_MEMBER, /* str: the name, a: the value */
 } weir__node_kind;
 
 typedef enum weir__op {

@@ -18,6 +18,12 @@ weir_expr_env_from_op(const Weir__Topology__Operator *op, weir_expr_env *env)
         env->has_agg = true;
         env->agg = env->value;
     }
+    if (op->kind == WEIR__TOPOLOGY__OP_KIND__OP_STREAM_TABLE_JOIN ||
+        op->kind == WEIR__TOPOLOGY__OP_KIND__OP_STREAM_STREAM_JOIN) {
+        env->has_right = true;
+        env->right.type = (weir_type)op->right_type;
+        env->right.elem = (weir_type)op->right_elem_type;
+    }
 }
 
 int

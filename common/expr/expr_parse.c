@@ -168,7 +168,8 @@ parse_name(weir__parser *ps, weir__node *n)
         weir__node_kind kind;
     } names[] = {{"key", WEIR__N_KEY}, {"value", WEIR__N_VALUE},
         {"timestamp", WEIR__N_TIMESTAMP}, {"agg", WEIR__N_AGG},
-        {"window_start", WEIR__N_WSTART}, {"window_end", WEIR__N_WEND}};
+        {"right", WEIR__N_RIGHT}, {"window_start", WEIR__N_WSTART},
+        {"window_end", WEIR__N_WEND}};
     weir__tok name = ps->cur;
     if (weir__lex(ps) != WEIR_OK) {
         return n;
@@ -238,6 +239,13 @@ parse_name(weir__parser *ps, weir__node *n)
             }
             n->t = env->agg;
             break;
+        case WEIR__N_RIGHT:
+            if (!env->has_right) {
+                WEIR__FAIL(ps, n->column, WEIR_EPARSE,
+                    "'right' is only defined in a join");
+            }
+            n->t = env->right;
+            break;
         default:
             if (!env->windowed) {
                 WEIR__FAIL(ps, n->column, WEIR_EPARSE,
@@ -251,7 +259,8 @@ parse_name(weir__parser *ps, weir__node *n)
     }
     WEIR__FAIL(ps, n->column, WEIR_EPARSE,
         "unknown name '%.*s' (expected key, value, timestamp, headers, agg, "
-        "window_start, window_end, true, false, null or a function call)",
+        "right, window_start, window_end, true, false, null or a function "
+        "call)",
         (int)name.len, name.p);
     return n;
 }
@@ -285,6 +294,85 @@ parse_list(weir__parser *ps)
     return n;
 }
 
+/* One member of an object literal: name (or 'name'): value. */
+static weir__node *
+parse_member(weir__parser *ps)
+{
+    weir__node *m = node_new(ps, WEIR__N_MEMBER, ps->cur.column);
+    if (m == NULL) {
+        return NULL;
+    }
+    if (ps->cur.kind == WEIR__T_STRING) {
+        if (weir__string_lit(ps, m) == WEIR_OK) {
+            m->lit = weir_value_null(); /* the name stays in m->str */
+        }
+    } else if (ps->cur.kind == WEIR__T_NAME) {
+        if ((m->str = strndup(ps->cur.p, ps->cur.len)) == NULL) {
+            WEIR__FAIL(ps, m->column, WEIR_ENOMEM, "out of memory");
+        }
+        m->str_len = ps->cur.len;
+    } else {
+        char d[40];
+        WEIR__FAIL(ps, m->column, WEIR_EPARSE,
+            "expected a member name, found %s",
+            weir__tok_desc(&ps->cur, d, sizeof(d)));
+    }
+    if (ps->rv == WEIR_OK && weir__lex(ps) == WEIR_OK &&
+        weir__expect(ps, ":", "':'") == WEIR_OK &&
+        (m->a = parse_or(ps)) != NULL) {
+        m->t = m->a->t;
+        (void)deepen(ps, m);
+    }
+    if (ps->rv != WEIR_OK) {
+        node_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+/* An object literal: {name: a, 'other name': b, ...}, a JSON object. */
+static weir__node *
+parse_object(weir__parser *ps)
+{
+    weir__node *n = node_new(ps, WEIR__N_OBJECT, ps->cur.column);
+    if (n == NULL || weir__lex(ps) != WEIR_OK) {
+        node_free(n);
+        return NULL;
+    }
+    n->t = weir__st(WEIR_TYPE_JSON);
+    size_t cap = 0;
+    while (ps->rv == WEIR_OK && !weir__is_punct(ps, "}")) {
+        if (n->nargs > 0 && weir__expect(ps, ",", "',' or '}'") != WEIR_OK) {
+            break;
+        }
+        if (weir_array_reserve(
+                &n->args, &cap, n->nargs + 1, sizeof(*n->args)) != WEIR_OK) {
+            WEIR__FAIL(ps, n->column, WEIR_ENOMEM, "out of memory");
+            break;
+        }
+        weir__node *m = parse_member(ps);
+        if (m == NULL) {
+            break;
+        }
+        n->args[n->nargs++] = m;
+        for (size_t i = 0; i + 1 < n->nargs; i++) {
+            if (n->args[i]->str_len == m->str_len &&
+                memcmp(n->args[i]->str, m->str, m->str_len) == 0) {
+                WEIR__FAIL(ps, m->column, WEIR_EINVAL,
+                    "member '%.*s' appears twice", (int)m->str_len, m->str);
+            }
+        }
+    }
+    if (ps->rv == WEIR_OK && deepen(ps, n) == WEIR_OK) {
+        weir__lex(ps); /* the closing brace */
+    }
+    if (ps->rv != WEIR_OK) {
+        node_free(n);
+        return NULL;
+    }
+    return n;
+}
+
 static weir__node *
 parse_primary(weir__parser *ps)
 {
@@ -302,6 +390,9 @@ parse_primary(weir__parser *ps)
     }
     if (weir__is_punct(ps, "[")) {
         return parse_list(ps);
+    }
+    if (weir__is_punct(ps, "{")) {
+        return parse_object(ps);
     }
     weir__node *n = node_new(ps, WEIR__N_LIT, ps->cur.column);
     if (n == NULL) {

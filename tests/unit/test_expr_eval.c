@@ -391,6 +391,29 @@ test_reduce_agg(void **state)
     assert_string_equal(eval_json("if(value > agg, value, agg)"), "40");
 }
 
+/* Joins: `right` is the other side's value; object literals build JSON. */
+static void
+test_right_and_objects(void **state)
+{
+    const char *doc = "{\"country\":\"NZ\",\"age\":7}";
+    assert_int_equal(
+        weir_json_parse(doc, strlen(doc), &fx.arena, &fx.agg, NULL, 0),
+        WEIR_OK);
+    fx.env.has_right = true;
+    fx.env.right.type = WEIR_TYPE_JSON;
+    fx.ctx.right = &fx.agg;
+    assert_string_equal(eval_json("{page: value, country: right.country}"),
+        "{\"page\":\"Hello World\",\"country\":\"NZ\"}");
+    assert_string_equal(eval_json("{'a b': right.age + 1, n: null, l: [1]}"),
+        "{\"a b\":8,\"n\":null,\"l\":[1]}");
+    assert_string_equal(eval_json("{}"), "{}");
+    assert_string_equal(eval_json("{o: {k: key}}.o.k"), "\"k1\"");
+    assert_string_equal(eval_json("len({a: 1, b: 2})"), "2");
+    fx.ctx.right = NULL; /* a left join without a match */
+    assert_string_equal(eval_json("{c: right.country}"), "{\"c\":null}");
+    assert_string_equal(eval_json("is_null(right)"), "true");
+}
+
 static void
 test_lists_and_in(void **state)
 {
@@ -557,6 +580,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_time_functions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_arena_is_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reduce_agg, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_right_and_objects, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_split_fast_path_matches_regex, setup, teardown),
     };

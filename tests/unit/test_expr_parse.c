@@ -58,6 +58,19 @@ expect_error(const char *text, int code, unsigned column, const char *fragment)
 }
 
 static void
+test_objects_and_right(void **state)
+{
+    assert_int_equal(type_of("{a: 1, 'b c': value}").type, WEIR_TYPE_JSON);
+    assert_int_equal(type_of("{}").type, WEIR_TYPE_JSON);
+    expect_error("{a: 1, a: 2}", WEIR_EINVAL, 8, "member 'a' appears twice");
+    expect_error("{a 1}", WEIR_EPARSE, 4, "expected ':'");
+    expect_error("{a: 1 b: 2}", WEIR_EPARSE, 7, "expected ',' or '}'");
+    expect_error("{1: 2}", WEIR_EPARSE, 2, "expected a member name");
+    expect_error("{a: 1", WEIR_EPARSE, 6, "expected ',' or '}'");
+    expect_error("right", WEIR_EPARSE, 1, "'right' is only defined in a join");
+}
+
+static void
 test_types(void **state)
 {
     assert_int_equal(type_of("1").type, WEIR_TYPE_INT);
@@ -310,6 +323,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_types, setup),
+        cmocka_unit_test_setup(test_objects_and_right, setup),
         cmocka_unit_test_setup(test_syntax_errors, setup),
         cmocka_unit_test_setup(test_type_errors, setup),
         cmocka_unit_test_setup(test_limits, setup),
