@@ -173,6 +173,10 @@ weir_kafka_admin_plan(weir_kafka_admin *a, const Weir__Topology__Topology *topo,
     if (rv != WEIR_OK)
         goto out;
     weir_job_plan_resolve(&plan, topo, a->opts.default_partitions);
+    if (plan.error[0]) {
+        snprintf(err, errsize, "%s", plan.error);
+        rv = WEIR_EINVAL;
+    }
     for (size_t i = 0; i < plan.n_topics && rv == WEIR_OK; i++) {
         const weir_job_plan_topic *t = &plan.topics[i];
         if (t->create)

@@ -76,6 +76,12 @@ weir_job_topics_ensure(const char *bootstrap,
     if ((rv = fetch_counts(bootstrap, &plan, err, errsize)) != WEIR_OK)
         goto out;
     weir_job_plan_resolve(&plan, topo, DEFAULT_PARTITIONS);
+    if (plan.error[0]) {
+        if (err && errsize)
+            snprintf(err, errsize, "%s", plan.error);
+        rv = WEIR_EINVAL;
+        goto out;
+    }
     if ((rv = create_missing(bootstrap, &plan, err, errsize)) != WEIR_OK)
         goto out;
     if (sub_tasks)

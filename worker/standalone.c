@@ -23,6 +23,11 @@ assign_all(weir_runtime *rt, const char *bootstrap,
         return WEIR_ENOMEM;
     while ((rv = weir_job_topics_ensure(
                 bootstrap, topo, sub_tasks, err, sizeof(err))) != WEIR_OK) {
+        if (rv == WEIR_EINVAL) { /* the job cannot run on these topics */
+            weir_log_error("worker", "cannot run the job err=\"%s\"", err);
+            free(sub_tasks);
+            return rv;
+        }
         if (attempt++ % 10 == 0)
             weir_log_warn("worker", "waiting for the broker err=\"%s\"", err);
         if (weir_signal_wait(500)) {

@@ -128,7 +128,7 @@ compile_settings(weir__jc *jc, const yaml_node_t *root)
 }
 
 static const char *const source_keys[] = {
-    "topic", "key", "value", "partitions", NULL};
+    "topic", "key", "value", "partitions", "table", NULL};
 
 static bool
 parse_format(
@@ -161,7 +161,8 @@ compile_source(weir__jc *jc, const yaml_node_t *k, const yaml_node_t *v)
         .value_format = WEIR__TOPOLOGY__FORMAT__FORMAT_STRING,
         .partitions = 4,
         .line = (unsigned)k->start_mark.line + 1,
-        .column = (unsigned)k->start_mark.column + 1};
+        .column = (unsigned)k->start_mark.column + 1,
+        .node = k};
     bool ok = true;
     if (!weir__jc_valid_name(name)) {
         weir__jc_error(jc, k, "sources: '%s' is not a valid name", name);
@@ -187,6 +188,9 @@ compile_source(weir__jc *jc, const yaml_node_t *k, const yaml_node_t *v)
     }
     if ((n = weir__jc_get(jc, v, "value")) != NULL) {
         ok = parse_format(jc, n, what, &src.value_format) && ok;
+    }
+    if ((n = weir__jc_get(jc, v, "table")) != NULL) {
+        ok = weir__jc_bool(jc, n, what, &src.table) && ok;
     }
     unsigned long parts;
     if ((n = weir__jc_get(jc, v, "partitions")) != NULL) {
@@ -260,6 +264,7 @@ finish_sources(weir__jc *jc)
         m->topic = weir__jc_strdup(jc, s->topic);
         m->key_format = s->key_format;
         m->value_format = s->value_format;
+        m->table = s->table;
     }
 }
 

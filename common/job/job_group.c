@@ -29,6 +29,58 @@ is_word(const char *text, const char *word)
 static const char *const group_keys[] = {"key", "name", NULL};
 
 void
+weir__jc_repartition(weir__jc *jc, const weir__jstep *s, const char *name)
+{
+    char buf[300];
+    char *topic = NULL;
+    if (asprintf(&topic, "%s-%s-repartition", jc->job, name) < 0) {
+        jc->oom = true;
+        return;
+    }
+    for (size_t i = 0; i < jc->topo->n_topics; i++) {
+        if (strcmp(jc->topo->topics[i]->name, topic) == 0) {
+            weir__jc_error(jc, s->key,
+                "%s: topic '%s' is already used (expected a distinct "
+                "name:)",
+                s->op, topic);
+            free(topic);
+            return;
+        }
+    }
+    weir__jc_op_name(buf, sizeof(buf), s, "-repartition");
+    weir__op_msg *rep = weir__jc_op_new(jc, OP_(REPARTITION), buf, s->key);
+    if (rep == NULL) {
+        free(topic);
+        return;
+    }
+    rep->topic = topic;
+    rep->key_format = weir__jc_type_format(jc->key.type);
+    rep->value_format = weir__jc_type_format(jc->value.type);
+    weir__jc_topic(
+        jc, topic, WEIR__TOPOLOGY__TOPIC_ROLE__TOPIC_REPARTITION, 0, false);
+    /* The next subtopology reads the repartition topic. */
+    if (weir__jc_sub_new(jc) == NULL) {
+        return;
+    }
+    jc->key = weir__jc_decoded_type(jc->key);
+    jc->value = weir__jc_decoded_type(jc->value);
+    jc->windowed = false;
+    jc->key_changed = false;
+    jc->from = NULL;
+    weir__jc_op_name(buf, sizeof(buf), s, "-source");
+    weir__op_msg *src = weir__jc_op_new(jc, OP_(SOURCE), buf, s->key);
+    if (src == NULL) {
+        return;
+    }
+    src->topic = weir__jc_strdup(jc, topic);
+    src->key_format = rep->key_format;
+    src->value_format = rep->value_format;
+    weir__jc_push_string(
+        jc, &jc->sub->input_topics, &jc->sub->n_input_topics, topic);
+    weir__jc_op_produces(jc, src);
+}
+
+void
 weir__jc_group_by(weir__jc *jc, const weir__jstep *s, const weir__jstep *agg)
 {
     const yaml_node_t *kn = s->arg;
@@ -82,52 +134,7 @@ weir__jc_group_by(weir__jc *jc, const weir__jstep *s, const weir__jstep *agg)
     } else if (!jc->key_changed) {
         return; /* grouped by the key it already has: no repartition */
     }
-    char *topic = NULL;
-    if (asprintf(&topic, "%s-%s-repartition", jc->job,
-            name[0] ? name : "group_by") < 0) {
-        jc->oom = true;
-        return;
-    }
-    for (size_t i = 0; i < jc->topo->n_topics; i++) {
-        if (strcmp(jc->topo->topics[i]->name, topic) == 0) {
-            weir__jc_error(jc, s->key,
-                "group_by: topic '%s' is already used (expected a distinct "
-                "name:)",
-                topic);
-            free(topic);
-            return;
-        }
-    }
-    weir__jc_op_name(buf, sizeof(buf), s, "-repartition");
-    weir__op_msg *rep = weir__jc_op_new(jc, OP_(REPARTITION), buf, s->key);
-    if (rep == NULL) {
-        free(topic);
-        return;
-    }
-    rep->topic = topic;
-    rep->key_format = weir__jc_type_format(jc->key.type);
-    rep->value_format = weir__jc_type_format(jc->value.type);
-    weir__jc_topic(
-        jc, topic, WEIR__TOPOLOGY__TOPIC_ROLE__TOPIC_REPARTITION, 0, false);
-    /* The next subtopology reads the repartition topic. */
-    if (weir__jc_sub_new(jc) == NULL) {
-        return;
-    }
-    jc->key = weir__jc_decoded_type(jc->key);
-    jc->value = weir__jc_decoded_type(jc->value);
-    jc->windowed = false;
-    jc->key_changed = false;
-    weir__jc_op_name(buf, sizeof(buf), s, "-source");
-    weir__op_msg *src = weir__jc_op_new(jc, OP_(SOURCE), buf, s->key);
-    if (src == NULL) {
-        return;
-    }
-    src->topic = weir__jc_strdup(jc, topic);
-    src->key_format = rep->key_format;
-    src->value_format = rep->value_format;
-    weir__jc_push_string(
-        jc, &jc->sub->input_topics, &jc->sub->n_input_topics, topic);
-    weir__jc_op_produces(jc, src);
+    weir__jc_repartition(jc, s, name[0] ? name : "group_by");
 }
 
 static const char *const window_keys[] = {
@@ -328,19 +335,11 @@ emit_mode(weir__jc *jc, const weir__jstep *s, weir__op_msg *op,
     if (w != NULL) {
         w->emit = e;
     }
+    bool assoc = false;
     if ((n = weir__jc_get(jc, arg, "associative")) != NULL) {
-        const char *a = weir__jc_scalar(jc, n, "reduce associative");
-        if (a != NULL && strcmp(a, "true") == 0) {
-            op->associative = true;
-        } else if (a == NULL || strcmp(a, "false") != 0) {
-            if (a != NULL) {
-                weir__jc_error(jc, n,
-                    "reduce associative: expected true or false, found '%s'",
-                    a);
-            }
-            ok = false;
-        }
+        ok = weir__jc_bool(jc, n, "reduce associative", &assoc) && ok;
     }
+    op->associative = assoc;
     return ok;
 }
 

@@ -21,6 +21,8 @@ typedef struct weir__jsource {
     unsigned partitions;
     unsigned line, column;
     bool used;
+    bool table;              /* table: true */
+    const yaml_node_t *node; /* its name, for errors */
 } weir__jsource;
 
 /* The compiler's state while it walks one job file. */
@@ -39,7 +41,9 @@ typedef struct weir__jc {
     weir_stype key, value;
     bool windowed;
     bool key_changed; /* since the last source: group_by: key repartitions */
-    int last;         /* operator index in sub producing it; -1 none */
+    const weir__jsource *from; /* the stream's source; NULL after a
+                                  repartition */
+    int last;                  /* operator index in sub producing it; -1 none */
     bool has_sink;
 } weir__jc;
 
@@ -66,6 +70,9 @@ bool weir__jc_keys(weir__jc *jc, const yaml_node_t *n, const char *what,
 /* Strict decimal integer in [min, max]; error otherwise. */
 bool weir__jc_uint(weir__jc *jc, const yaml_node_t *n, const char *what,
     unsigned long min, unsigned long max, unsigned long *out);
+/* true or false; error otherwise. */
+bool weir__jc_bool(
+    weir__jc *jc, const yaml_node_t *n, const char *what, bool *out);
 /* Names of stores and topics: [A-Za-z0-9._-]{1,200}. */
 bool weir__jc_valid_name(const char *s);
 
@@ -113,7 +120,10 @@ void weir__jc_op_name(
     char *buf, size_t len, const weir__jstep *s, const char *suffix);
 bool weir__jc_is_aggregation(const char *op);
 
-/* job_group.c: agg is the aggregation a group_by feeds (NULL: none). */
+/* job_group.c: writes the stream to <job>-<name>-repartition and reads it
+ * back in a new subtopology (keyed by the current key). */
+void weir__jc_repartition(weir__jc *jc, const weir__jstep *s, const char *name);
+/* agg is the aggregation a group_by feeds (NULL: none). */
 void weir__jc_group_by(
     weir__jc *jc, const weir__jstep *s, const weir__jstep *agg);
 Weir__Topology__Window *weir__jc_window(weir__jc *jc, const weir__jstep *s);
@@ -122,6 +132,9 @@ bool weir__jc_emit(weir__jc *jc, const yaml_node_t *n, const char *what,
     bool windowed, Weir__Topology__Emit *out);
 void weir__jc_aggregation(weir__jc *jc, const weir__jstep *s, bool grouped,
     Weir__Topology__Window *w);
+
+/* job_join.c: a join: step. */
+void weir__jc_join(weir__jc *jc, const weir__jstep *s);
 
 /* Compiles pipeline: (job_pipeline.c). */
 void weir__jc_pipeline(weir__jc *jc, const yaml_node_t *seq);

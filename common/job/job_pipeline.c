@@ -15,7 +15,7 @@
 
 static const char *const op_names[] = {"from", "filter", "map", "map_values",
     "flat_map_values", "select_key", "group_by", "window", "count", "reduce",
-    "aggregate", "peek", "to", NULL};
+    "aggregate", "peek", "join", "to", NULL};
 
 /* ------------------------------------------------------------ operators */
 
@@ -51,6 +51,12 @@ compile_from(weir__jc *jc, const weir__jstep *s)
     if (src->topic == NULL) {
         return; /* reported at the source */
     }
+    if (src->table) {
+        weir__jc_error(jc, s->arg,
+            "from: '%s' is a table (join it to a stream: join: { with: %s })",
+            name, name);
+    }
+    jc->from = src;
     weir__jc_topic(jc, src->topic, WEIR__TOPOLOGY__TOPIC_ROLE__TOPIC_INPUT,
         src->partitions, false);
     jc->key = weir__jc_stype(weir__jc_format_type(src->key_format));
@@ -349,7 +355,7 @@ read_steps(weir__jc *jc, const yaml_node_t *seq, size_t *count)
             weir__jc_error(jc, key,
                 "pipeline: unknown operator '%s' (expected one of: from, "
                 "filter, map, map_values, flat_map_values, select_key, "
-                "group_by, window, count, reduce, aggregate, peek, to)",
+                "group_by, window, count, reduce, aggregate, peek, join, to)",
                 op);
             continue;
         }
@@ -462,6 +468,8 @@ weir__jc_pipeline(weir__jc *jc, const yaml_node_t *seq)
             window = NULL;
             window_step = NULL;
             grouped = false;
+        } else if (strcmp(op, "join") == 0) {
+            weir__jc_join(jc, s);
         } else if (strcmp(op, "to") == 0) {
             compile_to(jc, s);
         }

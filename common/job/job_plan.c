@@ -1,6 +1,7 @@
 /* The job planner: topics to create and tasks per subtopology (pure). */
 #include "common/job/job_plan.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,6 +80,43 @@ weir_job_plan_init(weir_job_plan *plan, const Weir__Topology__Topology *topo)
     return WEIR_OK;
 }
 
+/* The table a subtopology reads, or NULL. */
+static const weir_job_plan_topic *
+table_input(const weir_job_plan *plan, const Weir__Topology__Topology *topo,
+    const Weir__Topology__Subtopology *sub)
+{
+    for (size_t i = 0; i < sub->n_input_topics; i++) {
+        for (size_t k = 0; k < topo->n_sources; k++) {
+            if (topo->sources[k]->table &&
+                strcmp(topo->sources[k]->topic, sub->input_topics[i]) == 0) {
+                return weir_job_plan_find(plan, sub->input_topics[i]);
+            }
+        }
+    }
+    return NULL;
+}
+
+static void
+co_partition(weir_job_plan *plan, const Weir__Topology__Topology *topo,
+    const Weir__Topology__Subtopology *sub)
+{
+    const weir_job_plan_topic *tab = table_input(plan, topo, sub);
+    for (size_t i = 0; tab != NULL && i < sub->n_input_topics; i++) {
+        weir_job_plan_topic *t = weir_job_plan_find(plan, sub->input_topics[i]);
+        if (t == NULL || t == tab) {
+            continue;
+        }
+        if (t->create && !t->input) {
+            t->partitions = tab->partitions; /* a repartition topic */
+        } else if (t->partitions != tab->partitions && !plan->error[0]) {
+            snprintf(plan->error, sizeof(plan->error),
+                "join: topic %s has %u partitions and table topic %s has "
+                "%u: a join needs both sides partitioned alike",
+                t->name, t->partitions, tab->name, tab->partitions);
+        }
+    }
+}
+
 void
 weir_job_plan_resolve(weir_job_plan *plan, const Weir__Topology__Topology *topo,
     uint32_t default_partitions)
@@ -99,6 +137,9 @@ weir_job_plan_resolve(weir_job_plan *plan, const Weir__Topology__Topology *topo,
         weir_job_plan_topic *t = &plan->topics[i];
         t->create = t->existing == 0;
         t->partitions = t->existing ? t->existing : t->want ? t->want : inputs;
+    }
+    for (size_t s = 0; s < plan->n_sub && s < topo->n_subtopologies; s++) {
+        co_partition(plan, topo, topo->subtopologies[s]);
     }
     for (size_t s = 0; s < plan->n_sub && s < topo->n_subtopologies; s++) {
         const Weir__Topology__Subtopology *sub = topo->subtopologies[s];

@@ -19,6 +19,10 @@
  *     its input topics (Kafka Streams: the max partition count of a
  *     sub-topology's source topics); the job's input partitions if it
  *     names none of the job's topics.
+ *   - A subtopology that reads a table (a join) is co-partitioned: a
+ *     missing repartition topic it reads is created with the table's
+ *     partition count, and inputs whose counts differ are an error (in
+ *     `error`, naming both topics and counts).
  *
  * Use: weir_job_plan_init lists the topics, the caller sets each one's
  * `existing` from cluster metadata, weir_job_plan_resolve fills the rest.
@@ -55,6 +59,9 @@ typedef struct weir_job_plan {
     uint32_t *sub_tasks;
     size_t n_sub;
     uint32_t input_partitions;
+    /* Set by weir_job_plan_resolve when the job cannot run as planned
+     * (inputs of a join partitioned differently); "" otherwise. */
+    char error[300];
 } weir_job_plan;
 
 /*

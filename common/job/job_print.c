@@ -134,6 +134,16 @@ print_op(const op_msg *op, size_t idx, FILE *fp)
         fprintf(fp, "        value = %s : %s\n", op->value->text,
             weir_type_name((weir_type)op->value->type));
     }
+    if (op->table) {
+        fprintf(fp, "        table: the latest value per key, in store %s\n",
+            op->table_store);
+    }
+    if (op->kind == WEIR__TOPOLOGY__OP_KIND__OP_STREAM_TABLE_JOIN) {
+        fprintf(fp, "        %s join with table %s\n",
+            op->join_type == WEIR__TOPOLOGY__JOIN_TYPE__JOIN_LEFT ? "left"
+                                                                  : "inner",
+            op->table_store);
+    }
     if (op->kind == WEIR__TOPOLOGY__OP_KIND__OP_AGGREGATE) {
         fprintf(fp, "        function %s%s%s\n", agg_name(op->agg),
             op->agg_function[0] ? " " : "", op->agg_function);
@@ -182,9 +192,10 @@ weir_job_print(const Weir__Topology__Topology *topo, FILE *fp)
     for (size_t i = 0; i < topo->n_sources; i++) {
         const Weir__Topology__Source *s = topo->sources[i];
         unsigned parts = weir_job_topic_partitions(topo, s->topic);
-        fprintf(fp, "  %s: topic %s (key %s, value %s, %u partition%s)\n",
+        fprintf(fp, "  %s: topic %s (key %s, value %s, %u partition%s%s)\n",
             s->name, s->topic, fmt_name(s->key_format),
-            fmt_name(s->value_format), parts, parts == 1 ? "" : "s");
+            fmt_name(s->value_format), parts, parts == 1 ? "" : "s",
+            s->table ? ", table" : "");
     }
     for (size_t i = 0; i < topo->n_subtopologies; i++) {
         const Weir__Topology__Subtopology *sub = topo->subtopologies[i];
@@ -207,9 +218,9 @@ weir_job_print(const Weir__Topology__Topology *topo, FILE *fp)
     fprintf(fp, "stores\n");
     for (size_t i = 0; i < topo->n_stores; i++) {
         const Weir__Topology__Store *s = topo->stores[i];
-        fprintf(fp, "  %s (subtopology %u%s), changelog %s\n", s->name,
-            s->subtopology, s->windowed ? ", windowed" : "",
-            s->changelog_topic);
+        fprintf(fp, "  %s (subtopology %u%s), changelog %s%s\n", s->name,
+            s->subtopology, s->windowed ? ", windowed" : "", s->changelog_topic,
+            s->source_table ? " (the table's own topic)" : "");
     }
     fprintf(fp, "topics\n");
     for (size_t i = 0; i < topo->n_topics; i++) {

@@ -148,6 +148,21 @@ weir__jc_keys(weir__jc *jc, const yaml_node_t *n, const char *what,
 }
 
 bool
+weir__jc_bool(weir__jc *jc, const yaml_node_t *n, const char *what, bool *out)
+{
+    const char *s = weir__jc_scalar(jc, n, what);
+    if (s != NULL && (strcmp(s, "true") == 0 || strcmp(s, "false") == 0)) {
+        *out = s[0] == 't';
+        return true;
+    }
+    if (s != NULL) {
+        weir__jc_error(
+            jc, n, "%s: expected true or false, found '%s'", what, s);
+    }
+    return false;
+}
+
+bool
 weir__jc_uint(weir__jc *jc, const yaml_node_t *n, const char *what,
     unsigned long min, unsigned long max, unsigned long *out)
 {

@@ -475,6 +475,96 @@ test_emit_modes(void **state)
         "found 'soon'\n");
 }
 
+/* join: a stream with a table source: the table's topic is a second input
+ * of the stream's subtopology, read into a store whose changelog is the
+ * topic itself; a changed key is repartitioned first. */
+static void
+test_stream_table_join(void **state)
+{
+    (void)state;
+    Weir__Topology__Topology *t = compile_ok(
+        "job: j\n"
+        "sources:\n"
+        "  clicks: {topic: clicks, value: json}\n"
+        "  users: {topic: users, value: json, table: true}\n"
+        "pipeline:\n"
+        "  - from: clicks\n"
+        "  - join: {with: users, type: left, value: \"{p: value.page, c: "
+        "right.country}\"}\n"
+        "  - to: out\n");
+    assert_int_equal(t->n_subtopologies, 1);
+    const Weir__Topology__Subtopology *s0 = t->subtopologies[0];
+    assert_int_equal(s0->n_input_topics, 2);
+    assert_string_equal(s0->input_topics[1], "users");
+    const Weir__Topology__Operator *tab = s0->operators[1];
+    assert_int_equal(tab->kind, WEIR__TOPOLOGY__OP_KIND__OP_SOURCE);
+    assert_true(tab->table);
+    assert_int_equal(tab->n_inputs, 0);
+    assert_string_equal(tab->table_store, "users");
+    const Weir__Topology__Operator *join = s0->operators[2];
+    assert_int_equal(join->kind, WEIR__TOPOLOGY__OP_KIND__OP_STREAM_TABLE_JOIN);
+    assert_int_equal(join->join_type, WEIR__TOPOLOGY__JOIN_TYPE__JOIN_LEFT);
+    assert_int_equal(join->inputs[0], 0);
+    assert_int_equal(join->right_type, WEIR__TOPOLOGY__VALUE_TYPE__TYPE_JSON);
+    assert_int_equal(join->value->type, WEIR__TOPOLOGY__VALUE_TYPE__TYPE_JSON);
+    assert_int_equal(t->n_stores, 1);
+    assert_true(t->stores[0]->source_table);
+    assert_string_equal(t->stores[0]->changelog_topic, "users");
+    assert_true(t->sources[1]->table);
+    weir_job_free(t);
+
+    /* A new key is repartitioned before the join. */
+    t = compile_ok(
+        "job: j\n"
+        "sources:\n"
+        "  clicks: {topic: clicks, value: json}\n"
+        "  users: {topic: users, table: true}\n"
+        "pipeline:\n"
+        "  - from: clicks\n"
+        "  - select_key: value.user\n"
+        "  - join: {with: users, value: \"concat(value.page, right)\"}\n"
+        "  - to: out\n");
+    assert_int_equal(t->n_subtopologies, 2);
+    assert_non_null(topic(t, "j-join-users-repartition"));
+    assert_int_equal(t->subtopologies[1]->n_input_topics, 2);
+    weir_job_free(t);
+
+    expect_errors("job: j\n"
+                  "sources:\n"
+                  "  s: {topic: in, partitions: 8}\n"
+                  "  u: {topic: users, table: true}\n"
+                  "  v: {topic: other}\n"
+                  "pipeline:\n"
+                  "  - from: s\n"
+                  "  - join: {with: u, value: right}\n"
+                  "  - join: {with: v, value: right}\n"
+                  "  - join: {with: w, type: outer, value: right}\n"
+                  "  - join: {with: u, within: 10m, value: right}\n"
+                  "  - join: {with: u}\n"
+                  "  - map_values: right\n"
+                  "  - to: out\n",
+        "bad.yaml:8:5: error: join: 's' (topic in) has 8 partitions and 'u' "
+        "(topic users) has 4: a join needs both sides partitioned alike\n"
+        "bad.yaml:9:18: error: join: 'v' is not a table (declare it with "
+        "table: true; stream-stream joins are not supported yet)\n"
+        "bad.yaml:10:18: error: join: unknown source 'w'\n"
+        "bad.yaml:10:27: error: join type: expected inner or left for a "
+        "table, found 'outer'\n"
+        "bad.yaml:11:29: error: join: within: is for stream-stream joins, not "
+        "supported yet\n"
+        "bad.yaml:12:11: error: join: missing key 'value'\n"
+        "bad.yaml:13:17: error: map_values: 'right' is only defined in a "
+        "join\n");
+    expect_errors("job: j\n"
+                  "sources:\n"
+                  "  u: {topic: users, table: true}\n"
+                  "pipeline:\n"
+                  "  - from: u\n"
+                  "  - to: out\n",
+        "bad.yaml:5:11: error: from: 'u' is a table (join it to a stream: "
+        "join: { with: u })\n");
+}
+
 static void
 test_yaml_errors(void **state)
 {
@@ -548,7 +638,7 @@ test_structure_errors(void **state)
         "bad.yaml:4:22: error: source 's': unknown format 'avro' (expected "
         "string, bytes, int64 or json)\n"
         "bad.yaml:4:28: error: source 's': unknown key 'colour' (expected one "
-        "of: topic, key, value, partitions)\n"
+        "of: topic, key, value, partitions, table)\n"
         "bad.yaml:4:53: error: source 's': expected an integer from 1 to "
         "10000, found '0'\n"
         "bad.yaml:5:6: error: source 'u': missing key 'topic'\n"
@@ -578,7 +668,8 @@ test_pipeline_errors(void **state)
         "bad.yaml:5:5: error: from: only the first step reads a source\n"
         "bad.yaml:6:5: error: pipeline: unknown operator 'frobnicate' "
         "(expected one of: from, filter, map, map_values, flat_map_values, "
-        "select_key, group_by, window, count, reduce, aggregate, peek, to)\n"
+        "select_key, group_by, window, count, reduce, aggregate, peek, join, "
+        "to)\n"
         "bad.yaml:7:21: error: filter: expected a value (literal, name or "
         "'('), found the end\n"
         "bad.yaml:8:18: error: map_values: upper takes 1 argument, not 2\n"
@@ -766,6 +857,7 @@ main(void)
         cmocka_unit_test(test_structure_errors),
         cmocka_unit_test(test_pipeline_errors),
         cmocka_unit_test(test_emit_modes),
+        cmocka_unit_test(test_stream_table_join),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -172,6 +172,51 @@ test_existing_topics(void **state)
     weir_job_plan_fini(&plan);
 }
 
+/* A subtopology that reads a table is co-partitioned: a missing
+ * repartition topic it reads takes the table's count; inputs whose counts
+ * differ are an error naming both. */
+static void
+test_table_co_partitioned(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_init(&f, 4, 4);
+    f.src[1].table = true;
+    weir_job_plan plan;
+    assert_int_equal(weir_job_plan_init(&plan, &f.topo), WEIR_OK);
+    find(&plan, "clicks")->existing = 3;
+    find(&plan, "users")->existing = 3;
+    weir_job_plan_resolve(&plan, &f.topo, 4);
+    assert_string_equal(plan.error, "");
+    assert_int_equal(plan.sub_tasks[0], 3);
+
+    find(&plan, "users")->existing = 6;
+    weir_job_plan_resolve(&plan, &f.topo, 4);
+    assert_string_equal(plan.error,
+        "join: topic clicks has 3 partitions and table topic users has 6: a "
+        "join needs both sides partitioned alike");
+    weir_job_plan_fini(&plan);
+
+    /* the table read behind a repartition topic: it is created to match */
+    f.src[1].table = false;
+    f.src[0].table = true;
+    f.in1[0] = "j-by-user-repartition";
+    char *in1[2] = {"j-by-user-repartition", "clicks"};
+    f.sub[1].n_input_topics = 2;
+    f.sub[1].input_topics = in1;
+    f.sub[0].n_input_topics = 1;
+    f.in0[0] = "users";
+    assert_int_equal(weir_job_plan_init(&plan, &f.topo), WEIR_OK);
+    find(&plan, "clicks")->existing = 5;
+    find(&plan, "users")->existing = 8;
+    weir_job_plan_resolve(&plan, &f.topo, 4);
+    assert_string_equal(plan.error, "");
+    assert_true(find(&plan, "j-by-user-repartition")->create);
+    assert_int_equal(find(&plan, "j-by-user-repartition")->partitions, 5);
+    assert_int_equal(plan.sub_tasks[1], 5);
+    weir_job_plan_fini(&plan);
+}
+
 /* A missing input with no compiled count: the job's input partitions,
  * from the other inputs, else the default, else 1. */
 static void
@@ -274,6 +319,7 @@ main(void)
         cmocka_unit_test(test_fresh_cluster),
         cmocka_unit_test(test_existing_topics),
         cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_table_co_partitioned),
         cmocka_unit_test(test_agrees_with_compiler),
         cmocka_unit_test(test_copy),
     };
