@@ -34,6 +34,15 @@ foreach(mode crash-points kill zombie)
       ${PROJECT_SOURCE_DIR}/tests/fault/worker_faults.py ${mode} latest
     TIMEOUT 180)
 endforeach()
+# examples/enrich-clicks.yaml (a stream-table join) against a reference
+# computed from its input; and through every crash site and a SIGKILL.
+weir_script_test(NAME worker.join LABEL integration
+  COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/tests/integration/worker_join.py
+  TIMEOUT 180)
+weir_script_test(NAME worker.fault_join LABEL fault
+  COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/tests/integration/worker_join.py
+    faults
+  TIMEOUT 300)
 weir_script_test(NAME worker.large_record LABEL integration
   COMMAND /usr/bin/python3
     ${PROJECT_SOURCE_DIR}/tests/integration/worker_large_record.py

@@ -85,7 +85,6 @@ weir__ops_build(weir_task *t, char *err, size_t errsize)
         op->pb = pb;
         op->store = -1;
         switch (pb->kind) {
-        case WEIR__TOPOLOGY__OP_KIND__OP_STREAM_TABLE_JOIN:
         case WEIR__TOPOLOGY__OP_KIND__OP_STREAM_STREAM_JOIN:
             snprintf(err, errsize, "operator %s: joins are not supported yet",
                 pb->name);
@@ -118,13 +117,15 @@ weir__ops_build(weir_task *t, char *err, size_t errsize)
             pb->partials &&
             (rv = build_partial(t, op, err, errsize)) != WEIR_OK)
             return rv;
-        if (pb->store && pb->store[0]) {
+        const char *store =
+            pb->store && pb->store[0] ? pb->store : pb->table_store;
+        if (store && store[0]) {
             for (size_t s = 0; s < t->n_stores; s++)
-                if (strcmp(t->stores[s].name, pb->store) == 0)
+                if (strcmp(t->stores[s].name, store) == 0)
                     op->store = (int)s;
             if (op->store < 0) {
                 snprintf(err, errsize, "operator %s: unknown store %s",
-                    pb->name, pb->store);
+                    pb->name, store);
                 return WEIR_EINVAL;
             }
         }
@@ -189,14 +190,16 @@ rec_error(weir_task *t, const weir_op *op, const char *what,
     return WEIR_EINVAL;
 }
 
+/* Evaluates e on r (and, in a join, right). */
 static int
-eval(weir_task *t, const weir_op *op, const weir_expr *e, const weir_rec *r,
-    weir_value *out)
+eval_join(weir_task *t, const weir_op *op, const weir_expr *e,
+    const weir_rec *r, const weir_value *right, weir_value *out)
 {
     weir_expr_ctx ctx;
     memset(&ctx, 0, sizeof(ctx));
     ctx.key = &r->key;
     ctx.value = &r->value;
+    ctx.right = right;
     ctx.timestamp_ms = r->timestamp_ms;
     ctx.header = header_fn;
     ctx.header_opaque = (void *)t->msg;
@@ -209,6 +212,13 @@ eval(weir_task *t, const weir_op *op, const weir_expr *e, const weir_rec *r,
     if (rv != WEIR_OK)
         return rec_error(t, op, weir_expr_text(e), &xe);
     return WEIR_OK;
+}
+
+static int
+eval(weir_task *t, const weir_op *op, const weir_expr *e, const weir_rec *r,
+    weir_value *out)
+{
+    return eval_join(t, op, e, r, NULL, out);
 }
 
 /* Encodes and produces a record (sink and repartition). */
@@ -312,6 +322,17 @@ run(weir_task *t, size_t i, weir_rec *r)
     case WEIR__TOPOLOGY__OP_KIND__OP_REDUCE:
     case WEIR__TOPOLOGY__OP_KIND__OP_AGGREGATE:
         return weir__ops_aggregate(t, i, r);
+    case WEIR__TOPOLOGY__OP_KIND__OP_STREAM_TABLE_JOIN: {
+        bool found;
+        if ((rv = weir__ops_table_get(t, op, &r->key, &v, &found)) != WEIR_OK)
+            return rv;
+        if (!found && op->pb->join_type != WEIR__TOPOLOGY__JOIN_TYPE__JOIN_LEFT)
+            return WEIR_OK; /* inner: no row, no result */
+        if ((rv = eval_join(t, op, op->value, r, found ? &v : NULL,
+                 &out.value)) != WEIR_OK)
+            return rv;
+        return weir__ops_forward(t, i, &out);
+    }
     default:
         return rec_error(t, op, "unsupported operator", NULL);
     }
@@ -421,6 +442,10 @@ weir__ops_process(weir_task *t, const weir_kafka_msg *m)
         if (pb->kind != WEIR__TOPOLOGY__OP_KIND__OP_SOURCE ||
             strcmp(pb->topic, m->topic) != 0)
             continue;
+        if (pb->table) {
+            rv = weir__ops_table_update(t, &t->ops[i], m);
+            break;
+        }
         weir_rec r;
         memset(&r, 0, sizeof(r));
         r.timestamp_ms = m->timestamp_ms;

@@ -156,8 +156,15 @@ weir_task_new(weir_task **tp, const Weir__Topology__Topology *topo,
             if (strcmp(s->name, t->st->stores[i]) == 0) {
                 ts->changelog = strdup(s->changelog_topic);
                 ts->windowed = s->windowed;
+                ts->source_table = s->source_table;
             }
         }
+        for (size_t k = 0; ts->changelog && k < t->n_inputs; k++)
+            if (ts->source_table &&
+                strcmp(t->inputs[k].topic, ts->changelog) == 0) {
+                ts->input = k;
+                t->inputs[k].table = true;
+            }
         if (!ts->name || !ts->changelog) {
             weir_log_error("task", "store without changelog task=%s store=%s",
                 t->name, t->st->stores[i]);
@@ -196,6 +203,7 @@ release(weir_task *t)
     t->dirty = false;
     weir_kafka_producer_free(t->prod);
     t->prod = NULL;
+    weir__task_drop_held(t); /* before the consumer that owns them */
     weir_kafka_consumer_free(t->cons);
     t->cons = NULL;
     weir_store_close(t->store);
@@ -441,8 +449,8 @@ weir__task_state_put(weir_task *t, int store, const void *key, size_t klen,
     return weir_store_put(t->store, (size_t)store, key, klen, val, vlen);
 }
 
-static int
-input_index(weir_task *t, const char *topic)
+int
+weir__task_input_index(const weir_task *t, const char *topic)
 {
     for (size_t i = 0; i < t->n_inputs; i++)
         if (strcmp(t->inputs[i].topic, topic) == 0)
@@ -464,18 +472,20 @@ run_step(weir_task *t, int poll_ms, bool *busy)
                             : WEIR_JOB_COMMIT_INTERVAL_MS;
     for (int n = 0; n < MAX_BATCH_RECORDS; n++) {
         weir_kafka_msg m;
-        int prv = weir_kafka_consumer_poll(t->cons, n == 0 ? poll_ms : 0, &m);
+        int wait = n == 0 ? poll_ms : 0;
+        int prv = t->n_inputs > 1 ? weir__task_next_ordered(t, wait, &m)
+                                  : weir_kafka_consumer_poll(t->cons, wait, &m);
         if (prv == WEIR_EAGAIN)
             break;
         if (prv == WEIR_ECLOSED) {
-            int i = input_index(t, m.topic);
+            int i = weir__task_input_index(t, m.topic);
             if (i >= 0)
                 t->inputs[i].high = m.offset;
             continue;
         }
         if (prv != WEIR_OK)
             break; /* logged; the consumer retries by itself */
-        int i = input_index(t, m.topic);
+        int i = weir__task_input_index(t, m.topic);
         if (i < 0 || m.partition != (int32_t)t->partition) {
             weir_kafka_msg_release(&m);
             continue;
@@ -578,8 +588,10 @@ weir_task_free(weir_task *t)
     weir_committer_free(t->committer);
     free(t->commit_tps);
     weir__ops_free(t);
-    for (size_t i = 0; t->inputs && i < t->n_inputs; i++)
+    for (size_t i = 0; t->inputs && i < t->n_inputs; i++) {
         free(t->inputs[i].topic);
+        free(t->inputs[i].held);
+    }
     free(t->inputs);
     for (size_t i = 0; t->stores && i < t->n_stores; i++) {
         free(t->stores[i].name);

@@ -58,7 +58,9 @@ checkpoint(weir_task *t)
     if (!offs)
         return WEIR_ENOMEM;
     for (size_t i = 0; i < t->n_stores; i++)
-        offs[i] = t->stores[i].next_offset;
+        offs[i] = t->stores[i].source_table
+                      ? t->commit_tps[t->stores[i].input].offset
+                      : t->stores[i].next_offset;
     int rv = weir_store_commit(t->store, offs);
     free(offs);
     return rv;
@@ -70,6 +72,8 @@ changelog_cb(size_t idx, const void *key, size_t klen, const void *val,
 {
     weir_task *t = opaque;
     weir_task_store *ts = &t->stores[idx];
+    if (ts->source_table)
+        return WEIR_OK; /* its changelog is the topic it was read from */
     for (;;) {
         int rv = weir_kafka_producer_send(t->prod, ts->changelog,
             (int32_t)t->partition, key, klen, val, val ? vlen : 0, 0, NULL, 0,
@@ -237,6 +241,7 @@ weir__task_abort(weir_task *t, int why)
     }
     t->in_txn = false;
     weir__ops_drop_pending(t);
+    weir__task_drop_held(t); /* the consumer seeks back to before them */
     weir_store_abort(t->store);
     (void)drain_deliveries(t);
     weir_kafka_producer_clear_error(t->prod);

@@ -54,6 +54,14 @@ typedef struct weir_input {
     /* The offset the consumer reached at its last end of partition: the
      * last stable offset then, past any transaction markers. For lag. */
     int64_t high;
+    /* Several inputs (task_order.c): records consumed, not yet processed
+     * (held[held_head..n_held)); whether the consumer is at the end of the
+     * partition; since when the queue has been empty (0: it is not). */
+    weir_kafka_msg *held;
+    size_t held_head, n_held, held_cap;
+    bool at_end;
+    bool table; /* a table's topic */
+    uint64_t empty_since;
 } weir_input;
 
 typedef struct weir_task_store {
@@ -62,6 +70,10 @@ typedef struct weir_task_store {
     int64_t next_offset; /* after the last delivered changelog record */
     int64_t ckpt_seen;   /* the checkpoint last read on the stream thread */
     bool windowed;
+    /* A table: its changelog is its own topic, inputs[input]; its
+     * checkpoint is that input's committed position. */
+    bool source_table;
+    size_t input;
 } weir_task_store;
 
 struct weir_task {
@@ -100,6 +112,8 @@ struct weir_task {
     uint64_t last_commit_ms;
     uint64_t next_retry_ms; /* backoff after an abort */
 
+    bool order_waiting; /* task_order.c: waiting for an input */
+
     /* The record being processed (for DLQ and headers). */
     const weir_kafka_msg *msg;
     const char *err_op;
@@ -129,6 +143,14 @@ size_t weir__record_size(
 int weir__task_produce(weir_task *t, const char *topic, int64_t max_bytes,
     int32_t partition, const void *key, size_t klen, const void *val,
     size_t vlen, int64_t ts, const weir_kafka_header *h, size_t nh);
+
+/* The index of the input reading topic, or -1. */
+int weir__task_input_index(const weir_task *t, const char *topic);
+/* task_order.c: the next record of a task with several inputs, in
+ * timestamp order (WEIR_EAGAIN: none may go yet); release it. */
+int weir__task_next_ordered(weir_task *t, int poll_ms, weir_kafka_msg *m);
+/* Releases the records queued by weir__task_next_ordered. */
+void weir__task_drop_held(weir_task *t);
 
 /* task_restore.c: replays each store's changelog from its checkpoint. */
 int weir__task_restore(weir_task *t);
@@ -160,6 +182,15 @@ int weir__ops_emit_result(weir_task *t, size_t i, weir_rec *r);
 /* ops.c: a result r failed with rv: skipped, the task failed, or r
  * dead-lettered (as JSON) as on_error says. Other errors pass through. */
 int weir__ops_result_failed(weir_task *t, const weir_rec *r, int rv);
+
+/* ops_join.c: a record of a table's topic updates its store (a null
+ * value deletes the key). */
+int weir__ops_table_update(
+    weir_task *t, const weir_op *op, const weir_kafka_msg *m);
+/* ops_join.c: the table row of key for join operator op, decoded into
+ * *right (null and *found false when there is none). */
+int weir__ops_table_get(weir_task *t, const weir_op *op, const weir_value *key,
+    weir_value *right, bool *found);
 
 /* ops_agg.c: count, reduce, aggregate, windowed or not. */
 int weir__ops_aggregate(weir_task *t, size_t i, weir_rec *r);

@@ -1,5 +1,7 @@
 /* Restore: replay each store's changelog from its checkpoint to its end;
- * standby tasks keep tailing it. */
+ * standby tasks keep tailing it. A table's changelog is its own topic:
+ * it is replayed up to the task's committed offset (what comes after is
+ * input still to process), and standbys leave it alone. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,16 +24,17 @@ store_of(weir_task *t, const char *topic)
     return -1;
 }
 
-/* Assigns the consumer to every changelog at its checkpoint. */
+/* Assigns the consumer to the changelogs not done (a standby: every one
+ * but tables') at their checkpoints. */
 static int
-assign_changelogs(weir_task *t, const bool *skip)
+assign_changelogs(weir_task *t, const bool *done, bool standby)
 {
     weir_kafka_tp *tps = calloc(t->n_stores, sizeof(*tps));
     if (!tps)
         return WEIR_ENOMEM;
     size_t n = 0;
     for (size_t i = 0; i < t->n_stores; i++) {
-        if (skip && skip[i])
+        if (standby ? t->stores[i].source_table : done[i])
             continue;
         int64_t ck = weir_store_checkpoint(t->store, i);
         tps[n].topic = t->stores[i].changelog;
@@ -41,6 +44,23 @@ assign_changelogs(weir_task *t, const bool *skip)
     }
     int rv = weir_kafka_consumer_assign(t->cons, tps, n);
     free(tps);
+    return rv;
+}
+
+/* Where store i's replay ends: its changelog's end, or for a table the
+ * task's committed offset of the table's topic. */
+static int
+replay_end(weir_task *t, size_t i, int64_t *end)
+{
+    const weir_task_store *ts = &t->stores[i];
+    int64_t lo = 0;
+    if (!ts->source_table)
+        return weir_kafka_consumer_watermarks(
+            t->cons, ts->changelog, (int32_t)t->partition, &lo, end, 10000);
+    weir_kafka_tp tp = {
+        .topic = ts->changelog, .partition = (int32_t)t->partition};
+    int rv = weir_kafka_consumer_committed(t->cons, &tp, 1, 10000);
+    *end = tp.offset > 0 ? tp.offset : 0;
     return rv;
 }
 
@@ -66,10 +86,11 @@ weir__task_restore(weir_task *t)
     int rv = high && next && done ? WEIR_OK : WEIR_ENOMEM;
     size_t left = 0;
     for (size_t i = 0; rv == WEIR_OK && i < n; i++) {
-        int64_t lo = 0;
-        rv = weir_kafka_consumer_watermarks(t->cons, t->stores[i].changelog,
-            (int32_t)t->partition, &lo, &high[i], 10000);
-        if (rv != WEIR_OK)
+        if (t->standby && t->stores[i].source_table) {
+            done[i] = true; /* restored when the task becomes active */
+            continue;
+        }
+        if ((rv = replay_end(t, i, &high[i])) != WEIR_OK)
             break;
         int64_t ck = weir_store_checkpoint(t->store, i);
         if (ck > high[i]) {
@@ -99,7 +120,7 @@ weir__task_restore(weir_task *t)
             t->cons = task_cons;
     }
     if (rv == WEIR_OK && (left > 0 || t->standby))
-        rv = assign_changelogs(t, t->standby ? NULL : done);
+        rv = assign_changelogs(t, done, t->standby);
     uint64_t t0 = weir_clock_mono_ms(), last_progress = t0;
     size_t batch = 0;
     while (rv == WEIR_OK && left > 0) {
@@ -121,13 +142,18 @@ weir__task_restore(weir_task *t)
                 weir_kafka_msg_release(&m);
             continue;
         }
-        if (prv == WEIR_OK) {
-            rv = apply(t, &m, idx);
+        bool table = t->stores[idx].source_table;
+        if (prv == WEIR_OK && table && m.offset >= high[idx]) {
+            weir_kafka_msg_release(&m); /* input still to process */
+            next[idx] = high[idx];
+        } else if (prv == WEIR_OK) {
+            if (m.key || !table) /* a table drops rows without a key */
+                rv = apply(t, &m, idx);
             next[idx] = m.offset + 1;
             weir_kafka_msg_release(&m);
             batch++;
         } else if (m.offset > next[idx]) { /* end of partition */
-            next[idx] = m.offset;
+            next[idx] = table && m.offset > high[idx] ? high[idx] : m.offset;
         }
         if (!done[idx] && (next[idx] >= high[idx] || prv == WEIR_ECLOSED)) {
             done[idx] = true;

@@ -23,6 +23,8 @@
  * commit_interval_ms is 0 (not from the compiler): the one default.
  */
 #define WEIR_JOB_COMMIT_INTERVAL_MS 100
+/* The default of max_task_idle_ms (Topology.max_task_idle_ms). */
+#define WEIR_JOB_MAX_TASK_IDLE_MS 500
 
 typedef struct weir_job_error {
     unsigned line;   /* 1-based; 0 when the error is about the whole file */

@@ -120,6 +120,11 @@ compile_settings(weir__jc *jc, const yaml_node_t *root)
         weir__jc_uint(jc, n, "commit_interval_ms", 1, 600000, &v)) {
         t->commit_interval_ms = (uint32_t)v;
     }
+    t->max_task_idle_ms = WEIR_JOB_MAX_TASK_IDLE_MS;
+    n = weir__jc_get(jc, root, "max_task_idle_ms");
+    if (n != NULL && weir__jc_uint(jc, n, "max_task_idle_ms", 0, 600000, &v)) {
+        t->max_task_idle_ms = (uint32_t)v;
+    }
     t->standby_replicas = 1;
     n = weir__jc_get(jc, root, "standby_replicas");
     if (n != NULL && weir__jc_uint(jc, n, "standby_replicas", 0, 16, &v)) {
@@ -269,7 +274,8 @@ finish_sources(weir__jc *jc)
 }
 
 static const char *const top_keys[] = {"job", "guarantee", "commit_interval_ms",
-    "on_error", "standby_replicas", "sources", "pipeline", NULL};
+    "on_error", "standby_replicas", "max_task_idle_ms", "sources", "pipeline",
+    NULL};
 
 static void
 compile_root(weir__jc *jc, const yaml_node_t *root)

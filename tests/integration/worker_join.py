@@ -1,0 +1,193 @@
+"""examples/enrich-clicks.yaml (a stream-table join) on generated input,
+its output compared record by record with a reference computed here from
+the input topics (read_committed): per partition, the users table and the
+clicks merged in timestamp order (a table row before a click of the same
+time), each click joined with the user's profile as it then stood.
+
+    worker_join.py          one run
+    worker_join.py faults   the worker exits at every crash site of the
+                            commit cycle and the restore, on the same data
+                            directory and on an emptied one, and is
+                            SIGKILLed; the output must still be exact
+
+All input is in the topics before the worker starts, so the order in which
+the task sees the two topics, and so the output, is the same on every run.
+"""
+import json
+import os
+import random
+import shutil
+import sys
+
+from confluent_kafka import Consumer, Producer, TopicPartition
+
+from worker_common import (SOURCE_DIR, create_topic, test_dir, wait_until,
+                           weirtest, worker)
+
+PARTITIONS = 4
+USERS = 300
+EVENTS = 24000
+SITES = ["after-produce", "after-send-offsets",
+         "after-commit-before-checkpoint", "during-restore"]
+
+
+def job_text():
+    with open(os.path.join(SOURCE_DIR, "examples", "enrich-clicks.yaml")) as f:
+        text = f.read()
+    # Under load a fetch may take a while: wait for it rather than guess.
+    return text.replace("commit_interval_ms: 100\n",
+                        "commit_interval_ms: 100\nmax_task_idle_ms: 20000\n")
+
+
+def generate(rng):
+    """(topic, ts, key, value) in time order: profile updates, deletions
+    (value None) and clicks, some of users not (or no longer) known."""
+    out, ts = [], 1700000000000
+    countries = ["NZ", "SE", "FR", "BR", "JP", "KE"]
+    for i in range(EVENTS):
+        ts += rng.choice([0, 0, 1, 7, 150])
+        user = "u%d" % rng.randrange(USERS)
+        r = rng.random()
+        if r < 0.15:
+            out.append(("users", ts, user, json.dumps(
+                {"name": user.upper(), "country": rng.choice(countries)})))
+        elif r < 0.18:
+            out.append(("users", ts, user, None))
+        else:
+            out.append(("clicks", ts, user, json.dumps(
+                {"page": "/p%d" % rng.randrange(40), "n": i})))
+    return out
+
+
+def produce(bs, records):
+    p = Producer({"bootstrap.servers": bs, "enable.idempotence": True,
+                  "linger.ms": 5})
+    for topic, ts, key, value in records:
+        while True:
+            try:
+                p.produce(topic, key=key.encode(), value=value and
+                          value.encode(), timestamp=ts)
+                break
+            except BufferError:
+                p.poll(0.05)
+    assert p.flush(30) == 0
+
+
+def read_all(bs, topic, timeout=60):
+    """{partition: [(ts, key, value)]} of everything committed in topic."""
+    c = Consumer({"bootstrap.servers": bs, "group.id": "join-check",
+                  "isolation.level": "read_committed",
+                  "enable.partition.eof": True, "enable.auto.commit": False})
+    parts = sorted(c.list_topics(topic, timeout=10).topics[topic].partitions)
+    c.assign([TopicPartition(topic, p, 0) for p in parts])
+    out, pending = {p: [] for p in parts}, set(parts)
+
+    def more():
+        m = c.poll(0.2)
+        if m is None:
+            return False
+        if m.error():
+            pending.discard(m.partition())
+        else:
+            out[m.partition()].append((m.timestamp()[1], m.key().decode(),
+                                       m.value()))
+        return not pending
+    wait_until(more, timeout, "the end of %s" % topic, interval=0)
+    c.close()
+    return out
+
+
+def reference(bs):
+    """Expected outputs per user, in order: the task's merge of both topics
+    by timestamp, the table applied before a click of the same time."""
+    users, clicks = read_all(bs, "users"), read_all(bs, "clicks")
+    expected = {}
+    for p in clicks:
+        table, u, c = {}, users.get(p, []), clicks[p]
+        i = j = 0
+        while j < len(c):
+            if i < len(u) and u[i][0] <= c[j][0]:
+                _, key, value = u[i]
+                if value is None:
+                    table.pop(key, None)
+                else:
+                    table[key] = json.loads(value)
+                i += 1
+                continue
+            _, key, value = c[j]
+            row = table.get(key)
+            expected.setdefault(key, []).append({
+                "page": json.loads(value)["page"], "user": key,
+                "country": row["country"] if row else None})
+            j += 1
+    return expected
+
+
+def actual(bs):
+    got = {}
+    for recs in read_all(bs, "clicks-enriched").values():
+        for _, key, value in recs:
+            got.setdefault(key, []).append(json.loads(value))
+    return got
+
+
+def run_faults(c, job, bs, data):
+    """Exits at each crash site (the restore's after a wipe), then a
+    SIGKILL; each run on the same data directory unless wiped."""
+    crashed = 0
+    for k, site in enumerate(SITES):
+        if site == "during-restore":
+            shutil.rmtree(data)
+            os.makedirs(data)
+        env = dict(os.environ, WEIR_CRASH_AT="%s:%d" % (site, 2 + k % 2))
+        w = worker(c, "w-%s" % site, job, bs, data, env=env)
+        wait_until(lambda: not w.alive() or sum(map(len, actual(bs).values()))
+                   >= EVENTS * 0.8, 120, "a crash at %s" % site, interval=0.2)
+        if not w.alive():
+            assert w.popen.returncode == 99, w.log()[-2000:]
+            crashed += 1
+            print("crashed at %s" % site, flush=True)
+        else:
+            w.kill()
+    assert crashed >= 2, "only %d crash sites reached" % crashed
+    w = worker(c, "w-kill", job, bs, data)
+    wait_until(lambda: sum(map(len, actual(bs).values())) > 0, 60, "output")
+    w.kill()
+
+
+def main():
+    faults = len(sys.argv) > 1 and sys.argv[1] == "faults"
+    rng = random.Random(int(os.environ.get("WEIR_FAULT_SEED", "7")))
+    with weirtest.Cluster() as c:
+        broker = c.broker()
+        bs = broker.bootstrap
+        for t in ("users", "clicks"):
+            create_topic(bs, t, PARTITIONS)
+        produce(bs, generate(rng))
+        expected = reference(bs)
+        n = sum(map(len, expected.values()))
+        job = c.path("enrich-clicks.yaml")
+        with open(job, "w") as f:
+            f.write(job_text())
+        data = test_dir(c, "w")
+        if faults:
+            run_faults(c, job, bs, data)
+        w = worker(c, "w", job, bs, data)
+        wait_until(lambda: sum(map(len, actual(bs).values())) >= n, 120,
+                   "%d joined clicks" % n, interval=0.5)
+        got = actual(bs)
+        for key in expected:
+            assert got.get(key) == expected[key], (
+                key, got.get(key, [])[:5], expected[key][:5])
+        assert set(got) == set(expected), set(got) ^ set(expected)
+        nulls = sum(r["country"] is None for v in got.values() for r in v)
+        assert 0 < nulls < n, nulls  # both sides of the left join occur
+        assert not any(read_all(bs, "enrich-clicks-dlq").values())
+        print("exact: %d clicks joined (%d without a user)" % (n, nulls))
+        assert w.stop() == 0
+    print("ok")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
