@@ -611,6 +611,7 @@ test_structure_errors(void **state)
                   "on_error: retry\n",
         "bad.yaml:1:1: error: job file: unknown key 'jobb' (expected one of: "
         "job, guarantee, commit_interval_ms, on_error, standby_replicas, "
+        "max_task_idle_ms, "
         "sources, pipeline)\n"
         "bad.yaml:1:1: error: missing key 'job' (the job's name)\n"
         "bad.yaml:1:1: error: missing key 'sources' (the input topics)\n"
