@@ -58,8 +58,11 @@ weir_kafka_producer_new(weir_kafka_producer **pp, const char *bootstrap,
         rv = weir__kafka_conf_set(conf, "linger.ms", "5");
     if (rv == WEIR_OK)
         rv = weir__kafka_conf_set(conf, "queue.buffering.max.kbytes", "2048");
-    if (rv == WEIR_OK) /* WEIR_KAFKA_PRODUCER_MAX_RECORD fits the queue */
-        rv = weir__kafka_conf_set(conf, "message.max.bytes", "2096128");
+    char max_record[32];
+    snprintf(
+        max_record, sizeof(max_record), "%d", WEIR_KAFKA_PRODUCER_MAX_RECORD);
+    if (rv == WEIR_OK) /* it fits the queue */
+        rv = weir__kafka_conf_set(conf, "message.max.bytes", max_record);
     if (rv == WEIR_OK) /* bounds memory: up to 9 partitions per task */
         rv = weir__kafka_conf_set(conf, "batch.size", "131072");
     if (rv == WEIR_OK) /* small records cost ~200 bytes each in the queue */

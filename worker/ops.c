@@ -380,12 +380,12 @@ dead_letter(weir_task *t, const void *key, size_t klen, const void *val,
         {"weir.truncated", cut, 0},
     };
     size_t nh = m ? 6 : 3;
-    size_t over = weir__record_size(klen, vlen, h, nh) + 10 + 14 + sizeof(cut);
-    if ((int64_t)over > t->dlq_max_bytes) {
+    if ((int64_t)weir__record_size(klen, vlen, h, nh) > t->dlq_max_bytes) {
         snprintf(cut, sizeof(cut), "key=%zu value=%zu", klen, vlen);
         h[nh] = h[6]; /* weir.truncated follows the headers in use */
         h[nh++].len = strlen(cut);
-        over -= (size_t)t->dlq_max_bytes;
+        size_t over =
+            weir__record_size(klen, vlen, h, nh) - (size_t)t->dlq_max_bytes;
         size_t vcut = over < vlen ? over : vlen;
         vlen -= vcut;
         klen -= over - vcut < klen ? over - vcut : klen;

@@ -253,6 +253,14 @@ fail(weir_task *t, int rv, const char *what)
     return rv;
 }
 
+/* A sink or a repartition: an operator that writes its topic. */
+static bool
+writes_topic(const weir_op *op)
+{
+    return op->pb->kind == WEIR__TOPOLOGY__OP_KIND__OP_SINK ||
+           op->pb->kind == WEIR__TOPOLOGY__OP_KIND__OP_REPARTITION;
+}
+
 /* The largest record each output topic takes: its max.message.bytes,
  * within what the producer takes. */
 static int
@@ -263,20 +271,19 @@ learn_limits(weir_task *t)
     size_t n = 0;
     int rv = topics && max ? WEIR_OK : WEIR_ENOMEM;
     for (size_t i = 0; rv == WEIR_OK && i < t->n_ops; i++)
-        if (t->ops[i].pb->kind == WEIR__TOPOLOGY__OP_KIND__OP_SINK ||
-            t->ops[i].pb->kind == WEIR__TOPOLOGY__OP_KIND__OP_REPARTITION)
+        if (writes_topic(&t->ops[i]))
             topics[n++] = t->ops[i].pb->topic;
-    topics[n] = t->topo->dlq_topic;
-    if (rv == WEIR_OK)
+    if (rv == WEIR_OK) {
+        topics[n] = t->topo->dlq_topic;
         rv = weir_kafka_producer_max_bytes(
             t->prod, topics, n + 1, max, TXN_INIT_TIMEOUT_MS);
+    }
     for (size_t i = 0; rv == WEIR_OK && i <= n; i++)
         if (max[i] <= 0 || max[i] > WEIR_KAFKA_PRODUCER_MAX_RECORD)
             max[i] = max[i] <= 0 ? WEIR_KAFKA_DEFAULT_MAX_MESSAGE_BYTES
                                  : WEIR_KAFKA_PRODUCER_MAX_RECORD;
     for (size_t i = 0, k = 0; rv == WEIR_OK && i < t->n_ops; i++)
-        if (t->ops[i].pb->kind == WEIR__TOPOLOGY__OP_KIND__OP_SINK ||
-            t->ops[i].pb->kind == WEIR__TOPOLOGY__OP_KIND__OP_REPARTITION)
+        if (writes_topic(&t->ops[i]))
             t->ops[i].max_bytes = max[k++];
     if (rv == WEIR_OK)
         t->dlq_max_bytes = max[n];
@@ -289,12 +296,9 @@ learn_limits(weir_task *t)
 static void
 warm_outputs(weir_task *t)
 {
-    for (size_t i = 0; i < t->n_ops; i++) {
-        Weir__Topology__OpKind k = t->st->operators[i]->kind;
-        if (k == WEIR__TOPOLOGY__OP_KIND__OP_SINK ||
-            k == WEIR__TOPOLOGY__OP_KIND__OP_REPARTITION)
-            weir_kafka_producer_warm(t->prod, t->st->operators[i]->topic);
-    }
+    for (size_t i = 0; i < t->n_ops; i++)
+        if (writes_topic(&t->ops[i]))
+            weir_kafka_producer_warm(t->prod, t->ops[i].pb->topic);
     for (size_t i = 0; i < t->n_stores; i++)
         weir_kafka_producer_warm(t->prod, t->stores[i].changelog);
 }

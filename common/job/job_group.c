@@ -389,30 +389,40 @@ pre_aggregate(weir__jc *jc, weir__op_msg *op)
 }
 
 /* Adds the store (and its changelog) of an aggregation. */
-static void
-add_store(weir__jc *jc, weir__op_msg *op, const char *name, bool windowed)
+Weir__Topology__Store *
+weir__jc_store_new(weir__jc *jc, const char *name, char *changelog)
 {
     weir__topo *t = jc->topo;
-    char *changelog = NULL;
-    if (asprintf(&changelog, "%s-%s-changelog", jc->job, name) < 0) {
-        jc->oom = true;
-        return;
-    }
     Weir__Topology__Store *st = malloc(sizeof(*st));
     if (st == NULL || weir_array_append(&t->stores, &t->n_stores, &st,
                           sizeof(st)) != WEIR_OK) {
         free(st);
         free(changelog);
         jc->oom = true;
-        return;
+        return NULL;
     }
     weir__topology__store__init(st);
     st->name = weir__jc_strdup(jc, name);
     st->changelog_topic = changelog;
     st->subtopology = jc->sub->id;
+    weir__jc_push_string(jc, &jc->sub->stores, &jc->sub->n_stores, name);
+    return st;
+}
+
+static void
+add_store(weir__jc *jc, weir__op_msg *op, const char *name, bool windowed)
+{
+    char *changelog = NULL;
+    if (asprintf(&changelog, "%s-%s-changelog", jc->job, name) < 0) {
+        jc->oom = true;
+        return;
+    }
+    Weir__Topology__Store *st = weir__jc_store_new(jc, name, changelog);
+    if (st == NULL) {
+        return;
+    }
     st->windowed = windowed;
     op->store = weir__jc_strdup(jc, name);
-    weir__jc_push_string(jc, &jc->sub->stores, &jc->sub->n_stores, name);
     weir__jc_topic(
         jc, changelog, WEIR__TOPOLOGY__TOPIC_ROLE__TOPIC_CHANGELOG, 0, true);
 }

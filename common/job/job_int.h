@@ -120,6 +120,10 @@ void weir__jc_op_name(
     char *buf, size_t len, const weir__jstep *s, const char *suffix);
 bool weir__jc_is_aggregation(const char *op);
 
+/* job_group.c: a store of the current subtopology (changelog: owned, may
+ * be NULL on out of memory); NULL when out of memory. */
+Weir__Topology__Store *weir__jc_store_new(
+    weir__jc *jc, const char *name, char *changelog);
 /* job_group.c: writes the stream to <job>-<name>-repartition and reads it
  * back in a new subtopology (keyed by the current key). */
 void weir__jc_repartition(weir__jc *jc, const weir__jstep *s, const char *name);

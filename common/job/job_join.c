@@ -81,19 +81,11 @@ table_store(weir__jc *jc, const weir__jsource *tab)
             return;
         }
     }
-    Weir__Topology__Store *st = malloc(sizeof(*st));
-    if (st == NULL || weir_array_append(&t->stores, &t->n_stores, &st,
-                          sizeof(st)) != WEIR_OK) {
-        free(st);
-        jc->oom = true;
-        return;
+    Weir__Topology__Store *st =
+        weir__jc_store_new(jc, tab->name, weir__jc_strdup(jc, tab->topic));
+    if (st != NULL) {
+        st->source_table = true;
     }
-    weir__topology__store__init(st);
-    st->name = weir__jc_strdup(jc, tab->name);
-    st->changelog_topic = weir__jc_strdup(jc, tab->topic);
-    st->subtopology = jc->sub->id;
-    st->source_table = true;
-    weir__jc_push_string(jc, &jc->sub->stores, &jc->sub->n_stores, tab->name);
 }
 
 /* The table's topic as a second input of the current subtopology: an
