@@ -4,6 +4,8 @@ weir_unit_test(NAME worker.codec SOURCES unit/test_worker_codec.c
   LIBS weir_worker_lib)
 weir_unit_test(NAME worker.window SOURCES unit/test_worker_window.c
   LIBS weir_worker_lib)
+weir_unit_test(NAME worker.session SOURCES unit/test_worker_session.c
+  LIBS weir_worker_lib)
 weir_unit_test(NAME worker.committer SOURCES unit/test_worker_committer.c
   LIBS weir_worker_lib)
 
@@ -62,3 +64,16 @@ weir_script_test(NAME worker.plugins LABEL integration
   TIMEOUT 120)
 set_property(TEST worker.plugins APPEND PROPERTY ENVIRONMENT
   "WEIR_TEST_UDF_PLUGIN=$<TARGET_FILE:weir_test_udf>")
+# Session windows (examples/user-sessions.yaml with emit: final; merges and
+# tombstones under emit: update and latest) against a reference computed
+# from the input; and through every crash site and a SIGKILL.
+foreach(emit final update latest)
+  weir_script_test(NAME worker.sessions_${emit} LABEL integration
+    COMMAND /usr/bin/python3
+      ${PROJECT_SOURCE_DIR}/tests/integration/worker_sessions.py ${emit}
+    TIMEOUT 180)
+  weir_script_test(NAME worker.fault_sessions_${emit} LABEL fault
+    COMMAND /usr/bin/python3
+      ${PROJECT_SOURCE_DIR}/tests/integration/worker_sessions.py ${emit} faults
+    TIMEOUT 300)
+endforeach()

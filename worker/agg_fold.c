@@ -206,6 +206,13 @@ weir__agg_windowed(const weir_op *op)
            op->pb->window->kind != WEIR__TOPOLOGY__WINDOW_KIND__WINDOW_NONE;
 }
 
+bool
+weir__agg_session(const weir_op *op)
+{
+    return op->pb->window &&
+           op->pb->window->kind == WEIR__TOPOLOGY__WINDOW_KIND__WINDOW_SESSION;
+}
+
 Weir__Topology__Emit
 weir__agg_emit(const weir_op *op)
 {

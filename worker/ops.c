@@ -84,6 +84,7 @@ weir__ops_build(weir_task *t, char *err, size_t errsize)
         const op_pb *pb = st->operators[i];
         op->pb = pb;
         op->store = -1;
+        op->session_close_at = INT64_MIN;
         switch (pb->kind) {
         case WEIR__TOPOLOGY__OP_KIND__OP_STREAM_STREAM_JOIN:
             snprintf(err, errsize, "operator %s: joins are not supported yet",
@@ -99,12 +100,6 @@ weir__ops_build(weir_task *t, char *err, size_t errsize)
             break;
         default:
             break;
-        }
-        if (pb->window &&
-            pb->window->kind == WEIR__TOPOLOGY__WINDOW_KIND__WINDOW_SESSION) {
-            snprintf(err, errsize,
-                "operator %s: session windows are not supported yet", pb->name);
-            return WEIR_EUNSUPPORTED;
         }
         if ((rv = parse(pb, pb->predicate, &op->predicate, err, errsize)) ||
             (rv = parse(pb, pb->key, &op->key, err, errsize)) ||

@@ -27,9 +27,8 @@ static const char STREAM_TIME_KEY[] = "\xff\xff\xff\xff\xff\xff\xff\xff~st";
 
 typedef Weir__Topology__Operator op_pb;
 
-/* Reads a key; the value is copied into the arena. */
-static int
-state_get(weir_task *t, int store, const void *key, size_t klen,
+int
+weir__agg_state_get(weir_task *t, int store, const void *key, size_t klen,
     const char **val, size_t *vlen, bool *found)
 {
     const char *v = NULL;
@@ -58,7 +57,8 @@ update(weir_task *t, size_t i, const weir_rec *r, const char *key, size_t klen,
     const char *old_raw = NULL;
     size_t old_len = 0;
     bool found = false;
-    int rv = state_get(t, op->store, key, klen, &old_raw, &old_len, &found);
+    int rv = weir__agg_state_get(
+        t, op->store, key, klen, &old_raw, &old_len, &found);
     if (rv != WEIR_OK)
         return rv;
     weir_agg_state old, res = *in;
@@ -92,13 +92,13 @@ update(weir_task *t, size_t i, const weir_rec *r, const char *key, size_t klen,
     }
 }
 
-static int
-stream_time(weir_task *t, int store, int64_t *st)
+int
+weir__agg_stream_time(weir_task *t, int store, int64_t *st)
 {
     const char *v = NULL;
     size_t vl = 0;
     bool found = false;
-    int rv = state_get(
+    int rv = weir__agg_state_get(
         t, store, STREAM_TIME_KEY, STREAM_TIME_KEY_LEN, &v, &vl, &found);
     *st = found && vl == 8 ? (int64_t)weir_codec_get_be64(v) : INT64_MIN;
     return rv;
@@ -194,12 +194,11 @@ close_windows(weir_task *t, size_t i, int64_t st)
     return rv;
 }
 
-/* Advances the store's stream time to ts (it never goes back); st is
- * the stream time after. */
-static int
-advance_stream_time(weir_task *t, const weir_op *op, int64_t ts, int64_t *st)
+int
+weir__agg_advance_stream_time(
+    weir_task *t, const weir_op *op, int64_t ts, int64_t *st)
 {
-    int rv = stream_time(t, op->store, st);
+    int rv = weir__agg_stream_time(t, op->store, st);
     if (rv != WEIR_OK || ts <= *st)
         return rv;
     *st = ts;
@@ -237,7 +236,7 @@ windowed(weir_task *t, size_t i, const weir_rec *r, int64_t ts,
     const weir_op *op = &t->ops[i];
     const Weir__Topology__Window *w = op->pb->window;
     int64_t st, size = (int64_t)w->size_ms;
-    int rv = advance_stream_time(t, op, ts, &st);
+    int rv = weir__agg_advance_stream_time(t, op, ts, &st);
     char *key;
     size_t klen;
     if (rv != WEIR_OK || (rv = weir__agg_key(t, &r->key, true, &key, &klen)))
@@ -300,6 +299,8 @@ weir__ops_aggregate(weir_task *t, size_t i, weir_rec *r)
     int rv = weir__agg_lift(t, op, r, &in);
     if (rv != WEIR_OK)
         return rv;
+    if (weir__agg_session(op))
+        return weir__ops_session(t, i, r, &in);
     if (weir__agg_windowed(op)) {
         int64_t ts, starts[WEIR_AGG_MAX_WINDOWS];
         size_t n;
@@ -323,7 +324,8 @@ weir__ops_agg_flush(weir_task *t, size_t i, const weir_ov_entry *e)
     const char *val = NULL;
     size_t vlen = 0;
     bool found = false;
-    int rv = state_get(t, op->store, e->key, e->klen, &val, &vlen, &found);
+    int rv =
+        weir__agg_state_get(t, op->store, e->key, e->klen, &val, &vlen, &found);
     if (rv != WEIR_OK || !found)
         return rv; /* a window closed since: nothing to emit */
     weir_rec o;

@@ -90,16 +90,22 @@ weir__ops_flush(weir_task *t)
     /* In operator order: what one flushes may add to a later one's. */
     for (size_t i = 0; rv == WEIR_OK && i < t->n_ops; i++) {
         weir_op *op = &t->ops[i];
-        if (!op->pending || op->pending->n_dirty == 0)
-            continue;
-        size_t n;
-        weir_ov_entry **list = sorted(op, &n);
-        rv = list ? WEIR_OK : WEIR_ENOMEM;
-        for (size_t k = 0; rv == WEIR_OK && k < n; k++)
-            rv = op->partial ? weir__ops_partial_flush(t, i, list[k])
-                             : weir__ops_agg_flush(t, i, list[k]);
-        free(list);
-        weir_overlay_drop_dirty(op->pending);
+        if (op->pending && op->pending->n_dirty > 0) {
+            size_t n;
+            weir_ov_entry **list = sorted(op, &n);
+            rv = list ? WEIR_OK : WEIR_ENOMEM;
+            for (size_t k = 0; rv == WEIR_OK && k < n; k++)
+                rv = op->partial ? weir__ops_partial_flush(t, i, list[k])
+                     : weir__agg_session(op)
+                         ? weir__ops_session_flush(t, i, list[k])
+                         : weir__ops_agg_flush(t, i, list[k]);
+            free(list);
+            weir_overlay_drop_dirty(op->pending);
+        }
+        /* Sessions closed by now: after their latest value went out. */
+        if (rv == WEIR_OK && op->store >= 0 && !op->partial &&
+            weir__agg_session(op))
+            rv = weir__ops_session_close(t, i);
     }
     t->pending_bytes = 0;
     return rv;
@@ -108,8 +114,11 @@ weir__ops_flush(weir_task *t)
 void
 weir__ops_drop_pending(weir_task *t)
 {
-    for (size_t i = 0; i < t->n_ops; i++)
+    for (size_t i = 0; i < t->n_ops; i++) {
         if (t->ops[i].pending)
             weir_overlay_drop_dirty(t->ops[i].pending);
+        /* The aborted writes may have closed sessions: look again. */
+        t->ops[i].session_close_at = INT64_MIN;
+    }
     t->pending_bytes = 0;
 }

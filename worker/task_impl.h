@@ -37,6 +37,9 @@ typedef struct weir_op {
     /* A sink or repartition: the largest record its topic takes (learned
      * when the task starts). */
     int64_t max_bytes;
+    /* A session window: the stream time at which its earliest session
+     * closes (INT64_MIN: unknown, look at the next commit). */
+    int64_t session_close_at;
 } weir_op;
 
 /* An aggregate state: records folded in and the aggregate. */
@@ -232,6 +235,25 @@ bool weir__agg_windowed(const weir_op *op);
 int weir__agg_key(
     weir_task *t, const weir_value *k, bool windowed, char **key, size_t *klen);
 Weir__Topology__Emit weir__agg_emit(const weir_op *op);
+bool weir__agg_session(const weir_op *op);
+/* ops_agg.c: reads a key of a store, the value copied into the arena. */
+int weir__agg_state_get(weir_task *t, int store, const void *key, size_t klen,
+    const char **val, size_t *vlen, bool *found);
+/* ops_agg.c: a windowed store's stream time (INT64_MIN before any
+ * record); _advance raises it to ts (it never goes back), *st the stream
+ * time after. */
+int weir__agg_stream_time(weir_task *t, int store, int64_t *st);
+int weir__agg_advance_stream_time(
+    weir_task *t, const weir_op *op, int64_t ts, int64_t *st);
+
+/* ops_session.c: session windows. A record (lifted into in) opens,
+ * extends or merges its key's sessions; _flush emits a session noted
+ * pending (emit: latest); _close removes the sessions closed by the
+ * store's stream time, emitting them under emit: final (at commit). */
+int weir__ops_session(
+    weir_task *t, size_t i, const weir_rec *r, const weir_agg_state *in);
+int weir__ops_session_flush(weir_task *t, size_t i, const weir_ov_entry *e);
+int weir__ops_session_close(weir_task *t, size_t i);
 /* ops_pending.c: notes key in op's pending table with ts (keeping the latest),
  * and the value bytes after the timestamp. */
 int weir__agg_pending_put(weir_task *t, weir_op *op, const void *key,

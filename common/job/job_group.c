@@ -241,6 +241,10 @@ weir__jc_window(weir__jc *jc, const weir__jstep *s)
     }
     if (gap != NULL) {
         ok = duration(jc, gap, "window gap", &w->gap_ms) && ok;
+        if (ok && w->gap_ms == 0) {
+            weir__jc_error(jc, gap, "window gap: must be positive");
+            ok = false;
+        }
     }
     if ((n = weir__jc_get(jc, s->arg, "grace")) != NULL) {
         ok = duration(jc, n, "window grace", &w->grace_ms) && ok;
@@ -262,13 +266,6 @@ weir__jc_window(weir__jc *jc, const weir__jstep *s)
                 weir_type_name(t.type));
             ok = false;
         }
-    }
-    if (ok && session) {
-        /* Compiled and checked, but no worker runs session windows yet. */
-        weir__jc_error(jc, weir__jc_get(jc, s->arg, "type"),
-            "window type: session windows are not supported yet (expected "
-            "tumbling or hopping)");
-        ok = false;
     }
     if (!ok) {
         weir__topology__window__free_unpacked(w, NULL);
@@ -369,7 +366,12 @@ pre_aggregate(weir__jc *jc, weir__op_msg *op)
 {
     weir__topo *t = jc->topo;
     weir__sub_msg *sub = jc->sub;
-    if (!decomposable(op) || op->emit == WEIR__TOPOLOGY__EMIT__EMIT_UPDATE ||
+    /* Sessions merge by time across partials: they are folded downstream. */
+    bool session =
+        op->window != NULL &&
+        op->window->kind == WEIR__TOPOLOGY__WINDOW_KIND__WINDOW_SESSION;
+    if (!decomposable(op) || session ||
+        op->emit == WEIR__TOPOLOGY__EMIT__EMIT_UPDATE ||
         t->n_subtopologies < 2 || sub->n_operators != 2 || op->n_inputs != 1 ||
         op->inputs[0] != 0) {
         return;

@@ -1,6 +1,7 @@
 """Shared helpers for the worker's integration and fault tests."""
 import glob
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -12,7 +13,7 @@ import weirtest  # noqa: E402
 from weirtest import SOURCE_DIR, wait_until  # noqa: E402,F401
 import worker_verify  # noqa: E402
 
-from confluent_kafka import Producer  # noqa: E402
+from confluent_kafka import Consumer, Producer, TopicPartition  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 
 # The issue's word count job, used when examples/wordcount.yaml is absent.
@@ -84,6 +85,45 @@ def produce(bootstrap, topic, lines, start_key=0):
         raise RuntimeError("%d records not delivered to %s" % (left, topic))
 
 
+def produce_records(bs, records):
+    """Produces (topic, ts, key, value) records (value None: a tombstone)."""
+    p = Producer({"bootstrap.servers": bs, "enable.idempotence": True,
+                  "linger.ms": 5})
+    for topic, ts, key, value in records:
+        while True:
+            try:
+                p.produce(topic, key=key.encode(), value=value and
+                          value.encode(), timestamp=ts)
+                break
+            except BufferError:
+                p.poll(0.05)
+    assert p.flush(30) == 0
+
+
+def read_committed(bs, topic, timeout=60):
+    """{partition: [(ts, key, value)]} of everything committed in topic."""
+    c = Consumer({"bootstrap.servers": bs, "group.id": "weir-test-check",
+                  "isolation.level": "read_committed",
+                  "enable.partition.eof": True, "enable.auto.commit": False})
+    parts = sorted(c.list_topics(topic, timeout=10).topics[topic].partitions)
+    c.assign([TopicPartition(topic, p, 0) for p in parts])
+    out, pending = {p: [] for p in parts}, set(parts)
+
+    def more():
+        m = c.poll(0.2)
+        if m is None:
+            return False
+        if m.error():
+            pending.discard(m.partition())
+        else:
+            out[m.partition()].append((m.timestamp()[1], m.key().decode(),
+                                       m.value()))
+        return not pending
+    wait_until(more, timeout, "the end of %s" % topic, interval=0)
+    c.close()
+    return out
+
+
 def worker(cluster, name, job_path, bootstrap, data_dir, env=None, extra=(),
            ready="ready standalone"):
     args = ["--standalone", job_path, "--bootstrap", bootstrap,
@@ -91,6 +131,36 @@ def worker(cluster, name, job_path, bootstrap, data_dir, env=None, extra=(),
             "--progress-interval-ms", "2000"] + list(extra)
     return cluster.start(name, "weir-worker", args, env=env, ready=ready,
                          timeout=30)
+
+
+CRASH_SITES = ["after-produce", "after-send-offsets",
+               "after-commit-before-checkpoint", "during-restore"]
+
+
+def run_crash_sites(c, job, bs, data, outputs, total):
+    """Runs the worker to exit at each crash site of the commit cycle (the
+    restore's after emptying the data directory), then SIGKILLs one;
+    outputs() counts the outputs so far, of total. Each run uses the same
+    data directory unless emptied."""
+    crashed = 0
+    for k, site in enumerate(CRASH_SITES):
+        if site == "during-restore":
+            shutil.rmtree(data)
+            os.makedirs(data)
+        env = dict(os.environ, WEIR_CRASH_AT="%s:%d" % (site, 2 + k % 2))
+        w = worker(c, "w-%s" % site, job, bs, data, env=env)
+        wait_until(lambda: not w.alive() or outputs() >= total * 0.8, 120,
+                   "a crash at %s" % site, interval=0.2)
+        if not w.alive():
+            assert w.popen.returncode == 99, w.log()[-2000:]
+            crashed += 1
+            print("crashed at %s" % site, flush=True)
+        else:
+            w.kill()
+    assert crashed >= 2, "only %d crash sites reached" % crashed
+    w = worker(c, "w-kill", job, bs, data)
+    wait_until(lambda: outputs() > 0, 60, "output")
+    w.kill()
 
 
 def wait_exact(bootstrap, input_topic, output_topic, timeout=60.0,

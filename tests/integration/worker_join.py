@@ -16,19 +16,15 @@ the task sees the two topics, and so the output, is the same on every run.
 import json
 import os
 import random
-import shutil
 import sys
 
-from confluent_kafka import Consumer, Producer, TopicPartition
-
-from worker_common import (SOURCE_DIR, create_topic, test_dir, wait_until,
-                           weirtest, worker)
+from worker_common import (SOURCE_DIR, create_topic, produce_records,
+                           read_committed, run_crash_sites, test_dir,
+                           wait_until, weirtest, worker)
 
 PARTITIONS = 4
 USERS = 300
 EVENTS = 24000
-SITES = ["after-produce", "after-send-offsets",
-         "after-commit-before-checkpoint", "during-restore"]
 
 
 def job_text():
@@ -59,48 +55,10 @@ def generate(rng):
     return out
 
 
-def produce(bs, records):
-    p = Producer({"bootstrap.servers": bs, "enable.idempotence": True,
-                  "linger.ms": 5})
-    for topic, ts, key, value in records:
-        while True:
-            try:
-                p.produce(topic, key=key.encode(), value=value and
-                          value.encode(), timestamp=ts)
-                break
-            except BufferError:
-                p.poll(0.05)
-    assert p.flush(30) == 0
-
-
-def read_all(bs, topic, timeout=60):
-    """{partition: [(ts, key, value)]} of everything committed in topic."""
-    c = Consumer({"bootstrap.servers": bs, "group.id": "join-check",
-                  "isolation.level": "read_committed",
-                  "enable.partition.eof": True, "enable.auto.commit": False})
-    parts = sorted(c.list_topics(topic, timeout=10).topics[topic].partitions)
-    c.assign([TopicPartition(topic, p, 0) for p in parts])
-    out, pending = {p: [] for p in parts}, set(parts)
-
-    def more():
-        m = c.poll(0.2)
-        if m is None:
-            return False
-        if m.error():
-            pending.discard(m.partition())
-        else:
-            out[m.partition()].append((m.timestamp()[1], m.key().decode(),
-                                       m.value()))
-        return not pending
-    wait_until(more, timeout, "the end of %s" % topic, interval=0)
-    c.close()
-    return out
-
-
 def reference(bs):
     """Expected outputs per user, in order: the task's merge of both topics
     by timestamp, the table applied before a click of the same time."""
-    users, clicks = read_all(bs, "users"), read_all(bs, "clicks")
+    users, clicks = read_committed(bs, "users"), read_committed(bs, "clicks")
     expected = {}
     for p in clicks:
         table, u, c = {}, users.get(p, []), clicks[p]
@@ -125,34 +83,10 @@ def reference(bs):
 
 def actual(bs):
     got = {}
-    for recs in read_all(bs, "clicks-enriched").values():
+    for recs in read_committed(bs, "clicks-enriched").values():
         for _, key, value in recs:
             got.setdefault(key, []).append(json.loads(value))
     return got
-
-
-def run_faults(c, job, bs, data):
-    """Exits at each crash site (the restore's after a wipe), then a
-    SIGKILL; each run on the same data directory unless wiped."""
-    crashed = 0
-    for k, site in enumerate(SITES):
-        if site == "during-restore":
-            shutil.rmtree(data)
-            os.makedirs(data)
-        env = dict(os.environ, WEIR_CRASH_AT="%s:%d" % (site, 2 + k % 2))
-        w = worker(c, "w-%s" % site, job, bs, data, env=env)
-        wait_until(lambda: not w.alive() or sum(map(len, actual(bs).values()))
-                   >= EVENTS * 0.8, 120, "a crash at %s" % site, interval=0.2)
-        if not w.alive():
-            assert w.popen.returncode == 99, w.log()[-2000:]
-            crashed += 1
-            print("crashed at %s" % site, flush=True)
-        else:
-            w.kill()
-    assert crashed >= 2, "only %d crash sites reached" % crashed
-    w = worker(c, "w-kill", job, bs, data)
-    wait_until(lambda: sum(map(len, actual(bs).values())) > 0, 60, "output")
-    w.kill()
 
 
 def main():
@@ -163,7 +97,7 @@ def main():
         bs = broker.bootstrap
         for t in ("users", "clicks"):
             create_topic(bs, t, PARTITIONS)
-        produce(bs, generate(rng))
+        produce_records(bs, generate(rng))
         expected = reference(bs)
         n = sum(map(len, expected.values()))
         job = c.path("enrich-clicks.yaml")
@@ -171,7 +105,8 @@ def main():
             f.write(job_text())
         data = test_dir(c, "w")
         if faults:
-            run_faults(c, job, bs, data)
+            run_crash_sites(c, job, bs, data,
+                            lambda: sum(map(len, actual(bs).values())), n)
         w = worker(c, "w", job, bs, data)
         wait_until(lambda: sum(map(len, actual(bs).values())) >= n, 120,
                    "%d joined clicks" % n, interval=0.5)
@@ -182,7 +117,7 @@ def main():
         assert set(got) == set(expected), set(got) ^ set(expected)
         nulls = sum(r["country"] is None for v in got.values() for r in v)
         assert 0 < nulls < n, nulls  # both sides of the left join occur
-        assert not any(read_all(bs, "enrich-clicks-dlq").values())
+        assert not any(read_committed(bs, "enrich-clicks-dlq").values())
         print("exact: %d clicks joined (%d without a user)" % (n, nulls))
         assert w.stop() == 0
     print("ok")

@@ -728,11 +728,10 @@ test_pipeline_errors(void **state)
                   "pipeline:\n"
                   "  - from: s\n"
                   "  - group_by: key\n"
-                  "  - window: {type: session, gap: 5m}\n"
+                  "  - window: {type: session, gap: 0s}\n"
                   "  - count:\n"
                   "  - to: out\n",
-        "bad.yaml:6:20: error: window type: session windows are not "
-        "supported yet (expected tumbling or hopping)\n");
+        "bad.yaml:6:34: error: window gap: must be positive\n");
     expect_errors("job: j\n"
                   "sources: {s: {topic: in}}\n"
                   "pipeline:\n"
