@@ -140,8 +140,9 @@ weir__jc_group_by(weir__jc *jc, const weir__jstep *s, const weir__jstep *agg)
 static const char *const window_keys[] = {
     "type", "size", "advance", "gap", "grace", "time", "emit", NULL};
 
-static bool
-duration(weir__jc *jc, const yaml_node_t *n, const char *what, uint64_t *ms)
+bool
+weir__jc_duration(
+    weir__jc *jc, const yaml_node_t *n, const char *what, uint64_t *ms)
 {
     const char *s = weir__jc_scalar(jc, n, what);
     if (s == NULL) {
@@ -224,7 +225,7 @@ weir__jc_window(weir__jc *jc, const weir__jstep *s)
         ok = false;
     }
     if (size != NULL) {
-        ok = duration(jc, size, "window size", &w->size_ms) && ok;
+        ok = weir__jc_duration(jc, size, "window size", &w->size_ms) && ok;
         if (size != NULL && w->size_ms == 0 && ok) {
             weir__jc_error(jc, size, "window size: must be positive");
             ok = false;
@@ -232,7 +233,7 @@ weir__jc_window(weir__jc *jc, const weir__jstep *s)
     }
     w->advance_ms = w->size_ms;
     if (adv != NULL) {
-        ok = duration(jc, adv, "window advance", &w->advance_ms) && ok;
+        ok = weir__jc_duration(jc, adv, "window advance", &w->advance_ms) && ok;
         if (ok && (w->advance_ms == 0 || w->advance_ms > w->size_ms)) {
             weir__jc_error(jc, adv,
                 "window advance: expected more than 0 and at most the size");
@@ -240,14 +241,14 @@ weir__jc_window(weir__jc *jc, const weir__jstep *s)
         }
     }
     if (gap != NULL) {
-        ok = duration(jc, gap, "window gap", &w->gap_ms) && ok;
+        ok = weir__jc_duration(jc, gap, "window gap", &w->gap_ms) && ok;
         if (ok && w->gap_ms == 0) {
             weir__jc_error(jc, gap, "window gap: must be positive");
             ok = false;
         }
     }
     if ((n = weir__jc_get(jc, s->arg, "grace")) != NULL) {
-        ok = duration(jc, n, "window grace", &w->grace_ms) && ok;
+        ok = weir__jc_duration(jc, n, "window grace", &w->grace_ms) && ok;
     }
     if ((n = weir__jc_get(jc, s->arg, "emit")) != NULL) {
         ok = weir__jc_emit(jc, n, "window emit", true, &w->emit) && ok;
@@ -411,8 +412,9 @@ weir__jc_store_new(weir__jc *jc, const char *name, char *changelog)
     return st;
 }
 
-static void
-add_store(weir__jc *jc, weir__op_msg *op, const char *name, bool windowed)
+void
+weir__jc_add_store(
+    weir__jc *jc, weir__op_msg *op, const char *name, bool windowed)
 {
     char *changelog = NULL;
     if (asprintf(&changelog, "%s-%s-changelog", jc->job, name) < 0) {
@@ -567,7 +569,7 @@ weir__jc_aggregation(
     }
     ok = emit_mode(jc, s, op, w) && ok;
     if (ok) {
-        add_store(jc, op, s->store, w != NULL);
+        weir__jc_add_store(jc, op, s->store, w != NULL);
         pre_aggregate(jc, op);
     }
     jc->value = out;

@@ -124,6 +124,13 @@ bool weir__jc_is_aggregation(const char *op);
  * be NULL on out of memory); NULL when out of memory. */
 Weir__Topology__Store *weir__jc_store_new(
     weir__jc *jc, const char *name, char *changelog);
+/* job_group.c: the store op keeps, changelogged to
+ * <job>-<name>-changelog. */
+void weir__jc_add_store(
+    weir__jc *jc, weir__op_msg *op, const char *name, bool windowed);
+/* job_group.c: a duration such as 10m into *ms; false on error. */
+bool weir__jc_duration(
+    weir__jc *jc, const yaml_node_t *n, const char *what, uint64_t *ms);
 /* job_group.c: writes the stream to <job>-<name>-repartition and reads it
  * back in a new subtopology (keyed by the current key). */
 void weir__jc_repartition(weir__jc *jc, const weir__jstep *s, const char *name);

@@ -115,8 +115,11 @@ static void
 print_op(const op_msg *op, size_t idx, FILE *fp)
 {
     fprintf(fp, "    [%zu] %-16s %s", idx, kind_name(op->kind), op->name);
+    for (size_t i = 0; i < op->n_inputs; i++) {
+        fprintf(fp, "%s%u", i ? ", " : " <- [", op->inputs[i]);
+    }
     if (op->n_inputs > 0) {
-        fprintf(fp, " <- [%u]", op->inputs[0]);
+        fprintf(fp, "]");
     }
     fprintf(fp, "  (line %u)\n", op->line);
     if (op->topic != NULL && op->topic[0] != '\0') {
@@ -138,17 +141,27 @@ print_op(const op_msg *op, size_t idx, FILE *fp)
         fprintf(fp, "        table: the latest value per key, in store %s\n",
             op->table_store);
     }
+    static const char *join_types[] = {"inner", "left", "outer"};
+    const char *jt = op->join_type <= WEIR__TOPOLOGY__JOIN_TYPE__JOIN_OUTER
+                         ? join_types[op->join_type]
+                         : "?";
     if (op->kind == WEIR__TOPOLOGY__OP_KIND__OP_STREAM_TABLE_JOIN) {
-        fprintf(fp, "        %s join with table %s\n",
-            op->join_type == WEIR__TOPOLOGY__JOIN_TYPE__JOIN_LEFT ? "left"
-                                                                  : "inner",
-            op->table_store);
+        fprintf(fp, "        %s join with table %s\n", jt, op->table_store);
+    }
+    if (op->kind == WEIR__TOPOLOGY__OP_KIND__OP_STREAM_STREAM_JOIN) {
+        fprintf(fp,
+            "        %s join within %llums grace %llums (both sides wait in "
+            "the store)\n",
+            jt, (unsigned long long)op->join_window_ms,
+            (unsigned long long)op->join_grace_ms);
     }
     if (op->kind == WEIR__TOPOLOGY__OP_KIND__OP_AGGREGATE) {
         fprintf(fp, "        function %s%s%s\n", agg_name(op->agg),
             op->agg_function[0] ? " " : "", op->agg_function);
     }
-    if (op->store != NULL && op->store[0] != '\0') {
+    if (op->kind == WEIR__TOPOLOGY__OP_KIND__OP_STREAM_STREAM_JOIN) {
+        fprintf(fp, "        store %s\n", op->store);
+    } else if (op->store != NULL && op->store[0] != '\0') {
         fprintf(fp, "        store %s, emit %s%s\n", op->store,
             emit_name(op->window != NULL ? op->window->emit : op->emit),
             op->partials ? ", merges partial aggregates" : "");

@@ -529,6 +529,51 @@ test_stream_table_join(void **state)
     assert_int_equal(t->subtopologies[1]->n_input_topics, 2);
     weir_job_free(t);
 
+    t = compile_ok("job: j\n"
+                   "sources:\n"
+                   "  imp: {topic: impressions, value: json}\n"
+                   "  clk: {topic: clicks, value: json}\n"
+                   "pipeline:\n"
+                   "  - from: imp\n"
+                   "  - join: {with: clk, within: 10m, grace: 1m, type: outer,"
+                   " value: \"{a: value.x, b: right.y}\"}\n"
+                   "  - to: out\n");
+    assert_int_equal(t->n_subtopologies, 1);
+    const Weir__Topology__Subtopology *sub = t->subtopologies[0];
+    assert_int_equal(sub->n_input_topics, 2);
+    assert_int_equal(sub->n_operators, 4);
+    const Weir__Topology__Operator *j = sub->operators[2];
+    assert_int_equal(j->kind, WEIR__TOPOLOGY__OP_KIND__OP_STREAM_STREAM_JOIN);
+    assert_int_equal(j->n_inputs, 2);
+    assert_int_equal(j->inputs[0], 0);
+    assert_int_equal(j->inputs[1], 1);
+    assert_int_equal(j->join_window_ms, 600000);
+    assert_int_equal(j->join_grace_ms, 60000);
+    assert_int_equal(j->join_type, WEIR__TOPOLOGY__JOIN_TYPE__JOIN_OUTER);
+    assert_string_equal(j->store, "join-2");
+    assert_non_null(topic(t, "j-join-2-changelog"));
+    weir_job_free(t);
+    expect_errors("job: j\n"
+                  "sources:\n"
+                  "  s: {topic: in}\n"
+                  "  c: {topic: clicks}\n"
+                  "  u: {topic: users, table: true}\n"
+                  "pipeline:\n"
+                  "  - from: s\n"
+                  "  - join: {with: s, within: 1m, value: right}\n"
+                  "  - join: {with: c, within: soon, value: right}\n"
+                  "  - join: {with: u, grace: 1m, value: right}\n"
+                  "  - join: {with: c, within: 1m, type: cross, value: right}\n"
+                  "  - to: out\n",
+        "bad.yaml:8:18: error: join: topic in is read here already (a stream "
+        "cannot be joined with itself)\n"
+        "bad.yaml:9:29: error: join within: expected a duration such as "
+        "500ms, 10s, 1m, 1h (or ms), found 'soon'\n"
+        "bad.yaml:10:28: error: join: grace: is for stream-stream joins "
+        "(within:)\n"
+        "bad.yaml:11:39: error: join type: expected inner, left or outer, "
+        "found 'cross'\n");
+
     expect_errors("job: j\n"
                   "sources:\n"
                   "  s: {topic: in, partitions: 8}\n"
@@ -545,13 +590,13 @@ test_stream_table_join(void **state)
                   "  - to: out\n",
         "bad.yaml:8:5: error: join: 's' (topic in) has 8 partitions and 'u' "
         "(topic users) has 4: a join needs both sides partitioned alike\n"
-        "bad.yaml:9:18: error: join: 'v' is not a table (declare it with "
-        "table: true; stream-stream joins are not supported yet)\n"
+        "bad.yaml:9:18: error: join: 'v' is a stream: join it within: a time "
+        "(or declare it a table with table: true)\n"
         "bad.yaml:10:18: error: join: unknown source 'w'\n"
         "bad.yaml:10:27: error: join type: expected inner or left for a "
         "table, found 'outer'\n"
-        "bad.yaml:11:29: error: join: within: is for stream-stream joins, not "
-        "supported yet\n"
+        "bad.yaml:11:29: error: join: within: is for joining a stream; 'u' is "
+        "a table\n"
         "bad.yaml:12:11: error: join: missing key 'value'\n"
         "bad.yaml:13:17: error: map_values: 'right' is only defined in a "
         "join\n");
