@@ -16,6 +16,9 @@ weir_script_test(NAME kafka.worker.join LABEL kafka ENV ${kafka_env}
   COMMAND /usr/bin/python3 ${int}/worker_join.py faults TIMEOUT 600)
 weir_script_test(NAME kafka.worker.sessions LABEL kafka ENV ${kafka_env}
   COMMAND /usr/bin/python3 ${int}/worker_sessions.py update faults TIMEOUT 600)
+weir_script_test(NAME kafka.worker.stream_join LABEL kafka ENV ${kafka_env}
+  COMMAND /usr/bin/python3 ${int}/worker_stream_join.py outer faults
+  TIMEOUT 600)
 weir_script_test(NAME kafka.worker.large_record LABEL kafka ENV ${kafka_env}
   COMMAND /usr/bin/python3 ${int}/worker_large_record.py TIMEOUT 600)
 foreach(mode crash-points zombie)

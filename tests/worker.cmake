@@ -77,3 +77,17 @@ foreach(emit final update latest)
       ${PROJECT_SOURCE_DIR}/tests/integration/worker_sessions.py ${emit} faults
     TIMEOUT 300)
 endforeach()
+# Stream-stream joins (examples/ad-attribution.yaml as inner, left and
+# outer) against a reference computed from the input; and through every
+# crash site and a SIGKILL.
+foreach(type inner left outer)
+  weir_script_test(NAME worker.stream_join_${type} LABEL integration
+    COMMAND /usr/bin/python3
+      ${PROJECT_SOURCE_DIR}/tests/integration/worker_stream_join.py ${type}
+    TIMEOUT 180)
+  weir_script_test(NAME worker.fault_stream_join_${type} LABEL fault
+    COMMAND /usr/bin/python3
+      ${PROJECT_SOURCE_DIR}/tests/integration/worker_stream_join.py ${type}
+      faults
+    TIMEOUT 300)
+endforeach()

@@ -84,22 +84,13 @@ weir__ops_build(weir_task *t, char *err, size_t errsize)
         const op_pb *pb = st->operators[i];
         op->pb = pb;
         op->store = -1;
-        op->session_close_at = INT64_MIN;
-        switch (pb->kind) {
-        case WEIR__TOPOLOGY__OP_KIND__OP_STREAM_STREAM_JOIN:
-            snprintf(err, errsize, "operator %s: joins are not supported yet",
+        op->close_at = INT64_MIN;
+        if (pb->kind == WEIR__TOPOLOGY__OP_KIND__OP_AGGREGATE &&
+            pb->agg == WEIR__TOPOLOGY__AGG_FUNC__AGG_CUSTOM) {
+            snprintf(err, errsize,
+                "operator %s: custom aggregates are not supported yet",
                 pb->name);
             return WEIR_EUNSUPPORTED;
-        case WEIR__TOPOLOGY__OP_KIND__OP_AGGREGATE:
-            if (pb->agg == WEIR__TOPOLOGY__AGG_FUNC__AGG_CUSTOM) {
-                snprintf(err, errsize,
-                    "operator %s: custom aggregates are not supported yet",
-                    pb->name);
-                return WEIR_EUNSUPPORTED;
-            }
-            break;
-        default:
-            break;
         }
         if ((rv = parse(pb, pb->predicate, &op->predicate, err, errsize)) ||
             (rv = parse(pb, pb->key, &op->key, err, errsize)) ||
@@ -185,9 +176,8 @@ rec_error(weir_task *t, const weir_op *op, const char *what,
     return WEIR_EINVAL;
 }
 
-/* Evaluates e on r (and, in a join, right). */
-static int
-eval_join(weir_task *t, const weir_op *op, const weir_expr *e,
+int
+weir__ops_eval_join(weir_task *t, const weir_op *op, const weir_expr *e,
     const weir_rec *r, const weir_value *right, weir_value *out)
 {
     weir_expr_ctx ctx;
@@ -213,7 +203,7 @@ static int
 eval(weir_task *t, const weir_op *op, const weir_expr *e, const weir_rec *r,
     weir_value *out)
 {
-    return eval_join(t, op, e, r, NULL, out);
+    return weir__ops_eval_join(t, op, e, r, NULL, out);
 }
 
 /* Encodes and produces a record (sink and repartition). */
@@ -317,13 +307,15 @@ run(weir_task *t, size_t i, weir_rec *r)
     case WEIR__TOPOLOGY__OP_KIND__OP_REDUCE:
     case WEIR__TOPOLOGY__OP_KIND__OP_AGGREGATE:
         return weir__ops_aggregate(t, i, r);
+    case WEIR__TOPOLOGY__OP_KIND__OP_STREAM_STREAM_JOIN:
+        return weir__ops_stream_join(t, i, r);
     case WEIR__TOPOLOGY__OP_KIND__OP_STREAM_TABLE_JOIN: {
         bool found;
         if ((rv = weir__ops_table_get(t, op, &r->key, &v, &found)) != WEIR_OK)
             return rv;
         if (!found && op->pb->join_type != WEIR__TOPOLOGY__JOIN_TYPE__JOIN_LEFT)
             return WEIR_OK; /* inner: no row, no result */
-        if ((rv = eval_join(t, op, op->value, r, found ? &v : NULL,
+        if ((rv = weir__ops_eval_join(t, op, op->value, r, found ? &v : NULL,
                  &out.value)) != WEIR_OK)
             return rv;
         return weir__ops_forward(t, i, &out);
@@ -338,6 +330,7 @@ weir__ops_forward(weir_task *t, size_t i, weir_rec *r)
 {
     const weir_op *op = &t->ops[i];
     for (size_t k = 0; k < op->n_children; k++) {
+        t->forward_from = i;
         int rv = run(t, op->children[k], r);
         if (rv != WEIR_OK)
             return rv;

@@ -102,10 +102,12 @@ weir__ops_flush(weir_task *t)
             free(list);
             weir_overlay_drop_dirty(op->pending);
         }
-        /* Sessions closed by now: after their latest value went out. */
-        if (rv == WEIR_OK && op->store >= 0 && !op->partial &&
-            weir__agg_session(op))
+        /* What closed by now: after its latest value went out. */
+        if (rv == WEIR_OK && op->store >= 0 && weir__agg_session(op))
             rv = weir__ops_session_close(t, i);
+        if (rv == WEIR_OK && op->store >= 0 &&
+            op->pb->kind == WEIR__TOPOLOGY__OP_KIND__OP_STREAM_STREAM_JOIN)
+            rv = weir__ops_stream_join_close(t, i);
     }
     t->pending_bytes = 0;
     return rv;
@@ -117,8 +119,8 @@ weir__ops_drop_pending(weir_task *t)
     for (size_t i = 0; i < t->n_ops; i++) {
         if (t->ops[i].pending)
             weir_overlay_drop_dirty(t->ops[i].pending);
-        /* The aborted writes may have closed sessions: look again. */
-        t->ops[i].session_close_at = INT64_MIN;
+        /* The aborted writes may have closed some: look again. */
+        t->ops[i].close_at = INT64_MIN;
     }
     t->pending_bytes = 0;
 }

@@ -267,8 +267,8 @@ weir__ops_session(
     if ((rv = write_sessions(t, op, key, klen, &l)) != WEIR_OK)
         return rv;
     int64_t close_at = m.end + gap + grace + 1;
-    if (op->session_close_at != INT64_MIN && close_at < op->session_close_at)
-        op->session_close_at = close_at;
+    if (op->close_at != INT64_MIN && close_at < op->close_at)
+        op->close_at = close_at;
     return emit(t, i, key, klen, m, &acc, !kept);
 }
 
@@ -354,7 +354,7 @@ weir__ops_session_close(weir_task *t, size_t i)
     weir_op *op = &t->ops[i];
     int64_t st, next;
     int rv = weir__agg_stream_time(t, op->store, &st);
-    if (rv != WEIR_OK || st < op->session_close_at)
+    if (rv != WEIR_OK || st < op->close_at)
         return rv;
     weir_arena_reset(&t->arena);
     closing *list = NULL;
@@ -388,6 +388,6 @@ weir__ops_session_close(weir_task *t, size_t i)
     }
     free(list);
     if (rv == WEIR_OK)
-        op->session_close_at = next;
+        op->close_at = next;
     return rv;
 }

@@ -37,9 +37,10 @@ typedef struct weir_op {
     /* A sink or repartition: the largest record its topic takes (learned
      * when the task starts). */
     int64_t max_bytes;
-    /* A session window: the stream time at which its earliest session
-     * closes (INT64_MIN: unknown, look at the next commit). */
-    int64_t session_close_at;
+    /* A session window or a stream-stream join: the stream time at which
+     * its earliest session or buffered record closes (INT64_MIN: unknown,
+     * look at the next commit). */
+    int64_t close_at;
 } weir_op;
 
 /* An aggregate state: records folded in and the aggregate. */
@@ -116,6 +117,9 @@ struct weir_task {
     uint64_t next_retry_ms; /* backoff after an abort */
 
     bool order_waiting; /* task_order.c: waiting for an input */
+    /* The operator passing the record on (weir__ops_forward): which side
+     * of a stream-stream join it arrives on. */
+    size_t forward_from;
 
     /* The record being processed (for DLQ and headers). */
     const weir_kafka_msg *msg;
@@ -185,6 +189,17 @@ int weir__ops_emit_result(weir_task *t, size_t i, weir_rec *r);
 /* ops.c: a result r failed with rv: skipped, the task failed, or r
  * dead-lettered (as JSON) as on_error says. Other errors pass through. */
 int weir__ops_result_failed(weir_task *t, const weir_rec *r, int rv);
+
+/* ops.c: evaluates e on r and, in a join, right (NULL: none). */
+int weir__ops_eval_join(weir_task *t, const weir_op *op, const weir_expr *e,
+    const weir_rec *r, const weir_value *right, weir_value *out);
+
+/* ops_join_stream.c: a stream-stream join. A record of either side is
+ * joined with the other side's records of its key at most within apart
+ * and waits for later ones; _close (at commit) forgets those that can
+ * match no more, emitting the unmatched ones of an outer side. */
+int weir__ops_stream_join(weir_task *t, size_t i, const weir_rec *r);
+int weir__ops_stream_join_close(weir_task *t, size_t i);
 
 /* ops_join.c: a record of a table's topic updates its store (a null
  * value deletes the key). */
