@@ -27,10 +27,30 @@ if(WEIR_FUZZ)
       "Aconcat(key, ':', to_string(timestamp), headers['h'])"
       "Aif(contains(value, 'x'), substr(value, 1, 2), replace(trim(upper(value)), 'A', 'b'))"
       "Aformat_time(floor_time(window_start + 1, 60000))"
-      "Qagg + value % 3")
+      "Qagg + value % 3"
+      "H{page: value.page, n: [1, 2], o: {x: key, y: null}}")
     file(WRITE ${job_seed_expr}/seed${job_seed_i} "${seed}")
     math(EXPR job_seed_i "${job_seed_i} + 1")
   endforeach()
+  # Joins (table, and stream within a window) and session windows beside
+  # the examples: the syntax the compiler learned with them.
+  file(WRITE ${job_seed_job}/joins-sessions.yaml
+"job: j
+sources:
+  a: { topic: a, key: string, value: json }
+  b: { topic: b, key: string, value: json }
+  t: { topic: t, key: string, value: json, table: true }
+max_task_idle_ms: 100
+pipeline:
+  - from: a
+  - join: { with: t, type: left, value: \"{x: value.x, y: right.y}\" }
+  - join: { with: b, within: 10m, grace: 1m, type: outer, value: \"{l: value, r: right}\" }
+  - group_by: value.l.x
+  - window: { type: session, gap: 30m, grace: 0s, emit: latest }
+  - aggregate: { function: max, value: \"to_int(value.r.n)\" }
+  - map_values: \"{start: window_start, end: window_end, max: value}\"
+  - to: out
+")
   weir_fuzz_test(NAME job.fuzz_expr TARGET fuzz_expr SOURCE fuzz/fuzz_expr.c
     LIBS weir_job RUNS 1000000 MAX_LEN 512 CORPUS ${job_seed_expr})
   weir_fuzz_test(NAME job.fuzz_job TARGET fuzz_job SOURCE fuzz/fuzz_job.c
