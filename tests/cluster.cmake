@@ -17,7 +17,7 @@ foreach(t weirctl scale_out capacity drain security degraded bad_settings failed
       ${PROJECT_SOURCE_DIR}/tests/integration/cluster_${t}.py
     TIMEOUT 150)
 endforeach()
-foreach(t kill_worker zombie coordinator_restart mixed_bad)
+foreach(t kill_worker zombie coordinator_restart mixed_bad joins)
   weir_script_test(NAME cluster.${t} LABEL fault
     COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/tests/fault/cluster_${t}.py
     TIMEOUT 150)

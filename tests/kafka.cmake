@@ -28,7 +28,7 @@ foreach(mode crash-points zombie)
 endforeach()
 weir_script_test(NAME kafka.cluster.scale_out LABEL kafka ENV ${kafka_env}
   COMMAND /usr/bin/python3 ${int}/cluster_scale_out.py TIMEOUT 600)
-foreach(t kill_worker coordinator_restart)
+foreach(t kill_worker coordinator_restart joins)
   weir_script_test(NAME kafka.cluster.${t} LABEL kafka ENV ${kafka_env}
     COMMAND /usr/bin/python3 ${flt}/cluster_${t}.py TIMEOUT 600)
 endforeach()

@@ -50,20 +50,20 @@ pipeline:
 """
 
 
-def generate(rng, steps, jitter):
+def generate(rng, steps, jitter, topic="clicks"):
     out, ts = [], 1700000000000
     for i in range(CLICKS):
         ts += rng.choice(steps)
         t = ts - (rng.randrange(jitter) if jitter else 0)
         user = "u%d" % rng.randrange(USERS)
-        out.append(("clicks", t, user, json.dumps({"page": "/p%d" % (i % 40)})))
+        out.append((topic, t, user, json.dumps({"page": "/p%d" % (i % 40)})))
     return out
 
 
-def reference(bs, gap, grace):
+def reference(bs, gap, grace, topic="clicks"):
     """{user: [(start, end, clicks, closed)]} oldest first; late clicks."""
     sessions, late = {}, 0
-    for recs in read_committed(bs, "clicks").values():
+    for recs in read_committed(bs, topic).values():
         st = None
         for ts, key, _ in recs:
             st = ts if st is None else max(st, ts)
@@ -86,9 +86,16 @@ def reference(bs, gap, grace):
     return sessions, late
 
 
-def final_actual(bs):
+def closed_sessions(ref):
+    """What emit: final gives: {user: [(start, end, clicks)]} of the closed
+    sessions, in end order."""
+    out = {k: [tuple(s[:3]) for s in v if s[3]] for k, v in ref.items()}
+    return {k: v for k, v in out.items() if v}
+
+
+def final_actual(bs, topic="sessions"):
     got = {}
-    for recs in read_committed(bs, "sessions").values():
+    for recs in read_committed(bs, topic).values():
         for _, key, value in recs:
             v = json.loads(value)
             got.setdefault(key, []).append((v["start"], v["end"], v["clicks"]))
@@ -125,9 +132,7 @@ def main():
         produce_records(bs, records)
         ref, late = reference(bs, gap, grace)
         if final:
-            expected = {k: [tuple(s[:3]) for s in v if s[3]]
-                        for k, v in ref.items()}
-            expected = {k: v for k, v in expected.items() if v}
+            expected = closed_sessions(ref)
             with open(os.path.join(SOURCE_DIR, "examples",
                                    "user-sessions.yaml")) as f:
                 text = f.read()
