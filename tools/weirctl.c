@@ -215,6 +215,31 @@ error_cell(const Weir__Cluster__TaskStatus *s, char *buf, size_t size)
     return buf;
 }
 
+/* The job's tables and joins, a line each (describe). */
+static void
+print_joins(const Weir__Topology__Topology *topo)
+{
+    static const char *const types[] = {"inner", "left", "outer"};
+    for (size_t i = 0; topo && i < topo->n_subtopologies; i++) {
+        const Weir__Topology__Subtopology *st = topo->subtopologies[i];
+        for (size_t k = 0; k < st->n_operators; k++) {
+            const Weir__Topology__Operator *op = st->operators[k];
+            const char *jt = op->join_type <= 2 ? types[op->join_type] : "?";
+            if (op->table)
+                printf("table %s: topic %s, store %s (subtopology %u)\n",
+                    op->source, op->topic, op->table_store, st->id);
+            else if (op->kind == WEIR__TOPOLOGY__OP_KIND__OP_STREAM_TABLE_JOIN)
+                printf("join %s: %s join with table %s (subtopology %u)\n",
+                    op->name, jt, op->table_store, st->id);
+            else if (op->kind == WEIR__TOPOLOGY__OP_KIND__OP_STREAM_STREAM_JOIN)
+                printf("join %s: %s join of two streams within %llu ms, grace "
+                       "%llu ms, store %s (subtopology %u)\n",
+                    op->name, jt, (unsigned long long)op->join_window_ms,
+                    (unsigned long long)op->join_grace_ms, op->store, st->id);
+        }
+    }
+}
+
 static int
 cmd_describe(ctl *x, const char *job)
 {
@@ -284,6 +309,7 @@ cmd_describe(ctl *x, const char *job)
     }
     weirctl_table_print(t, stdout);
     weirctl_table_free(t);
+    print_joins(r->topology);
     weir_wire_msg_fini(&reply);
     return code;
 }

@@ -69,6 +69,12 @@ def main():
             assert "submitted job " + job in out, out
         for job in checks:
             wait_running(coord, job=job)
+        _, out, _ = weirctl(coord, "describe", "enrich-clicks")
+        assert "table users: topic users, store users" in out, out
+        assert "join join-2: left join with table users" in out, out
+        _, out, _ = weirctl(coord, "describe", "ad-attribution")
+        assert "join join-2: outer join of two streams within 600000 ms, " \
+            "grace 60000 ms, store join-2" in out, out
         t0 = time.monotonic()
         ws[1].kill()
         for job in checks:
