@@ -6,6 +6,8 @@ weir_unit_test(NAME worker.window SOURCES unit/test_worker_window.c
   LIBS weir_worker_lib)
 weir_unit_test(NAME worker.session SOURCES unit/test_worker_session.c
   LIBS weir_worker_lib)
+weir_unit_test(NAME worker.join_window SOURCES unit/test_worker_join_window.c
+  LIBS weir_worker_lib)
 weir_unit_test(NAME worker.committer SOURCES unit/test_worker_committer.c
   LIBS weir_worker_lib)
 

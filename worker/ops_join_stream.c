@@ -1,15 +1,13 @@
 /*
- * Stream-stream joins. A record of either side (inputs[0] the pipeline's,
- * inputs[1] the other stream) is joined with every record of the other
- * side with the same key at most `within` apart in time, then waits in the
- * store for later ones. Stream time is the largest timestamp seen; a
- * record more than `grace` behind it is late (dropped and counted). A
- * buffered record at ts can match nothing more once stream time passes
- * ts + within + grace (a later record that is not late is more than within
- * after it): it is then forgotten at the next commit, and if it never
- * matched and its side is kept whole (the pipeline's under left, either
- * under outer) it is emitted with a null other side. Which records match
- * depends on timestamps only, never on when commits happen.
+ * Stream-stream joins (join_window.h for the arithmetic). A record of
+ * either side (inputs[0] the pipeline's, inputs[1] the other stream) is
+ * joined with every record of the other side with the same key at most
+ * `within` apart in time, then waits in the store for later ones. A late
+ * record is dropped and counted. A buffered record that has closed is
+ * forgotten at the next commit, and if it never matched and its side is
+ * kept whole (the pipeline's under left, either under outer) it is then
+ * emitted with a null other side. Which records match depends on
+ * timestamps only, never on when commits happen.
  *
  * State layout of the join's store:
  *   side ('L' or 'R'), be32 length, codec(key), be64 ts ^ sign
@@ -26,6 +24,7 @@
 #include "common/array.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "join_window.h"
 #include "task_impl.h"
 
 #define SIGN (UINT64_C(1) << 63)
@@ -292,7 +291,7 @@ weir__ops_stream_join(weir_task *t, size_t i, const weir_rec *r)
     int rv = weir__agg_advance_stream_time(t, op, ts, &st);
     if (rv != WEIR_OK)
         return rv;
-    if (ts + (int64_t)op->pb->join_grace_ms < st) {
+    if (weir_join_late(ts, (int64_t)op->pb->join_grace_ms, st)) {
         t->stats.late++;
         return WEIR_OK;
     }
@@ -337,7 +336,7 @@ weir__ops_stream_join_close(weir_task *t, size_t i)
         return rv;
     weir_arena_reset(&t->arena);
     int64_t wait = (int64_t)(op->pb->join_window_ms + op->pb->join_grace_ms);
-    /* Closed: ts + wait < st, i.e. ts < st - wait. */
+    /* Closed (weir_join_closed): ts + wait < st, i.e. ts < st - wait. */
     char from[1] = {INDEX_TAG}, to[9] = {INDEX_TAG};
     put_time(to + 1, st - wait);
     entry *closed = NULL;
