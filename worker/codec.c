@@ -24,6 +24,22 @@ weir_codec_get_be64(const void *p)
     return v;
 }
 
+void
+weir_codec_put_be32(void *p, uint32_t v)
+{
+    unsigned char *b = p;
+    for (int i = 0; i < 4; i++)
+        b[i] = (unsigned char)(v >> (24 - 8 * i));
+}
+
+uint32_t
+weir_codec_get_be32(const void *p)
+{
+    const unsigned char *b = p;
+    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 |
+           b[3];
+}
+
 static int
 tagged64(weir_buf *buf, char tag, uint64_t v)
 {

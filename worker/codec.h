@@ -31,5 +31,7 @@ int weir_codec_decode(
 
 void weir_codec_put_be64(void *p, uint64_t v);
 uint64_t weir_codec_get_be64(const void *p);
+void weir_codec_put_be32(void *p, uint32_t v);
+uint32_t weir_codec_get_be32(const void *p);
 
 #endif

@@ -32,21 +32,6 @@
 
 typedef Weir__Topology__Operator op_pb;
 
-static uint32_t
-get_be32(const char *p)
-{
-    const unsigned char *u = (const unsigned char *)p;
-    return (uint32_t)u[0] << 24 | (uint32_t)u[1] << 16 | (uint32_t)u[2] << 8 |
-           u[3];
-}
-
-static void
-put_be32(char *p, uint32_t v)
-{
-    for (int b = 0; b < 4; b++)
-        p[b] = (char)(v >> (24 - 8 * b));
-}
-
 static int
 corrupt(weir_task *t, const weir_op *op)
 {
@@ -66,7 +51,7 @@ side_prefix(
     if (weir_buf_append(&t->kbuf, head, 5) != WEIR_OK ||
         weir_codec_encode(key, &t->kbuf) != WEIR_OK)
         return WEIR_ENOMEM;
-    put_be32(t->kbuf.data + 1, (uint32_t)(t->kbuf.len - 5));
+    weir_codec_put_be32(t->kbuf.data + 1, (uint32_t)(t->kbuf.len - 5));
     if (!(*out = weir_arena_alloc(&t->arena, t->kbuf.len + 8)))
         return WEIR_ENOMEM;
     memcpy(*out, t->kbuf.data, t->kbuf.len);
@@ -170,11 +155,11 @@ next_record(weir_task *t, const weir_op *op, const entry *e, size_t *off,
     if (*off >= e->vlen)
         return false;
     if (e->vlen - *off < 5 ||
-        get_be32(e->val + *off + 1) > e->vlen - *off - 5) {
+        weir_codec_get_be32(e->val + *off + 1) > e->vlen - *off - 5) {
         *rv = corrupt(t, op);
         return false;
     }
-    size_t len = get_be32(e->val + *off + 1);
+    size_t len = weir_codec_get_be32(e->val + *off + 1);
     *matched = e->val + *off;
     if (weir_codec_decode(e->val + *off + 5, len, &t->arena, v) != WEIR_OK) {
         *rv = corrupt(t, op);
@@ -258,7 +243,7 @@ buffer(weir_task *t, weir_op *op, const weir_rec *r, char side, int64_t ts,
     size_t at = t->sbuf.len;
     if (weir_codec_encode(&r->value, &t->sbuf) != WEIR_OK)
         return WEIR_ENOMEM;
-    put_be32(t->sbuf.data + at - 4, (uint32_t)(t->sbuf.len - at));
+    weir_codec_put_be32(t->sbuf.data + at - 4, (uint32_t)(t->sbuf.len - at));
     if ((rv = weir__task_state_put(t, op->store, key, plen + 8, t->sbuf.data,
              t->sbuf.len)) != WEIR_OK ||
         found)
@@ -309,7 +294,7 @@ emit_unmatched(weir_task *t, size_t i, const entry *e)
     char side = e->key[0];
     if (!kept_whole(op, side))
         return WEIR_OK;
-    if (e->klen < 13 || get_be32(e->key + 1) != e->klen - 13)
+    if (e->klen < 13 || weir_codec_get_be32(e->key + 1) != e->klen - 13)
         return corrupt(t, op);
     weir_value key;
     if (weir_codec_decode(e->key + 5, e->klen - 13, &t->arena, &key) != WEIR_OK)

@@ -39,21 +39,6 @@ typedef struct sessions {
     size_t n;
 } sessions;
 
-static uint32_t
-get_be32(const char *p)
-{
-    const unsigned char *u = (const unsigned char *)p;
-    return (uint32_t)u[0] << 24 | (uint32_t)u[1] << 16 | (uint32_t)u[2] << 8 |
-           u[3];
-}
-
-static void
-put_be32(char *p, uint32_t v)
-{
-    for (int b = 0; b < 4; b++)
-        p[b] = (char)(v >> (24 - 8 * b));
-}
-
 static int
 corrupt(weir_task *t, const weir_op *op)
 {
@@ -75,7 +60,7 @@ read_sessions(
     for (size_t off = 0; found && off < vlen; n++) {
         if (vlen - off < ENTRY_HEAD)
             return corrupt(t, op);
-        size_t len = get_be32(v + off + 16);
+        size_t len = weir_codec_get_be32(v + off + 16);
         if (len > vlen - off - ENTRY_HEAD)
             return corrupt(t, op);
         off += ENTRY_HEAD + len;
@@ -87,7 +72,7 @@ read_sessions(
         return WEIR_ENOMEM;
     for (size_t off = 0; l->n < n; l->n++) {
         const char *p = v + off;
-        size_t len = get_be32(p + 16);
+        size_t len = weir_codec_get_be32(p + 16);
         l->win[l->n].start = (int64_t)weir_codec_get_be64(p);
         l->win[l->n].end = (int64_t)weir_codec_get_be64(p + 8);
         if (weir__agg_decode(t, p + ENTRY_HEAD, len, &l->agg[l->n]) != WEIR_OK)
@@ -112,7 +97,8 @@ write_sessions(weir_task *t, const weir_op *op, const char *key, size_t klen,
         if (weir_buf_append(&t->sbuf, head, ENTRY_HEAD) != WEIR_OK ||
             weir__agg_encode(&l->agg[k], &t->sbuf) != WEIR_OK)
             return WEIR_ENOMEM;
-        put_be32(t->sbuf.data + at, (uint32_t)(t->sbuf.len - at - 4));
+        weir_codec_put_be32(
+            t->sbuf.data + at, (uint32_t)(t->sbuf.len - at - 4));
     }
     return weir__task_state_put(
         t, op->store, key, klen, t->sbuf.data, t->sbuf.len);
