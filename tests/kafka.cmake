@@ -14,6 +14,8 @@ weir_script_test(NAME kafka.worker.emit_latest LABEL kafka ENV ${kafka_env}
   COMMAND /usr/bin/python3 ${int}/worker_emit_latest.py TIMEOUT 600)
 weir_script_test(NAME kafka.worker.join LABEL kafka ENV ${kafka_env}
   COMMAND /usr/bin/python3 ${int}/worker_join.py faults TIMEOUT 600)
+weir_script_test(NAME kafka.worker.join_backlog LABEL kafka ENV ${kafka_env}
+  COMMAND /usr/bin/python3 ${int}/worker_join.py backlog TIMEOUT 600)
 weir_script_test(NAME kafka.worker.sessions LABEL kafka ENV ${kafka_env}
   COMMAND /usr/bin/python3 ${int}/worker_sessions.py update faults TIMEOUT 600)
 weir_script_test(NAME kafka.worker.stream_join LABEL kafka ENV ${kafka_env}

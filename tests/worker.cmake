@@ -43,6 +43,10 @@ endforeach()
 weir_script_test(NAME worker.join LABEL integration
   COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/tests/integration/worker_join.py
   TIMEOUT 180)
+weir_script_test(NAME worker.join_backlog LABEL integration
+  COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/tests/integration/worker_join.py
+    backlog
+  TIMEOUT 180)
 weir_script_test(NAME worker.fault_join LABEL fault
   COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/tests/integration/worker_join.py
     faults

@@ -141,6 +141,11 @@ void weir_kafka_consumer_free(weir_kafka_consumer *c);
 int weir_kafka_consumer_assign(
     weir_kafka_consumer *c, const weir_kafka_tp *tps, size_t n);
 
+/* Stops (pause) or restarts fetching a partition; records fetched
+ * before a pause are still returned by poll. */
+int weir_kafka_consumer_pause(
+    weir_kafka_consumer *c, const char *topic, int32_t partition, bool pause);
+
 /*
  * Fetches the committed offsets of tps for the consumer's group into
  * tps[i].offset (WEIR_KAFKA_OFFSET_INVALID when none).

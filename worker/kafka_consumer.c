@@ -184,6 +184,26 @@ weir_kafka_consumer_assign(
 }
 
 int
+weir_kafka_consumer_pause(
+    weir_kafka_consumer *c, const char *topic, int32_t partition, bool pause)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    if (!l)
+        return WEIR_ENOMEM;
+    rd_kafka_topic_partition_list_add(l, topic, partition);
+    rd_kafka_resp_err_t err = pause ? rd_kafka_pause_partitions(c->rk, l)
+                                    : rd_kafka_resume_partitions(c->rk, l);
+    if (!err)
+        err = l->elems[0].err;
+    rd_kafka_topic_partition_list_destroy(l);
+    if (err)
+        weir_log_warn("kafka", "%s failed topic=%s partition=%d err=%s",
+            pause ? "pause" : "resume", topic, partition,
+            rd_kafka_err2name(err));
+    return weir__kafka_resp_err(err);
+}
+
+int
 weir_kafka_consumer_committed(
     weir_kafka_consumer *c, weir_kafka_tp *tps, size_t n, int timeout_ms)
 {

@@ -64,7 +64,8 @@ typedef struct weir_input {
     weir_kafka_msg *held;
     size_t held_head, n_held, held_cap;
     bool at_end;
-    bool table; /* a table's topic */
+    bool paused; /* its partition, while its queue is full (task_order.c) */
+    bool table;  /* a table's topic */
     uint64_t empty_since;
 } weir_input;
 

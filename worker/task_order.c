@@ -15,29 +15,64 @@
 #include "common/err.h"
 #include "task_impl.h"
 
-/* Past this many queued records the consumer is not read further until
- * records are processed (bounds the memory of a long wait). */
+/* An input with this many records queued has its partition paused until
+ * it is down to half (bounds the memory of a long wait). Inputs are paused
+ * one by one, so a backlog in one never stops the others from being read:
+ * the record they may hold that goes first is always fetched. */
 #define HELD_MAX 8192
+
+static size_t
+held(const weir_input *in)
+{
+    return in->n_held - in->held_head;
+}
 
 static size_t
 held_total(const weir_task *t)
 {
     size_t n = 0;
     for (size_t i = 0; i < t->n_inputs; i++)
-        n += t->inputs[i].n_held - t->inputs[i].held_head;
+        n += held(&t->inputs[i]);
     return n;
 }
 
 static int
 hold_one(weir_input *in, const weir_kafka_msg *m)
 {
-    if (in->held_head > 0 && in->held_head == in->n_held)
-        in->held_head = in->n_held = 0; /* drained: start over */
+    if (in->held_head > 0 && in->held_head >= in->n_held / 2) {
+        /* Mostly consumed: the rest moves to the front. */
+        memmove(in->held, in->held + in->held_head, held(in) * sizeof(*m));
+        in->n_held -= in->held_head;
+        in->held_head = 0;
+    }
     if (weir_array_reserve(
             &in->held, &in->held_cap, in->n_held + 1, sizeof(*m)) != WEIR_OK)
         return WEIR_ENOMEM;
     in->held[in->n_held++] = *m;
     return WEIR_OK;
+}
+
+/* Pauses an input's partition when its queue is full, resumes it when
+ * down to half. */
+static void
+pace(weir_task *t, weir_input *in)
+{
+    bool full = held(in) >= HELD_MAX, low = held(in) <= HELD_MAX / 2;
+    if ((full && !in->paused) || (low && in->paused)) {
+        in->paused = full;
+        (void)weir_kafka_consumer_pause(
+            t->cons, in->topic, (int32_t)t->partition, full);
+    }
+}
+
+/* Whether every input still being read has a full queue. */
+static bool
+all_full(const weir_task *t)
+{
+    for (size_t i = 0; i < t->n_inputs; i++)
+        if (held(&t->inputs[i]) < HELD_MAX)
+            return false;
+    return true;
 }
 
 /* Whether input a's next record goes before input b's: the older one;
@@ -58,7 +93,7 @@ fill(weir_task *t, int poll_ms)
     /* Block only when nothing could go: nothing held, or waiting for an
      * input (the stream thread would spin otherwise). */
     int wait = held_total(t) && !t->order_waiting ? 0 : poll_ms;
-    while (held_total(t) < HELD_MAX) {
+    while (!all_full(t)) {
         weir_kafka_msg m;
         int prv = weir_kafka_consumer_poll(t->cons, wait, &m);
         wait = 0;
@@ -83,6 +118,7 @@ fill(weir_task *t, int poll_ms)
             weir_kafka_msg_release(&m);
             return WEIR_ENOMEM;
         }
+        pace(t, &t->inputs[i]);
     }
     return WEIR_OK;
 }
@@ -116,6 +152,7 @@ weir__task_next_ordered(weir_task *t, int poll_ms, weir_kafka_msg *m)
         return WEIR_EAGAIN;
     weir_input *in = &t->inputs[best];
     *m = in->held[in->held_head++];
+    pace(t, in);
     return WEIR_OK;
 }
 
@@ -129,5 +166,9 @@ weir__task_drop_held(weir_task *t)
         in->held_head = in->n_held = 0;
         in->at_end = false;
         in->empty_since = 0;
+        if (in->paused && t->cons)
+            (void)weir_kafka_consumer_pause(
+                t->cons, in->topic, (int32_t)t->partition, false);
+        in->paused = false;
     }
 }

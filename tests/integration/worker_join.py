@@ -5,6 +5,10 @@ clicks merged in timestamp order (a table row before a click of the same
 time), each click joined with the user's profile as it then stood.
 
     worker_join.py          one run
+    worker_join.py backlog  one partition, every table row older than every
+                            click and more of each than a task queues per
+                            input: the rows must all be read before the
+                            clicks, however many clicks wait
     worker_join.py faults   the worker exits at every crash site of the
                             commit cycle and the restore, on the same data
                             directory and on an emptied one, and is
@@ -35,12 +39,12 @@ def job_text():
                         "commit_interval_ms: 100\nmax_task_idle_ms: 20000\n")
 
 
-def generate(rng):
+def generate(rng, events=EVENTS):
     """(topic, ts, key, value) in time order: profile updates, deletions
     (value None) and clicks, some of users not (or no longer) known."""
     out, ts = [], 1700000000000
     countries = ["NZ", "SE", "FR", "BR", "JP", "KE"]
-    for i in range(EVENTS):
+    for i in range(events):
         ts += rng.choice([0, 0, 1, 7, 150])
         user = "u%d" % rng.randrange(USERS)
         r = rng.random()
@@ -90,14 +94,20 @@ def actual(bs):
 
 
 def main():
-    faults = len(sys.argv) > 1 and sys.argv[1] == "faults"
+    mode = sys.argv[1] if len(sys.argv) > 1 else ""
+    faults, backlog = mode == "faults", mode == "backlog"
     rng = random.Random(int(os.environ.get("WEIR_FAULT_SEED", "7")))
     with weirtest.Cluster() as c:
         broker = c.broker()
         bs = broker.bootstrap
         for t in ("users", "clicks"):
-            create_topic(bs, t, PARTITIONS)
-        produce_records(bs, generate(rng))
+            create_topic(bs, t, 1 if backlog else PARTITIONS)
+        records = generate(rng, 100000 if backlog else EVENTS)
+        if backlog:  # every row older than every click
+            records = [r for r in records if r[0] == "users"] + [
+                (t, ts + 86400000, k, v) for t, ts, k, v in records
+                if t == "clicks"]
+        produce_records(bs, records)
         expected = reference(bs)
         n = sum(map(len, expected.values()))
         job = c.path("enrich-clicks.yaml")
