@@ -12,6 +12,7 @@
 #include "common/err.h"
 #include "common/file.h"
 #include "common/job/job_int.h"
+#include "common/job/sql_int.h"
 
 #define JOB_MAX_BYTES ((size_t)1 << 20)
 
@@ -395,7 +396,28 @@ load_yaml(weir__jc *jc, const char *yaml, size_t len)
 }
 
 int
-weir_job_compile(const char *yaml, size_t len, const char *path,
+weir_job_compile(const char *text, size_t len, const char *path,
+    Weir__Topology__Topology **out, weir_job_errors *errs)
+{
+    size_t n = path != NULL ? strlen(path) : 0;
+    if (n < 4 || strcmp(path + n - 4, ".sql") != 0) {
+        return weir__job_compile_yaml(text, len, path, out, errs);
+    }
+    *out = NULL;
+    weir_job_errors_fini(errs);
+    if ((errs->path = strdup(path)) == NULL) {
+        return WEIR_ENOMEM;
+    }
+    if (len > JOB_MAX_BYTES) {
+        weir__job_error(
+            errs, 0, 0, "job file larger than %zu bytes", JOB_MAX_BYTES);
+        return WEIR_EPARSE;
+    }
+    return weir__sql_compile(text, len, path, out, errs);
+}
+
+int
+weir__job_compile_yaml(const char *yaml, size_t len, const char *path,
     Weir__Topology__Topology **out, weir_job_errors *errs)
 {
     *out = NULL;

@@ -154,6 +154,11 @@ void weir__jc_pipeline(weir__jc *jc, const yaml_node_t *seq);
 int weir__job_error(weir_job_errors *errs, unsigned line, unsigned column,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* job_compile.c: compiles a job file's YAML (weir_job_compile takes
+ * YAML or, for a .sql path, SQL). */
+int weir__job_compile_yaml(const char *yaml, size_t len, const char *path,
+    Weir__Topology__Topology **out, weir_job_errors *errs);
+
 /* Orders errors by position, keeping the order of equal positions. */
 void weir__job_errors_sort(weir_job_errors *errs);
 

@@ -1,0 +1,119 @@
+/*
+ * A .sql job: parsed (sql_lex.c, sql_parse.y), translated into a job file
+ * (sql_gen.c) and compiled by the YAML compiler into the same Topology;
+ * an error it finds in the generated file is reported at the SQL it came
+ * from, named by its statement. The job is named after the file.
+ */
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "common/job/job_int.h"
+#include "common/job/sql_int.h"
+
+/* The job's name: the file's base name without .sql, made a valid name. */
+static char *
+job_name(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    size_t n = strlen(base);
+    if (n > 4 && strcmp(base + n - 4, ".sql") == 0)
+        n -= 4;
+    char *name = strndup(n ? base : "job", n ? n : 3);
+    for (char *c = name; c && *c; c++)
+        if (!(*c >= 'a' && *c <= 'z') && !(*c >= 'A' && *c <= 'Z') &&
+            !(*c >= '0' && *c <= '9') && *c != '.' && *c != '_' && *c != '-')
+            *c = '_';
+    return name;
+}
+
+static const char *
+stmt_word(const weir__sql_stmt *s)
+{
+    return s->kind == SQL_S_STREAM || s->kind == SQL_S_CSAS ? "STREAM"
+                                                            : "TABLE";
+}
+
+/* Operators name the SQL they came from, not the generated file. */
+static void
+map_operators(Weir__Topology__Topology *t, const weir__sql_origin *lines,
+    size_t n)
+{
+    for (size_t i = 0; i < t->n_subtopologies; i++) {
+        Weir__Topology__Subtopology *st = t->subtopologies[i];
+        for (size_t k = 0; k < st->n_operators; k++) {
+            Weir__Topology__Operator *op = st->operators[k];
+            if (op->line >= 1 && op->line <= n) {
+                op->column = lines[op->line - 1].pos.column;
+                op->line = lines[op->line - 1].pos.line;
+            }
+        }
+    }
+}
+
+/* Moves the generated file's errors to the SQL they came from. */
+static void
+map_errors(weir_job_errors *from, const weir__sql_origin *lines, size_t n,
+    weir_job_errors *to)
+{
+    for (size_t i = 0; i < from->count; i++) {
+        const weir_job_error *e = &from->items[i];
+        const weir__sql_origin *o =
+            e->line >= 1 && e->line <= n ? &lines[e->line - 1] : NULL;
+        if (o && o->stmt)
+            weir__job_error(to, o->pos.line, o->pos.column,
+                "in CREATE %s %s: %s", stmt_word(o->stmt), o->stmt->name,
+                e->msg);
+        else
+            weir__job_error(
+                to, o ? o->pos.line : 0, o ? o->pos.column : 0, "%s", e->msg);
+    }
+}
+
+int
+weir__sql_compile(const char *sql, size_t len, const char *path,
+    Weir__Topology__Topology **out, weir_job_errors *errs)
+{
+    *out = NULL;
+    weir__sql_parse p = {.errs = errs};
+    int rv = weir__sql_parse_text(sql, len, &p);
+    char *job = rv == WEIR_OK ? job_name(path ? path : "job.sql") : NULL;
+    weir__sql_origin *lines = NULL;
+    size_t n_lines = 0;
+    char *yaml = NULL;
+    if (rv == WEIR_OK && !job)
+        rv = WEIR_ENOMEM;
+    if (rv == WEIR_OK) {
+        yaml = weir__sql_generate(&p, job, &lines, &n_lines);
+        rv = p.oom ? WEIR_ENOMEM : yaml ? WEIR_OK : WEIR_EPARSE;
+    }
+    if (rv == WEIR_OK) {
+        weir_job_errors yerrs;
+        weir_job_errors_init(&yerrs);
+        rv = weir__job_compile_yaml(yaml, strlen(yaml), path, out, &yerrs);
+        map_errors(&yerrs, lines, n_lines, errs);
+        weir_job_errors_fini(&yerrs);
+        if (rv == WEIR_OK)
+            map_operators(*out, lines, n_lines);
+        if (rv == WEIR_OK) { /* the job's spec is the SQL as written */
+            char *spec = strndup(sql, len);
+            if (!spec) {
+                weir_job_free(*out);
+                *out = NULL;
+                rv = WEIR_ENOMEM;
+            } else {
+                free((*out)->spec_yaml);
+                (*out)->spec_yaml = spec;
+            }
+        }
+    }
+    free(yaml);
+    free(lines);
+    free(job);
+    weir__sql_parse_free(&p);
+    if (rv != WEIR_OK)
+        weir__job_errors_sort(errs);
+    return rv;
+}
