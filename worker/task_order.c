@@ -2,8 +2,10 @@
  * A task with several inputs (a join) takes its records in timestamp
  * order: the consumer's records wait in a queue per input, and the next
  * record is the oldest head among them. An input with nothing queued is
- * waited for (up to the job's max_task_idle_ms) unless its consumer has
- * reached the end of its partition: it may still hold older records. So
+ * waited for unless its consumer has reached the end of its partition:
+ * it may still hold older records. Records the broker is known to have
+ * (below the high watermark of the last fetch) are waited for until they
+ * come; otherwise the wait lasts up to the job's max_task_idle_ms. So
  * a table update older than a stream record is applied before it, on
  * every run and after every restart, when both are in the topics.
  */
@@ -135,7 +137,17 @@ weir__task_next_ordered(weir_task *t, int poll_ms, weir_kafka_msg *m)
     for (size_t i = 0; i < t->n_inputs; i++) {
         weir_input *in = &t->inputs[i];
         if (in->held_head == in->n_held) {
-            if (in->at_end || t->topo->max_task_idle_ms == 0)
+            if (in->at_end)
+                continue;
+            /* Records the broker has and the consumer has not fetched
+             * yet (behind a fetch backoff, say) are waited for however
+             * long it takes: the next of them may go first. */
+            if (weir_kafka_consumer_cached_high(
+                    t->cons, in->topic, (int32_t)t->partition) > in->position) {
+                waiting = true;
+                continue;
+            }
+            if (t->topo->max_task_idle_ms == 0)
                 continue;
             if (in->empty_since == 0)
                 in->empty_since = now;

@@ -13,7 +13,8 @@ import weirtest  # noqa: E402
 from weirtest import SOURCE_DIR, wait_until  # noqa: E402,F401
 import worker_verify  # noqa: E402
 
-from confluent_kafka import Consumer, Producer, TopicPartition  # noqa: E402
+from confluent_kafka import (Consumer, KafkaError, Producer,  # noqa: E402
+                             TopicPartition)
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 
 # The issue's word count job, used when examples/wordcount.yaml is absent.
@@ -85,6 +86,13 @@ def produce(bootstrap, topic, lines, start_key=0):
         raise RuntimeError("%d records not delivered to %s" % (left, topic))
 
 
+def recent_base_ms():
+    """A base for generated event times: two days ago, to the hour. Old
+    times would make Apache Kafka delete the records they are written with
+    (retention.ms, 7 days by default) while a test reads them."""
+    return (int(time.time()) // 3600 - 48) * 3600000
+
+
 def produce_records(bs, records):
     """Produces (topic, ts, key, value) records (value None: a tombstone)."""
     p = Producer({"bootstrap.servers": bs, "enable.idempotence": True,
@@ -114,7 +122,12 @@ def read_committed(bs, topic, timeout=60):
         if m is None:
             return False
         if m.error():
-            pending.discard(m.partition())
+            # Only the end of a partition ends it (a transient error, such
+            # as a leader not yet known, is retried by the client).
+            if m.error().code() == KafkaError._PARTITION_EOF:
+                pending.discard(m.partition())
+            else:
+                print("read %s: %s" % (topic, m.error()), file=sys.stderr)
         else:
             out[m.partition()].append((m.timestamp()[1], m.key().decode(),
                                        m.value()))

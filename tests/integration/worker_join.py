@@ -23,8 +23,8 @@ import random
 import sys
 
 from worker_common import (SOURCE_DIR, create_topic, produce_records,
-                           read_committed, run_crash_sites, test_dir,
-                           wait_until, weirtest, worker)
+                           read_committed, recent_base_ms, run_crash_sites,
+                           test_dir, wait_until, weirtest, worker)
 
 PARTITIONS = 4
 USERS = 300
@@ -42,7 +42,7 @@ def job_text():
 def generate(rng, events=EVENTS):
     """(topic, ts, key, value) in time order: profile updates, deletions
     (value None) and clicks, some of users not (or no longer) known."""
-    out, ts = [], 1700000000000
+    out, ts = [], recent_base_ms()
     countries = ["NZ", "SE", "FR", "BR", "JP", "KE"]
     for i in range(events):
         ts += rng.choice([0, 0, 1, 7, 150])
@@ -121,6 +121,15 @@ def main():
         wait_until(lambda: sum(map(len, actual(bs).values())) >= n, 120,
                    "%d joined clicks" % n, interval=0.5)
         got = actual(bs)
+        diff = [k for k in set(got) | set(expected)
+                if got.get(k) != expected.get(k)]
+        if diff:
+            print("%d keys differ of %d; got %d records for %d keys" % (
+                len(diff), len(expected), sum(map(len, got.values())),
+                len(got)), flush=True)
+            for k in diff[:3]:
+                print(k, len(got.get(k, [])), len(expected.get(k, [])),
+                      got.get(k, [])[:2], expected.get(k, [])[:2])
         for key in expected:
             assert got.get(key) == expected[key], (
                 key, got.get(key, [])[:5], expected[key][:5])

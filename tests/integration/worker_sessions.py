@@ -24,8 +24,8 @@ import random
 import sys
 
 from worker_common import (SOURCE_DIR, create_topic, produce_records,
-                           read_committed, run_crash_sites, test_dir,
-                           wait_until, weirtest, worker)
+                           read_committed, recent_base_ms, run_crash_sites,
+                           test_dir, wait_until, weirtest, worker)
 
 PARTITIONS = 4
 USERS = 60
@@ -51,7 +51,7 @@ pipeline:
 
 
 def generate(rng, steps, jitter, topic="clicks"):
-    out, ts = [], 1700000000000
+    out, ts = [], recent_base_ms()
     for i in range(CLICKS):
         ts += rng.choice(steps)
         t = ts - (rng.randrange(jitter) if jitter else 0)

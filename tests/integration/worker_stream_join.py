@@ -22,8 +22,8 @@ import random
 import sys
 
 from worker_common import (SOURCE_DIR, create_topic, produce_records,
-                           read_committed, run_crash_sites, test_dir,
-                           wait_until, weirtest, worker)
+                           read_committed, recent_base_ms, run_crash_sites,
+                           test_dir, wait_until, weirtest, worker)
 
 PARTITIONS = 4
 KEYS = 150
@@ -35,7 +35,7 @@ WITHIN, GRACE = 10 * MINUTE, MINUTE
 def generate(rng):
     """Impressions and clicks in rough time order: some records up to two
     minutes out of order (some of them late)."""
-    out, ts = [], 1700000000000
+    out, ts = [], recent_base_ms()
     for i in range(EVENTS):
         ts += rng.choice([0, 500, 2000, 10000])
         t = ts - (rng.randrange(2 * MINUTE) if rng.random() < 0.1 else 0)
