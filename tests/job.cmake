@@ -80,3 +80,11 @@ weir_unit_test(NAME job.udf SOURCES unit/test_job_udf.c LIBS weir_job)
 target_compile_definitions(test_job_udf PRIVATE
   WEIR_TEST_UDF_PLUGIN="$<TARGET_FILE:weir_test_udf>")
 add_dependencies(test_job_udf weir_test_udf)
+
+# The SQL examples against their YAML twins: the same records out.
+foreach(ex wordcount access-per-minute page-latency)
+  weir_script_test(NAME sql.${ex} LABEL integration
+    COMMAND /usr/bin/python3
+      ${PROJECT_SOURCE_DIR}/tests/integration/sql_examples.py ${ex}
+    TIMEOUT 180)
+endforeach()
