@@ -5,6 +5,7 @@ weir_unit_test(NAME job.expr_parse SOURCES unit/test_expr_parse.c LIBS weir_job)
 weir_unit_test(NAME job.value SOURCES unit/test_job_value.c LIBS weir_job)
 weir_unit_test(NAME job.compile SOURCES unit/test_job_compile.c LIBS weir_job)
 weir_unit_test(NAME job.plan SOURCES unit/test_job_plan.c LIBS weir_job)
+weir_unit_test(NAME job.sql SOURCES unit/test_sql_compile.c LIBS weir_job)
 target_compile_definitions(test_job_compile PRIVATE
   WEIR_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 

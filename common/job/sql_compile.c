@@ -38,8 +38,8 @@ stmt_word(const weir__sql_stmt *s)
 
 /* Operators name the SQL they came from, not the generated file. */
 static void
-map_operators(Weir__Topology__Topology *t, const weir__sql_origin *lines,
-    size_t n)
+map_operators(
+    Weir__Topology__Topology *t, const weir__sql_origin *lines, size_t n)
 {
     for (size_t i = 0; i < t->n_subtopologies; i++) {
         Weir__Topology__Subtopology *st = t->subtopologies[i];
@@ -53,6 +53,28 @@ map_operators(Weir__Topology__Topology *t, const weir__sql_origin *lines,
     }
 }
 
+/* A message about a step of the generated file, in the SQL's words. */
+static const char *
+sql_words(const char *msg, const char **clause)
+{
+    static const struct {
+        const char *step, *clause;
+    } steps[] = {{"filter: ", "WHERE: "}, {"map_values: ", "SELECT: "},
+        {"flat_map_values: ", "EXPLODE: "}, {"group_by: ", "GROUP BY: "},
+        {"map: ", "SELECT: "}, {"join: ", "JOIN: "}, {"window: ", "WINDOW: "},
+        {"count: ", "COUNT: "}, {"aggregate: ", ""}, {"to: ", ""},
+        {"select_key: ", "JOIN ... ON: "}};
+    *clause = "";
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        size_t n = strlen(steps[i].step);
+        if (strncmp(msg, steps[i].step, n) == 0) {
+            *clause = steps[i].clause;
+            return msg + n;
+        }
+    }
+    return msg;
+}
+
 /* Moves the generated file's errors to the SQL they came from. */
 static void
 map_errors(weir_job_errors *from, const weir__sql_origin *lines, size_t n,
@@ -62,10 +84,12 @@ map_errors(weir_job_errors *from, const weir__sql_origin *lines, size_t n,
         const weir_job_error *e = &from->items[i];
         const weir__sql_origin *o =
             e->line >= 1 && e->line <= n ? &lines[e->line - 1] : NULL;
+        const char *clause;
+        const char *msg = sql_words(e->msg, &clause);
         if (o && o->stmt)
             weir__job_error(to, o->pos.line, o->pos.column,
-                "in CREATE %s %s: %s", stmt_word(o->stmt), o->stmt->name,
-                e->msg);
+                "in CREATE %s %s: %s%s", stmt_word(o->stmt), o->stmt->name,
+                clause, msg);
         else
             weir__job_error(
                 to, o ? o->pos.line : 0, o ? o->pos.column : 0, "%s", e->msg);

@@ -222,6 +222,8 @@ source_col(const char *format, const weir__sql_column *c, size_t index,
         return strdup("key");
     const char *conv = from_text(c->type);
     if (!strcmp(format, "JSON")) {
+        if (!strcmp(c->type, "VARCHAR") || !strcmp(c->type, "STRING"))
+            conv = "to_string";
         /* JSON numbers as the declared type; a missing field is null. */
         char *f = field(var, c->name), *e = NULL;
         if (f && *conv)
@@ -235,7 +237,8 @@ source_col(const char *format, const weir__sql_column *c, size_t index,
         return strdup(var);
     if (n_values == 1)
         return *conv ? fmt("%s(%s)", conv, var) : strdup(var);
-    return fmt("%s(split(%s, ',')[%zu])", conv, var, index);
+    return *conv ? fmt("%s(split(%s, ',')[%zu])", conv, var, index)
+                 : fmt("split(%s, ',')[%zu]", var, index);
 }
 
 /* The YAML format of a KAFKA-format column of type t (NULL: none). */
@@ -488,7 +491,8 @@ resolve(void *ctx, const weir__sql_expr *c, char *buf, size_t size)
             (c->qual && strcasecmp(c->qual, e->qual) != 0 &&
                 (!e->alias || strcasecmp(c->qual, e->alias) != 0)))
             continue;
-        if (found) {
+        if (found &&
+            (!found->expr || !e->expr || strcmp(found->expr, e->expr) != 0)) {
             error(
                 sc->g, c->pos, "column %s is ambiguous (qualify it)", c->text);
             return false;
