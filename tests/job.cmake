@@ -82,6 +82,9 @@ target_compile_definitions(test_job_udf PRIVATE
   WEIR_TEST_UDF_PLUGIN="$<TARGET_FILE:weir_test_udf>")
 add_dependencies(test_job_udf weir_test_udf)
 
+weir_script_test(NAME sql.cluster LABEL integration
+  COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/tests/integration/cluster_sql.py
+  TIMEOUT 180)
 # The SQL examples against their YAML twins: the same records out.
 foreach(ex wordcount access-per-minute page-latency)
   weir_script_test(NAME sql.${ex} LABEL integration

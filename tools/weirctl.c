@@ -33,6 +33,7 @@ typedef struct config {
     bool dot;
     int64_t timeout_ms;
     char *plugins;
+    char *name;
 } config;
 
 static const weir_conf_entry entries[] = {
@@ -50,17 +51,20 @@ static const weir_conf_entry entries[] = {
         config, "dot", dot, "false", "topology: print a Graphviz dot graph"),
     WEIR_CONF_INT(config, "timeout-ms", timeout_ms, "15000", 100, 600000,
         "how long to wait for the coordinator"),
+    WEIR_CONF_STR(config, "name", name, NULL,
+        "submit: the job's name for a .sql job (default: the file's name)"),
 };
 
 static const weir_conf_spec spec = {"weirctl",
     "Operate a weir cluster. Commands:\n"
-    "  submit JOB.yaml      submit a job\n"
+    "  submit JOB.yaml      submit a job (or JOB.sql, named after the file)\n"
     "  jobs                 list jobs\n"
     "  describe JOB         a job's tasks, owners, state, lag, commit rate\n"
     "  cancel JOB           cancel a job\n"
     "  workers              list workers\n"
     "  drain WORKER         move a worker's tasks away (then stop it)\n"
-    "  topology JOB.yaml    print a job's compiled topology (offline; --dot)\n"
+    "  topology JOB.yaml    print a job's compiled topology (offline; --dot;\n"
+    "                       JOB.sql too)\n"
     "  status               cluster summary",
     "[OPTIONS] COMMAND [ARG]", entries, sizeof(entries) / sizeof(entries[0])};
 
@@ -134,9 +138,25 @@ cmd_submit(ctl *x, const char *path)
     Weir__Cluster__JobSubmit js = WEIR__CLUSTER__JOB_SUBMIT__INIT;
     js.yaml = yaml;
     js.path = (char *)path;
+    char *named = NULL;
+    if (x->c.name) {
+        /* A SQL job is named after its file: submitted as NAME.sql. */
+        size_t n = strlen(path);
+        if (n < 4 || strcmp(path + n - 4, ".sql") != 0) {
+            free(yaml);
+            return failed("--name is for .sql jobs (a YAML job names itself "
+                          "with job:)");
+        }
+        if (asprintf(&named, "%s.sql", x->c.name) < 0) {
+            free(yaml);
+            return failed("out of memory");
+        }
+        js.path = named;
+    }
     weir_wire_msg reply;
     int rv = call(x, WEIR__CLUSTER__MSG_TYPE__MSG_JOB_SUBMIT, &js.base, &reply);
     free(yaml);
+    free(named);
     if (rv != 0)
         return rv;
     Weir__Cluster__JobSubmitReply *r =

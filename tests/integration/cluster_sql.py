@@ -1,0 +1,47 @@
+"""SQL jobs in cluster mode: examples/wordcount.sql submitted with weirctl
+to a coordinator and two workers counts exactly once (the checker and
+weir-verify); a copy writing elsewhere, submitted with --name, runs
+beside it under that name; --name on a YAML job is refused."""
+import os
+import sys
+
+from cluster_common import (coordinator, create_topic, produce, seed_lines,
+                            wait_exact, wait_running, weirctl, weirctl_json,
+                            weirtest, worker)
+from weirtest import SOURCE_DIR
+
+
+def main():
+    with weirtest.Cluster() as c:
+        bs = c.broker().bootstrap
+        create_topic(bs, "text-lines", 4)
+        coord = coordinator(c, bootstrap=bs)
+        for i in (1, 2):
+            worker(c, "w%d" % i, coord, bs)
+        sql = os.path.join(SOURCE_DIR, "examples", "wordcount.sql")
+        _, out, _ = weirctl(coord, "submit", sql)
+        assert "submitted job wordcount (8 tasks)" in out, out
+        with open(sql) as f:
+            text = f.read()
+        copy = c.path("copy.sql")
+        with open(copy, "w") as f:
+            f.write(text.replace("KAFKA_TOPIC='wordcounts'",
+                                 "KAFKA_TOPIC='wordcounts-copy'"))
+        _, out, _ = weirctl(coord, "--name", "wc-copy", "submit", copy)
+        assert "submitted job wc-copy" in out, out
+        code, _, err = weirctl(coord, "--name", "x", "submit", os.path.join(
+            SOURCE_DIR, "examples", "wordcount.yaml"), check=False)
+        assert code != 0 and "--name is for .sql jobs" in err, err
+        names = {j["name"] for j in weirctl_json(coord, "jobs")["jobs"]}
+        assert names == {"wordcount", "wc-copy"}, names
+        wait_running(coord, job="wordcount")
+        wait_running(coord, job="wc-copy")
+        produce(bs, "text-lines", seed_lines())
+        print(wait_exact(bs, "text-lines", "wordcounts"))
+        print(wait_exact(bs, "text-lines", "wordcounts-copy"))
+    print("ok")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
