@@ -56,6 +56,18 @@ pipeline:
     LIBS weir_job RUNS 1000000 MAX_LEN 512 CORPUS ${job_seed_expr})
   weir_fuzz_test(NAME job.fuzz_job TARGET fuzz_job SOURCE fuzz/fuzz_job.c
     LIBS weir_job RUNS 250000 MAX_LEN 4096 CORPUS ${job_seed_job})
+  set(job_seed_sql ${CMAKE_CURRENT_BINARY_DIR}/fuzz_sql_corpus)
+  file(MAKE_DIRECTORY ${job_seed_sql})
+  file(GLOB sql_examples ${PROJECT_SOURCE_DIR}/examples/*.sql)
+  file(COPY ${sql_examples} DESTINATION ${job_seed_sql})
+  file(WRITE ${job_seed_sql}/joins.sql
+"CREATE STREAM s (k VARCHAR KEY, a VARCHAR, b INT) WITH (KAFKA_TOPIC='in', VALUE_FORMAT='JSON');
+CREATE TABLE u (id VARCHAR PRIMARY KEY, c VARCHAR) WITH (KAFKA_TOPIC='u', VALUE_FORMAT='JSON');
+CREATE STREAM e AS SELECT s.k, CASE WHEN b > 1 THEN u.c ELSE 'x' END AS c FROM s LEFT JOIN u ON s.k = u.id WHERE a IS NOT NULL AND b IN (1, 2);
+CREATE TABLE t WITH (KAFKA_TOPIC='out') AS SELECT c, MAX(b) AS m FROM e WINDOW SESSION (5 MINUTES, GRACE PERIOD 1 SECOND) GROUP BY c PARTITION BY CONCAT(c, FORMAT_TIMESTAMP(WINDOWSTART, 'HH:mm')) EMIT FINAL;
+")
+  weir_fuzz_test(NAME job.fuzz_sql TARGET fuzz_sql SOURCE fuzz/fuzz_sql.c
+    LIBS weir_job RUNS 250000 MAX_LEN 4096 CORPUS ${job_seed_sql})
   weir_fuzz_test(NAME job.fuzz_value TARGET fuzz_job_value
     SOURCE fuzz/fuzz_job_value.c LIBS weir_job RUNS 700000 MAX_LEN 4096)
 endif()

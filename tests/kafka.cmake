@@ -21,6 +21,8 @@ weir_script_test(NAME kafka.worker.sessions LABEL kafka ENV ${kafka_env}
 weir_script_test(NAME kafka.worker.stream_join LABEL kafka ENV ${kafka_env}
   COMMAND /usr/bin/python3 ${int}/worker_stream_join.py outer faults
   TIMEOUT 600)
+weir_script_test(NAME kafka.sql.wordcount LABEL kafka ENV ${kafka_env}
+  COMMAND /usr/bin/python3 ${int}/sql_examples.py wordcount TIMEOUT 600)
 weir_script_test(NAME kafka.worker.large_record LABEL kafka ENV ${kafka_env}
   COMMAND /usr/bin/python3 ${int}/worker_large_record.py TIMEOUT 600)
 foreach(mode crash-points zombie)

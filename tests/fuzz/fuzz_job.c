@@ -11,6 +11,11 @@
 #include "common/expr/expr.h"
 #include "common/job/job.h"
 
+/* fuzz_sql.c compiles this file for .sql jobs. */
+#ifndef FUZZ_JOB_PATH
+#define FUZZ_JOB_PATH "fuzz.yaml"
+#endif
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void
@@ -47,7 +52,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     Weir__Topology__Topology *t = NULL;
     weir_job_errors errs;
     weir_job_errors_init(&errs);
-    int rv = weir_job_compile((const char *)data, size, "fuzz.yaml", &t, &errs);
+    int rv = weir_job_compile((const char *)data, size, FUZZ_JOB_PATH, &t, &errs);
     if (rv == 0) {
         weir_job_print(t, devnull);
         weir_job_print_dot(t, devnull);
