@@ -46,6 +46,10 @@ static const struct {
     {WEIR__CLUSTER__MSG_TYPE__MSG_STATUS, &weir__cluster__status__descriptor},
     {WEIR__CLUSTER__MSG_TYPE__MSG_STATUS_REPLY,
         &weir__cluster__status_reply__descriptor},
+    {WEIR__CLUSTER__MSG_TYPE__MSG_STORE_QUERY,
+        &weir__cluster__store_query__descriptor},
+    {WEIR__CLUSTER__MSG_TYPE__MSG_STORE_QUERY_REPLY,
+        &weir__cluster__store_query_reply__descriptor},
 };
 
 const ProtobufCMessageDescriptor *

@@ -518,6 +518,8 @@ weir_cluster_hello(weir_cluster *cl, const Weir__Cluster__Hello *hello,
         return WEIR_ENOMEM;
     weir__member *m = &cl->members[w];
     snprintf(m->instance, sizeof(m->instance), "%s", instance);
+    snprintf(m->query_address, sizeof(m->query_address), "%s",
+        hello->query_address ? hello->query_address : "");
     char *addr = strdup(hello->address ? hello->address : "");
     if (!addr)
         return WEIR_ENOMEM;

@@ -22,7 +22,8 @@ typedef struct weir__local {
 typedef struct weir__member {
     char *id;
     char *address;
-    char instance[40]; /* the process's, from its hello; "" if unknown */
+    char query_address[256]; /* pull queries (Hello); "" if none */
+    char instance[40];       /* the process's, from its hello; "" if unknown */
     Weir__Cluster__KafkaState kafka; /* as it last reported */
     char kafka_error[160];
     uint32_t capacity;

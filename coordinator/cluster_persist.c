@@ -111,6 +111,7 @@ weir_cluster_save(const weir_cluster *cl, const char *path)
         weir__cluster__stored_member__init(&mem[i]);
         mem[i].worker_id = cl->members[i].id;
         mem[i].address = cl->members[i].address;
+        mem[i].query_address = cl->members[i].query_address;
         mem[i].capacity = cl->members[i].capacity;
         /* a dead member's epoch is stale anyway: store 0 */
         mem[i].member_epoch = cl->members[i].state == WEIR__MEMBER_DEAD
@@ -216,6 +217,8 @@ load_members(
             return WEIR_ENOMEM;
         free(m->address);
         m->address = addr;
+        snprintf(m->query_address, sizeof(m->query_address), "%s",
+            sm->query_address ? sm->query_address : "");
         m->capacity = sm->capacity ? sm->capacity : 1;
         m->epoch = sm->member_epoch;
         /* Members alive at the last save get a full session to show up

@@ -276,6 +276,7 @@ weir_cluster_worker_list(
         weir__cluster__worker_info__init(wi);
         wi->worker_id = m->id;
         wi->address = m->address;
+        wi->query_address = (char *)m->query_address;
         wi->capacity = m->capacity;
         wi->member_epoch = m->epoch;
         wi->alive = m->state != WEIR__MEMBER_DEAD;

@@ -19,8 +19,12 @@
 #include "common/http_server.h"
 #include "common/prom.h"
 #include "common/log.h"
+#include "query.h"
 
 #define LOGC "coordinator"
+/* Pull queries: forwarding threads, and how long a worker may take. */
+#define QUERY_THREADS 4
+#define QUERY_TIMEOUT_MS 2000
 
 static void
 notify(void *ctx)
@@ -190,6 +194,28 @@ answer(weir_coord *co, weir_http_req *r)
         reply_text(r, 405, "text/plain", "only GET\n");
         return;
     }
+    weir_query *q = NULL;
+    char why[300];
+    int qp = weir_query_parse(r->uri, &q, why, sizeof(why));
+    if (qp != 0) {
+        /* A pull query: routed here, answered off the loop. */
+        int rv = qp < 0 ? WEIR_EINVAL
+                        : weir_cluster_query_route(co->cl, q, why, sizeof(why));
+        if (rv == WEIR_OK) {
+            q->req = r;
+            weir_query_forwarder_submit(co->queries, q);
+            return;
+        }
+        weir_query_free(q);
+        char body[400];
+        snprintf(body, sizeof(body), "{\"error\":\"%s\"}\n", why);
+        reply_text(r,
+            rv == WEIR_EINVAL      ? 400
+            : rv == WEIR_ENOTFOUND ? 404
+                                   : 500,
+            "application/json", body);
+        return;
+    }
     const char *type;
     uint16_t status;
     char *body = render(co, r->path, &type, &status);
@@ -223,7 +249,8 @@ weir__http_start(weir_coord *co, char *err, size_t errsize)
         return rv;
     }
     snprintf(co->http_addr, sizeof(co->http_addr), "%s", co->opts.http);
-    return WEIR_OK;
+    return weir_query_forwarder_start(
+        &co->queries, QUERY_THREADS, QUERY_TIMEOUT_MS);
 }
 
 void
@@ -231,4 +258,6 @@ weir__http_stop(weir_coord *co)
 {
     weir_http_server_close(co->http);
     co->http = NULL;
+    weir_query_forwarder_stop(co->queries);
+    co->queries = NULL;
 }

@@ -57,6 +57,7 @@ struct weir_coord {
     nng_tls_config *tls;
     weir__rctx ctxs[WEIR__N_CTX];
     weir_http_server *http;
+    struct weir_query_forwarder *queries; /* answers pull queries */
     pthread_t thread;
     bool thread_started;
     pthread_mutex_t mu; /* guards the queue and closing */

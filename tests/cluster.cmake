@@ -62,3 +62,7 @@ if(WEIR_FUZZ)
     SOURCE unit/test_coordinator_fuzz.c LIBS weir_coordinator_lib
     DEFINES WEIR_FUZZ_MAIN_DISABLED=1 RUNS 2000000 MAX_LEN 4096)
 endif()
+# Pull queries through the coordinator's HTTP API (issue 15).
+weir_script_test(NAME cluster.query LABEL integration
+  COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/tests/integration/cluster_query.py
+  TIMEOUT 180)

@@ -31,6 +31,7 @@
 struct weir_control {
     weir_runtime *rt;
     char *coordinator, *worker_id, *address, *token, *bootstrap, *tls_ca;
+    char *query_address;
     uint32_t capacity;
     pthread_t thread;
     bool started;
@@ -112,6 +113,7 @@ say_hello(weir_control *ctl)
     Weir__Cluster__Hello h = WEIR__CLUSTER__HELLO__INIT;
     h.worker_id = ctl->worker_id;
     h.address = ctl->address;
+    h.query_address = ctl->query_address;
     h.capacity = ctl->capacity;
     h.token = ctl->token;
     h.n_local_state = n_local;
@@ -322,6 +324,7 @@ weir_control_start(
     ctl->coordinator = strdup(opts->coordinator);
     ctl->worker_id = strdup(opts->worker_id);
     ctl->address = strdup(opts->address ? opts->address : "");
+    ctl->query_address = strdup(opts->query_address ? opts->query_address : "");
     ctl->token = strdup(opts->token ? opts->token : "");
     ctl->bootstrap = dup_opt(opts->bootstrap);
     ctl->tls_ca = dup_opt(opts->tls_ca);
@@ -331,7 +334,8 @@ weir_control_start(
     pthread_mutex_init(&ctl->mu, NULL);
     pthread_cond_init(&ctl->cv, NULL);
     int rv = WEIR_ENOMEM;
-    if (!ctl->coordinator || !ctl->worker_id || !ctl->address || !ctl->token ||
+    if (!ctl->coordinator || !ctl->worker_id || !ctl->address ||
+        !ctl->query_address || !ctl->token ||
         (opts->bootstrap && opts->bootstrap[0] && !ctl->bootstrap) ||
         (opts->tls_ca && opts->tls_ca[0] && !ctl->tls_ca))
         goto fail;
@@ -394,6 +398,7 @@ weir_control_free(weir_control *ctl)
     free(ctl->coordinator);
     free(ctl->worker_id);
     free(ctl->address);
+    free(ctl->query_address);
     free(ctl->token);
     free(ctl->bootstrap);
     free(ctl->tls_ca);

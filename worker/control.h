@@ -25,15 +25,16 @@ typedef struct weir_runtime weir_runtime;
 typedef struct weir_control weir_control;
 
 typedef struct weir_control_opts {
-    const char *coordinator; /* "tcp://127.0.0.1:7700" (or tls+tcp://) */
-    const char *worker_id;   /* unique name of this worker */
-    const char *address;     /* advertised address, informational; may be
-                                NULL */
-    uint32_t capacity;       /* relative task capacity, >= 1 */
-    const char *token;       /* shared secret, NULL or "" when none */
-    const char *bootstrap;   /* overrides Welcome's bootstrap; NULL: use the
-                                coordinator's */
-    const char *tls_ca;      /* CA file for tls+tcp:// URLs; NULL: none */
+    const char *coordinator;   /* "tcp://127.0.0.1:7700" (or tls+tcp://) */
+    const char *worker_id;     /* unique name of this worker */
+    const char *address;       /* advertised address, informational; may be
+                                  NULL */
+    uint32_t capacity;         /* relative task capacity, >= 1 */
+    const char *token;         /* shared secret, NULL or "" when none */
+    const char *bootstrap;     /* overrides Welcome's bootstrap; NULL: use the
+                                  coordinator's */
+    const char *tls_ca;        /* CA file for tls+tcp:// URLs; NULL: none */
+    const char *query_address; /* where pull queries are answered; "" none */
 } weir_control_opts;
 
 /*

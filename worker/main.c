@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "common/signals.h"
 #include "worker/control.h"
+#include "worker/query_server.h"
 #include "worker/runtime.h"
 #include "worker/standalone.h"
 
@@ -40,6 +41,7 @@ typedef struct worker_conf {
     char *address;
     char *tls_ca;
     char *plugins;
+    char *query_listen;
 } worker_conf;
 
 #define C worker_conf
@@ -76,6 +78,9 @@ static const weir_conf_entry entries[] = {
     WEIR_CONF_STR(
         C, "address", address, NULL, "advertised address (informational)"),
     WEIR_CONF_STR(C, "tls-ca", tls_ca, NULL, "CA file for tls+tcp:// URLs"),
+    WEIR_CONF_STR(C, "query-listen", query_listen, "tcp://127.0.0.1:0",
+        "cluster mode: where to answer pull queries routed by the "
+        "coordinator (port 0: any free one; none: do not answer)"),
 };
 #undef C
 
@@ -146,9 +151,20 @@ run_cluster(const worker_conf *cf, weir_runtime *rt, bool bootstrap_set)
         snprintf(idbuf, sizeof(idbuf), "%s-%ld", host, (long)getpid());
         id = idbuf;
     }
+    char query_url[256] = "";
+    weir_query_server *qs = NULL;
+    if (strcmp(cf->query_listen, "none") != 0) {
+        char err[256];
+        if (weir_query_server_start(&qs, rt, cf->query_listen, query_url,
+                sizeof(query_url), err, sizeof(err)) != WEIR_OK) {
+            weir_log_error("worker", "pull queries: %s", err);
+            return 1;
+        }
+    }
     weir_control_opts o = {.coordinator = cf->coordinator,
         .worker_id = id,
         .address = cf->address,
+        .query_address = query_url,
         .capacity = (uint32_t)cf->capacity,
         .token = cf->token,
         .bootstrap = bootstrap_set ? cf->bootstrap : NULL,
@@ -160,8 +176,8 @@ run_cluster(const worker_conf *cf, weir_runtime *rt, bool bootstrap_set)
         weir_runtime_stop(rt);
         return 1;
     }
-    weir_log_info(
-        "worker", "ready cluster id=%s coordinator=%s", id, cf->coordinator);
+    weir_log_info("worker", "ready cluster id=%s coordinator=%s queries=%s", id,
+        cf->coordinator, query_url[0] ? query_url : "none");
     while (!weir_signal_wait(200))
         ;
     /* Stop the tasks (committing their last cycle) before Leave lets the
@@ -169,6 +185,7 @@ run_cluster(const worker_conf *cf, weir_runtime *rt, bool bootstrap_set)
     weir_runtime_stop(rt);
     weir_control_stop(ctl);
     weir_control_free(ctl);
+    weir_query_server_stop(qs);
     return 0;
 }
 

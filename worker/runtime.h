@@ -125,4 +125,11 @@ typedef struct weir_runtime_totals {
 
 void weir_runtime_totals_get(weir_runtime *rt, weir_runtime_totals *tot);
 
+/* runtime_query.c: answers a pull query from this worker's stores (the
+ * reply's status says 200, 400, 404 or 500; rows are malloc'd). */
+int weir_runtime_store_query(weir_runtime *rt,
+    const Weir__Cluster__StoreQuery *q, Weir__Cluster__StoreQueryReply *r);
+/* Frees what weir_runtime_store_query put in r. */
+void weir_runtime_store_query_fini(Weir__Cluster__StoreQueryReply *r);
+
 #endif

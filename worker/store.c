@@ -690,3 +690,56 @@ weir_store_iter_free(weir_store_iter *it)
     free(it->dirty);
     free(it);
 }
+
+int
+weir_store_env_read(weir_store_env *env, const char *task, const char *store,
+    const void *from, size_t flen, const void *to, size_t tlen, size_t limit,
+    weir_store_row_fn fn, void *opaque, int64_t *ckpt)
+{
+    char *name = cf_name(task, store);
+    char *ck = name ? ckpt_key(name) : NULL;
+    if (!name || !ck) {
+        free(name);
+        free(ck);
+        return WEIR_ENOMEM;
+    }
+    int rv = WEIR_ENOTFOUND;
+    /* Under the lock: a wipe (or a new store) must not replace the column
+     * family while it is read. Reads see RocksDB only: what the last
+     * checkpoint applied, never a task's uncommitted writes. */
+    pthread_mutex_lock(&env->lock);
+    rocksdb_column_family_handle_t *h = NULL;
+    for (size_t i = 0; i < env->n_cfs && !h; i++)
+        if (strcmp(env->cfs[i].name, name) == 0)
+            h = env->cfs[i].h;
+    if (h) {
+        char *err = NULL;
+        size_t vl = 0;
+        char *v = rocksdb_get(env->db, env->ropts, ck, strlen(ck), &vl, &err);
+        *ckpt = v && vl == 8 ? get_be64(v) : -1;
+        rocksdb_free(v);
+        rocksdb_free(err);
+        rocksdb_iterator_t *it =
+            rocksdb_create_iterator_cf(env->db, env->ropts, h);
+        rocksdb_iter_seek(it, from, flen);
+        rv = WEIR_OK;
+        for (size_t n = 0; rv == WEIR_OK && n < limit && rocksdb_iter_valid(it);
+             n++, rocksdb_iter_next(it)) {
+            size_t kl, vl2;
+            const char *k = rocksdb_iter_key(it, &kl);
+            if (to) {
+                size_t m = kl < tlen ? kl : tlen;
+                int c = memcmp(k, to, m);
+                if (c > 0 || (c == 0 && kl >= tlen))
+                    break;
+            }
+            const char *val = rocksdb_iter_value(it, &vl2);
+            rv = fn(k, kl, val, vl2, opaque);
+        }
+        rocksdb_iter_destroy(it);
+    }
+    pthread_mutex_unlock(&env->lock);
+    free(name);
+    free(ck);
+    return rv;
+}

@@ -109,4 +109,21 @@ const char *weir_store_iter_key(weir_store_iter *it, size_t *len);
 const char *weir_store_iter_value(weir_store_iter *it, size_t *len);
 void weir_store_iter_free(weir_store_iter *it);
 
+/* A row of weir_store_env_read: non-zero stops the read (and is
+ * returned). */
+typedef int (*weir_store_row_fn)(
+    const char *key, size_t klen, const char *val, size_t vlen, void *opaque);
+
+/*
+ * Pull queries, from any thread: the rows of store `store` of task `task`
+ * (its store key, "<job>/<sub>_<part>") with keys in [from, to) (to NULL:
+ * to the end), at most limit, as of its last checkpoint (committed state
+ * only); *ckpt is that checkpoint's changelog offset (-1: none).
+ * WEIR_ENOTFOUND when this worker has no such store.
+ */
+int weir_store_env_read(weir_store_env *env, const char *task,
+    const char *store, const void *from, size_t flen, const void *to,
+    size_t tlen, size_t limit, weir_store_row_fn fn, void *opaque,
+    int64_t *ckpt);
+
 #endif

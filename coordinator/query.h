@@ -1,0 +1,60 @@
+/*
+ * Pull queries through the coordinator: GET
+ *   /api/jobs/{job}/stores/{store}/keys/{key}[?from=T&to=T]
+ *   /api/jobs/{job}/stores/{store}[?prefix=P&limit=N]
+ * is parsed (query_parse.c), routed on the event loop to the workers that
+ * hold the key's partition (query_route.c) and answered by a pool of
+ * forwarding threads (query_forward.c), which ask the owner first, then
+ * its standbys (the answer then says "stale": true).
+ */
+#ifndef WEIR_COORDINATOR_QUERY_H
+#define WEIR_COORDINATOR_QUERY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cluster.h"
+#include "common/http_server.h"
+
+#define WEIR_QUERY_MAX_ASK 4      /* the owner and up to 3 standbys */
+#define WEIR_QUERY_LIMIT_MAX 1000 /* rows of a scan */
+
+typedef struct weir_query_target {
+    uint32_t partition;
+    size_t n; /* workers to ask, the owner first */
+    char worker[WEIR_QUERY_MAX_ASK][128];
+    char address[WEIR_QUERY_MAX_ASK][256];
+} weir_query_target;
+
+typedef struct weir_query {
+    struct weir_query *next;
+    weir_http_req *req; /* answered by the forwarder */
+    char *job, *store, *key, *prefix;
+    bool scan, has_range;
+    uint32_t limit;
+    int64_t from_ms, to_ms;
+    weir_query_target *targets; /* the partitions to ask */
+    size_t n_targets;
+} weir_query;
+
+/* query_parse.c: 0 when uri is no pull query, 1 with *out parsed, -1 for
+ * a malformed one (why says what, for a 400). */
+int weir_query_parse(
+    const char *uri, weir_query **out, char *why, size_t whylen);
+void weir_query_free(weir_query *q);
+
+/* query_route.c: fills q's targets. WEIR_ENOTFOUND (404) or WEIR_EINVAL
+ * (400), why says what. */
+int weir_cluster_query_route(
+    const weir_cluster *cl, weir_query *q, char *why, size_t whylen);
+
+typedef struct weir_query_forwarder weir_query_forwarder;
+int weir_query_forwarder_start(
+    weir_query_forwarder **out, int threads, int timeout_ms);
+/* Takes q: its request is answered on a forwarding thread. */
+void weir_query_forwarder_submit(weir_query_forwarder *f, weir_query *q);
+/* Answers what is queued with 503 and joins the threads; NULL-safe. */
+void weir_query_forwarder_stop(weir_query_forwarder *f);
+
+#endif

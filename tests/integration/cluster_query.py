@@ -1,0 +1,110 @@
+"""Pull queries of live state through the coordinator's HTTP API, on the
+word count (store counts) with two workers:
+
+- while lines are fed, a word's count is never ahead of the committed
+  output (read_committed) read after the query;
+- once the input is counted, every word's count equals its last committed
+  output, the reply names the partition (murmur2, as the producer's) and
+  the owner; a missing word is 404, a malformed path 400; a scan with a
+  prefix and a limit returns matching rows;
+- after the owner of a word's partition is SIGKILLed, a standby or the new
+  owner answers (a standby says "stale": true), with the same count.
+"""
+import json
+import sys
+import time
+import urllib.parse
+
+from cluster_common import (coordinator, create_topic, http_get, produce,
+                            seed_lines, wait_exact, wait_running, weirctl,
+                            weirtest, worker, wordcount_yaml)
+from worker_common import read_committed
+from weirtest import wait_until
+
+
+def query(coord, word):
+    code, body = http_get(coord, "/api/jobs/wordcount/stores/counts/keys/" +
+                          urllib.parse.quote(word, safe=""))
+    return code, json.loads(body) if body.strip() else None
+
+
+def committed(bs):
+    """{word: last committed count}."""
+    last = {}
+    for recs in read_committed(bs, "wordcounts").values():
+        for _, key, value in recs:
+            last[key] = int(value)
+    return last
+
+
+def main():
+    with weirtest.Cluster() as c:
+        bs = c.broker().bootstrap
+        create_topic(bs, "text-lines", 4)
+        coord = coordinator(c, bootstrap=bs, extra=["--session-timeout-ms",
+                                                    "3000"])
+        ws = [worker(c, "w%d" % i, coord, bs) for i in (1, 2)]
+        _, out, _ = weirctl(coord, "submit", wordcount_yaml(
+            c.path("wordcount.yaml")))
+        wait_running(coord)
+        lines = seed_lines()
+        half = len(lines) // 2
+        produce(bs, "text-lines", lines[:half])
+        # Never ahead of the committed output (the most frequent word of
+        # the first half, counted on while the second half comes in).
+        first = wait_until(lambda: committed(bs), 30, "first counts")
+        word = max(first, key=first.get)
+        produce(bs, "text-lines", lines[half:], start_key=half)
+        checked = 0
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and checked < 30:
+            code, body = query(coord, word)
+            if code == 200:
+                assert committed(bs).get(word, 0) >= body["value"], body
+                checked += 1
+        assert checked > 0, "no answer while counting: %s" % (
+            query(coord, word),)
+        wait_exact(bs, "text-lines", "wordcounts")
+        last = committed(bs)
+        words = sorted(last)[:: max(1, len(last) // 40)]
+        for w in words:
+            code, body = query(coord, w)
+            assert code == 200 and body["value"] == last[w], (w, code, body)
+            assert body["key"] == w and body["stale"] is False, body
+            assert body["owner"] in ("w1", "w2") and body["offset"] >= 0, body
+        print("%d words answered, equal to the output" % len(words))
+        code, body = query(coord, "no-such-word-here")
+        assert code == 404, (code, body)
+        code, body = http_get(coord, "/api/jobs/wordcount/stores/counts/keys/"
+                              "a?from=x")
+        assert code == 400, (code, body)
+        code, body = http_get(coord, "/api/jobs/nope/stores/counts/keys/a")
+        assert code == 404, (code, body)
+        prefix = word[:2]
+        code, body = http_get(coord, "/api/jobs/wordcount/stores/counts"
+                              "?prefix=%s&limit=5" % prefix)
+        rows = json.loads(body)["rows"]
+        assert code == 200 and 0 < len(rows) <= 5, (code, body)
+        assert all(r["key"].startswith(prefix) and
+                   r["value"] == last[r["key"]] for r in rows), rows
+        # The owner of the word dies: a standby, then the new owner, answers.
+        owner = query(coord, word)[1]["owner"]
+        victim = ws[0] if owner == "w1" else ws[1]
+        victim.kill()
+        answers = set()
+
+        def answered_by_other():
+            code, body = query(coord, word)
+            if code == 200:
+                assert body["value"] == last[word], body
+                answers.add((body["owner"], body["stale"]))
+            return code == 200 and body["owner"] != owner
+        wait_until(answered_by_other, 30, "an answer from another worker",
+                   interval=0.2)
+        print("after SIGKILL of %s: answers %s" % (owner, sorted(answers)))
+    print("ok")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
