@@ -34,6 +34,7 @@ typedef struct config {
     int64_t timeout_ms;
     char *plugins;
     char *name;
+    char *http;
 } config;
 
 static const weir_conf_entry entries[] = {
@@ -51,6 +52,8 @@ static const weir_conf_entry entries[] = {
         config, "dot", dot, "false", "topology: print a Graphviz dot graph"),
     WEIR_CONF_INT(config, "timeout-ms", timeout_ms, "15000", 100, 600000,
         "how long to wait for the coordinator"),
+    WEIR_CONF_STR(config, "http", http, "127.0.0.1:7780",
+        "query: the coordinator's HTTP address"),
     WEIR_CONF_STR(config, "name", name, NULL,
         "submit: the job's name for a .sql job (default: the file's name)"),
 };
@@ -65,7 +68,8 @@ static const weir_conf_spec spec = {"weirctl",
     "  drain WORKER         move a worker's tasks away (then stop it)\n"
     "  topology JOB.yaml    print a job's compiled topology (offline; --dot;\n"
     "                       JOB.sql too)\n"
-    "  status               cluster summary",
+    "  status               cluster summary\n"
+    "  query JOB STORE KEY  a key's value in a job's store, now (pull query)",
     "[OPTIONS] COMMAND [ARG]", entries, sizeof(entries) / sizeof(entries[0])};
 
 typedef struct ctl {
@@ -443,6 +447,44 @@ usage(const char *msg)
     return EXIT_USAGE;
 }
 
+/* Appends s %-encoded (a path segment). */
+static void
+url_segment(char *out, size_t size, const char *s)
+{
+    size_t n = strlen(out);
+    for (; *s && n + 4 < size; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+            (c >= '0' && c <= '9') || strchr("-._~", c))
+            out[n++] = (char)c;
+        else
+            n += (size_t)snprintf(out + n, size - n, "%%%02X", c);
+    }
+    out[n] = '\0';
+}
+
+/* A pull query through the coordinator's HTTP API: prints its JSON. */
+static int
+cmd_query(ctl *x, const char *job, const char *store, const char *key)
+{
+    char url[2048];
+    snprintf(url, sizeof(url), "http://%s/api/jobs/", x->c.http);
+    url_segment(url, sizeof(url), job);
+    strncat(url, "/stores/", sizeof(url) - strlen(url) - 1);
+    url_segment(url, sizeof(url), store);
+    strncat(url, "/keys/", sizeof(url) - strlen(url) - 1);
+    url_segment(url, sizeof(url), key);
+    int status = 0;
+    char *body = NULL;
+    size_t len = 0;
+    if (weirctl_http_get(
+            url, x->c.token, (int)x->c.timeout_ms, &status, &body, &len) != 0)
+        return EXIT_FAILED;
+    fwrite(body, 1, len, status == 200 ? stdout : stderr);
+    free(body);
+    return status == 200 ? 0 : EXIT_FAILED;
+}
+
 static int
 run(ctl *x, int nargs, char **args)
 {
@@ -454,7 +496,8 @@ run(ctl *x, int nargs, char **args)
         const char *name;
         int nargs;
     } cmds[] = {{"submit", 1}, {"jobs", 0}, {"describe", 1}, {"cancel", 1},
-        {"workers", 0}, {"drain", 1}, {"topology", 1}, {"status", 0}};
+        {"workers", 0}, {"drain", 1}, {"topology", 1}, {"status", 0},
+        {"query", 3}};
     int want = -1;
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
         if (strcmp(cmds[i].name, cmd) == 0)
@@ -466,7 +509,9 @@ run(ctl *x, int nargs, char **args)
     }
     if (nargs - 1 != want) {
         fprintf(stderr, "weirctl: %s takes %s (see weirctl --help)\n", cmd,
-            want ? "one argument" : "no arguments");
+            want == 3   ? "three arguments"
+            : want == 1 ? "one argument"
+                        : "no arguments");
         return EXIT_USAGE;
     }
     if (strcmp(cmd, "submit") == 0)
@@ -498,6 +543,8 @@ run(ctl *x, int nargs, char **args)
     }
     if (strcmp(cmd, "topology") == 0)
         return cmd_topology(x, arg);
+    if (strcmp(cmd, "query") == 0)
+        return cmd_query(x, args[1], args[2], args[3]);
     return cmd_status(x);
 }
 

@@ -20,4 +20,9 @@ void weirctl_table_row(weirctl_table *t, const char *fmt, ...)
 void weirctl_table_print(const weirctl_table *t, FILE *out);
 void weirctl_table_free(weirctl_table *t);
 
+/* GET url (http://...): *status and the body (malloc'd, NUL-terminated).
+ * Non-zero (an NNG error, printed) when no answer came. */
+int weirctl_http_get(const char *url, const char *token, int timeout_ms,
+    int *status, char **body, size_t *len);
+
 #endif

@@ -6,7 +6,7 @@ word count (store counts) with two workers:
 - once the input is counted, every word's count equals its last committed
   output, the reply names the partition (murmur2, as the producer's) and
   the owner; a missing word is 404, a malformed path 400; a scan with a
-  prefix and a limit returns matching rows;
+  prefix and a limit returns matching rows; weirctl query answers the same;
 - after the owner of a word's partition is SIGKILLed, a standby or the new
   owner answers (a standby says "stale": true), with the same count.
 """
@@ -73,6 +73,13 @@ def main():
             assert body["key"] == w and body["stale"] is False, body
             assert body["owner"] in ("w1", "w2") and body["offset"] >= 0, body
         print("%d words answered, equal to the output" % len(words))
+        _, out, _ = weirctl(coord, "--http", coord.http, "query", "wordcount",
+                            "counts", word)
+        assert json.loads(out)["value"] == last[word], out
+        code, _, err = weirctl(coord, "--http", coord.http, "query",
+                               "wordcount", "counts", "no such word",
+                               check=False)
+        assert code == 1 and "no such key" in err, (code, err)
         code, body = query(coord, "no-such-word-here")
         assert code == 404, (code, body)
         code, body = http_get(coord, "/api/jobs/wordcount/stores/counts/keys/"
