@@ -8,6 +8,8 @@ weir_unit_test(NAME worker.session SOURCES unit/test_worker_session.c
   LIBS weir_worker_lib)
 weir_unit_test(NAME worker.join_window SOURCES unit/test_worker_join_window.c
   LIBS weir_worker_lib)
+weir_unit_test(NAME worker.murmur2 SOURCES unit/test_murmur2.c
+  LIBS weir_worker_lib)
 weir_unit_test(NAME worker.committer SOURCES unit/test_worker_committer.c
   LIBS weir_worker_lib)
 
