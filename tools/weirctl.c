@@ -35,6 +35,8 @@ typedef struct config {
     char *plugins;
     char *name;
     char *http;
+    char *file;
+    char *execute;
 } config;
 
 static const weir_conf_entry entries[] = {
@@ -54,6 +56,11 @@ static const weir_conf_entry entries[] = {
         "how long to wait for the coordinator"),
     WEIR_CONF_STR(config, "http", http, "127.0.0.1:7780",
         "query: the coordinator's HTTP address"),
+    WEIR_CONF_STR(config, "file", file, NULL,
+        "sql: run the statements of this file (then --execute)"),
+    WEIR_CONF_STR(config, "execute", execute, NULL,
+        "sql: run these statements (-e too); without --file or --execute, "
+        "read them from the terminal"),
     WEIR_CONF_STR(config, "name", name, NULL,
         "submit: the job's name for a .sql job (default: the file's name)"),
 };
@@ -69,7 +76,9 @@ static const weir_conf_spec spec = {"weirctl",
     "  topology JOB.yaml    print a job's compiled topology (offline; --dot;\n"
     "                       JOB.sql too)\n"
     "  status               cluster summary\n"
-    "  query JOB STORE KEY  a key's value in a job's store, now (pull query)",
+    "  query JOB STORE KEY  a key's value in a job's store, now (pull query)\n"
+    "  sql                  a SQL shell: CREATE ... statements submit jobs,\n"
+    "                       SELECT ... WHERE key = 'x' queries a table",
     "[OPTIONS] COMMAND [ARG]", entries, sizeof(entries) / sizeof(entries[0])};
 
 typedef struct ctl {
@@ -125,41 +134,27 @@ call(ctl *x, weir_msg_type type, const ProtobufCMessage *body,
     return failed("%s", err[0] ? err : weir_strerror(rv));
 }
 
+/* Submits a job's text; path names its kind (.sql) and, for SQL, the
+ * job (the file's name, or --name). */
 static int
-cmd_submit(ctl *x, const char *path)
+submit_text(ctl *x, char *text, const char *path, const char *name)
 {
-    char *yaml;
-    size_t len;
-    if (weir_file_read(path, JOB_FILE_MAX_BYTES, &yaml, &len) != WEIR_OK)
-        return failed("%s: %s", path, strerror(errno));
-    const char *nul = memchr(yaml, '\0', len);
-    if (nul != NULL) {
-        size_t at = (size_t)(nul - yaml);
-        free(yaml);
-        return failed(
-            "%s: not a text file (a NUL byte at offset %zu)", path, at);
-    }
     Weir__Cluster__JobSubmit js = WEIR__CLUSTER__JOB_SUBMIT__INIT;
-    js.yaml = yaml;
+    js.yaml = text;
     js.path = (char *)path;
     char *named = NULL;
-    if (x->c.name) {
+    if (name) {
         /* A SQL job is named after its file: submitted as NAME.sql. */
         size_t n = strlen(path);
-        if (n < 4 || strcmp(path + n - 4, ".sql") != 0) {
-            free(yaml);
+        if (n < 4 || strcmp(path + n - 4, ".sql") != 0)
             return failed("--name is for .sql jobs (a YAML job names itself "
                           "with job:)");
-        }
-        if (asprintf(&named, "%s.sql", x->c.name) < 0) {
-            free(yaml);
+        if (asprintf(&named, "%s.sql", name) < 0)
             return failed("out of memory");
-        }
         js.path = named;
     }
     weir_wire_msg reply;
     int rv = call(x, WEIR__CLUSTER__MSG_TYPE__MSG_JOB_SUBMIT, &js.base, &reply);
-    free(yaml);
     free(named);
     if (rv != 0)
         return rv;
@@ -171,6 +166,25 @@ cmd_submit(ctl *x, const char *path)
         printf("submitted job %s (%u tasks)\n", r->job, r->tasks);
     weir_wire_msg_fini(&reply);
     return 0;
+}
+
+static int
+cmd_submit(ctl *x, const char *path)
+{
+    char *text;
+    size_t len;
+    if (weir_file_read(path, JOB_FILE_MAX_BYTES, &text, &len) != WEIR_OK)
+        return failed("%s: %s", path, strerror(errno));
+    const char *nul = memchr(text, '\0', len);
+    if (nul != NULL) {
+        size_t at = (size_t)(nul - text);
+        free(text);
+        return failed(
+            "%s: not a text file (a NUL byte at offset %zu)", path, at);
+    }
+    int rv = submit_text(x, text, path, x->c.name);
+    free(text);
+    return rv;
 }
 
 static const char *
@@ -486,6 +500,20 @@ cmd_query(ctl *x, const char *job, const char *store, const char *key)
 }
 
 static int
+sql_submit(void *ctx, const char *sql, const char *name)
+{
+    char path[300];
+    snprintf(path, sizeof(path), "%s.sql", name);
+    return submit_text(ctx, (char *)sql, path, NULL);
+}
+
+static int
+sql_pull(void *ctx, const char *job, const char *store, const char *key)
+{
+    return cmd_query(ctx, job, store, key);
+}
+
+static int
 run(ctl *x, int nargs, char **args)
 {
     if (nargs < 1)
@@ -497,7 +525,7 @@ run(ctl *x, int nargs, char **args)
         int nargs;
     } cmds[] = {{"submit", 1}, {"jobs", 0}, {"describe", 1}, {"cancel", 1},
         {"workers", 0}, {"drain", 1}, {"topology", 1}, {"status", 0},
-        {"query", 3}};
+        {"query", 3}, {"sql", 0}};
     int want = -1;
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
         if (strcmp(cmds[i].name, cmd) == 0)
@@ -545,6 +573,10 @@ run(ctl *x, int nargs, char **args)
         return cmd_topology(x, arg);
     if (strcmp(cmd, "query") == 0)
         return cmd_query(x, args[1], args[2], args[3]);
+    if (strcmp(cmd, "sql") == 0) {
+        weirctl_sql_io io = {x, sql_submit, sql_pull};
+        return weirctl_sql(&io, x->c.file, x->c.execute) ? EXIT_FAILED : 0;
+    }
     return cmd_status(x);
 }
 
@@ -554,6 +586,9 @@ main(int argc, char **argv)
     ctl x = {0};
     int nargs = 0;
     char **args = NULL;
+    for (int i = 1; i < argc; i++) /* -e STATEMENTS, as other SQL shells */
+        if (strcmp(argv[i], "-e") == 0)
+            argv[i] = "--execute";
     int rv = weir_conf_load(&spec, &x.c, argc, argv, &nargs, &args);
     if (rv != WEIR_OK) {
         weir_conf_free(&spec, &x.c, args);

@@ -25,4 +25,17 @@ void weirctl_table_free(weirctl_table *t);
 int weirctl_http_get(const char *url, const char *token, int timeout_ms,
     int *status, char **body, size_t *len);
 
+/* weirctl sql (weirctl_sql.c): what it does with statements. */
+typedef struct weirctl_sql_io {
+    void *ctx;
+    /* Submits SQL text as job name; non-zero on failure (printed). */
+    int (*submit)(void *ctx, const char *sql, const char *name);
+    /* Prints a pull query's answer; non-zero on failure (printed). */
+    int (*pull)(void *ctx, const char *job, const char *store, const char *key);
+} weirctl_sql_io;
+/* Runs --file, then --execute, or else reads statements from the
+ * terminal; non-zero when a statement failed. */
+int weirctl_sql(
+    const weirctl_sql_io *io, const char *file, const char *execute);
+
 #endif

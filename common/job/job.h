@@ -103,4 +103,27 @@ char *weir_job_task_name(
 char *weir_job_transactional_id(const char *job, unsigned sub,
     unsigned partition, char *buf, size_t buflen);
 
+/* One statement of a SQL text, for weirctl sql. */
+typedef enum weir_sql_kind {
+    WEIR_SQL_SOURCE,    /* CREATE STREAM/TABLE (columns) WITH (...) */
+    WEIR_SQL_CREATE_AS, /* CREATE STREAM/TABLE ... AS SELECT */
+    WEIR_SQL_PULL,      /* SELECT ... FROM table WHERE key = literal */
+} weir_sql_kind;
+
+typedef struct weir_sql_statement {
+    weir_sql_kind kind;
+    char name[256];    /* the relation it creates, or (a pull query) reads */
+    bool fused;        /* CREATE STREAM ... AS without KAFKA_TOPIC */
+    char key[1024];    /* a pull query: the literal its WHERE names */
+    size_t start, end; /* its bytes in the text, ';' included */
+} weir_sql_statement;
+
+/*
+ * Splits SQL text into its statements (*out malloc'd), checking their
+ * syntax only; WEIR_EPARSE with errs filled when one is malformed or a
+ * SELECT is not a pull query of one key.
+ */
+int weir_sql_statements(const char *text, size_t len, const char *path,
+    weir_sql_statement **out, size_t *n, weir_job_errors *errs);
+
 #endif

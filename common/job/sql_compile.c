@@ -5,6 +5,7 @@
  * from, named by its statement. The job is named after the file.
  */
 #include <libgen.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -139,5 +140,73 @@ weir__sql_compile(const char *sql, size_t len, const char *path,
     weir__sql_parse_free(&p);
     if (rv != WEIR_OK)
         weir__job_errors_sort(errs);
+    return rv;
+}
+
+/* A pull query's key: WHERE col = literal (either side). */
+static bool
+pull_key(const weir__sql_stmt *s, char *key, size_t size)
+{
+    const weir__sql_expr *w = s->where;
+    if (s->join != SQL_J_NONE || s->window.kind != SQL_W_NONE ||
+        s->n_group_by || s->partition_by || !w || w->kind != SQL_E_BINARY ||
+        strcmp(w->text, "=") != 0)
+        return false;
+    for (int i = 0; i < 2; i++) {
+        const weir__sql_expr *c = w->args[i], *v = w->args[1 - i];
+        if (c->kind == SQL_E_COLUMN &&
+            (v->kind == SQL_E_STRING || v->kind == SQL_E_INT)) {
+            snprintf(key, size, "%s", v->text);
+            return true;
+        }
+    }
+    return false;
+}
+
+int
+weir_sql_statements(const char *text, size_t len, const char *path,
+    weir_sql_statement **out, size_t *n, weir_job_errors *errs)
+{
+    *out = NULL;
+    *n = 0;
+    weir_job_errors_fini(errs);
+    if (!(errs->path = strdup(path ? path : "<sql>")))
+        return WEIR_ENOMEM;
+    weir__sql_parse p = {.errs = errs};
+    int rv = weir__sql_parse_text(text, len, &p);
+    if (rv == WEIR_OK && p.n_stmts &&
+        !(*out = calloc(p.n_stmts, sizeof(**out))))
+        rv = WEIR_ENOMEM;
+    for (size_t i = 0; rv == WEIR_OK && i < p.n_stmts; i++) {
+        const weir__sql_stmt *s = p.stmts[i];
+        weir_sql_statement *st = &(*out)[i];
+        st->start = s->start;
+        st->end = s->end;
+        if (s->kind == SQL_S_SELECT) {
+            st->kind = WEIR_SQL_PULL;
+            snprintf(st->name, sizeof(st->name), "%s", s->from.name);
+            if (!pull_key(s, st->key, sizeof(st->key))) {
+                weir__job_error(errs, s->pos.line, s->pos.column,
+                    "a pull query is SELECT ... FROM table WHERE keycolumn "
+                    "= 'value'");
+                rv = WEIR_EPARSE;
+            }
+        } else {
+            st->kind = s->kind == SQL_S_STREAM || s->kind == SQL_S_TABLE
+                           ? WEIR_SQL_SOURCE
+                           : WEIR_SQL_CREATE_AS;
+            snprintf(st->name, sizeof(st->name), "%s", s->name);
+            bool topic = false;
+            for (size_t k = 0; k < s->n_props; k++)
+                topic = topic || strcmp(s->props[k].name, "KAFKA_TOPIC") == 0;
+            st->fused = s->kind == SQL_S_CSAS && !topic;
+        }
+    }
+    *n = rv == WEIR_OK ? p.n_stmts : 0;
+    if (rv != WEIR_OK) {
+        free(*out);
+        *out = NULL;
+    }
+    weir__sql_parse_free(&p);
     return rv;
 }

@@ -1104,9 +1104,13 @@ weir__sql_generate(weir__sql_parse *p, const char *job,
     line(&g, top, "pipeline:");
     bool any = false;
     for (size_t i = 0; i < p->n_stmts && !g.failed; i++) {
-        if (p->stmts[i]->kind == SQL_S_CSAS ||
-            p->stmts[i]->kind == SQL_S_CTAS) {
-            query(&g, p->stmts[i]);
+        const weir__sql_stmt *s = p->stmts[i];
+        if (s->kind == SQL_S_SELECT)
+            error(&g, s->pos,
+                "a SELECT alone is a pull query: run it with weirctl sql (a "
+                "job's queries are CREATE STREAM/TABLE ... AS SELECT)");
+        if (s->kind == SQL_S_CSAS || s->kind == SQL_S_CTAS) {
+            query(&g, s);
             any = true;
         }
     }

@@ -24,6 +24,7 @@ typedef struct weir__sql_token {
     char *text;
     size_t len;
     weir__sql_pos pos;
+    size_t offset; /* in bytes, in the SQL text */
 } weir__sql_token;
 
 typedef enum weir__sql_expr_kind {
@@ -90,6 +91,7 @@ typedef enum weir__sql_stmt_kind {
     SQL_S_TABLE,  /* CREATE TABLE name (columns) WITH (...) */
     SQL_S_CSAS,   /* CREATE STREAM name [WITH] AS SELECT */
     SQL_S_CTAS,   /* CREATE TABLE name [WITH] AS SELECT */
+    SQL_S_SELECT, /* SELECT ... alone: a pull query (weirctl sql) */
 } weir__sql_stmt_kind;
 
 typedef enum weir__sql_join_kind {
@@ -108,6 +110,7 @@ typedef struct weir__sql_stmt {
     weir__sql_stmt_kind kind;
     char *name;
     weir__sql_pos pos;
+    size_t start, end; /* its bytes in the SQL text, ';' included */
     weir__sql_column *columns;
     size_t n_columns;
     weir__sql_prop *props;

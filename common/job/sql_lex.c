@@ -40,7 +40,7 @@ static const struct keyword {
     {"WINDOW", SQL_T_WINDOW}, {"WITH", SQL_T_WITH}, {"WITHIN", SQL_T_WITHIN}};
 
 typedef struct lexer {
-    const char *s, *end;
+    const char *start, *s, *end;
     weir__sql_pos pos;
     weir__sql_parse *p;
     char **texts; /* every token's text, freed at the end */
@@ -152,6 +152,7 @@ next(lexer *lx, weir__sql_token *tok)
         return -1;
     memset(tok, 0, sizeof(*tok));
     tok->pos = lx->pos;
+    tok->offset = (size_t)(lx->s - lx->start);
     if (lx->s >= lx->end) {
         tok->text = "";
         return 0;
@@ -230,7 +231,7 @@ next(lexer *lx, weir__sql_token *tok)
 int
 weir__sql_parse_text(const char *text, size_t len, weir__sql_parse *p)
 {
-    lexer lx = {text, text + len, {1, 1}, p, NULL, 0};
+    lexer lx = {text, text, text + len, {1, 1}, p, NULL, 0};
     void *parser = weir__sql_parserAlloc(malloc);
     if (parser == NULL)
         return WEIR_ENOMEM;

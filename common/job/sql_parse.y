@@ -18,6 +18,20 @@
 #include "common/err.h"
 #include "common/job/sql_int.h"
 
+/* Begins a statement at token t. */
+static void
+start_stmt(weir__sql_parse *p, const weir__sql_token *t)
+{
+    weir__sql_stmt_free(p->cur);
+    p->cur = calloc(1, sizeof(*p->cur));
+    if (p->cur == NULL) {
+        p->oom = true;
+    } else {
+        p->cur->pos = t->pos;
+        p->cur->start = t->offset;
+    }
+}
+
 /* Ends the statement being built as kind, named name. */
 static void
 end_stmt(weir__sql_parse *p, weir__sql_stmt_kind kind, char *name)
@@ -158,18 +172,23 @@ set_from(weir__sql_from *f, char *name, char *alias, weir__sql_pos pos)
 
 input ::= stmts.
 stmts ::= .
-stmts ::= stmts stmt SEMI.
-stmts ::= stmts SEMI.
-
-begin ::= CREATE(C). {
-    weir__sql_stmt_free(p->cur);
-    p->cur = calloc(1, sizeof(*p->cur));
-    if (p->cur == NULL) {
-        p->oom = true;
-    } else {
-        p->cur->pos = C.pos;
+stmts ::= stmts stmt SEMI(S). {
+    if (p->n_stmts > 0) {
+        p->stmts[p->n_stmts - 1]->end = S.offset + 1;
     }
 }
+stmts ::= stmts SEMI.
+
+begin ::= CREATE(C). { start_stmt(p, &C); }
+
+/* A SELECT alone is a pull query (weirctl sql); its statement starts at
+ * SELECT. Inside CREATE ... AS the statement has begun already. */
+select ::= SELECT(S). {
+    if (p->cur == NULL) {
+        start_stmt(p, &S);
+    }
+}
+stmt ::= query. { end_stmt(p, SQL_S_SELECT, NULL); }
 
 stmt ::= begin STREAM ident(N) LP columns RP WITH LP props RP.
     { end_stmt(p, SQL_S_STREAM, N); }
@@ -215,7 +234,7 @@ props ::= props COMMA prop.
 prop ::= ident(N) EQ STRING(V). { add_prop(p, N, &V, false); }
 prop ::= ident(N) EQ INTEGER(V). { add_prop(p, N, &V, true); }
 
-query ::= SELECT items FROM source join window where group partition emit.
+query ::= select items FROM source join window where group partition emit.
 
 items ::= STAR. { if (p->cur) p->cur->select_star = true; }
 items ::= itemlist.

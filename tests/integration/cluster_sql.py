@@ -1,14 +1,20 @@
 """SQL jobs in cluster mode: examples/wordcount.sql submitted with weirctl
 to a coordinator and two workers counts exactly once (the checker and
 weir-verify); a copy writing elsewhere, submitted with --name, runs
-beside it under that name; --name on a YAML job is refused."""
+beside it under that name; --name on a YAML job is refused. weirctl sql
+submits the same statements typed in (job shellcounts, its fused stream
+with it) and answers a pull query of the table; a statement with an error
+is reported with its line and column."""
+import json
 import os
+import subprocess
 import sys
 
 from cluster_common import (coordinator, create_topic, produce, seed_lines,
                             wait_exact, wait_running, weirctl, weirctl_json,
                             weirtest, worker)
-from weirtest import SOURCE_DIR
+from weirtest import BIN_DIR, SOURCE_DIR
+from worker_common import read_committed
 
 
 def main():
@@ -39,6 +45,29 @@ def main():
         produce(bs, "text-lines", seed_lines())
         print(wait_exact(bs, "text-lines", "wordcounts"))
         print(wait_exact(bs, "text-lines", "wordcounts-copy"))
+        shell = text.replace("KAFKA_TOPIC='wordcounts'",
+                             "KAFKA_TOPIC='wordcounts-shell'").replace(
+            "CREATE TABLE wordcounts", "CREATE TABLE shellcounts")
+        code, out, err = weirctl(coord, "sql", "-e", shell)
+        assert code == 0, err
+        assert "declared lines" in out and "words: fused" in out, out
+        assert "submitted job shellcounts" in out, out
+        wait_running(coord, job="shellcounts")
+        print(wait_exact(bs, "text-lines", "wordcounts-shell"))
+        last = {}
+        for recs in read_committed(bs, "wordcounts-shell").values():
+            for _, key, value in recs:
+                last[key] = int(value)
+        word = max(last, key=last.get)
+        code, out, err = weirctl(coord, "--http", coord.http, "sql", "-e",
+                                 "SELECT * FROM shellcounts WHERE word = '%s';"
+                                 % word)
+        assert code == 0 and json.loads(out)["value"] == last[word], (out, err)
+        p = subprocess.run([os.path.join(BIN_DIR, "weirctl"), "--coordinator",
+                            coord.url, "sql"], input="SELECT * FROM\n  x;\n",
+                           capture_output=True, text=True, timeout=30)
+        assert "sql:1:1: error: a pull query is SELECT ... FROM table WHERE" \
+            in p.stderr, p.stderr
     print("ok")
     return 0
 
