@@ -61,6 +61,9 @@ source_of(weir__jc *jc, const yaml_node_t *n, const yaml_node_t *within)
                 name);
             return NULL;
         }
+        if (src->topic == NULL) {
+            return NULL; /* reported with the source */
+        }
         if (reads(jc, src->topic)) {
             weir__jc_error(jc, n,
                 "join: topic %s is read here already (a stream cannot be "
@@ -68,7 +71,7 @@ source_of(weir__jc *jc, const yaml_node_t *n, const yaml_node_t *within)
                 src->topic);
             return NULL;
         }
-        return src->topic != NULL ? src : NULL;
+        return src;
     }
     weir__jc_error(jc, n, "join: unknown source '%s'", name);
     return NULL;

@@ -574,6 +574,16 @@ test_stream_table_join(void **state)
         "bad.yaml:11:39: error: join type: expected inner, left or outer, "
         "found 'cross'\n");
 
+    /* A joined source without a topic (found by job.fuzz_job). */
+    expect_errors("job: j\n"
+                  "sources:\n"
+                  "  s: {topic: in}\n"
+                  "  u: {value: json, table: true}\n"
+                  "pipeline:\n"
+                  "  - from: s\n"
+                  "  - join: {with: u, value: right}\n"
+                  "  - to: out\n",
+        "bad.yaml:4:6: error: source 'u': missing key 'topic'\n");
     expect_errors("job: j\n"
                   "sources:\n"
                   "  s: {topic: in, partitions: 8}\n"

@@ -1,0 +1,284 @@
+"""Pull query latency benchmark: the coordinator's
+GET /api/jobs/wordcount/stores/counts/keys/{word}, answered by the worker
+that owns the word's partition, while the word count keeps running.
+
+weir-broker, a weir-coordinator (--http on a free port) and 2 weir-workers
+(--threads 2) run the word count (store counts, 4 input partitions). The
+seed text (examples/data/*.txt) is counted once and its committed output
+read back for the words to ask for; then a feeder process re-produces the
+seed lines in a loop (--feed-rate lines/s) so that the word count runs
+during the whole measurement. ONE client (this process, one thread, one
+keep-alive http.client.HTTPConnection when the server keeps connections
+open, a new connection per request otherwise) asks for random known words
+as fast as it can for --seconds, timing each request, then runs the same
+loop on GET /healthz (answered by the coordinator's event loop alone) as
+the client's own ceiling. Printed: p50, p90, p99, max latency in ms and
+queries/s of both, against the issue's targets (p50 <= 2 ms, p99 <= 10 ms,
+>= 5000 queries/s from one client).
+
+    /usr/bin/python3 bench/query/run.py [--seconds S] [--feed-rate N]
+        [--runs N] [--perf DIR]
+
+--perf DIR records perf record -g of the coordinator and worker w1 during
+the query phase of the first run (DIR/coordinator.data, DIR/w1.data) and
+prints the top symbols of each."""
+import argparse
+import http.client
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+import urllib.parse
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.join(HERE, "..", "..")
+for d in ("tests/lib", "tests/integration", "bench/wordcount"):
+    sys.path.insert(0, os.path.join(ROOT, d))
+
+import weirtest  # noqa: E402
+from cluster_common import (coordinator, create_topic, produce,  # noqa: E402
+                            seed_lines, wait_exact, wait_running, weirctl,
+                            worker, wordcount_yaml)
+from worker_common import read_committed  # noqa: E402
+
+TARGET_P50_MS, TARGET_P99_MS, TARGET_QPS = 2.0, 10.0, 5000.0
+KEY_PATH = "/api/jobs/wordcount/stores/counts/keys/"
+
+
+def feed(bs, topic, rate):
+    """The feeder process: the seed lines again and again at rate lines/s
+    until killed; prints how many it produced every second."""
+    from confluent_kafka import Producer
+    lines = seed_lines()
+    p = Producer({"bootstrap.servers": bs, "enable.idempotence": True,
+                  "linger.ms": 5})
+    n, start, batch = 0, time.monotonic(), max(1, rate // 50)
+    last_report = start
+    while True:
+        for _ in range(batch):
+            line = lines[n % len(lines)]
+            while True:
+                try:
+                    p.produce(topic, key=str(n).encode(), value=line)
+                    break
+                except BufferError:
+                    p.poll(0.05)
+            n += 1
+        p.poll(0)
+        ahead = n / rate - (time.monotonic() - start)
+        if ahead > 0:
+            time.sleep(ahead)
+        now = time.monotonic()
+        if now - last_report >= 1:
+            p.flush(5)
+            print("fed %d" % n, flush=True)
+            last_report = now
+
+
+def committed(bs):
+    last = {}
+    for recs in read_committed(bs, "wordcounts").values():
+        for _, key, value in recs:
+            last[key] = int(value)
+    return last
+
+
+def fed_count(log_path):
+    n = 0
+    try:
+        with open(log_path) as f:
+            for line in f:
+                if line.startswith("fed "):
+                    n = int(line.split()[1])
+    except OSError:
+        pass
+    return n
+
+
+class Client:
+    """One HTTP/1.1 client connection to host:port, kept open across
+    requests when the server allows it (else reopened per request, which
+    http.client does by itself after a reply that closes)."""
+
+    def __init__(self, addr):
+        host, port = addr.rsplit(":", 1)
+        self.conn = http.client.HTTPConnection(host, int(port), timeout=10)
+        self.connects = 0
+
+    def get(self, path):
+        if self.conn.sock is None:
+            self.connects += 1
+        self.conn.request("GET", path)
+        r = self.conn.getresponse()
+        body = r.read()
+        return r.status, body, r.getheader("Connection"), r.will_close
+
+
+def keep_alive(addr):
+    """Whether the server keeps the connection open over two requests."""
+    c = Client(addr)
+    c.get("/healthz")
+    sock = c.conn.sock
+    c.get("/healthz")
+    same = sock is not None and c.conn.sock is sock and c.connects == 1
+    c.conn.close()
+    return same
+
+
+def pctl(sorted_ns, q):
+    i = min(len(sorted_ns) - 1, max(0, int(round(q * len(sorted_ns))) - 1))
+    return sorted_ns[i] / 1e6
+
+
+def measure(addr, paths, seconds):
+    """Asks paths (cycled at random) for seconds from one connection;
+    returns a dict of latency percentiles (ms), queries/s, errors."""
+    c = Client(addr)
+    rnd = random.Random(1)
+    lat, errors, first_error = [], 0, None
+    n_paths = len(paths)
+    clock = time.perf_counter_ns
+    end = clock() + int(seconds * 1e9)
+    start = clock()
+    t = start
+    while t < end:
+        path = paths[rnd.randrange(n_paths)]
+        status, body, _, _ = c.get(path)
+        t2 = clock()
+        lat.append(t2 - t)
+        t = t2
+        if status != 200:
+            errors += 1
+            first_error = first_error or (path, status, body[:200])
+    elapsed = (t - start) / 1e9
+    c.conn.close()
+    lat.sort()
+    return {"n": len(lat), "qps": len(lat) / elapsed,
+            "p50": pctl(lat, 0.50), "p90": pctl(lat, 0.90),
+            "p99": pctl(lat, 0.99), "max": lat[-1] / 1e6,
+            "errors": errors, "first_error": first_error,
+            "connects": c.connects}
+
+
+def fmt(name, r):
+    return ("%-8s p50 %.3f ms  p90 %.3f ms  p99 %.3f ms  max %.1f ms  "
+            "%.0f q/s  (%d requests, %d errors, %d connection%s)" % (
+                name, r["p50"], r["p90"], r["p99"], r["max"], r["qps"],
+                r["n"], r["errors"], r["connects"],
+                "" if r["connects"] == 1 else "s"))
+
+
+def perf_start(c, outdir, name, pid):
+    os.makedirs(outdir, exist_ok=True)
+    data = os.path.join(outdir, name + ".data")
+    p = subprocess.Popen(["perf", "record", "-g", "-F", "999", "-p",
+                          str(pid), "-o", data],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return p, data
+
+
+def perf_stop(p, data, top=25):
+    p.send_signal(2)  # SIGINT: perf writes its data and exits
+    p.wait(30)
+    out = subprocess.run(
+        ["perf", "report", "-i", data, "--no-children", "--stdio",
+         "--sort", "comm,dso,symbol", "-g", "none", "--percent-limit", "0.7"],
+        capture_output=True, text=True).stdout
+    rows = [l for l in out.splitlines() if l.strip() and not
+            l.startswith("#")][:top]
+    return "\n".join(rows)
+
+
+def one_run(args, run):
+    with weirtest.Cluster() as c:
+        broker = c.broker(extra=["--fsync", "never"])
+        bs = broker.bootstrap
+        create_topic(bs, "text-lines", 4)
+        coord = coordinator(c, bootstrap=bs)
+        ws = [worker(c, "w%d" % i, coord, bs) for i in (1, 2)]
+        weirctl(coord, "submit", wordcount_yaml(c.path("wordcount.yaml")))
+        wait_running(coord)
+        lines = seed_lines()
+        produce(bs, "text-lines", lines)
+        wait_exact(bs, "text-lines", "wordcounts")
+        words = sorted(committed(bs))
+        paths = [KEY_PATH + urllib.parse.quote(w, safe="") for w in words]
+        # Every word is answered before the clock starts.
+        for w, path in zip(words[::max(1, len(words) // 20)],
+                           paths[::max(1, len(words) // 20)]):
+            status, body, _, _ = Client(coord.http).get(path)
+            assert status == 200 and json.loads(body)["key"] == w, (
+                w, status, body)
+        ka = keep_alive(coord.http)
+
+        feed_log = c.path("logs", "feeder.log")
+        with open(feed_log, "w") as log:
+            feeder = subprocess.Popen(
+                [sys.executable, os.path.abspath(__file__), "--feed", bs,
+                 "--feed-rate", str(args.feed_rate)],
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            time.sleep(2)  # the feeder is connected and the count busy
+            probe = paths[0]
+            before = json.loads(Client(coord.http).get(probe)[1])
+            fed0 = fed_count(feed_log)
+            perfs = []
+            if args.perf and run == 1:
+                perfs = [perf_start(c, args.perf, "coordinator", coord.pid),
+                         perf_start(c, args.perf, "w1", ws[0].pid)]
+                time.sleep(0.5)
+            q = measure(coord.http, paths, args.seconds)
+            reports = [(name, perf_stop(p, data)) for name, (p, data) in
+                       zip(("coordinator", "w1"), perfs)]
+            h = measure(coord.http, ["/healthz"], args.seconds)
+            fed1 = fed_count(feed_log)
+            after = json.loads(Client(coord.http).get(probe)[1])
+        finally:
+            feeder.kill()
+            feeder.wait()
+        assert fed1 > fed0, "the feeder produced nothing: %s" % (
+            open(feed_log).read()[-2000:])
+        assert all(p.alive() for p in [coord] + ws)
+
+    print("run %d: %d words, keep-alive %s, feeder %d lines/s; "
+          "count of %r %d -> %d" % (
+              run, len(words), "yes" if ka else "NO (new connection per "
+              "request)", args.feed_rate, before["key"], before["value"],
+              after["value"]), flush=True)
+    print("  " + fmt("query", q))
+    print("  " + fmt("healthz", h))
+    if q["first_error"]:
+        print("  first error: %r" % (q["first_error"],))
+    met = [("p50 <= %g ms" % TARGET_P50_MS, q["p50"] <= TARGET_P50_MS),
+           ("p99 <= %g ms" % TARGET_P99_MS, q["p99"] <= TARGET_P99_MS),
+           (">= %g q/s" % TARGET_QPS, q["qps"] >= TARGET_QPS)]
+    print("  targets: " + ", ".join("%s %s" % (n, "met" if ok else "NOT met")
+                                    for n, ok in met), flush=True)
+    for name, rep in reports:
+        print("  perf %s (self time):\n%s" % (name, rep), flush=True)
+    return q, h
+
+
+def main():
+    ap = argparse.ArgumentParser(
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--feed-rate", type=int, default=2000,
+                    help="lines/s re-produced during the queries (2000)")
+    ap.add_argument("--runs", type=int, default=1)
+    ap.add_argument("--perf", metavar="DIR")
+    ap.add_argument("--feed", metavar="BOOTSTRAP", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.feed:
+        feed(args.feed, "text-lines", args.feed_rate)
+        return 0
+    for run in range(1, args.runs + 1):
+        one_run(args, run)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
