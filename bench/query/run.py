@@ -45,6 +45,7 @@ from worker_common import read_committed  # noqa: E402
 
 TARGET_P50_MS, TARGET_P99_MS, TARGET_QPS = 2.0, 10.0, 5000.0
 KEY_PATH = "/api/jobs/wordcount/stores/counts/keys/"
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def feed(bs, topic, rate):
@@ -127,6 +128,55 @@ def keep_alive(addr):
     return same
 
 
+def proc_usage(pids):
+    """(CPU seconds, context switches) of processes, all threads."""
+    cpu = switches = 0
+    for pid in pids:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        cpu += (int(fields[11]) + int(fields[12])) / TICKS
+        for task in os.listdir("/proc/%d/task" % pid):
+            try:
+                with open("/proc/%d/task/%s/status" % (pid, task)) as f:
+                    switches += sum(int(l.split()[1]) for l in f
+                                    if "ctxt_switches" in l)
+            except OSError:  # the thread ended
+                pass
+    return cpu, switches
+
+
+class Usage:
+    """The coordinator's and the workers' CPU time and context switches
+    per request over a measurement, the workers' less their rate over an
+    idle baseline of the same length (their word count runs meanwhile)."""
+
+    def __init__(self, coord, workers):
+        self.coord, self.workers = [coord.pid], [w.pid for w in workers]
+        self.base = (0.0, 0)
+
+    def baseline(self, seconds):
+        w0 = proc_usage(self.workers)
+        t0 = time.monotonic()
+        time.sleep(seconds)
+        w1 = proc_usage(self.workers)
+        dt = time.monotonic() - t0
+        self.base = ((w1[0] - w0[0]) / dt, (w1[1] - w0[1]) / dt)
+
+    def start(self):
+        self.t0 = time.monotonic()
+        self.c0, self.w0 = proc_usage(self.coord), proc_usage(self.workers)
+
+    def stop(self, r):
+        dt = time.monotonic() - self.t0
+        c1, w1 = proc_usage(self.coord), proc_usage(self.workers)
+        n = r["n"]
+        r["coord_cpu_us"] = (c1[0] - self.c0[0]) / n * 1e6
+        r["coord_cs"] = (c1[1] - self.c0[1]) / n
+        r["wk_cpu_us"] = max(0.0, (w1[0] - self.w0[0] - self.base[0] * dt)
+                             / n * 1e6)
+        r["wk_cs"] = max(0.0, (w1[1] - self.w0[1] - self.base[1] * dt) / n)
+
+
 def pctl(sorted_ns, q):
     i = min(len(sorted_ns) - 1, max(0, int(round(q * len(sorted_ns))) - 1))
     return sorted_ns[i] / 1e6
@@ -164,30 +214,39 @@ def measure(addr, paths, seconds):
 
 def fmt(name, r):
     return ("%-8s p50 %.3f ms  p90 %.3f ms  p99 %.3f ms  max %.1f ms  "
-            "%.0f q/s  (%d requests, %d errors, %d connection%s)" % (
+            "%.0f q/s  (%d requests, %d errors, %d connection%s)\n"
+            "           per request: coordinator %.0f us CPU, %.1f context "
+            "switches; workers %.0f us CPU, %.1f context switches" % (
                 name, r["p50"], r["p90"], r["p99"], r["max"], r["qps"],
                 r["n"], r["errors"], r["connects"],
-                "" if r["connects"] == 1 else "s"))
+                "" if r["connects"] == 1 else "s", r["coord_cpu_us"],
+                r["coord_cs"], r["wk_cpu_us"], r["wk_cs"]))
 
 
 def perf_start(c, outdir, name, pid):
     os.makedirs(outdir, exist_ok=True)
     data = os.path.join(outdir, name + ".data")
-    p = subprocess.Popen(["perf", "record", "-g", "-F", "999", "-p",
-                          str(pid), "-o", data],
+    p = subprocess.Popen(["perf", "record", "--call-graph", "dwarf,16384",
+                          "-F", "499", "-p", str(pid), "-o", data],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return p, data
 
 
-def perf_stop(p, data, top=25):
+def perf_stop(p, data, top=15):
+    """The top symbols by self time (thread, library, symbol), then the
+    named (resolved) functions by time including their callees."""
     p.send_signal(2)  # SIGINT: perf writes its data and exits
-    p.wait(30)
-    out = subprocess.run(
-        ["perf", "report", "-i", data, "--no-children", "--stdio",
-         "--sort", "comm,dso,symbol", "-g", "none", "--percent-limit", "0.7"],
-        capture_output=True, text=True).stdout
-    rows = [l for l in out.splitlines() if l.strip() and not
-            l.startswith("#")][:top]
+    p.wait(60)
+    def report(*opts):
+        out = subprocess.run(["perf", "report", "-i", data, "--stdio",
+                              "-g", "none"] + list(opts),
+                             capture_output=True, text=True).stdout
+        return [l.rstrip() for l in out.splitlines() if l.strip() and
+                not l.startswith("#") and "[.] 0x0000" not in l]
+    rows = ["    self:"] + report("--no-children", "--sort",
+                                  "comm,dso,symbol")[:top]
+    rows += ["    with callees:"] + report(
+        "--children", "--sort", "symbol", "--percent-limit", "3")[:2 * top]
     return "\n".join(rows)
 
 
@@ -221,6 +280,8 @@ def one_run(args, run):
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             time.sleep(2)  # the feeder is connected and the count busy
+            usage = Usage(coord, ws)
+            usage.baseline(3)
             probe = paths[0]
             before = json.loads(Client(coord.http).get(probe)[1])
             fed0 = fed_count(feed_log)
@@ -229,10 +290,14 @@ def one_run(args, run):
                 perfs = [perf_start(c, args.perf, "coordinator", coord.pid),
                          perf_start(c, args.perf, "w1", ws[0].pid)]
                 time.sleep(0.5)
+            usage.start()
             q = measure(coord.http, paths, args.seconds)
+            usage.stop(q)
             reports = [(name, perf_stop(p, data)) for name, (p, data) in
                        zip(("coordinator", "w1"), perfs)]
+            usage.start()
             h = measure(coord.http, ["/healthz"], args.seconds)
+            usage.stop(h)
             fed1 = fed_count(feed_log)
             after = json.loads(Client(coord.http).get(probe)[1])
         finally:
