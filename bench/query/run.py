@@ -191,6 +191,7 @@ def measure(addr, paths, seconds):
     n_paths = len(paths)
     clock = time.perf_counter_ns
     end = clock() + int(seconds * 1e9)
+    cpu0 = time.process_time()
     start = clock()
     t = start
     while t < end:
@@ -203,23 +204,27 @@ def measure(addr, paths, seconds):
             errors += 1
             first_error = first_error or (path, status, body[:200])
     elapsed = (t - start) / 1e9
+    client_cpu = time.process_time() - cpu0
     c.conn.close()
     lat.sort()
     return {"n": len(lat), "qps": len(lat) / elapsed,
             "p50": pctl(lat, 0.50), "p90": pctl(lat, 0.90),
             "p99": pctl(lat, 0.99), "max": lat[-1] / 1e6,
             "errors": errors, "first_error": first_error,
-            "connects": c.connects}
+            "connects": c.connects,
+            "client_cpu_us": client_cpu / len(lat) * 1e6}
 
 
 def fmt(name, r):
     return ("%-8s p50 %.3f ms  p90 %.3f ms  p99 %.3f ms  max %.1f ms  "
             "%.0f q/s  (%d requests, %d errors, %d connection%s)\n"
-            "           per request: coordinator %.0f us CPU, %.1f context "
-            "switches; workers %.0f us CPU, %.1f context switches" % (
+            "           per request: client %.0f us CPU; coordinator %.0f us "
+            "CPU, %.1f context switches; workers %.0f us CPU, %.1f context "
+            "switches" % (
                 name, r["p50"], r["p90"], r["p99"], r["max"], r["qps"],
                 r["n"], r["errors"], r["connects"],
-                "" if r["connects"] == 1 else "s", r["coord_cpu_us"],
+                "" if r["connects"] == 1 else "s", r["client_cpu_us"],
+                r["coord_cpu_us"],
                 r["coord_cs"], r["wk_cpu_us"], r["wk_cs"]))
 
 
@@ -241,13 +246,14 @@ def perf_stop(p, data, top=15):
         out = subprocess.run(["perf", "report", "-i", data, "--stdio",
                               "-g", "none"] + list(opts),
                              capture_output=True, text=True).stdout
-        return [l.rstrip() for l in out.splitlines() if l.strip() and
-                not l.startswith("#") and "[.] 0x0000" not in l]
-    rows = ["    self:"] + report("--no-children", "--sort",
-                                  "comm,dso,symbol")[:top]
-    rows += ["    with callees:"] + report(
+        return [" ".join(l.split()[:-2]) for l in out.splitlines()
+                if l.strip() and not l.startswith("#") and
+                "[.] 0x0000" not in l]
+    rows = ["  self:"] + report("--no-children", "--sort",
+                                "comm,dso,symbol")[:top]
+    rows += ["  with callees:"] + report(
         "--children", "--sort", "symbol", "--percent-limit", "3")[:2 * top]
-    return "\n".join(rows)
+    return "\n    ".join(rows)
 
 
 def one_run(args, run):
@@ -284,7 +290,7 @@ def one_run(args, run):
             usage.baseline(3)
             probe = paths[0]
             before = json.loads(Client(coord.http).get(probe)[1])
-            fed0 = fed_count(feed_log)
+            fed0, t_fed0 = fed_count(feed_log), time.monotonic()
             perfs = []
             if args.perf and run == 1:
                 perfs = [perf_start(c, args.perf, "coordinator", coord.pid),
@@ -298,7 +304,7 @@ def one_run(args, run):
             usage.start()
             h = measure(coord.http, ["/healthz"], args.seconds)
             usage.stop(h)
-            fed1 = fed_count(feed_log)
+            fed1, t_fed1 = fed_count(feed_log), time.monotonic()
             after = json.loads(Client(coord.http).get(probe)[1])
         finally:
             feeder.kill()
@@ -307,11 +313,11 @@ def one_run(args, run):
             open(feed_log).read()[-2000:])
         assert all(p.alive() for p in [coord] + ws)
 
-    print("run %d: %d words, keep-alive %s, feeder %d lines/s; "
-          "count of %r %d -> %d" % (
+    print("run %d: %d words, keep-alive %s, feeder %.0f lines/s; "
+          "count of %r %d -> %d meanwhile" % (
               run, len(words), "yes" if ka else "NO (new connection per "
-              "request)", args.feed_rate, before["key"], before["value"],
-              after["value"]), flush=True)
+              "request)", (fed1 - fed0) / (t_fed1 - t_fed0), before["key"],
+              before["value"], after["value"]), flush=True)
     print("  " + fmt("query", q))
     print("  " + fmt("healthz", h))
     if q["first_error"]:

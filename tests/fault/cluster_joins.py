@@ -14,9 +14,9 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
 
-from cluster_common import (coordinator, create_topic,  # noqa: E402
-                            wait_recovered, wait_running, weirctl, weirtest,
-                            worker)
+from cluster_common import (RECOVERY_S, coordinator,  # noqa: E402
+                            create_topic, wait_recovered, wait_running,
+                            weirctl, weirtest, worker)
 from weirtest import wait_until  # noqa: E402
 from worker_common import produce_records  # noqa: E402
 import worker_join  # noqa: E402
@@ -77,8 +77,9 @@ def main():
             "grace 60000 ms, store join-2" in out, out
         t0 = time.monotonic()
         ws[1].kill()
-        for job in checks:
-            wait_recovered(coord, t0, {"w1", "w3"}, job=job)
+        for job in checks:  # three jobs' tasks restart: a wider bound
+            wait_recovered(coord, t0, {"w1", "w3"}, job=job,
+                           bound=RECOVERY_S + 10)
         for job, (_, expected, actual) in checks.items():
             wait_until(lambda: actual() == expected, 120,
                        "%s's output equal to the reference" % job,
