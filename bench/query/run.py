@@ -14,7 +14,9 @@ as fast as it can for --seconds, timing each request, then runs the same
 loop on GET /healthz (answered by the coordinator's event loop alone) as
 the client's own ceiling. Printed: p50, p90, p99, max latency in ms and
 queries/s of both, against the issue's targets (p50 <= 2 ms, p99 <= 10 ms,
->= 5000 queries/s from one client).
+>= 5000 queries/s from one client), and per request the client's CPU
+time, the coordinator's CPU time and context switches, and the workers'
+(less their rate over a 3 s baseline with the word count alone).
 
     /usr/bin/python3 bench/query/run.py [--seconds S] [--feed-rate N]
         [--runs N] [--perf DIR]

@@ -11,6 +11,7 @@ word count (store counts) with two workers:
   owner answers (a standby says "stale": true), with the same count.
 """
 import json
+import os
 import sys
 import time
 import urllib.parse
@@ -19,7 +20,7 @@ from cluster_common import (coordinator, create_topic, http_get, produce,
                             seed_lines, wait_exact, wait_running, weirctl,
                             weirtest, worker, wordcount_yaml)
 from worker_common import read_committed
-from weirtest import wait_until
+from weirtest import SOURCE_DIR, wait_until
 
 
 def query(coord, word):
@@ -35,6 +36,46 @@ def committed(bs):
         for _, key, value in recs:
             last[key] = int(value)
     return last
+
+
+def windows(c, coord, bs):
+    """A windowed store (examples/access-per-minute.yaml, key 'all'): every
+    window of the key, each equal to the last count its minute has in the
+    output; ?from=&to= keeps the windows starting in that range."""
+    with open(os.path.join(SOURCE_DIR, "examples", "data", "access.log"),
+              "rb") as f:
+        lines = [line.rstrip(b"\n") for line in f if line.strip()]
+    create_topic(bs, "access_logs", 1)
+    _, out, _ = weirctl(coord, "submit", os.path.join(
+        SOURCE_DIR, "examples", "access-per-minute.yaml"))
+    wait_running(coord, job="access-per-minute")
+    produce(bs, "access_logs", lines)
+    path = "/api/jobs/access-per-minute/stores/hits-per-minute/keys/all"
+
+    def minutes():
+        last = {}
+        for recs in read_committed(bs, "access_summary").values():
+            for _, key, value in recs:
+                last[key] = int(value)
+        return last
+
+    def equal():
+        code, body = http_get(coord, path)
+        if code != 200:
+            return False
+        got = {time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(
+            w["start"] // 1000)): w["value"] for w in json.loads(body)[
+            "windows"]}
+        return got == minutes() and len(got) > 1 and got
+    got = wait_until(equal, 60, "the windows equal to the output",
+                     interval=0.5)
+    starts = sorted(w["start"] for w in json.loads(http_get(coord, path)[1])[
+        "windows"])
+    code, body = http_get(coord, path + "?from=%d&to=%d" % (starts[1],
+                                                            starts[1]))
+    assert code == 200 and [w["start"] for w in json.loads(body)[
+        "windows"]] == [starts[1]], body
+    print("windowed: %d windows of key all, as in the output" % len(got))
 
 
 def main():
@@ -94,6 +135,7 @@ def main():
         assert code == 200 and 0 < len(rows) <= 5, (code, body)
         assert all(r["key"].startswith(prefix) and
                    r["value"] == last[r["key"]] for r in rows), rows
+        windows(c, coord, bs)
         # The owner of the word dies: a standby, then the new owner, answers.
         owner = query(coord, word)[1]["owner"]
         victim = ws[0] if owner == "w1" else ws[1]
