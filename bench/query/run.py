@@ -43,7 +43,7 @@ import weirtest  # noqa: E402
 from cluster_common import (coordinator, create_topic, produce,  # noqa: E402
                             seed_lines, wait_exact, wait_running, weirctl,
                             worker, wordcount_yaml)
-from worker_common import read_committed  # noqa: E402
+from worker_common import last_counts  # noqa: E402
 
 TARGET_P50_MS, TARGET_P99_MS, TARGET_QPS = 2.0, 10.0, 5000.0
 KEY_PATH = "/api/jobs/wordcount/stores/counts/keys/"
@@ -78,14 +78,6 @@ def feed(bs, topic, rate):
             p.flush(5)
             print("fed %d" % n, flush=True)
             last_report = now
-
-
-def committed(bs):
-    last = {}
-    for recs in read_committed(bs, "wordcounts").values():
-        for _, key, value in recs:
-            last[key] = int(value)
-    return last
 
 
 def fed_count(log_path):
@@ -270,7 +262,7 @@ def one_run(args, run):
         lines = seed_lines()
         produce(bs, "text-lines", lines)
         wait_exact(bs, "text-lines", "wordcounts")
-        words = sorted(committed(bs))
+        words = sorted(last_counts(bs, "wordcounts"))
         paths = [KEY_PATH + urllib.parse.quote(w, safe="") for w in words]
         # Every word is answered before the clock starts.
         for w, path in zip(words[::max(1, len(words) // 20)],

@@ -19,7 +19,7 @@ import urllib.parse
 from cluster_common import (coordinator, create_topic, http_get, produce,
                             seed_lines, wait_exact, wait_running, weirctl,
                             weirtest, worker, wordcount_yaml)
-from worker_common import read_committed
+from worker_common import last_counts, read_committed
 from weirtest import SOURCE_DIR, wait_until
 
 
@@ -27,15 +27,6 @@ def query(coord, word):
     code, body = http_get(coord, "/api/jobs/wordcount/stores/counts/keys/" +
                           urllib.parse.quote(word, safe=""))
     return code, json.loads(body) if body.strip() else None
-
-
-def committed(bs):
-    """{word: last committed count}."""
-    last = {}
-    for recs in read_committed(bs, "wordcounts").values():
-        for _, key, value in recs:
-            last[key] = int(value)
-    return last
 
 
 def windows(c, coord, bs):
@@ -93,7 +84,7 @@ def main():
         produce(bs, "text-lines", lines[:half])
         # Never ahead of the committed output (the most frequent word of
         # the first half, counted on while the second half comes in).
-        first = wait_until(lambda: committed(bs), 30, "first counts")
+        first = wait_until(lambda: last_counts(bs, "wordcounts"), 30, "first counts")
         word = max(first, key=first.get)
         produce(bs, "text-lines", lines[half:], start_key=half)
         checked = 0
@@ -101,12 +92,12 @@ def main():
         while time.monotonic() < deadline and checked < 30:
             code, body = query(coord, word)
             if code == 200:
-                assert committed(bs).get(word, 0) >= body["value"], body
+                assert last_counts(bs, "wordcounts").get(word, 0) >= body["value"], body
                 checked += 1
         assert checked > 0, "no answer while counting: %s" % (
             query(coord, word),)
         wait_exact(bs, "text-lines", "wordcounts")
-        last = committed(bs)
+        last = last_counts(bs, "wordcounts")
         words = sorted(last)[:: max(1, len(last) // 40)]
         for w in words:
             code, body = query(coord, w)

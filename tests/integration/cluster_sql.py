@@ -14,7 +14,7 @@ from cluster_common import (coordinator, create_topic, produce, seed_lines,
                             wait_exact, wait_running, weirctl, weirctl_json,
                             weirtest, worker)
 from weirtest import BIN_DIR, SOURCE_DIR
-from worker_common import read_committed
+from worker_common import last_counts
 
 
 def main():
@@ -54,10 +54,7 @@ def main():
         assert "submitted job shellcounts" in out, out
         wait_running(coord, job="shellcounts")
         print(wait_exact(bs, "text-lines", "wordcounts-shell"))
-        last = {}
-        for recs in read_committed(bs, "wordcounts-shell").values():
-            for _, key, value in recs:
-                last[key] = int(value)
+        last = last_counts(bs, "wordcounts-shell")
         word = max(last, key=last.get)
         code, out, err = weirctl(coord, "--http", coord.http, "sql", "-e",
                                  "SELECT * FROM shellcounts WHERE word = '%s';"

@@ -137,6 +137,15 @@ def read_committed(bs, topic, timeout=60):
     return out
 
 
+def last_counts(bs, topic):
+    """{key: int(value) of its last committed record} (counts in decimal)."""
+    last = {}
+    for recs in read_committed(bs, topic).values():
+        for _, key, value in recs:
+            last[key] = int(value)
+    return last
+
+
 def worker(cluster, name, job_path, bootstrap, data_dir, env=None, extra=(),
            ready="ready standalone"):
     args = ["--standalone", job_path, "--bootstrap", bootstrap,
