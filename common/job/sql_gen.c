@@ -777,11 +777,12 @@ shape(gen *g, const weir__sql_stmt *s, scope *sc, out_col *cols, size_t n,
     weir_buf_fini(&q2);
     free(value);
     free(key);
-    for (size_t i = 0; i < n && !g->failed; i++) {
+    for (size_t i = 0, v = 0; i < n && !g->failed; i++) {
         char *e = cols[i].key   ? strdup(s->partition_by ? "null" : "key")
                   : values == 1 ? strdup("value")
-                  : delimited   ? fmt("split(value, ',')[%zu]", i)
+                  : delimited   ? fmt("split(value, ',')[%zu]", v)
                                 : field("value", cols[i].name);
+        v += !cols[i].key;
         add_col(g, out, cols[i].name, e);
     }
     return !g->failed;
