@@ -52,7 +52,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     Weir__Topology__Topology *t = NULL;
     weir_job_errors errs;
     weir_job_errors_init(&errs);
-    int rv = weir_job_compile((const char *)data, size, FUZZ_JOB_PATH, &t, &errs);
+    int rv =
+        weir_job_compile((const char *)data, size, FUZZ_JOB_PATH, &t, &errs);
     if (rv == 0) {
         weir_job_print(t, devnull);
         weir_job_print_dot(t, devnull);
