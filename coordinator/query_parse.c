@@ -86,8 +86,9 @@ weir_query_parse(const char *uri, weir_query **out, char *why, size_t whylen)
     bool bad = !q->job || !q->store || !q->job[0] || !q->store[0];
     if (keys) {
         const char *key = keys + 6;
-        q->key = decode(key, (size_t)(uri + plen - key));
-        bad = bad || !q->key || !q->key[0] || strchr(q->key, '/');
+        size_t klen = (size_t)(uri + plen - key);
+        q->key = decode(key, klen); /* a '/' in a key is sent as %2F */
+        bad = bad || !q->key || !q->key[0] || memchr(key, '/', klen);
     } else {
         q->scan = true;
     }

@@ -62,6 +62,14 @@ if(WEIR_FUZZ)
     SOURCE unit/test_coordinator_fuzz.c LIBS weir_coordinator_lib
     DEFINES WEIR_FUZZ_MAIN_DISABLED=1 RUNS 2000000 MAX_LEN 4096)
 endif()
+# Pull-query paths: parsed or refused (400), and fuzzed with WEIR_FUZZ.
+weir_unit_test(NAME coordinator.query_parse
+  SOURCES unit/test_query_parse.c LIBS weir_coordinator_lib)
+if(WEIR_FUZZ)
+  weir_fuzz_test(NAME coordinator.fuzz_query_path TARGET fuzz_query_path
+    SOURCE fuzz/fuzz_query_path.c LIBS weir_coordinator_lib
+    RUNS 500000 MAX_LEN 512)
+endif()
 # Pull queries through the coordinator's HTTP API (issue 15).
 weir_script_test(NAME cluster.query LABEL integration
   COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/tests/integration/cluster_query.py
