@@ -22,6 +22,9 @@
 
 typedef struct weir_query_target {
     uint32_t partition;
+    /* The newest changelog checkpoint a worker reported for the task (-1:
+     * none): how far a standby's answer may lag. */
+    int64_t newest;
     size_t n; /* workers to ask, the owner first */
     char worker[WEIR_QUERY_MAX_ASK][128];
     char address[WEIR_QUERY_MAX_ASK][256];

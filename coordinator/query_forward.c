@@ -228,6 +228,12 @@ answer(fwd_thread *th, weir_query *q)
             if (rv == WEIR_OK)
                 rv = weir_buf_printf(
                     &b, ",\"offset\":%lld", (long long)r->offset);
+            /* A standby's answer: how far behind the newest checkpoint
+             * the workers reported it is (in changelog records). */
+            if (rv == WEIR_OK && (r->stale || who > 0) && tg->newest >= 0)
+                rv = weir_buf_printf(&b, ",\"lag\":%lld",
+                    (long long)(tg->newest > r->offset ? tg->newest - r->offset
+                                                       : 0));
         } else {
             for (size_t i = 0;
                  rv == WEIR_OK && i < r->n_rows && rows < q->limit;

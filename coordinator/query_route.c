@@ -47,6 +47,13 @@ add_target(const weir_cluster *cl, const weir__task *t, weir_query *q)
     weir_query_target *tg = &q->targets[q->n_targets++];
     memset(tg, 0, sizeof(*tg));
     tg->partition = t->part;
+    tg->newest = -1;
+    uint32_t idx = (uint32_t)(t - cl->tasks);
+    for (size_t w = 0; w < cl->n_members; w++)
+        for (size_t l = 0; l < cl->members[w].n_local; l++)
+            if (cl->members[w].local[l].task == idx &&
+                cl->members[w].local[l].offset > tg->newest)
+                tg->newest = cl->members[w].local[l].offset;
     const weir__member *owner = t->target >= 0 ? &cl->members[t->target] : NULL;
     if (owner && owner->state != WEIR__MEMBER_DEAD && owner->query_address[0]) {
         snprintf(tg->worker[0], sizeof(tg->worker[0]), "%s", owner->id);

@@ -137,7 +137,8 @@ def main():
             code, body = query(coord, word)
             if code == 200:
                 assert body["value"] == last[word], body
-                answers.add((body["owner"], body["stale"]))
+                assert body["stale"] == ("lag" in body), body
+                answers.add((body["owner"], body["stale"], body.get("lag")))
             return code == 200 and body["owner"] != owner
         wait_until(answered_by_other, 30, "an answer from another worker",
                    interval=0.2)
