@@ -17,6 +17,7 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/http_server.h"
+#include "common/json_str.h"
 #include "common/prom.h"
 #include "common/log.h"
 #include "query.h"
@@ -195,7 +196,7 @@ answer(weir_coord *co, weir_http_req *r)
         return;
     }
     weir_query *q = NULL;
-    char why[300];
+    char why[300] = "";
     int qp = weir_query_parse(r->uri, &q, why, sizeof(why));
     if (qp != 0) {
         /* A pull query: routed here, answered off the loop. */
@@ -207,13 +208,18 @@ answer(weir_coord *co, weir_http_req *r)
             return;
         }
         weir_query_free(q);
-        char body[400];
-        snprintf(body, sizeof(body), "{\"error\":\"%s\"}\n", why);
-        reply_text(r,
-            rv == WEIR_EINVAL      ? 400
-            : rv == WEIR_ENOTFOUND ? 404
-                                   : 500,
-            "application/json", body);
+        weir_buf b;
+        weir_buf_init(&b);
+        uint16_t status = rv == WEIR_EINVAL      ? 400
+                          : rv == WEIR_ENOTFOUND ? 404
+                                                 : 500;
+        if (weir_buf_append(&b, "{\"error\":", 9) == WEIR_OK &&
+            weir_json_str_append(&b, why, strlen(why)) == WEIR_OK &&
+            weir_buf_append(&b, "}\n", 3) == WEIR_OK)
+            reply_text(r, status, "application/json", b.data);
+        else
+            reply_text(r, 500, "text/plain", "out of memory\n");
+        weir_buf_fini(&b);
         return;
     }
     const char *type;
@@ -256,8 +262,9 @@ weir__http_start(weir_coord *co, char *err, size_t errsize)
 void
 weir__http_stop(weir_coord *co)
 {
-    weir_http_server_close(co->http);
-    co->http = NULL;
+    /* The forwarders answer the requests they hold first. */
     weir_query_forwarder_stop(co->queries);
     co->queries = NULL;
+    weir_http_server_close(co->http);
+    co->http = NULL;
 }

@@ -190,6 +190,11 @@ answer(fwd_thread *th, weir_query *q)
             many = false;
             break;
         }
+        if (r->status == 404 && !q->scan && t + 1 < q->n_targets) {
+            /* A key looked for on every partition: not on this one. */
+            weir__cluster__store_query_reply__free_unpacked(r, NULL);
+            continue;
+        }
         if (r->status != 200) {
             status = (uint16_t)r->status;
             weir_buf_clear(&b);
@@ -247,6 +252,8 @@ answer(fwd_thread *th, weir_query *q)
             }
         }
         weir__cluster__store_query_reply__free_unpacked(r, NULL);
+        if (!many)
+            break; /* the key's partition answered */
     }
     if (rv == WEIR_OK && many)
         rv = weir_buf_append(&b, "]", 1);

@@ -12,17 +12,28 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/murmur2.h"
-#include "common/job/job.h"
 #include "common/value/value.h"
 #include "query.h"
 
 typedef Weir__Topology__Operator op_pb;
 
-/* The subtopology holding store and the key format and type its input
- * topic is partitioned by (NULL: no such store). */
+/* Whether topic is one Weir writes (a repartition topic): partitioned by
+ * murmur2. An input topic's producer may partition otherwise. */
+static bool
+weir_partitioned(const Weir__Topology__Topology *t, const char *topic)
+{
+    for (size_t i = 0; i < t->n_topics; i++)
+        if (strcmp(t->topics[i]->name, topic) == 0)
+            return t->topics[i]->role ==
+                   WEIR__TOPOLOGY__TOPIC_ROLE__TOPIC_REPARTITION;
+    return false;
+}
+
+/* The subtopology holding store, the key format and type its input topic
+ * is partitioned by, and that topic (NULL: no such store). */
 static const Weir__Topology__Subtopology *
 store_sub(const Weir__Topology__Topology *t, const char *store,
-    weir_format *fmt, weir_type *type)
+    weir_format *fmt, weir_type *type, const char **topic)
 {
     for (size_t s = 0; s < t->n_subtopologies; s++) {
         const Weir__Topology__Subtopology *st = t->subtopologies[s];
@@ -35,6 +46,7 @@ store_sub(const Weir__Topology__Topology *t, const char *store,
             const op_pb *src = op->table ? op : st->operators[0];
             *fmt = (weir_format)src->key_format;
             *type = (weir_type)op->key_type;
+            *topic = src->topic;
             return st;
         }
     }
@@ -84,15 +96,21 @@ weir_cluster_query_route(
     const Weir__Topology__Topology *topo = cl->jobs[j].topo;
     weir_format fmt;
     weir_type type;
+    const char *topic = NULL;
     const Weir__Topology__Subtopology *st =
-        store_sub(topo, q->store, &fmt, &type);
+        store_sub(topo, q->store, &fmt, &type, &topic);
     if (!st) {
         snprintf(why, whylen, "job %s has no store %s", q->job, q->store);
         return WEIR_ENOTFOUND;
     }
-    uint32_t parts = weir_job_subtopology_tasks(topo, st->id);
+    /* The tasks the cluster runs (the topics' partitions), not the
+     * counts the job file declares. */
+    uint32_t parts =
+        st->id < cl->jobs[j].n_sub ? cl->jobs[j].sub_tasks[st->id] : 0;
+    /* A key's partition is known when Weir wrote the topic (murmur2);
+     * from an input topic, every partition is asked. */
     int64_t only = -1;
-    if (!q->scan) {
+    if (!q->scan && weir_partitioned(topo, topic)) {
         weir_value v = weir_value_string(q->key, strlen(q->key));
         if (type == WEIR_TYPE_INT) {
             char *end;
@@ -116,8 +134,10 @@ weir_cluster_query_route(
     }
     q->n_targets = 0;
     free(q->targets);
-    if (!(q->targets = calloc(parts ? parts : 1, sizeof(*q->targets))))
+    if (!(q->targets = calloc(parts ? parts : 1, sizeof(*q->targets)))) {
+        snprintf(why, whylen, "out of memory");
         return WEIR_ENOMEM;
+    }
     for (size_t i = 0; i < cl->n_tasks && q->n_targets < parts; i++) {
         const weir__task *t = &cl->tasks[i];
         if (t->job != (uint32_t)j || t->sub != st->id || t->orphan ||

@@ -3,8 +3,8 @@
  * and a key (or a scan); the answer is read from the task's store as of
  * its last checkpoint, which a task writes only after its transaction
  * committed, so an answer is never ahead of the committed output. A
- * standby's answer is marked stale. Aggregation stores (plain and
- * tumbling/hopping windows) and table stores can be queried.
+ * standby's answer is marked stale. Aggregation stores (plain, windowed,
+ * sessions) and table stores can be queried.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +24,7 @@ typedef Weir__Topology__Operator op_pb;
 /* What a query needs to know of its store, copied under rt->lock. */
 typedef struct store_info {
     uint32_t sub;
-    bool table, windowed, avg, standby;
+    bool table, windowed, session, avg, standby;
     uint64_t window_ms;
     weir_type key_type;
     weir_format key_format, value_format;
@@ -57,17 +57,18 @@ lookup(weir_runtime *rt, const Weir__Cluster__StoreQuery *q, store_info *si,
             bool table = op->table && strcmp(op->table_store, q->store) == 0;
             if (!table && strcmp(op->store, q->store) != 0)
                 continue;
-            if (op->kind == WEIR__TOPOLOGY__OP_KIND__OP_STREAM_STREAM_JOIN ||
-                (op->window && op->window->kind ==
-                                   WEIR__TOPOLOGY__WINDOW_KIND__WINDOW_SESSION))
+            if (op->kind == WEIR__TOPOLOGY__OP_KIND__OP_STREAM_STREAM_JOIN)
                 return fail(r, 400,
-                    "this store cannot be queried yet (session windows and "
-                    "stream-stream joins)");
+                    "a stream-stream join's store holds records waiting for "
+                    "a match: not queryable");
             found = op;
             si->sub = st->id;
             si->table = table;
-            si->windowed =
+            si->session =
                 op->window &&
+                op->window->kind == WEIR__TOPOLOGY__WINDOW_KIND__WINDOW_SESSION;
+            si->windowed =
+                op->window && !si->session &&
                 op->window->kind != WEIR__TOPOLOGY__WINDOW_KIND__WINDOW_NONE;
             si->window_ms = op->window ? op->window->size_ms : 0;
             si->avg = op->kind == WEIR__TOPOLOGY__OP_KIND__OP_AGGREGATE &&
@@ -115,11 +116,12 @@ store_key(
 typedef struct collect {
     const store_info *si;
     Weir__Cluster__StoreQueryReply *r;
-    const char *key; /* windowed, one key: its encoding (filter) */
+    const char *key; /* windowed: the key's (or prefix's) encoding */
     size_t klen;
+    bool prefix; /* ... a prefix of the keys to take */
     weir_arena arena;
     weir_buf buf;
-    int64_t to_ms;
+    int64_t from_ms, to_ms;
 } collect;
 
 static char *
@@ -132,70 +134,122 @@ to_json(collect *c, const weir_value *v)
     return strdup(c->buf.data);
 }
 
+/* The result of an aggregate state (be64 count, codec-encoded aggregate). */
+static int
+agg_value(collect *c, const char *v, size_t vl, weir_value *out)
+{
+    if (vl < 9 || weir_codec_decode(v + 8, vl - 8, &c->arena, out) != WEIR_OK)
+        return WEIR_ECORRUPT;
+    int64_t count = (int64_t)weir_codec_get_be64(v);
+    if (c->si->avg && count > 0)
+        *out = weir_value_float(
+            (out->type == WEIR_TYPE_FLOAT ? out->u.f : (double)out->u.i) /
+            (double)count);
+    return WEIR_OK;
+}
+
+static int
+push_row(collect *c, const weir_value *key, const weir_value *value,
+    bool windowed, int64_t start, int64_t end)
+{
+    Weir__Cluster__StoreRow *row = malloc(sizeof(*row));
+    Weir__Cluster__StoreQueryReply *r = c->r;
+    Weir__Cluster__StoreRow **rows =
+        realloc(r->rows, (r->n_rows + 1) * sizeof(*rows));
+    if (rows)
+        r->rows = rows;
+    if (!row || !rows) {
+        free(row);
+        return WEIR_ENOMEM;
+    }
+    weir__cluster__store_row__init(row);
+    row->windowed = windowed;
+    row->window_start_ms = start;
+    row->window_end_ms = end;
+    row->key_json = to_json(c, key);
+    row->value_json = to_json(c, value);
+    if (!row->key_json || !row->value_json) {
+        weir__cluster__store_row__free_unpacked(row, NULL);
+        return WEIR_ENOMEM;
+    }
+    r->rows[r->n_rows++] = row;
+    return WEIR_OK;
+}
+
+/* A key's sessions (ops_session.c's layout): a row each, in the range. */
+static int
+session_rows(collect *c, const char *k, size_t kl, const char *v, size_t vl)
+{
+    if (kl > 0 && ((unsigned char)k[0] == 0xfe || (unsigned char)k[0] == 0xff))
+        return WEIR_STORE_ROW_SKIP; /* the closing order, the stream time */
+    weir_value key, value;
+    if (weir_codec_decode(k, kl, &c->arena, &key) != WEIR_OK)
+        return WEIR_ECORRUPT;
+    for (size_t off = 0; off < vl;) {
+        if (vl - off < 20)
+            return WEIR_ECORRUPT;
+        size_t len = weir_codec_get_be32(v + off + 16);
+        if (len > vl - off - 20)
+            return WEIR_ECORRUPT;
+        int64_t start = (int64_t)weir_codec_get_be64(v + off);
+        int64_t end = (int64_t)weir_codec_get_be64(v + off + 8);
+        int rv = agg_value(c, v + off + 20, len, &value);
+        if (rv == WEIR_OK && start >= c->from_ms && start <= c->to_ms)
+            rv = push_row(c, &key, &value, true, start, end);
+        if (rv != WEIR_OK)
+            return rv;
+        off += 20 + len;
+    }
+    return WEIR_OK;
+}
+
+static int stored_row(
+    collect *c, const char *k, size_t kl, const char *v, size_t vl);
+
 static int
 add_row(const char *k, size_t kl, const char *v, size_t vl, void *opaque)
 {
     collect *c = opaque;
+    if (c->si->session)
+        return session_rows(c, k, kl, v, vl);
+    return stored_row(c, k, kl, v, vl);
+}
+
+static int
+stored_row(collect *c, const char *k, size_t kl, const char *v, size_t vl)
+{
     const store_info *si = c->si;
     if (kl >= 8 && memcmp(k, "\xff\xff\xff\xff\xff\xff\xff\xff", 8) == 0)
-        return 0; /* the stream time */
-    Weir__Cluster__StoreRow *row = malloc(sizeof(*row));
-    if (!row)
-        return WEIR_ENOMEM;
-    weir__cluster__store_row__init(row);
+        return WEIR_STORE_ROW_SKIP; /* the stream time */
     weir_value key, value;
     char err[128];
     size_t skip = 0;
+    int64_t start = 0, end = 0;
     if (si->windowed) {
         if (kl < 8)
-            goto corrupt;
-        row->windowed = true;
-        row->window_start_ms = (int64_t)(weir_codec_get_be64(k) ^ SIGN);
-        row->window_end_ms = row->window_start_ms + (int64_t)si->window_ms;
+            return WEIR_ECORRUPT;
+        start = (int64_t)(weir_codec_get_be64(k) ^ SIGN);
+        end = start + (int64_t)si->window_ms;
         skip = 8;
-        if (row->window_start_ms > c->to_ms) {
-            free(row);
-            return 1; /* past the range: stop */
-        }
-        if (c->key && (kl - 8 != c->klen || memcmp(k + 8, c->key, c->klen))) {
-            free(row);
-            return 0;
-        }
+        if (start > c->to_ms)
+            return WEIR_STORE_ROW_STOP; /* past the range */
+        if (c->key && (c->prefix ? kl - 8 < c->klen : kl - 8 != c->klen))
+            return WEIR_STORE_ROW_SKIP; /* another key */
+        if (c->key && memcmp(k + 8, c->key, c->klen) != 0)
+            return WEIR_STORE_ROW_SKIP;
     }
     if (si->table) {
         if (weir_value_decode(si->key_format, si->key_type, k, kl, &c->arena,
                 &key, err, sizeof(err)) != WEIR_OK ||
             weir_value_decode(si->value_format, si->value_type, v, vl,
                 &c->arena, &value, err, sizeof(err)) != WEIR_OK)
-            goto corrupt;
-    } else {
-        if (weir_codec_decode(k + skip, kl - skip, &c->arena, &key) !=
-                WEIR_OK ||
-            vl < 9 ||
-            weir_codec_decode(v + 8, vl - 8, &c->arena, &value) != WEIR_OK)
-            goto corrupt;
-        int64_t count = (int64_t)weir_codec_get_be64(v);
-        if (si->avg && count > 0)
-            value = weir_value_float(
-                (value.type == WEIR_TYPE_FLOAT ? value.u.f
-                                               : (double)value.u.i) /
-                (double)count);
+            return WEIR_ECORRUPT;
+    } else if (weir_codec_decode(k + skip, kl - skip, &c->arena, &key) !=
+                   WEIR_OK ||
+               agg_value(c, v, vl, &value) != WEIR_OK) {
+        return WEIR_ECORRUPT;
     }
-    row->key_json = to_json(c, &key);
-    row->value_json = to_json(c, &value);
-    Weir__Cluster__StoreQueryReply *r = c->r;
-    Weir__Cluster__StoreRow **rows =
-        realloc(r->rows, (r->n_rows + 1) * sizeof(*rows));
-    if (!row->key_json || !row->value_json || !rows) {
-        weir__cluster__store_row__free_unpacked(row, NULL);
-        return WEIR_ENOMEM;
-    }
-    r->rows = rows;
-    r->rows[r->n_rows++] = row;
-    return 0;
-corrupt:
-    free(row);
-    return WEIR_ECORRUPT;
+    return push_row(c, &key, &value, si->windowed, start, end);
 }
 
 int
@@ -212,7 +266,10 @@ weir_runtime_store_query(weir_runtime *rt, const Weir__Cluster__StoreQuery *q,
         return rv;
     char task[300];
     snprintf(task, sizeof(task), "%s/%u_%u", q->job, si.sub, q->partition);
-    collect c = {.si = &si, .r = r, .to_ms = INT64_MAX};
+    collect c = {.si = &si,
+        .r = r,
+        .from_ms = q->has_range ? q->from_ms : INT64_MIN,
+        .to_ms = q->has_range ? q->to_ms : INT64_MAX};
     weir_arena_init(&c.arena, 0);
     weir_buf_init(&c.buf);
     weir_buf key, from, to;
@@ -220,23 +277,29 @@ weir_runtime_store_query(weir_runtime *rt, const Weir__Cluster__StoreQuery *q,
     weir_buf_init(&from);
     weir_buf_init(&to);
     const char *text = q->scan ? q->prefix : q->key;
-    rv = store_key(&si, text, &c.arena, &key);
+    bool all = q->scan && !q->prefix[0]; /* every key: no encoding */
+    rv = all ? WEIR_OK : store_key(&si, text, &c.arena, &key);
+    if (rv == WEIR_OK && q->scan && si.table && key.len > 0 &&
+        si.key_format == WEIR__TOPOLOGY__FORMAT__FORMAT_JSON &&
+        key.data[key.len - 1] == '"')
+        key.len--; /* a JSON string's prefix: without its closing quote */
     size_t limit =
         q->scan ? (q->limit && q->limit < MAX_ROWS ? q->limit : MAX_ROWS) : 1;
     bool bounded = true;
     if (rv == WEIR_OK && si.windowed) {
         /* Window start first: the range, then this key's rows. */
         char b[8];
-        int64_t lo = q->has_range ? q->from_ms : INT64_MIN;
-        c.to_ms = q->has_range ? q->to_ms : INT64_MAX;
-        weir_codec_put_be64(b, (uint64_t)lo ^ SIGN);
+        weir_codec_put_be64(b, (uint64_t)c.from_ms ^ SIGN);
         rv = weir_buf_append(&from, b, 8);
         bounded = false;
         limit = MAX_ROWS;
-        if (!q->scan) {
+        if (!all) {
             c.key = key.data;
             c.klen = key.len;
+            c.prefix = q->scan;
         }
+    } else if (rv == WEIR_OK && all) {
+        bounded = false;
     } else if (rv == WEIR_OK) {
         /* One key: [key, key + 0x00); a prefix: [prefix, prefix + 0xff)
          * (a string key encodes as its tag and bytes: a prefix of the
@@ -253,8 +316,6 @@ weir_runtime_store_query(weir_runtime *rt, const Weir__Cluster__StoreQuery *q,
     } else if (rv == WEIR_OK) {
         rv = weir_store_env_read(rt->env, task, q->store, from.data, from.len,
             bounded ? to.data : NULL, to.len, limit, add_row, &c, &ckpt);
-        if (rv == 1)
-            rv = WEIR_OK;
         if (rv == WEIR_ENOTFOUND)
             rv = fail(r, 404, "the store is not on this worker");
         else if (rv == WEIR_ECORRUPT)

@@ -713,18 +713,25 @@ weir_store_env_read(weir_store_env *env, const char *task, const char *store,
         if (strcmp(env->cfs[i].name, name) == 0)
             h = env->cfs[i].h;
     if (h) {
+        /* One snapshot for the checkpoint and the rows: the offset
+         * reported is that of the rows returned. */
+        const rocksdb_snapshot_t *snap = rocksdb_create_snapshot(env->db);
+        rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+        rocksdb_readoptions_set_snapshot(ro, snap);
         char *err = NULL;
         size_t vl = 0;
-        char *v = rocksdb_get(env->db, env->ropts, ck, strlen(ck), &vl, &err);
+        char *v = rocksdb_get(env->db, ro, ck, strlen(ck), &vl, &err);
         *ckpt = v && vl == 8 ? get_be64(v) : -1;
         rocksdb_free(v);
         rocksdb_free(err);
-        rocksdb_iterator_t *it =
-            rocksdb_create_iterator_cf(env->db, env->ropts, h);
-        rocksdb_iter_seek(it, from, flen);
+        rocksdb_iterator_t *it = rocksdb_create_iterator_cf(env->db, ro, h);
+        if (flen)
+            rocksdb_iter_seek(it, from, flen);
+        else
+            rocksdb_iter_seek_to_first(it);
         rv = WEIR_OK;
         for (size_t n = 0; rv == WEIR_OK && n < limit && rocksdb_iter_valid(it);
-             n++, rocksdb_iter_next(it)) {
+             rocksdb_iter_next(it)) {
             size_t kl, vl2;
             const char *k = rocksdb_iter_key(it, &kl);
             if (to) {
@@ -734,9 +741,17 @@ weir_store_env_read(weir_store_env *env, const char *task, const char *store,
                     break;
             }
             const char *val = rocksdb_iter_value(it, &vl2);
-            rv = fn(k, kl, val, vl2, opaque);
+            int took = fn(k, kl, val, vl2, opaque);
+            if (took == WEIR_STORE_ROW_STOP)
+                break;
+            if (took == WEIR_OK)
+                n++;
+            else if (took != WEIR_STORE_ROW_SKIP)
+                rv = took;
         }
         rocksdb_iter_destroy(it);
+        rocksdb_readoptions_destroy(ro);
+        rocksdb_release_snapshot(env->db, snap);
     }
     pthread_mutex_unlock(&env->lock);
     free(name);

@@ -109,8 +109,11 @@ const char *weir_store_iter_key(weir_store_iter *it, size_t *len);
 const char *weir_store_iter_value(weir_store_iter *it, size_t *len);
 void weir_store_iter_free(weir_store_iter *it);
 
-/* A row of weir_store_env_read: non-zero stops the read (and is
- * returned). */
+/* A row of weir_store_env_read: WEIR_OK (taken: counts against the
+ * limit), WEIR_STORE_ROW_SKIP (does not count), WEIR_STORE_ROW_STOP (the
+ * read ends), or an error, which ends it and is returned. */
+#define WEIR_STORE_ROW_SKIP (-1)
+#define WEIR_STORE_ROW_STOP (-2)
 typedef int (*weir_store_row_fn)(
     const char *key, size_t klen, const char *val, size_t vlen, void *opaque);
 

@@ -303,6 +303,23 @@ format_of(const weir__sql_stmt *s, const char *name, const char *dflt)
     return pr ? pr->value : dflt;
 }
 
+/* s as a string literal of Weir's expressions ('...', escaped). */
+static char *
+literal(const char *s)
+{
+    weir_buf b;
+    weir_buf_init(&b);
+    int rv = weir_buf_append(&b, "'", 1);
+    for (; rv == WEIR_OK && *s; s++)
+        rv = *s == '\'' || *s == '\\' ? weir_buf_printf(&b, "\\%c", *s)
+                                      : weir_buf_append(&b, s, 1);
+    if (rv == WEIR_OK)
+        rv = weir_buf_append(&b, "'", 2);
+    char *out = rv == WEIR_OK ? strdup(b.data) : NULL;
+    weir_buf_fini(&b);
+    return out;
+}
+
 /* The event time TIMESTAMP= names, over the relation's columns. */
 static char *
 time_of(gen *g, const weir__sql_stmt *s, const rel *r)
@@ -318,10 +335,12 @@ time_of(gen *g, const weir__sql_stmt *s, const rel *r)
         if (strcasecmp(r->cols[i].name, ts->value) != 0)
             continue;
         char *f = tf ? weir__sql_time_format(tf->value) : NULL;
+        char *lit = f ? literal(f) : NULL;
         char *e =
-            tf ? (f ? fmt("parse_time(%s, '%s')", r->cols[i].expr, f) : NULL)
+            tf ? (lit ? fmt("parse_time(%s, %s)", r->cols[i].expr, lit) : NULL)
                : fmt("to_time(%s)", r->cols[i].expr);
         free(f);
+        free(lit);
         if (!e)
             g->p->oom = g->failed = true;
         return e;
@@ -855,6 +874,21 @@ project(gen *g, const weir__sql_stmt *s, scope *sc, rel *out)
     return ok;
 }
 
+/* Whether two expressions are written alike (names case-insensitive). */
+static bool
+same_expr(const weir__sql_expr *a, const weir__sql_expr *b)
+{
+    if (a->kind != b->kind || a->n_args != b->n_args || a->star != b->star ||
+        a->negated != b->negated || a->has_else != b->has_else ||
+        !a->text != !b->text || (a->text && strcasecmp(a->text, b->text)) ||
+        (a->qual && b->qual && strcasecmp(a->qual, b->qual)))
+        return false;
+    for (size_t i = 0; i < a->n_args; i++)
+        if (!same_expr(a->args[i], b->args[i]))
+            return false;
+    return true;
+}
+
 /* A query with GROUP BY: group_by, window, the aggregation, then the
  * select list over the key, the aggregate and the window. */
 static bool
@@ -947,15 +981,12 @@ aggregate(gen *g, const weir__sql_stmt *s, scope *sc, const rel *from, rel *out)
     for (size_t i = 0; ok && i < s->n_items; i++) {
         const weir__sql_item *it = &s->items[i];
         cols[i].name = item_name(it, i, buf, sizeof(buf));
-        char *pre =
-            it == agg ? NULL : weir__sql_expr_text(g->p, it->expr, resolve, sc);
         /* The GROUP BY expression itself is the key. */
-        if (pre && !strcmp(pre, group))
+        if (it != agg && same_expr(it->expr, s->group_by[0]))
             cols[i].expr = strdup("key");
         else
             cols[i].expr =
                 it == agg ? strdup("value") : text(g, &post, it->expr);
-        free(pre);
         ok = cols[i].expr != NULL;
         cols[i].key = ok && !strcmp(cols[i].expr, "key");
     }

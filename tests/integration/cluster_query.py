@@ -19,7 +19,8 @@ import urllib.parse
 from cluster_common import (coordinator, create_topic, http_get, produce,
                             seed_lines, wait_exact, wait_running, weirctl,
                             weirtest, worker, wordcount_yaml)
-from worker_common import last_counts, read_committed
+from worker_common import (last_counts, produce_records, read_committed,
+                           recent_base_ms)
 from weirtest import SOURCE_DIR, wait_until
 
 
@@ -67,6 +68,50 @@ def windows(c, coord, bs):
     assert code == 200 and [w["start"] for w in json.loads(body)[
         "windows"]] == [starts[1]], body
     print("windowed: %d windows of key all, as in the output" % len(got))
+
+
+SESSIONS_JOB = """\
+job: sessions
+sources:
+  clicks: { topic: clicks, key: string, value: json }
+pipeline:
+  - from: clicks
+  - group_by: key
+  - window: { type: session, gap: 5m }
+  - count: { store: per-session }
+  - to: { topic: sessions-out, value: json }
+"""
+
+
+def sessions(c, coord, bs):
+    """A session store: a key's open sessions, each with its count."""
+    create_topic(bs, "clicks", 4)
+    job = c.path("sessions.yaml")
+    with open(job, "w") as f:
+        f.write(SESSIONS_JOB)
+    weirctl(coord, "submit", job)
+    wait_running(coord, job="sessions")
+    t0 = recent_base_ms()
+    minute = 60000
+    times = [t0, t0 + minute, t0 + 2 * minute, t0 + 20 * minute,
+             t0 + 21 * minute]
+    produce_records(bs, [("clicks", t, "u1", '{"page": "/"}')
+                         for t in times])
+    # The first session (3 clicks) closed when stream time passed its end
+    # + gap: a store keeps the open sessions.
+    want = [{"start": t0 + 20 * minute, "end": t0 + 21 * minute, "value": 2}]
+    path = "/api/jobs/sessions/stores/per-session/keys/u1"
+
+    def answered():
+        code, body = http_get(coord, path)
+        return code == 200 and json.loads(body)["windows"] == want
+    try:
+        wait_until(answered, 60, "the open session of u1", interval=0.3)
+    finally:
+        print("sessions of u1: %s" % (http_get(coord, path),), flush=True)
+    code, body = http_get(coord, path + "?to=%d" % (t0 + 19 * minute))
+    assert code == 404, (code, body)
+    print("sessions: %s" % want)
 
 
 def main():
@@ -127,6 +172,7 @@ def main():
         assert all(r["key"].startswith(prefix) and
                    r["value"] == last[r["key"]] for r in rows), rows
         windows(c, coord, bs)
+        sessions(c, coord, bs)
         # The owner of the word dies: a standby, then the new owner, answers.
         owner = query(coord, word)[1]["owner"]
         victim = ws[0] if owner == "w1" else ws[1]
