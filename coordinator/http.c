@@ -17,7 +17,6 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/http_server.h"
-#include "common/json_str.h"
 #include "common/prom.h"
 #include "common/log.h"
 #include "query.h"
@@ -208,18 +207,11 @@ answer(weir_coord *co, weir_http_req *r)
             return;
         }
         weir_query_free(q);
-        weir_buf b;
-        weir_buf_init(&b);
-        uint16_t status = rv == WEIR_EINVAL      ? 400
-                          : rv == WEIR_ENOTFOUND ? 404
-                                                 : 500;
-        if (weir_buf_append(&b, "{\"error\":", 9) == WEIR_OK &&
-            weir_json_str_append(&b, why, strlen(why)) == WEIR_OK &&
-            weir_buf_append(&b, "}\n", 3) == WEIR_OK)
-            reply_text(r, status, "application/json", b.data);
-        else
-            reply_text(r, 500, "text/plain", "out of memory\n");
-        weir_buf_fini(&b);
+        weir_query_reply_error(r,
+            rv == WEIR_EINVAL      ? 400
+            : rv == WEIR_ENOTFOUND ? 404
+                                   : 500,
+            why);
         return;
     }
     const char *type;

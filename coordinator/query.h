@@ -52,6 +52,9 @@ void weir_query_free(weir_query *q);
 int weir_cluster_query_route(
     const weir_cluster *cl, weir_query *q, char *why, size_t whylen);
 
+/* query_forward.c: answers r with {"error": msg}. */
+void weir_query_reply_error(weir_http_req *r, uint16_t status, const char *msg);
+
 typedef struct weir_query_forwarder weir_query_forwarder;
 int weir_query_forwarder_start(
     weir_query_forwarder **out, int threads, int timeout_ms);

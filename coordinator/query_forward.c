@@ -50,8 +50,8 @@ reply_json(weir_http_req *r, uint16_t status, weir_buf *b)
         r, status, "application/json", b->data ? b->data : "", b->len);
 }
 
-static void
-reply_error(weir_http_req *r, uint16_t status, const char *msg)
+void
+weir_query_reply_error(weir_http_req *r, uint16_t status, const char *msg)
 {
     weir_buf b;
     weir_buf_init(&b);
@@ -288,7 +288,7 @@ run(void *arg)
         if (!q && stop)
             break;
         if (stop)
-            reply_error(q->req, 503, "the coordinator is stopping");
+            weir_query_reply_error(q->req, 503, "the coordinator is stopping");
         else
             answer(th, q);
         weir_query_free(q);

@@ -12,6 +12,7 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/murmur2.h"
+#include "common/job/job.h"
 #include "common/value/value.h"
 #include "query.h"
 
@@ -27,30 +28,6 @@ weir_partitioned(const Weir__Topology__Topology *t, const char *topic)
             return t->topics[i]->role ==
                    WEIR__TOPOLOGY__TOPIC_ROLE__TOPIC_REPARTITION;
     return false;
-}
-
-/* The subtopology holding store, the key format and type its input topic
- * is partitioned by, and that topic (NULL: no such store). */
-static const Weir__Topology__Subtopology *
-store_sub(const Weir__Topology__Topology *t, const char *store,
-    weir_format *fmt, weir_type *type, const char **topic)
-{
-    for (size_t s = 0; s < t->n_subtopologies; s++) {
-        const Weir__Topology__Subtopology *st = t->subtopologies[s];
-        for (size_t k = 0; k < st->n_operators; k++) {
-            const op_pb *op = st->operators[k];
-            if (strcmp(op->store, store) != 0 &&
-                !(op->table && strcmp(op->table_store, store) == 0))
-                continue;
-            /* A table's own topic; else the subtopology's first input. */
-            const op_pb *src = op->table ? op : st->operators[0];
-            *fmt = (weir_format)src->key_format;
-            *type = (weir_type)op->key_type;
-            *topic = src->topic;
-            return st;
-        }
-    }
-    return NULL;
 }
 
 static void
@@ -94,17 +71,20 @@ weir_cluster_query_route(
         return WEIR_ENOTFOUND;
     }
     const Weir__Topology__Topology *topo = cl->jobs[j].topo;
-    weir_format fmt;
-    weir_type type;
-    const char *topic = NULL;
-    const Weir__Topology__Subtopology *st =
-        store_sub(topo, q->store, &fmt, &type, &topic);
-    if (!st) {
+    const Weir__Topology__Subtopology *st = NULL;
+    const op_pb *op = weir_job_store_operator(topo, q->store, &st);
+    if (!op) {
         snprintf(why, whylen, "job %s has no store %s", q->job, q->store);
         return WEIR_ENOTFOUND;
     }
     /* The tasks the cluster runs (the topics' partitions), not the
      * counts the job file declares. */
+    /* Keys are partitioned as the subtopology's input topic is: a
+     * table's own topic, else the first input. */
+    const op_pb *src = op->table ? op : st->operators[0];
+    weir_format fmt = (weir_format)src->key_format;
+    weir_type type = (weir_type)op->key_type;
+    const char *topic = src->topic;
     uint32_t parts =
         st->id < cl->jobs[j].n_sub ? cl->jobs[j].sub_tasks[st->id] : 0;
     /* A key's partition is known when Weir wrote the topic (murmur2);

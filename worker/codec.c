@@ -25,6 +25,18 @@ weir_codec_get_be64(const void *p)
 }
 
 void
+weir_codec_put_time(void *p, int64_t ms)
+{
+    weir_codec_put_be64(p, (uint64_t)ms ^ (UINT64_C(1) << 63));
+}
+
+int64_t
+weir_codec_get_time(const void *p)
+{
+    return (int64_t)(weir_codec_get_be64(p) ^ (UINT64_C(1) << 63));
+}
+
+void
 weir_codec_put_be32(void *p, uint32_t v)
 {
     unsigned char *b = p;

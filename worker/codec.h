@@ -31,6 +31,10 @@ int weir_codec_decode(
 
 void weir_codec_put_be64(void *p, uint64_t v);
 uint64_t weir_codec_get_be64(const void *p);
+/* A time (ms, maybe negative) as 8 bytes that sort as the times do:
+ * big-endian with the sign bit flipped (window and session keys). */
+void weir_codec_put_time(void *p, int64_t ms);
+int64_t weir_codec_get_time(const void *p);
 void weir_codec_put_be32(void *p, uint32_t v);
 uint32_t weir_codec_get_be32(const void *p);
 

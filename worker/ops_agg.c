@@ -23,7 +23,6 @@
 
 static const char STREAM_TIME_KEY[] = "\xff\xff\xff\xff\xff\xff\xff\xff~st";
 #define STREAM_TIME_KEY_LEN (sizeof(STREAM_TIME_KEY) - 1)
-#define SIGN (UINT64_C(1) << 63)
 
 typedef Weir__Topology__Operator op_pb;
 
@@ -115,7 +114,7 @@ state_record(weir_task *t, const weir_op *op, const char *key, size_t klen,
         if (klen < 8)
             return WEIR_ECORRUPT;
         o->windowed = true;
-        o->window_start_ms = (int64_t)(weir_codec_get_be64(key) ^ SIGN);
+        o->window_start_ms = weir_codec_get_time(key);
         o->window_end_ms =
             o->window_start_ms + (int64_t)op->pb->window->size_ms;
     }
@@ -158,7 +157,7 @@ close_windows(weir_task *t, size_t i, int64_t st)
         if (kl < 8 ||
             (kl == STREAM_TIME_KEY_LEN && memcmp(k, STREAM_TIME_KEY, kl) == 0))
             break;
-        int64_t start = (int64_t)(weir_codec_get_be64(k) ^ SIGN);
+        int64_t start = weir_codec_get_time(k);
         if (!weir_window_closed(
                 start, (int64_t)w->size_ms, (int64_t)w->grace_ms, st))
             break;
@@ -247,7 +246,7 @@ windowed(weir_task *t, size_t i, const weir_rec *r, int64_t ts,
             t->stats.late += (uint64_t)in->count;
             continue;
         }
-        weir_codec_put_be64(key, (uint64_t)s ^ SIGN);
+        weir_codec_put_time(key, s);
         weir_rec wr = *r;
         wr.windowed = true;
         wr.window_start_ms = s;

@@ -27,7 +27,6 @@
 #include "join_window.h"
 #include "task_impl.h"
 
-#define SIGN (UINT64_C(1) << 63)
 #define INDEX_TAG '\xfe'
 
 typedef Weir__Topology__Operator op_pb;
@@ -57,18 +56,6 @@ side_prefix(
     memcpy(*out, t->kbuf.data, t->kbuf.len);
     *len = t->kbuf.len;
     return WEIR_OK;
-}
-
-static void
-put_time(char *p, int64_t ts)
-{
-    weir_codec_put_be64(p, (uint64_t)ts ^ SIGN);
-}
-
-static int64_t
-get_time(const char *p)
-{
-    return (int64_t)(weir_codec_get_be64(p) ^ SIGN);
 }
 
 /* Whether the records of a side are emitted unmatched when they close. */
@@ -184,8 +171,8 @@ match(weir_task *t, size_t i, const weir_rec *r, char side, int64_t ts,
     if (rv != WEIR_OK || !(to = weir_arena_alloc(&t->arena, plen + 8)))
         return rv != WEIR_OK ? rv : WEIR_ENOMEM;
     memcpy(to, from, plen);
-    put_time(from + plen, ts - within);
-    put_time(to + plen, ts + within + 1);
+    weir_codec_put_time(from + plen, ts - within);
+    weir_codec_put_time(to + plen, ts + within + 1);
     entry *list = NULL;
     size_t n = 0;
     rv = collect(t, op, from, plen + 8, to, plen + 8, SIZE_MAX, &list, &n);
@@ -196,7 +183,7 @@ match(weir_task *t, size_t i, const weir_rec *r, char side, int64_t ts,
             rv = corrupt(t, op);
             break;
         }
-        int64_t ets = get_time(e->key + plen);
+        int64_t ets = weir_codec_get_time(e->key + plen);
         int64_t out_ts = ets > ts ? ets : ts;
         bool changed = false;
         size_t off = 0;
@@ -228,7 +215,7 @@ buffer(weir_task *t, weir_op *op, const weir_rec *r, char side, int64_t ts,
     int rv = side_prefix(t, side, &r->key, &key, &plen);
     if (rv != WEIR_OK)
         return rv;
-    put_time(key + plen, ts);
+    weir_codec_put_time(key + plen, ts);
     const char *old = NULL;
     size_t olen = 0;
     bool found = false;
@@ -251,7 +238,7 @@ buffer(weir_task *t, weir_op *op, const weir_rec *r, char side, int64_t ts,
     /* A new entry: its place in the closing order. */
     weir_buf_clear(&t->pbuf);
     char ih[9] = {INDEX_TAG};
-    put_time(ih + 1, ts);
+    weir_codec_put_time(ih + 1, ts);
     if (weir_buf_append(&t->pbuf, ih, 9) != WEIR_OK ||
         weir_buf_append(&t->pbuf, key, plen + 8) != WEIR_OK)
         return WEIR_ENOMEM;
@@ -299,7 +286,7 @@ emit_unmatched(weir_task *t, size_t i, const entry *e)
     weir_value key;
     if (weir_codec_decode(e->key + 5, e->klen - 13, &t->arena, &key) != WEIR_OK)
         return corrupt(t, op);
-    int64_t ts = get_time(e->key + e->klen - 8);
+    int64_t ts = weir_codec_get_time(e->key + e->klen - 8);
     size_t off = 0;
     char *flag;
     weir_value v;
@@ -323,7 +310,7 @@ weir__ops_stream_join_close(weir_task *t, size_t i)
     int64_t wait = (int64_t)(op->pb->join_window_ms + op->pb->join_grace_ms);
     /* Closed (weir_join_closed): ts + wait < st, i.e. ts < st - wait. */
     char from[1] = {INDEX_TAG}, to[9] = {INDEX_TAG};
-    put_time(to + 1, st - wait);
+    weir_codec_put_time(to + 1, st - wait);
     entry *closed = NULL;
     size_t n = 0;
     rv = collect(t, op, from, 1, to, 9, SIZE_MAX, &closed, &n);
@@ -355,7 +342,7 @@ weir__ops_stream_join_close(weir_task *t, size_t i)
     op->close_at = INT64_MAX;
     rv = collect(t, op, from, 1, end, 1, 1, &next, &m);
     if (rv == WEIR_OK && m > 0)
-        op->close_at = get_time(next[0].key + 1) + wait + 1;
+        op->close_at = weir_codec_get_time(next[0].key + 1) + wait + 1;
     free(next);
     return rv;
 }

@@ -28,7 +28,6 @@
 #include "session.h"
 #include "task_impl.h"
 
-#define SIGN (UINT64_C(1) << 63)
 #define INDEX_TAG '\xfe'
 #define ENTRY_HEAD 20 /* start, end, state length */
 
@@ -112,7 +111,7 @@ put_index(weir_task *t, const weir_op *op, const char *key, size_t klen,
 {
     weir_buf_clear(&t->pbuf);
     char head[9] = {INDEX_TAG};
-    weir_codec_put_be64(head + 1, (uint64_t)end ^ SIGN);
+    weir_codec_put_time(head + 1, end);
     if (weir_buf_append(&t->pbuf, head, 9) != WEIR_OK ||
         weir_buf_append(&t->pbuf, key, klen) != WEIR_OK)
         return WEIR_ENOMEM;
@@ -150,8 +149,8 @@ note_pending(weir_task *t, weir_op *op, const char *key, size_t klen,
     char *pk = weir_arena_alloc(&t->arena, 16 + klen);
     if (!pk)
         return WEIR_ENOMEM;
-    weir_codec_put_be64(pk, (uint64_t)s.start ^ SIGN);
-    weir_codec_put_be64(pk + 8, (uint64_t)s.end ^ SIGN);
+    weir_codec_put_time(pk, s.start);
+    weir_codec_put_time(pk + 8, s.end);
     memcpy(pk + 16, key, klen);
     const weir_ov_entry *e =
         op->pending ? weir_overlay_find(op->pending, 0, pk, 16 + klen) : NULL;
@@ -265,8 +264,8 @@ weir__ops_session_flush(weir_task *t, size_t i, const weir_ov_entry *e)
     weir_arena_reset(&t->arena);
     if (e->klen < 16 || e->vlen < 9)
         return corrupt(t, op);
-    weir_session s = {(int64_t)(weir_codec_get_be64(e->key) ^ SIGN),
-        (int64_t)(weir_codec_get_be64(e->key + 8) ^ SIGN)};
+    weir_session s = {
+        weir_codec_get_time(e->key), weir_codec_get_time(e->key + 8)};
     const char *key = e->key + 16;
     size_t klen = e->klen - 16;
     sessions l;
@@ -311,7 +310,7 @@ closed_sessions(weir_task *t, weir_op *op, int64_t st, closing **out, size_t *n,
         const char *k = weir_store_iter_key(it, &kl);
         if (kl < 9 || k[0] != INDEX_TAG)
             break;
-        s.end = (int64_t)(weir_codec_get_be64(k + 1) ^ SIGN);
+        s.end = weir_codec_get_time(k + 1);
         if (!weir_session_closed(
                 s, (int64_t)w->gap_ms, (int64_t)w->grace_ms, st)) {
             *next = s.end + (int64_t)(w->gap_ms + w->grace_ms) + 1;

@@ -14,9 +14,9 @@
 #include "common/arena.h"
 #include "common/buf.h"
 #include "common/err.h"
+#include "common/job/job.h"
 #include "runtime_impl.h"
 
-#define SIGN (UINT64_C(1) << 63)
 #define MAX_ROWS 1000
 
 typedef Weir__Topology__Operator op_pb;
@@ -45,39 +45,33 @@ static int
 lookup(weir_runtime *rt, const Weir__Cluster__StoreQuery *q, store_info *si,
     Weir__Cluster__StoreQueryReply *r)
 {
-    const op_pb *found = NULL;
     const Weir__Topology__Topology *topo = NULL;
     for (size_t i = 0; i < rt->n_topos && !topo; i++)
         if (strcmp(rt->topos[i]->job, q->job) == 0)
             topo = rt->topos[i];
-    for (size_t s = 0; topo && !found && s < topo->n_subtopologies; s++) {
-        const Weir__Topology__Subtopology *st = topo->subtopologies[s];
-        for (size_t k = 0; !found && k < st->n_operators; k++) {
-            const op_pb *op = st->operators[k];
-            bool table = op->table && strcmp(op->table_store, q->store) == 0;
-            if (!table && strcmp(op->store, q->store) != 0)
-                continue;
-            if (op->kind == WEIR__TOPOLOGY__OP_KIND__OP_STREAM_STREAM_JOIN)
-                return fail(r, 400,
-                    "a stream-stream join's store holds records waiting for "
-                    "a match: not queryable");
-            found = op;
-            si->sub = st->id;
-            si->table = table;
-            si->session =
-                op->window &&
-                op->window->kind == WEIR__TOPOLOGY__WINDOW_KIND__WINDOW_SESSION;
-            si->windowed =
-                op->window && !si->session &&
-                op->window->kind != WEIR__TOPOLOGY__WINDOW_KIND__WINDOW_NONE;
-            si->window_ms = op->window ? op->window->size_ms : 0;
-            si->avg = op->kind == WEIR__TOPOLOGY__OP_KIND__OP_AGGREGATE &&
-                      op->agg == WEIR__TOPOLOGY__AGG_FUNC__AGG_AVG;
-            si->key_type = (weir_type)op->key_type;
-            si->key_format = (weir_format)op->key_format;
-            si->value_format = (weir_format)op->value_format;
-            si->value_type = (weir_type)op->value_type;
-        }
+    const Weir__Topology__Subtopology *st = NULL;
+    const op_pb *found =
+        topo ? weir_job_store_operator(topo, q->store, &st) : NULL;
+    if (found) {
+        const op_pb *op = found;
+        if (op->kind == WEIR__TOPOLOGY__OP_KIND__OP_STREAM_STREAM_JOIN)
+            return fail(r, 400,
+                "a stream-stream join's store holds records waiting for a "
+                "match: not queryable");
+        const Weir__Topology__Window *w = op->window;
+        si->sub = st->id;
+        si->table = op->table;
+        si->session =
+            w && w->kind == WEIR__TOPOLOGY__WINDOW_KIND__WINDOW_SESSION;
+        si->windowed = w && !si->session &&
+                       w->kind != WEIR__TOPOLOGY__WINDOW_KIND__WINDOW_NONE;
+        si->window_ms = w ? w->size_ms : 0;
+        si->avg = op->kind == WEIR__TOPOLOGY__OP_KIND__OP_AGGREGATE &&
+                  op->agg == WEIR__TOPOLOGY__AGG_FUNC__AGG_AVG;
+        si->key_type = (weir_type)op->key_type;
+        si->key_format = (weir_format)op->key_format;
+        si->value_format = (weir_format)op->value_format;
+        si->value_type = (weir_type)op->value_type;
     }
     if (!found)
         return fail(r, 404, topo ? "no such store" : "no such job here");
@@ -228,7 +222,7 @@ stored_row(collect *c, const char *k, size_t kl, const char *v, size_t vl)
     if (si->windowed) {
         if (kl < 8)
             return WEIR_ECORRUPT;
-        start = (int64_t)(weir_codec_get_be64(k) ^ SIGN);
+        start = weir_codec_get_time(k);
         end = start + (int64_t)si->window_ms;
         skip = 8;
         if (start > c->to_ms)
@@ -289,7 +283,7 @@ weir_runtime_store_query(weir_runtime *rt, const Weir__Cluster__StoreQuery *q,
     if (rv == WEIR_OK && si.windowed) {
         /* Window start first: the range, then this key's rows. */
         char b[8];
-        weir_codec_put_be64(b, (uint64_t)c.from_ms ^ SIGN);
+        weir_codec_put_time(b, c.from_ms);
         rv = weir_buf_append(&from, b, 8);
         bounded = false;
         limit = MAX_ROWS;

@@ -92,6 +92,12 @@ unsigned weir_job_topic_partitions(
     const Weir__Topology__Topology *topo, const char *topic);
 
 /* Number of tasks of a subtopology: the partitions of its input topics. */
+/* The operator that keeps store (an aggregation's or a join's store, or
+ * a table source's) and, in *sub, its subtopology; NULL when none does. */
+const Weir__Topology__Operator *weir_job_store_operator(
+    const Weir__Topology__Topology *topo, const char *store,
+    const Weir__Topology__Subtopology **sub);
+
 unsigned weir_job_subtopology_tasks(
     const Weir__Topology__Topology *topo, unsigned sub);
 

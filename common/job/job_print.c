@@ -71,6 +71,24 @@ weir_job_topic_partitions(
     return parts != 0 ? parts : inputs;
 }
 
+const Weir__Topology__Operator *
+weir_job_store_operator(const Weir__Topology__Topology *topo, const char *store,
+    const Weir__Topology__Subtopology **sub)
+{
+    for (size_t s = 0; s < topo->n_subtopologies; s++) {
+        const Weir__Topology__Subtopology *st = topo->subtopologies[s];
+        for (size_t k = 0; k < st->n_operators; k++) {
+            const Weir__Topology__Operator *op = st->operators[k];
+            if (strcmp(op->store, store) == 0 ||
+                (op->table && strcmp(op->table_store, store) == 0)) {
+                *sub = st;
+                return op;
+            }
+        }
+    }
+    return NULL;
+}
+
 unsigned
 weir_job_subtopology_tasks(const Weir__Topology__Topology *topo, unsigned sub)
 {

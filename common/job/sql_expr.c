@@ -29,20 +29,31 @@ put(gen *g, const char *s)
         g->p->oom = g->failed = true;
 }
 
-/* A string literal of Weir's language: backslashes and quotes escaped. */
+char *
+weir__sql_literal(const char *s)
+{
+    weir_buf b;
+    weir_buf_init(&b);
+    int rv = weir_buf_append(&b, "'", 1);
+    for (; rv == WEIR_OK && *s; s++)
+        rv = *s == '\'' || *s == '\\' ? weir_buf_printf(&b, "\\%c", *s)
+                                      : weir_buf_append(&b, s, 1);
+    if (rv == WEIR_OK)
+        rv = weir_buf_append(&b, "'", 2);
+    char *out = rv == WEIR_OK ? strdup(b.data) : NULL;
+    weir_buf_fini(&b);
+    return out;
+}
+
 static void
 put_string(gen *g, const char *s)
 {
-    put(g, "'");
-    for (; *s; s++) {
-        char c[3] = {*s, 0, 0};
-        if (*s == '\\' || *s == '\'') {
-            c[0] = '\\';
-            c[1] = *s;
-        }
-        put(g, c);
-    }
-    put(g, "'");
+    char *lit = weir__sql_literal(s);
+    if (!lit)
+        g->p->oom = g->failed = true;
+    else
+        put(g, lit);
+    free(lit);
 }
 
 static void expr(gen *g, const weir__sql_expr *e);

@@ -168,16 +168,9 @@ field(const char *var, const char *name)
 {
     if (plain_name(name))
         return fmt("%s.%s", var, name);
-    weir_buf b;
-    weir_buf_init(&b);
-    int rv = weir_buf_printf(&b, "%s['", var);
-    for (const char *s = name; rv == WEIR_OK && *s; s++)
-        rv = *s == '\'' || *s == '\\' ? weir_buf_printf(&b, "\\%c", *s)
-                                      : weir_buf_append(&b, s, 1);
-    if (rv == WEIR_OK)
-        rv = weir_buf_append(&b, "']", 3);
-    char *out = rv == WEIR_OK ? strdup(b.data) : NULL;
-    weir_buf_fini(&b);
+    char *lit = weir__sql_literal(name);
+    char *out = lit ? fmt("%s[%s]", var, lit) : NULL;
+    free(lit);
     return out;
 }
 
@@ -303,23 +296,6 @@ format_of(const weir__sql_stmt *s, const char *name, const char *dflt)
     return pr ? pr->value : dflt;
 }
 
-/* s as a string literal of Weir's expressions ('...', escaped). */
-static char *
-literal(const char *s)
-{
-    weir_buf b;
-    weir_buf_init(&b);
-    int rv = weir_buf_append(&b, "'", 1);
-    for (; rv == WEIR_OK && *s; s++)
-        rv = *s == '\'' || *s == '\\' ? weir_buf_printf(&b, "\\%c", *s)
-                                      : weir_buf_append(&b, s, 1);
-    if (rv == WEIR_OK)
-        rv = weir_buf_append(&b, "'", 2);
-    char *out = rv == WEIR_OK ? strdup(b.data) : NULL;
-    weir_buf_fini(&b);
-    return out;
-}
-
 /* The event time TIMESTAMP= names, over the relation's columns. */
 static char *
 time_of(gen *g, const weir__sql_stmt *s, const rel *r)
@@ -335,7 +311,7 @@ time_of(gen *g, const weir__sql_stmt *s, const rel *r)
         if (strcasecmp(r->cols[i].name, ts->value) != 0)
             continue;
         char *f = tf ? weir__sql_time_format(tf->value) : NULL;
-        char *lit = f ? literal(f) : NULL;
+        char *lit = f ? weir__sql_literal(f) : NULL;
         char *e =
             tf ? (lit ? fmt("parse_time(%s, %s)", r->cols[i].expr, lit) : NULL)
                : fmt("to_time(%s)", r->cols[i].expr);

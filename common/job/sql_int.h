@@ -175,6 +175,9 @@ typedef bool (*weir__sql_resolve_fn)(
     void *ctx, const weir__sql_expr *col, char *buf, size_t bufsize);
 char *weir__sql_expr_text(weir__sql_parse *p, const weir__sql_expr *e,
     weir__sql_resolve_fn resolve, void *ctx);
+/* s as a string literal of Weir's expressions: '...', backslashes and
+ * quotes escaped (malloc'd; NULL when out of memory). */
+char *weir__sql_literal(const char *s);
 /* A ksqlDB (Java) time format as strftime, e.g. yyyy-MM-dd -> %Y-%m-%d. */
 char *weir__sql_time_format(const char *java);
 
