@@ -8,6 +8,10 @@ weir_unit_test(NAME job.plan SOURCES unit/test_job_plan.c LIBS weir_job)
 weir_unit_test(NAME job.sql SOURCES unit/test_sql_compile.c LIBS weir_job)
 target_compile_definitions(test_job_compile PRIVATE
   WEIR_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+# The topology graph behind `weirctl topology --dot` and the dashboard.
+weir_unit_test(NAME job.graph SOURCES unit/test_job_graph.c LIBS weir_job)
+target_compile_definitions(test_job_graph PRIVATE
+  WEIR_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 
 # libFuzzer targets (WEIR_FUZZ=ON, clang): repeatable smoke runs labelled fuzz.
 # Seeds are copied into the build tree, where libFuzzer may add to them.

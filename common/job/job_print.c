@@ -2,39 +2,18 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/err.h"
 #include "common/job/job.h"
+#include "common/job/job_graph.h"
 #include "common/value/value.h"
 
 typedef Weir__Topology__Operator op_msg;
-
-static const char *
-kind_name(Weir__Topology__OpKind kind)
-{
-    static const char *names[] = {"source", "filter", "map", "map_values",
-        "flat_map_values", "select_key", "repartition", "count", "reduce",
-        "aggregate", "sink", "peek", "stream_table_join", "stream_stream_join"};
-    if ((unsigned)kind < sizeof(names) / sizeof(names[0])) {
-        return names[kind];
-    }
-    return "unknown";
-}
 
 static const char *
 fmt_name(weir_format fmt)
 {
     const char *s = weir_format_name(fmt);
     return s != NULL ? s : "?";
-}
-
-static const char *
-role_name(Weir__Topology__TopicRole role)
-{
-    static const char *names[] = {
-        "input", "output", "repartition", "changelog", "dlq"};
-    if ((unsigned)role < sizeof(names) / sizeof(names[0])) {
-        return names[role];
-    }
-    return "unknown";
 }
 
 static const char *
@@ -132,7 +111,8 @@ emit_name(Weir__Topology__Emit e)
 static void
 print_op(const op_msg *op, size_t idx, FILE *fp)
 {
-    fprintf(fp, "    [%zu] %-16s %s", idx, kind_name(op->kind), op->name);
+    fprintf(fp, "    [%zu] %-16s %s", idx, weir_job_op_kind_name(op->kind),
+        op->name);
     for (size_t i = 0; i < op->n_inputs; i++) {
         fprintf(fp, "%s%u", i ? ", " : " <- [", op->inputs[i]);
     }
@@ -257,105 +237,91 @@ weir_job_print(const Weir__Topology__Topology *topo, FILE *fp)
     for (size_t i = 0; i < topo->n_topics; i++) {
         const Weir__Topology__Topic *t = topo->topics[i];
         unsigned parts = weir_job_topic_partitions(topo, t->name);
-        fprintf(fp, "  %-11s %s (%u partition%s%s)\n", role_name(t->role),
-            t->name, parts, parts == 1 ? "" : "s",
-            t->compacted ? ", compacted" : "");
+        fprintf(fp, "  %-11s %s (%u partition%s%s)\n",
+            weir_job_topic_role_name(t->role), t->name, parts,
+            parts == 1 ? "" : "s", t->compacted ? ", compacted" : "");
     }
 }
 
-/* Writes s as a dot string body, escaping quotes and backslashes. */
+/* Writes s as a dot string body, escaping quotes and backslashes; a
+ * newline becomes dot's "\\n" (a line break in a label). */
 static void
 dot_str(const char *s, FILE *fp)
 {
     for (; *s; s++) {
+        if (*s == '\n') {
+            fputs("\\n", fp);
+            continue;
+        }
         if (*s == '"' || *s == '\\') {
             fputc('\\', fp);
         }
-        fputc(*s == '\n' ? ' ' : *s, fp);
+        fputc(*s, fp);
     }
 }
 
+static void
+dot_node(const weir_job_node *nd, const char *indent, FILE *fp)
+{
+    fprintf(fp, "%s%s [%slabel=\"", indent, nd->id,
+        nd->type == WEIR_JOB_NODE_TOPIC ? "shape=ellipse, " : "");
+    dot_str(nd->name, fp);
+    if (nd->detail[0]) {
+        fprintf(fp, "\\n");
+        dot_str(nd->detail, fp);
+    }
+    fprintf(fp, "\"];\n");
+}
+
+/* Draws the graph of job_graph.h, the one the dashboard draws too. */
 void
 weir_job_print_dot(const Weir__Topology__Topology *topo, FILE *fp)
 {
+    weir_job_graph g;
+    if (weir_job_graph_build(topo, &g) != WEIR_OK) {
+        fprintf(fp, "// out of memory\n");
+        return;
+    }
     fprintf(fp, "digraph \"");
     dot_str(topo->job, fp);
     fprintf(fp,
         "\" {\n  rankdir=LR;\n  node [shape=box, fontname=\"monospace\"];\n");
     for (size_t i = 0; i < topo->n_subtopologies; i++) {
-        const Weir__Topology__Subtopology *sub = topo->subtopologies[i];
-        fprintf(fp, "  subgraph cluster_%u {\n    label=\"subtopology %u\";\n",
-            sub->id, sub->id);
-        for (size_t k = 0; k < sub->n_operators; k++) {
-            const op_msg *op = sub->operators[k];
-            fprintf(fp, "    op_%u_%zu [label=\"", sub->id, k);
-            dot_str(op->name, fp);
-            const Weir__Topology__Expr *e =
-                op->predicate != NULL ? op->predicate
-                                      : (op->key != NULL ? op->key : op->value);
-            if (e != NULL) {
-                fprintf(fp, "\\n");
-                dot_str(e->text, fp);
+        int id = (int)topo->subtopologies[i]->id;
+        fprintf(fp, "  subgraph cluster_%d {\n    label=\"subtopology %d\";\n",
+            id, id);
+        for (size_t n = 0; n < g.n_nodes; n++) {
+            if (g.nodes[n].subtopology == id) {
+                dot_node(&g.nodes[n], "    ", fp);
             }
-            if (op->window != NULL) {
-                static const char *kinds[] = {
-                    "", "tumbling", "hopping", "session"};
-                fprintf(fp, "\\n%s %llums grace %llums",
-                    (unsigned)op->window->kind < 4 ? kinds[op->window->kind]
-                                                   : "?",
-                    (unsigned long long)(op->window->kind ==
-                                                 WEIR__TOPOLOGY__WINDOW_KIND__WINDOW_SESSION
-                                             ? op->window->gap_ms
-                                             : op->window->size_ms),
-                    (unsigned long long)op->window->grace_ms);
-            }
-            if (op->store != NULL && op->store[0]) {
-                fprintf(fp, "\\nstore ");
-                dot_str(op->store, fp);
-            }
-            fprintf(fp, "\"];\n");
-            for (size_t j = 0; j < op->n_inputs; j++) {
-                fprintf(fp, "    op_%u_%u -> op_%u_%zu;\n", sub->id,
-                    op->inputs[j], sub->id, k);
+        }
+        /* Flow within the subtopology stays inside its box. */
+        for (size_t e = 0; e < g.n_edges; e++) {
+            const weir_job_node *a = &g.nodes[g.edges[e].from];
+            const weir_job_node *b = &g.nodes[g.edges[e].to];
+            if (a->subtopology == id && b->subtopology == id) {
+                fprintf(fp, "    %s -> %s;\n", a->id, b->id);
             }
         }
         fprintf(fp, "  }\n");
     }
-    /* Topics as ellipses, linked to the operators that read and write them. */
-    for (size_t i = 0; i < topo->n_topics; i++) {
-        const Weir__Topology__Topic *t = topo->topics[i];
-        fprintf(fp, "  topic_%zu [shape=ellipse, label=\"", i);
-        dot_str(t->name, fp);
-        fprintf(fp, "\"];\n");
-        for (size_t s = 0; s < topo->n_subtopologies; s++) {
-            const Weir__Topology__Subtopology *sub = topo->subtopologies[s];
-            for (size_t k = 0; k < sub->n_operators; k++) {
-                const op_msg *op = sub->operators[k];
-                if (op->topic == NULL || strcmp(op->topic, t->name) != 0) {
-                    continue;
-                }
-                if (op->kind == WEIR__TOPOLOGY__OP_KIND__OP_SOURCE) {
-                    fprintf(fp, "  topic_%zu -> op_%u_%zu;\n", i, sub->id, k);
-                } else {
-                    fprintf(fp, "  op_%u_%zu -> topic_%zu;\n", sub->id, k, i);
-                }
-            }
-            /* Stores feed their changelogs. */
-            for (size_t k = 0; k < sub->n_operators; k++) {
-                const op_msg *op = sub->operators[k];
-                for (size_t j = 0;
-                     op->store != NULL && op->store[0] && j < topo->n_stores;
-                     j++) {
-                    const Weir__Topology__Store *st = topo->stores[j];
-                    if (strcmp(st->name, op->store) == 0 &&
-                        strcmp(st->changelog_topic, t->name) == 0) {
-                        fprintf(fp,
-                            "  op_%u_%zu -> topic_%zu [style=dashed];\n",
-                            sub->id, k, i);
-                    }
-                }
-            }
+    /* Topics as ellipses; changelog writes dashed. */
+    for (size_t n = 0; n < g.n_nodes; n++) {
+        if (g.nodes[n].type == WEIR_JOB_NODE_TOPIC) {
+            dot_node(&g.nodes[n], "  ", fp);
         }
     }
+    for (size_t e = 0; e < g.n_edges; e++) {
+        const weir_job_node *a = &g.nodes[g.edges[e].from];
+        const weir_job_node *b = &g.nodes[g.edges[e].to];
+        if (a->type == WEIR_JOB_NODE_OPERATOR &&
+            b->type == WEIR_JOB_NODE_OPERATOR) {
+            continue;
+        }
+        fprintf(fp, "  %s -> %s%s;\n", a->id, b->id,
+            g.edges[e].type == WEIR_JOB_EDGE_CHANGELOG ? " [style=dashed]"
+                                                       : "");
+    }
     fprintf(fp, "}\n");
+    weir_job_graph_fini(&g);
 }
