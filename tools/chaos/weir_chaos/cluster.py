@@ -1,0 +1,333 @@
+"""The cluster under test, as the scenarios see it: workers to kill, pause,
+cut off or starve, a coordinator and a broker to kill, and the job's task
+states. LocalCluster starts its own in a temporary directory;
+ExternalCluster acts on one that runs already (docs/chaos.md)."""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+import urllib.request
+
+from .procs import Proc, find_binary, free_port, wait_until
+
+SESSION_MS = 3000
+FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"
+TMPFS_SIZE = "512m"
+
+
+class Cluster:
+    """What both kinds share: weirctl against the coordinator."""
+
+    def __init__(self, bin_dir, coordinator_url, job):
+        self.weirctl = find_binary(bin_dir, "weirctl")
+        self.coordinator_url = coordinator_url
+        self.job = job
+
+    def ctl(self, *args, timeout=60):
+        """Runs weirctl; its output, or raises with its error."""
+        r = subprocess.run([self.weirctl, "--coordinator", self.coordinator_url] + list(args),
+                           capture_output=True, text=True, timeout=timeout)
+        if r.returncode != 0:
+            raise RuntimeError("weirctl %s: %s" % (" ".join(args), r.stderr.strip()))
+        return r.stdout
+
+    def ctl_json(self, *args):
+        """weirctl --json's answer, None when the coordinator does not give one."""
+        try:
+            r = self.ctl("--timeout-ms", "3000", "--json", *args, timeout=10)
+        except (RuntimeError, subprocess.TimeoutExpired):
+            return None
+        try:
+            return json.loads(r)
+        except ValueError:
+            return None
+
+    def task_owners(self):
+        """{task: (owner, state)} of the job, None if the coordinator does
+        not answer."""
+        d = self.ctl_json("describe", self.job)
+        if d is None:
+            return None
+        out = {}
+        for t in d.get("tasks", []):
+            name = "%d_%d" % (t["task"]["subtopology"], t["task"]["partition"])
+            st = t["status"]["state"] if t.get("status") else "NONE"
+            out[name] = (t.get("owner") or "", st)
+        return out
+
+    def all_running(self, owners=None):
+        """True when every task runs, on exactly the given owners if any."""
+        ts = self.task_owners()
+        if not ts or any(st != "TASK_RUNNING" or not o for o, st in ts.values()):
+            return False
+        return owners is None or {o for o, _ in ts.values()} == set(owners)
+
+
+class LocalCluster(Cluster):
+    """weir-broker (or Apache Kafka), a coordinator and N workers in dir."""
+
+    def __init__(self, dir, bin_dir, workers, job_name, net=None, kafka_script=None,
+                 tmpfs=False, faketime=False, log=print):
+        self.dir = dir
+        self.bin_dir = bin_dir
+        self.net = net
+        self.log = log
+        self.kafka_script = kafka_script
+        self.procs = {}
+        self.mounts = []
+        self.clock_files = {}
+        self.broker_admin = None
+        self.capabilities = {"worker-signals", "coordinator-signals", "broker-kill",
+                             "restart", "data-dir"}
+        self._start_broker()
+        coord_host = net.coordinator_ip if net else "127.0.0.1"
+        self.coord_port, self.http_port = free_port(coord_host), free_port(coord_host)
+        super().__init__(bin_dir, "tcp://%s:%d" % (coord_host, self.coord_port), job_name)
+        self.coordinator_http = "%s:%d" % (coord_host, self.http_port)
+        self._start_coordinator(coord_host)
+        self.workers = ["w%d" % (i + 1) for i in range(workers)]
+        if net:
+            self.capabilities.add("network")
+        if tmpfs:
+            self.capabilities.add("disk")
+        if faketime:
+            self.capabilities.add("clock")
+        for i, name in enumerate(self.workers):
+            self._start_worker(i + 1, name, tmpfs, faketime)
+
+    def path(self, *parts):
+        p = os.path.join(self.dir, *parts)
+        os.makedirs(p, exist_ok=True)
+        return p
+
+    def _start(self, name, binary, args, ready, prefix=(), env=None, timeout=30):
+        argv = list(prefix) + [find_binary(self.bin_dir, binary)] + args
+        p = Proc(name, argv, os.path.join(self.path("logs"), name + ".log"), env, ready,
+                 timeout)
+        self.procs[name] = p
+        return p
+
+    # -- broker
+    def _start_broker(self):
+        if self.kafka_script:
+            self.kafka_dir = self.path("kafka")
+            out = self._kafka("start", "--brokers", "3", timeout=600)
+            self.bootstrap = out.strip().splitlines()[-1]
+            return
+        host = self.net.broker_ip if self.net else "127.0.0.1"
+        port, admin = free_port(host), free_port()
+        self.bootstrap = "%s:%d" % (host, port)
+        self.broker_admin = "127.0.0.1:%d" % admin
+        self.capabilities.add("broker-admin")
+        self._start("broker", "weir-broker",
+                    ["--listen", self.bootstrap, "--data-dir", self.path("broker-data"),
+                     "--admin", self.broker_admin, "--default-partitions", "4"],
+                    "ready listen=")
+
+    def _kafka(self, *args, timeout=300):
+        with open(os.path.join(self.path("logs"), "kafka.log"), "ab") as log:
+            r = subprocess.run([self.kafka_script] + list(args) + ["--data-dir", self.kafka_dir],
+                               stdout=subprocess.PIPE, stderr=log, timeout=timeout)
+        if r.returncode != 0:
+            raise RuntimeError("scripts/kafka %s failed (see %s/logs/kafka.log)" % (
+                " ".join(args), self.dir))
+        return r.stdout.decode()
+
+    def kill_broker(self, rng):
+        """SIGKILL the broker (one Kafka node); what was killed."""
+        if self.kafka_script:
+            self.killed_node = rng.randint(1, 3)
+            self._kafka("kill", str(self.killed_node))
+            return "kafka node %d" % self.killed_node
+        self.procs["broker"].kill()
+        return "weir-broker"
+
+    def restart_broker(self):
+        if self.kafka_script:
+            self._kafka("restart", str(self.killed_node))
+        else:
+            self.procs["broker"].start("ready listen=")
+
+    def admin(self, path):
+        req = urllib.request.Request("http://%s%s" % (self.broker_admin, path), method="POST")
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.read().decode()
+
+    # -- coordinator
+    def _start_coordinator(self, host):
+        self._start("coordinator", "weir-coordinator",
+                    ["--listen", self.coordinator_url, "--http", self.coordinator_http,
+                     "--data-dir", self.path("coordinator-data"), "--bootstrap", self.bootstrap,
+                     "--session-timeout-ms", str(SESSION_MS)], "ready listen=")
+
+    def kill_coordinator(self):
+        self.procs["coordinator"].kill()
+
+    def restart_coordinator(self):
+        self.procs["coordinator"].start("ready listen=")
+
+    # -- workers
+    def _start_worker(self, index, name, tmpfs, faketime):
+        data = self.path(name + "-data")
+        if tmpfs:
+            subprocess.run(["mount", "-t", "tmpfs", "-o", "size=" + TMPFS_SIZE, "tmpfs", data],
+                           check=True)
+            self.mounts.append(data)
+        env = {}
+        if faketime:
+            clock = os.path.join(self.dir, name + ".clock")
+            with open(clock, "w") as f:
+                f.write("+0\n")
+            self.clock_files[name] = clock
+            env = {"LD_PRELOAD": FAKETIME_LIB, "FAKETIME_TIMESTAMP_FILE": clock,
+                   "FAKETIME_CACHE_DURATION": "1", "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
+        prefix = []
+        args = ["--coordinator", self.coordinator_url, "--id", name, "--data-dir", data,
+                "--bootstrap", self.bootstrap, "--threads", "2",
+                "--progress-interval-ms", "0"]
+        if self.net:
+            _, addr = self.net.add_worker(index)
+            prefix = self.net.exec_prefix(index)
+            args += ["--query-listen", "tcp://%s:0" % addr, "--address", addr]
+        self._start(name, "weir-worker", args, "ready cluster", prefix, env)
+
+    def worker_index(self, name):
+        return self.workers.index(name) + 1
+
+    def signal_worker(self, name, sig):
+        if sig == signal.SIGKILL:
+            self.procs[name].kill()
+        else:
+            self.procs[name].signal(sig)
+
+    def restart_worker(self, name, wipe=False):
+        p = self.procs[name]
+        if p.alive():
+            p.kill()
+        if wipe:
+            data = os.path.join(self.dir, name + "-data")
+            for entry in os.listdir(data):
+                full = os.path.join(data, entry)
+                if os.path.isdir(full):
+                    shutil.rmtree(full)
+                else:
+                    os.unlink(full)
+        p.start("ready cluster")
+
+    def fill_disk(self, name):
+        """Fills the worker's data dir's file system; the filler's path."""
+        data = os.path.join(self.dir, name + "-data")
+        filler = os.path.join(data, "chaos-disk-full")
+        st = os.statvfs(data)
+        with open(filler, "wb") as f:
+            free = st.f_bavail * st.f_frsize
+            try:
+                os.posix_fallocate(f.fileno(), 0, free)
+            except OSError:
+                pass
+        return filler
+
+    def set_clock(self, name, offset_s):
+        with open(self.clock_files[name] + ".tmp", "w") as f:
+            f.write("%+d\n" % offset_s)
+        os.replace(self.clock_files[name] + ".tmp", self.clock_files[name])
+
+    def coordinator_log(self):
+        return self.procs["coordinator"].log(since_start=False)
+
+    def close(self):
+        for name in self.workers:
+            if name in self.procs:
+                self.procs[name].signal(signal.SIGCONT)
+        for name in list(self.procs)[::-1]:
+            self.procs[name].kill()
+        if self.kafka_script:
+            try:
+                self._kafka("stop", timeout=120)
+            except Exception as e:  # reported, the rest still cleaned up
+                self.log("stopping Kafka: %s" % e)
+        for m in self.mounts:
+            subprocess.run(["umount", "-l", m], capture_output=True)
+
+
+class ExternalCluster(Cluster):
+    """A cluster weir-chaos did not start: faults it can cause from outside.
+    Processes are named (worker names, "coordinator", "broker") and given as
+    pids (signals) or through command templates ({name} replaced)."""
+
+    def __init__(self, bin_dir, coordinator_url, job, bootstrap, pids, kill_cmd, restart_cmd,
+                 pause_cmd, resume_cmd, broker_admin, targets):
+        super().__init__(bin_dir, coordinator_url, job)
+        self.bootstrap = bootstrap
+        self.pids = pids
+        self.cmds = {"kill": kill_cmd, "restart": restart_cmd, "pause": pause_cmd,
+                     "resume": resume_cmd}
+        self.broker_admin = broker_admin
+        self.net = None
+        names = set(pids) | set(targets)
+        self.workers = sorted(n for n in names if n not in ("coordinator", "broker"))
+        if not self.workers:
+            d = self.ctl_json("workers") or {}
+            self.workers = sorted(w["worker_id"] for w in d.get("workers", []) if w.get("alive"))
+        self.capabilities = set()
+        if pids or kill_cmd:
+            self.capabilities.add("worker-signals")
+            if "coordinator" in names:
+                self.capabilities.add("coordinator-signals")
+            if "broker" in names:
+                self.capabilities.add("broker-kill")
+        if restart_cmd:
+            self.capabilities.add("restart")
+        if broker_admin:
+            self.capabilities.add("broker-admin")
+
+    def _act(self, action, name, sig):
+        if name in self.pids:
+            os.kill(self.pids[name], sig)
+            return
+        cmd = self.cmds[action]
+        if not cmd:
+            raise RuntimeError("no --%s-cmd for %s" % (action, name))
+        subprocess.run(cmd.replace("{name}", name), shell=True, check=True, timeout=60)
+
+    def signal_worker(self, name, sig):
+        action = {signal.SIGKILL: "kill", signal.SIGSTOP: "pause", signal.SIGCONT: "resume"}[sig]
+        self._act(action, name, sig)
+
+    def restart_worker(self, name, wipe=False):
+        if wipe:
+            raise RuntimeError("emptying a data dir needs a local cluster")
+        if self.cmds["restart"]:
+            subprocess.run(self.cmds["restart"].replace("{name}", name), shell=True,
+                           check=True, timeout=120)
+        # else: the process's supervisor restarts it (a restart policy)
+
+    def kill_coordinator(self):
+        self._act("kill", "coordinator", signal.SIGKILL)
+
+    def restart_coordinator(self):
+        self.restart_worker("coordinator")
+
+    def kill_broker(self, rng):
+        self._act("kill", "broker", signal.SIGKILL)
+        return "broker"
+
+    def restart_broker(self):
+        self.restart_worker("broker")
+
+    admin = LocalCluster.admin
+
+    def coordinator_log(self):
+        return ""
+
+    def close(self):
+        pass
+
+
+def wait_tasks_running(cluster, owners, timeout):
+    """Seconds until every task runs on owners (None: on any worker)."""
+    t0 = time.monotonic()
+    wait_until(lambda: cluster.all_running(owners), timeout, "every task running", 0.2)
+    return time.monotonic() - t0
