@@ -354,6 +354,7 @@ rebalance(weir_cluster *cl)
     if ((rv = weir_assignor_run(&in, out)) != WEIR_OK)
         goto out;
     bool changed = false;
+    size_t moved = 0;
     for (size_t k = 0; k < cl->n_tasks; k++) {
         weir__task *t = &cl->tasks[k];
         weir_assignor_result none = {.active = -1};
@@ -363,6 +364,7 @@ rebalance(weir_cluster *cl)
             memcmp(t->standbys, r->standbys, r->n_standbys * sizeof(int32_t)) !=
                 0)
             changed = true;
+        moved += t->target != r->active;
         t->target = r->active;
         t->n_standbys = r->n_standbys;
         memcpy(t->standbys, r->standbys, sizeof(t->standbys));
@@ -373,6 +375,9 @@ rebalance(weir_cluster *cl)
         weir__cluster_bump_generation(cl);
     weir_log_info(LOGC, "rebalance generation=%llu tasks=%zu changed=%d",
         (unsigned long long)cl->generation, nt, changed);
+    weir__cluster_event(cl, WEIR__EVENT_REBALANCE,
+        "rebalance generation=%llu tasks=%zu moved=%zu",
+        (unsigned long long)cl->generation, nt, moved);
 out:
     free(workers);
     free(tasks);
@@ -543,8 +548,12 @@ weir_cluster_hello(weir_cluster *cl, const Weir__Cluster__Hello *hello,
     weir__cluster_member_kafka(cl, w, hello->kafka, hello->kafka_error, now_ms);
     cl->stats.hellos++;
     cl->dirty = true;
-    if (was_dead)
+    if (was_dead) {
         schedule(cl, now_ms + cl->opts.join_window_ms);
+        weir__cluster_event(cl, WEIR__EVENT_JOINED,
+            "worker joined worker=%s epoch=%llu capacity=%u", m->id,
+            (unsigned long long)m->epoch, m->capacity);
+    }
     weir_log_info(LOGC, "hello worker=%s epoch=%llu capacity=%u local=%zu",
         m->id, (unsigned long long)m->epoch, m->capacity, m->n_local);
     welcome->member_epoch = m->epoch;
@@ -579,6 +588,8 @@ weir_cluster_leave(
         return rv;
     cl->stats.leaves++;
     weir_log_info(LOGC, "leave worker=%s", cl->members[w].id);
+    weir__cluster_event(
+        cl, WEIR__EVENT_LEFT, "worker left worker=%s", cl->members[w].id);
     schedule(cl, now_ms);
     return WEIR_OK;
 }
@@ -629,6 +640,8 @@ weir_cluster_submit(weir_cluster *cl, const Weir__Topology__Topology *topo,
     schedule(cl, now_ms);
     weir_log_info(
         LOGC, "job submitted job=%s subtopologies=%zu", copy->job, n_sub);
+    weir__cluster_event(cl, WEIR__EVENT_SUBMIT,
+        "job submitted job=%s subtopologies=%zu", copy->job, n_sub);
     return WEIR_OK;
 }
 
@@ -655,6 +668,7 @@ weir_cluster_cancel(weir_cluster *cl, const char *job, uint64_t now_ms)
     weir__cluster_bump_generation(cl); /* its tasks leave every assignment */
     schedule(cl, now_ms);
     weir_log_info(LOGC, "job cancelled job=%s", job);
+    weir__cluster_event(cl, WEIR__EVENT_CANCEL, "job cancelled job=%s", job);
     return WEIR_OK;
 }
 
@@ -669,6 +683,7 @@ weir_cluster_drain(weir_cluster *cl, const char *worker, uint64_t now_ms)
         return rv;
     schedule(cl, now_ms);
     weir_log_info(LOGC, "drain worker=%s", worker);
+    weir__cluster_event(cl, WEIR__EVENT_DRAIN, "drain worker=%s", worker);
     return WEIR_OK;
 }
 
@@ -716,6 +731,12 @@ weir_cluster_tick(weir_cluster *cl, uint64_t now_ms)
         if (member_set(cl, (int)i, WEIR__MEMBER_DEAD) != WEIR_OK)
             continue; /* logged; cannot happen from ALIVE or DRAINING */
         cl->stats.deaths++;
+        size_t ran = 0;
+        for (size_t k = 0; k < cl->n_tasks; k++)
+            ran += cl->tasks[k].running == (int32_t)i;
+        weir__cluster_event(cl, WEIR__EVENT_FAILOVER,
+            "session expired worker=%s silent_ms=%llu tasks=%zu", m->id,
+            (unsigned long long)(now_ms - m->last_seen_ms), ran);
         schedule(cl, now_ms);
     }
     watch_stuck(cl, now_ms);

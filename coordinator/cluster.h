@@ -152,6 +152,27 @@ char *weir_cluster_metrics(const weir_cluster *cl, uint64_t now_ms);
 /* JSON arrays for /api/jobs, /api/workers, /api/tasks (malloc'd). */
 char *weir_cluster_json_jobs(const weir_cluster *cl);
 char *weir_cluster_json_workers(const weir_cluster *cl, uint64_t now_ms);
-char *weir_cluster_json_tasks(const weir_cluster *cl);
+/*
+ * /api/tasks: per task its placement and last report, plus what the
+ * dashboard shows: records in/out per second (from the counters' change
+ * between heartbeats), last commit age, commit latency p50/p99 (from the
+ * reported histogram), restore progress and each standby's state.
+ */
+char *weir_cluster_json_tasks(const weir_cluster *cl, uint64_t now_ms);
+/* /api/events: the recent cluster events, newest first (cluster_events.c). */
+char *weir_cluster_json_events(const weir_cluster *cl);
+
+/* The stored topology of a job (also a cancelled one), or NULL. Borrowed:
+ * valid until the next mutation of cl. */
+const Weir__Topology__Topology *weir_cluster_job_topology(
+    const weir_cluster *cl, const char *job);
+
+/*
+ * The q-quantile (0 < q <= 1) of a commit-latency histogram of
+ * WEIR_CLUSTER_LAT_BUCKETS per-bucket counts, interpolated within its
+ * bucket as Prometheus' histogram_quantile does; the +Inf bucket answers
+ * its lower bound. -1 when the histogram is empty. Pure.
+ */
+double weir_cluster_lat_quantile(const uint64_t *buckets, double q);
 
 #endif

@@ -13,22 +13,40 @@
 
 #define LOGC "coordinator"
 
+/* A smoothed rate of a counter over at least a second: value now, seen
+ * at *at_value when the window began. */
+static double
+rate_of(double prev, uint64_t value, uint64_t at_value, uint64_t ms)
+{
+    double rate = (double)(value - at_value) * 1000.0 / (double)ms;
+    return prev == 0 ? rate : 0.5 * prev + 0.5 * rate;
+}
+
 static void
 status_store(weir__task *t, const Weir__Cluster__TaskStatus *s, uint64_t now)
 {
     weir__status *st = &t->st;
-    if (!st->valid || s->commits < st->rate_commits) {
+    if (!st->valid || s->commits < st->rate_commits ||
+        s->records_in < st->rate_in || s->records_out < st->rate_out) {
+        /* first report, or a new task instance counting from 0 */
         st->rate_commits = s->commits;
+        st->rate_in = s->records_in;
+        st->rate_out = s->records_out;
         st->rate_at_ms = now;
-        st->commit_rate = 0;
+        st->commit_rate = st->in_rate = st->out_rate = 0;
     } else if (now >= st->rate_at_ms + 1000) {
-        double rate = (double)(s->commits - st->rate_commits) * 1000.0 /
-                      (double)(now - st->rate_at_ms);
+        uint64_t ms = now - st->rate_at_ms;
         st->commit_rate =
-            st->commit_rate == 0 ? rate : 0.5 * st->commit_rate + 0.5 * rate;
+            rate_of(st->commit_rate, s->commits, st->rate_commits, ms);
+        st->in_rate = rate_of(st->in_rate, s->records_in, st->rate_in, ms);
+        st->out_rate = rate_of(st->out_rate, s->records_out, st->rate_out, ms);
         st->rate_commits = s->commits;
+        st->rate_in = s->records_in;
+        st->rate_out = s->records_out;
         st->rate_at_ms = now;
     }
+    if (!st->valid || s->commits != st->commits)
+        st->last_commit_ms = s->commits > 0 ? now : 0;
     st->valid = true;
     st->state = s->state;
     st->lag = s->lag;
@@ -45,6 +63,45 @@ status_store(weir__task *t, const Weir__Cluster__TaskStatus *s, uint64_t now)
     st->lat_sum_ms = s->commit_latency_sum_ms;
     snprintf(st->error, sizeof(st->error), "%s", s->error ? s->error : "");
     st->updated_ms = now;
+}
+
+/* A standby's report: kept in the task's entry for member w (a new one,
+ * or the stalest, when w has none). */
+static void
+standby_store(
+    weir__task *t, int w, const Weir__Cluster__TaskStatus *s, uint64_t now)
+{
+    weir__standby_status *e = &t->sb_st[0];
+    for (size_t i = 0; i < WEIR_ASSIGNOR_MAX_STANDBYS; i++) {
+        weir__standby_status *c = &t->sb_st[i];
+        if (c->updated_ms != 0 && c->member == w) {
+            e = c;
+            break;
+        }
+        if (c->updated_ms < e->updated_ms)
+            e = c;
+    }
+    e->member = w;
+    e->state = s->state;
+    e->restored = s->restored_records;
+    e->updated_ms = now;
+}
+
+/* Events of an owner's report: a fencing, records dead-lettered. */
+static void
+status_events(weir_cluster *cl, int w, const weir__task *t,
+    const Weir__Cluster__TaskStatus *s)
+{
+    const weir__status *st = &t->st;
+    if (s->state == WEIR__CLUSTER__TASK_STATE__TASK_FENCED &&
+        (!st->valid || st->state != WEIR__CLUSTER__TASK_STATE__TASK_FENCED))
+        weir__cluster_event(cl, WEIR__EVENT_FENCED,
+            "task fenced job=%s task=%u_%u worker=%s fences=%llu",
+            cl->jobs[t->job].topo->job, t->sub, t->part, cl->members[w].id,
+            (unsigned long long)s->fences);
+    if (st->valid && s->dead_lettered > st->dead_lettered)
+        weir__cluster_event_dlq(
+            cl, t, cl->members[w].id, s->dead_lettered - st->dead_lettered);
 }
 
 /*
@@ -240,12 +297,15 @@ weir_cluster_heartbeat(weir_cluster *cl, const Weir__Cluster__Heartbeat *hb,
     bool fenced = false;
     for (size_t i = 0; i < hb->n_tasks; i++) {
         const Weir__Cluster__TaskStatus *s = hb->tasks[i];
-        if (!s->task || s->standby)
+        if (!s->task)
             continue;
         int k = weir__cluster_task_find(
             cl, s->task->job, s->task->subtopology, s->task->partition);
-        if (k < 0 || cl->tasks[k].running != w)
+        if (k >= 0 && s->standby)
+            standby_store(&cl->tasks[k], w, s, now_ms);
+        if (k < 0 || s->standby || cl->tasks[k].running != w)
             continue;
+        status_events(cl, w, &cl->tasks[k], s);
         status_store(&cl->tasks[k], s, now_ms);
         fenced |= answer_fence(cl, w, &cl->tasks[k], s);
     }

@@ -7,6 +7,7 @@
 
 #include "assignor.h"
 #include "cluster.h"
+#include "common/buf.h"
 
 typedef enum weir__member_state {
     WEIR__MEMBER_ALIVE,
@@ -47,10 +48,23 @@ typedef struct weir__status {
     double lat_sum_ms;
     char error[160];
     uint64_t updated_ms;
-    double commit_rate;    /* commits/s, smoothed */
-    uint64_t rate_commits; /* commits at rate_at_ms */
+    double commit_rate;         /* commits/s, smoothed */
+    double in_rate;             /* records_in/s, smoothed */
+    double out_rate;            /* records_out/s, smoothed */
+    uint64_t rate_commits;      /* commits at rate_at_ms */
+    uint64_t rate_in, rate_out; /* records_in, records_out at rate_at_ms */
     uint64_t rate_at_ms;
+    uint64_t last_commit_ms; /* when commits last grew (heartbeat time) */
 } weir__status;
+
+/* What a standby of a task last reported (TaskStatus with standby set). */
+typedef struct weir__standby_status {
+    int32_t member; /* member index (an entry is empty while
+                       updated_ms is 0) */
+    Weir__Cluster__TaskState state;
+    uint64_t restored; /* changelog records applied */
+    uint64_t updated_ms;
+} weir__standby_status;
 
 typedef struct weir__task {
     uint32_t job; /* index into jobs */
@@ -65,6 +79,9 @@ typedef struct weir__task {
      * therefore waits for the old incarnation to stop (two phases). */
     bool orphan;
     weir__status st;
+    /* Its standbys' last reports, by member (any order, stale entries of
+     * members that are no longer standbys are ignored by the views). */
+    weir__standby_status sb_st[WEIR_ASSIGNOR_MAX_STANDBYS];
     /* The owner's fence count (TaskStatus.fences) this coordinator last
      * answered with a restart, 0 once the task reports another state: a
      * FENCED report with another count is a new fence to answer (the
@@ -82,6 +99,31 @@ typedef struct weir__job {
     size_t n_sub;
 } weir__job;
 
+/* Cluster events for the dashboard (cluster_events.c): a bounded ring of
+ * the most recent, newest last. */
+typedef enum weir__event_kind {
+    WEIR__EVENT_REBALANCE,
+    WEIR__EVENT_FENCED,
+    WEIR__EVENT_FAILOVER, /* a session expired: the member's tasks move */
+    WEIR__EVENT_JOINED,
+    WEIR__EVENT_LEFT,
+    WEIR__EVENT_DRAIN,
+    WEIR__EVENT_SUBMIT,
+    WEIR__EVENT_CANCEL,
+    WEIR__EVENT_DLQ,
+    WEIR__EVENT_KINDS
+} weir__event_kind;
+
+#define WEIR__EVENTS_MAX 200
+
+typedef struct weir__event {
+    uint64_t seq; /* 1, 2, ... since the start */
+    int64_t wall_ms;
+    weir__event_kind kind;
+    uint64_t count; /* DLQ: records; repeated reports of one task add up */
+    char text[200];
+} weir__event;
+
 struct weir_cluster {
     weir_cluster_opts opts; /* bootstrap owned */
     weir__member *members;  /* indices stable for the process lifetime */
@@ -95,6 +137,10 @@ struct weir_cluster {
     uint64_t rebalance_due_ms; /* 0: none scheduled */
     bool dirty;
     weir_cluster_stats stats;
+    weir__event events[WEIR__EVENTS_MAX]; /* ring, oldest at events_head */
+    size_t events_head, n_events;
+    uint64_t events_seq;
+    uint64_t events_total[WEIR__EVENT_KINDS];
 };
 
 /* Index of a job by name, or -1. */
@@ -133,6 +179,24 @@ bool weir__cluster_apply_phase(weir_cluster *cl);
  * tasks (it does not report UNREACHABLE) schedules a rebalance. */
 void weir__cluster_member_kafka(weir_cluster *cl, int w,
     Weir__Cluster__KafkaState state, const char *error, uint64_t now_ms);
+
+/* "RUNNING"... of a TaskState without its TASK_ prefix. */
+const char *weir__cluster_task_state_enum_name(Weir__Cluster__TaskState s);
+/* Appends the dashboard's live numbers (cluster_view_live.c) to the
+ * Prometheus text in b: per-worker and per-standby families, rates, commit
+ * age and latency quantiles, restore progress, event counts. */
+void weir__cluster_metrics_live(
+    const weir_cluster *cl, uint64_t now_ms, weir_buf *b);
+
+/* Records an event (text printf-style, cut at 199 bytes). */
+void weir__cluster_event(weir_cluster *cl, weir__event_kind kind,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Records n more dead-lettered records of task t: added to the newest
+ * event when that is a DLQ event of the same task. */
+void weir__cluster_event_dlq(
+    weir_cluster *cl, const weir__task *t, const char *worker, uint64_t n);
+/* The event kind's name ("rebalance", "fenced", ...). */
+const char *weir__cluster_event_name(weir__event_kind kind);
 
 int weir__cluster_member_check(
     weir_cluster *cl, const char *id, uint64_t epoch);

@@ -80,8 +80,14 @@ weir__cluster_task_state_name(const weir__task *t)
         return t->target < 0 ? "unassigned" : "moving";
     if (!t->st.valid)
         return "assigned";
+    return weir__cluster_task_state_enum_name(t->st.state);
+}
+
+const char *
+weir__cluster_task_state_enum_name(Weir__Cluster__TaskState s)
+{
     const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
-        &weir__cluster__task_state__descriptor, (int)t->st.state);
+        &weir__cluster__task_state__descriptor, (int)s);
     return v ? v->name + strlen("TASK_") : "unknown";
 }
 
@@ -397,56 +403,6 @@ weir_cluster_json_workers(const weir_cluster *cl, uint64_t now_ms)
     return sb_take(&b);
 }
 
-static const char *
-owner_name(const weir_cluster *cl, int32_t w)
-{
-    return w >= 0 ? cl->members[w].id : "";
-}
-
-char *
-weir_cluster_json_tasks(const weir_cluster *cl)
-{
-    sbuf b = {0};
-    sb_printf(&b, "[");
-    bool first = true;
-    for (size_t k = 0; k < cl->n_tasks; k++) {
-        const weir__task *t = &cl->tasks[k];
-        if (t->orphan)
-            continue;
-        sb_printf(&b, "%s{\"job\":", first ? "" : ",");
-        first = false;
-        sb_json_str(&b, cl->jobs[t->job].topo->job);
-        sb_printf(&b, ",\"subtopology\":%u,\"partition\":%u,\"owner\":", t->sub,
-            t->part);
-        sb_json_str(
-            &b, t->running == t->target ? owner_name(cl, t->running) : "");
-        sb_printf(&b, ",\"target\":");
-        sb_json_str(&b, owner_name(cl, t->target));
-        sb_printf(&b, ",\"standbys\":[");
-        for (uint32_t i = 0; i < t->n_standbys; i++) {
-            sb_printf(&b, "%s", i ? "," : "");
-            sb_json_str(&b, owner_name(cl, t->standbys[i]));
-        }
-        sb_printf(&b,
-            "],\"state\":\"%s\",\"lag\":%lld,\"records_in\":%llu,"
-            "\"records_out\":%llu,\"commits\":%llu,\"restored_records\":%llu,"
-            "\"dead_lettered\":%llu,\"skipped\":%llu,\"late\":%llu,"
-            "\"commit_rate\":%.2f,\"stuck\":%s,\"error\":",
-            weir__cluster_task_state_name(t), (long long)t->st.lag,
-            (unsigned long long)t->st.records_in,
-            (unsigned long long)t->st.records_out,
-            (unsigned long long)t->st.commits,
-            (unsigned long long)t->st.restored,
-            (unsigned long long)t->st.dead_lettered,
-            (unsigned long long)t->st.skipped, (unsigned long long)t->st.late,
-            t->st.commit_rate, t->stuck ? "true" : "false");
-        sb_json_str(&b, t->st.error);
-        sb_printf(&b, "}");
-    }
-    sb_printf(&b, "]\n");
-    return sb_take(&b);
-}
-
 /* ------------------------------------------------------------ Prometheus */
 
 static void
@@ -678,5 +634,6 @@ weir_cluster_metrics(const weir_cluster *cl, uint64_t now_ms)
     histogram(&b, "weir_commit_latency_ms",
         "Transaction commit latency reported by workers, all tasks.", all,
         all_sum);
+    weir__cluster_metrics_live(cl, now_ms, &b);
     return sb_take(&b);
 }

@@ -1,11 +1,13 @@
 /*
  * The coordinator's HTTP server (NNG's): /metrics (Prometheus text),
- * /api/jobs, /api/workers, /api/tasks (JSON), /healthz and a small
- * dashboard at /. Handlers run on NNG threads and only enqueue the request;
- * the event loop renders the answer from the state it owns.
+ * /api/jobs, /api/workers, /api/tasks, /api/events, /api/jobs/JOB/graph
+ * (JSON), /healthz and the dashboard at / (dashboard.h). Handlers run on
+ * NNG threads and only enqueue the request; the event loop renders the
+ * answer from the state it owns.
  *
  * With --token every request must carry it: "Authorization: Bearer T",
- * "X-Weir-Token: T", or "?token=T" (for a browser).
+ * "X-Weir-Token: T", or "?token=T" (for a browser), except the
+ * dashboard's static files (no cluster data in them).
  */
 #include "server_int.h"
 
@@ -19,6 +21,7 @@
 #include "common/http_server.h"
 #include "common/prom.h"
 #include "common/log.h"
+#include "dashboard.h"
 #include "query.h"
 
 #define LOGC "coordinator"
@@ -103,41 +106,6 @@ join(char **texts, size_t n)
     return b.data;
 }
 
-static char *
-dashboard(weir_coord *co)
-{
-    Weir__Cluster__StatusReply st;
-    weir_cluster_status(co->cl, weir_clock_mono_ms() - co->started_ms, &st);
-    char *head = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&head, &len);
-    if (!f)
-        return NULL;
-    fprintf(f,
-        "<!doctype html><html><head><meta charset=\"utf-8\">"
-        "<meta http-equiv=\"refresh\" content=\"2\"><title>weir</title>"
-        "<style>body{font-family:sans-serif}pre{background:#f4f4f4;"
-        "padding:8px}</style></head><body><h1>weir coordinator</h1>"
-        "<p>generation %llu &middot; %u workers &middot; %u jobs &middot; "
-        "%u tasks (%u unassigned) &middot; %llu rebalances</p>"
-        "<h2>jobs</h2><pre>",
-        (unsigned long long)st.generation, st.workers, st.jobs, st.tasks,
-        st.unassigned_tasks, (unsigned long long)st.rebalances);
-    fclose(f);
-    /* JSON contains no '<' from us; job names might: escape crudely */
-    char *parts[3] = {weir_cluster_json_jobs(co->cl),
-        weir_cluster_json_workers(co->cl, weir_clock_mono_ms()),
-        weir_cluster_json_tasks(co->cl)};
-    for (int i = 0; i < 3; i++)
-        for (char *p = parts[i]; p && *p; p++)
-            if (*p == '<' || *p == '>' || *p == '&')
-                *p = '?';
-    char *texts[] = {head, parts[0], strdup("</pre><h2>workers</h2><pre>"),
-        parts[1], strdup("</pre><h2>tasks</h2><pre>"), parts[2],
-        strdup("</pre></body></html>\n")};
-    return join(texts, sizeof(texts) / sizeof(texts[0]));
-}
-
 static bool
 http_token_ok(const weir_coord *co, const char *token)
 {
@@ -164,7 +132,18 @@ render(weir_coord *co, const char *path, const char **type, uint16_t *status)
     if (strcmp(path, "/api/workers") == 0)
         return weir_cluster_json_workers(co->cl, now);
     if (strcmp(path, "/api/tasks") == 0)
-        return weir_cluster_json_tasks(co->cl);
+        return weir_cluster_json_tasks(co->cl, now);
+    if (strcmp(path, "/api/events") == 0)
+        return weir_cluster_json_events(co->cl);
+    char job[256];
+    int gp = weir_dashboard_graph_path(path, job, sizeof(job));
+    if (gp > 0)
+        return weir_dashboard_graph_json(co->cl, job, status);
+    if (gp < 0) {
+        *status = 400;
+        return strdup("{\"error\":\"malformed job name: expected "
+                      "/api/jobs/JOB/graph\"}\n");
+    }
     *type = "text/plain";
     if (strcmp(path, "/healthz") == 0) {
         char why[256], *text = NULL;
@@ -174,10 +153,6 @@ render(weir_coord *co, const char *path, const char **type, uint16_t *status)
         return asprintf(&text, "kafka unreachable: %s\n", why) < 0 ? NULL
                                                                    : text;
     }
-    if (strcmp(path, "/") == 0) {
-        *type = "text/html; charset=utf-8";
-        return dashboard(co);
-    }
     *status = 404;
     return strdup("not found\n");
 }
@@ -185,6 +160,13 @@ render(weir_coord *co, const char *path, const char **type, uint16_t *status)
 static void
 answer(weir_coord *co, weir_http_req *r)
 {
+    /* The page and its scripts hold no cluster data: served without the
+     * token, which the page then sends with each /api/ request. */
+    const weir_dashboard_asset *asset = weir_dashboard_asset_find(r->path);
+    if (asset && strcmp(r->method, "GET") == 0) {
+        weir_http_reply(r, 200, asset->type, asset->data, asset->size);
+        return;
+    }
     if (!http_token_ok(co, r->token)) {
         atomic_fetch_add(&co->rejects.http_unauthorized, 1);
         reply_text(r, 401, "text/plain", "missing or wrong token\n");

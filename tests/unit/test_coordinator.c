@@ -367,7 +367,7 @@ test_cancel(void **state)
     char *m = weir_cluster_metrics(cl, now);
     assert_non_null(strstr(m, "weir_tasks{state=\"RUNNING\"} 2"));
     free(m);
-    char *js = weir_cluster_json_tasks(cl);
+    char *js = weir_cluster_json_tasks(cl, now);
     assert_non_null(strstr(js, "\"owner\":\"a\""));
     free(js);
     weir_cluster_free(cl);
