@@ -176,9 +176,14 @@
     return svg;
   }
 
+  function hideDetail() {
+    detail.hidden = true;
+    document.body.classList.remove('with-detail');
+  }
+
   function taskDetail(r) {
     var t = data.tasks.filter(function (t) { return t.job === r.job && taskName(t) === r.task; })[0];
-    if (!r.task || !t) { detail.hidden = true; return; }
+    if (!r.task || !t) { hideDetail(); return; }
     var dl = h('dl', {});
     function row(k, v) { dl.appendChild(h('dt', {}, k)); dl.appendChild(h('dd', {}, v)); }
     row('state', badge(t.state));
@@ -210,8 +215,9 @@
       h('div', { 'class': 'sub' }, 'subtopology ' + t.subtopology + ', partition ' + t.partition),
       dl, h('h2', {}, 'records in per second'), spark(history[t.job + '/' + taskName(t)] || []),
       h('h2', { style: 'margin-top:16px' }, 'Standbys'), sb,
-      t.error ? h('p', { 'class': 'error' }, t.error) : null);
+      h('p', { 'class': 'error' }, t.error || ''));
     detail.hidden = false;
+    document.body.classList.add('with-detail');
   }
 
   /* ------------------------------------------------------------- workers */
@@ -278,7 +284,7 @@
       : r.page === 'events' ? eventsPage() : jobsPage();
     main.replaceChildren(page);
     window.scrollTo(0, scroll);
-    if (r.page === 'job') taskDetail(r); else detail.hidden = true;
+    if (r.page === 'job') taskDetail(r); else hideDetail();
     summary();
   }
 

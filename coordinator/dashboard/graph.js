@@ -8,7 +8,7 @@
 'use strict';
 var WeirGraph = (function () {
   var NS = 'http://www.w3.org/2000/svg';
-  var W = 190, GAP_X = 56, GAP_Y = 22, PAD = 28, LINE = 14;
+  var W = 172, GAP_X = 44, GAP_Y = 22, PAD = 28, LINE = 14;
 
   function el(tag, attrs, text) {
     var e = document.createElementNS(NS, tag);
@@ -19,46 +19,68 @@ var WeirGraph = (function () {
 
   function cut(s, n) { return s.length > n ? s.slice(0, n - 1) + '…' : s; }
 
-  /* Longest path from a node without inputs; a cycle (never compiled)
-   * stops after as many rounds as nodes. */
-  function ranks(nodes, edges) {
+  /* Which row a node goes in: an operator in its subtopology's, a topic in
+   * the row of the first subtopology reading it, else of the first writing
+   * it; a topic no operator touches (the DLQ) in the first row. */
+  function rows(g) {
+    var row = {}, order = g.subtopologies.map(function (s) { return s.id; });
+    var index = function (sub) { return Math.max(0, order.indexOf(sub)); };
+    var sub = {};
+    g.nodes.forEach(function (n) { sub[n.id] = n.subtopology; });
+    g.nodes.forEach(function (n) { if (n.type !== 'topic') row[n.id] = index(n.subtopology); });
+    g.nodes.forEach(function (n) {
+      if (n.type !== 'topic') return;
+      var readers = g.edges.filter(function (e) { return e.from === n.id; });
+      var writers = g.edges.filter(function (e) { return e.to === n.id; });
+      row[n.id] = readers.length ? index(sub[readers[0].to])
+        : writers.length ? index(sub[writers[0].from]) : 0;
+    });
+    return row;
+  }
+
+  /* Columns within each row: the longest path from a node without inputs
+   * over the row's own edges; a cycle (never compiled) stops after as
+   * many rounds as nodes. */
+  function ranks(nodes, edges, row) {
     var rank = {};
     nodes.forEach(function (n) { rank[n.id] = 0; });
+    var local = edges.filter(function (e) { return row[e.from] === row[e.to]; });
     for (var round = 0; round < nodes.length; round++) {
       var changed = false;
-      edges.forEach(function (e) {
+      local.forEach(function (e) {
         if (rank[e.to] < rank[e.from] + 1) { rank[e.to] = rank[e.from] + 1; changed = true; }
       });
       if (!changed) break;
     }
-    /* changelog topics sit beside their store, not after everything */
     return rank;
   }
 
   function height(n) { return 40 + Math.min(n.detail.length, 2) * LINE; }
 
   function draw(g) {
-    var rank = ranks(g.nodes, g.edges);
-    var cols = [];
+    var row = rows(g), rank = ranks(g.nodes, g.edges, row);
+    var grid = [], ncols = 0;
     g.nodes.forEach(function (n) {
-      var r = rank[n.id];
-      (cols[r] = cols[r] || []).push(n);
+      var r = grid[row[n.id]] = grid[row[n.id]] || [];
+      (r[rank[n.id]] = r[rank[n.id]] || []).push(n);
+      ncols = Math.max(ncols, rank[n.id] + 1);
     });
-    var pos = {}, maxY = 0, subTop = 34;
-    cols.forEach(function (col, r) {
-      col.sort(function (a, b) {
-        var sa = a.subtopology < 0 ? 1e9 : a.subtopology, sb = b.subtopology < 0 ? 1e9 : b.subtopology;
-        return sa - sb;
+    var pos = {}, y0 = PAD, maxY = 0, ROW_GAP = 44, subTop = 30;
+    grid.forEach(function (cols) {
+      var bottom = y0;
+      (cols || []).forEach(function (col, c) {
+        var y = y0 + subTop;
+        (col || []).forEach(function (n) {
+          var h = height(n);
+          pos[n.id] = { x: PAD + c * (W + GAP_X), y: y, w: W, h: h };
+          y += h + GAP_Y;
+        });
+        bottom = Math.max(bottom, y - GAP_Y);
       });
-      var y = PAD + subTop;
-      col.forEach(function (n) {
-        var h = height(n);
-        pos[n.id] = { x: PAD + r * (W + GAP_X), y: y, w: W, h: h };
-        y += h + GAP_Y;
-      });
-      maxY = Math.max(maxY, y);
+      maxY = bottom;
+      y0 = bottom + ROW_GAP;
     });
-    var width = PAD * 2 + cols.length * (W + GAP_X) - GAP_X;
+    var width = PAD * 2 + ncols * (W + GAP_X) - GAP_X;
     var svg = el('svg', { viewBox: '0 0 ' + width + ' ' + (maxY + PAD),
       width: width, height: maxY + PAD, 'class': 'job-graph', role: 'img',
       'aria-label': 'job graph of ' + g.job });
@@ -89,7 +111,9 @@ var WeirGraph = (function () {
       var a = pos[e.from], b = pos[e.to];
       if (!a || !b) return;
       var x1 = a.x + a.w, y1 = a.y + a.h / 2, x2 = b.x - 2, y2 = b.y + b.h / 2;
-      var dx = Math.max(30, (x2 - x1) / 2);
+      /* forwards: an S between columns; backwards (to the next row):
+       * out to the right, over, and in from the left */
+      var dx = x2 > x1 ? Math.max(30, (x2 - x1) / 2) : 70;
       svg.appendChild(el('path', { 'class': 'edge ' + e.type, 'marker-end': 'url(#arrow)',
         'data-from': e.from, 'data-to': e.to,
         d: 'M' + x1 + ',' + y1 + ' C' + (x1 + dx) + ',' + y1 + ' ' + (x2 - dx) + ',' + y2 + ' ' + x2 + ',' + y2 }));
@@ -102,9 +126,9 @@ var WeirGraph = (function () {
       node.appendChild(el('rect', { width: p.w, height: p.h, rx: n.type === 'topic' ? 18 : 5 }));
       node.appendChild(el('text', { 'class': 'kind', x: 10, y: 15 },
         n.type === 'topic' ? n.kind + ' topic' : n.kind.replace(/_/g, ' ')));
-      node.appendChild(el('text', { 'class': 'name', x: 10, y: 31 }, cut(n.name, 27)));
+      node.appendChild(el('text', { 'class': 'name', x: 10, y: 31 }, cut(n.name, 24)));
       n.detail.slice(0, 2).forEach(function (line, i) {
-        node.appendChild(el('text', { 'class': 'detail', x: 10, y: 47 + i * LINE }, cut(line, 30)));
+        node.appendChild(el('text', { 'class': 'detail', x: 10, y: 47 + i * LINE }, cut(line, 27)));
       });
       svg.appendChild(node);
     });
