@@ -62,7 +62,7 @@ def main():
         assert {t["owner"] for t in api_tasks} == {"w1", "w2", "w3"}, api_tasks
         assert all(t["state"] == "RUNNING" for t in api_tasks), api_tasks
         code, body = http_get(coord, "/")
-        assert code == 200 and "<h1>weir coordinator</h1>" in body, body
+        assert code == 200 and "dashboard/app.js" in body, body  # tests/ui
         code, body = http_get(coord, "/metrics")
         assert code == 200 and 'weir_tasks{state="RUNNING"} 8' in body, body
         assert "weir_commit_latency_ms_bucket" in body
