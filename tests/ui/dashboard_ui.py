@@ -5,6 +5,7 @@ the npm packages the ui.deps fixture installs into the build tree) and
 saves a screenshot into the build tree (ui/dashboard.png)."""
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -54,6 +55,15 @@ def main():
                      "weir_task_commit_latency_p99_ms",
                      "weir_cluster_events_total"):
             assert name in m, name
+        # every series the Grafana dashboard charts is exported
+        grafana = os.path.join(os.environ["WEIR_SOURCE_DIR"], "docker",
+                               "grafana", "weir-dashboard.json")
+        with open(grafana) as f:
+            exprs = [t["expr"] for p in json.load(f)["panels"]
+                     for t in p["targets"]]
+        for name in sorted({n for e in exprs
+                            for n in re.findall(r"weir_[a-z0-9_]+", e)}):
+            assert "\n" + name in m, "grafana charts %s, /metrics lacks it" % name
     print("screenshot: %s" % shot)
     print("ui test took %.1f s" % (time.monotonic() - started))
 
