@@ -298,8 +298,7 @@ task_metrics(
         "Seconds since the task's commit count last grew.",
         "Median commit latency since the task started.",
         "99th percentile commit latency since the task started.",
-        "0..1: the owner's checkpoint against the newest reported (1 once "
-        "running)."};
+        "0..1: the owner's checkpoint against the newest reported."};
     for (size_t f = 0; f < 6; f++) {
         (void)weir_prom_family(b, names[f], "gauge", helps[f]);
         for (size_t k = 0; k < cl->n_tasks; k++) {
