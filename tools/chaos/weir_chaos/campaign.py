@@ -9,7 +9,7 @@ from . import report
 from .cluster import wait_tasks_running
 from .feed import Feeder
 from .procs import find_binary, wait_until
-from .progress import Progress
+from .progress import OutputWatcher, marker_lines, partition_counts
 from .scenarios import choose
 
 RECOVERY_TIMEOUT_S = 120
@@ -47,15 +47,16 @@ class Context:
         self.event("fenced", "%s's session expired: its tasks move to the others" % w)
 
 
-def wait_recovered(cluster, progress, owners):
-    """Until every task runs (on owners) and the job has committed all the
-    input written until now."""
-    ends = wait_until(progress.ends, RECOVERY_TIMEOUT_S, "the input's end offsets", 0.5)
+def wait_recovered(cluster, feeder, watcher, partitions, tag, owners):
+    """Until every task runs (on owners) and marker lines written now have
+    gone through every partition of the job (progress.py)."""
     deadline = time.monotonic() + RECOVERY_TIMEOUT_S
     wait_tasks_running(cluster, owners, RECOVERY_TIMEOUT_S)
-    wait_until(lambda: progress.caught_up(ends), max(1, deadline - time.monotonic()),
-               "the job to commit the input written before the heal", 0.2)
-    wait_tasks_running(cluster, owners, max(1, deadline - time.monotonic()))
+    lines, words = marker_lines(tag, *partitions)
+    for partition, line in lines:
+        feeder.inject(partition, line)
+    wait_until(lambda: watcher.has(words), max(1, deadline - time.monotonic()),
+               "marker words in the committed output", 0.1)
 
 
 def parse_verify(out):
@@ -103,7 +104,8 @@ def run(opts, cluster, lines, echo):
         echo("          skipped: %s" % s)
     ctx.event("start", "%d workers, %d faults over %d s of input" % (
         len(cluster.workers), len(faults), opts.duration))
-    progress = Progress(cluster.bootstrap, opts.input_topic, cluster.job)
+    partitions = partition_counts(cluster.bootstrap, opts.input_topic, cluster.job)
+    watcher = OutputWatcher(cluster.bootstrap, opts.output_topic)
     feeder = Feeder(cluster.bootstrap, opts.input_topic, lines, opts.duration)
     done = []
     slot = 0.7 * opts.duration / max(1, len(faults))
@@ -117,16 +119,15 @@ def run(opts, cluster, lines, echo):
         try:
             owners = s.run(ctx)
             f["healed_at"] = round(ctx.now(), 2)
-            wait_recovered(cluster, progress, owners)
-            f["recovered_at"] = ctx.event("recovered", "every task running%s, input "
-                                          "before the heal committed" % (
+            wait_recovered(cluster, feeder, watcher, partitions, i, owners)
+            f["recovered_at"] = ctx.event("recovered", "every task running%s, markers "
+                                          "through every partition" % (
                                               " on " + ", ".join(owners) if owners else ""))
             f["recovery_s"] = round(f["recovered_at"] - f["healed_at"], 2)
         except Exception as e:  # the run goes on; the verdict says so
             f["error"] = str(e)
             ctx.event("error", "%s: %s" % (s.name, e))
     records_in = feeder.join(opts.duration + 600)
-    progress.close()
     ctx.event("input", "%d lines delivered" % records_in)
     verdict, out = wait_verdict(opts, cluster.bootstrap, opts.settle, echo)
     ctx.event("verdict", verdict)
@@ -137,10 +138,11 @@ def run(opts, cluster, lines, echo):
             "recover in %d s from: %s" % (RECOVERY_TIMEOUT_S, ", ".join(unrecovered))
     elif verdict != "exact":
         detail = (out.strip().splitlines() or ["weir-verify printed nothing"])[-1]
-    updates = None
+    updates = watcher.records
     for line in out.splitlines():
-        if line.startswith("exact:"):
+        if line.startswith("exact:"):  # "exact: W words, U updates"
             updates = int(line.split(",")[1].split()[0])
+    watcher.close()
     r = {"verdict": verdict, "detail": detail, "scenarios": opts.scenarios,
          "seed": opts.seed, "duration_s": opts.duration, "elapsed_s": round(ctx.now(), 1),
          "cluster": opts.cluster_summary, "job": opts.job_label, "emit": opts.emit,

@@ -13,7 +13,6 @@ import urllib.request
 from .procs import Proc, find_binary, free_port, wait_until
 
 SESSION_MS = 3000
-FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"
 TMPFS_SIZE = "512m"
 
 
@@ -69,7 +68,7 @@ class LocalCluster(Cluster):
     """weir-broker (or Apache Kafka), a coordinator and N workers in dir."""
 
     def __init__(self, dir, bin_dir, workers, job_name, net=None, kafka_script=None,
-                 tmpfs=False, faketime=False, log=print):
+                 tmpfs=False, log=print):
         self.dir = dir
         self.bin_dir = bin_dir
         self.net = net
@@ -80,22 +79,30 @@ class LocalCluster(Cluster):
         self.clock_files = {}
         self.broker_admin = None
         self.capabilities = {"worker-signals", "coordinator-signals", "broker-kill",
-                             "restart", "data-dir"}
+                             "restart", "data-dir", "clock"}
+        try:
+            self._start_all(workers, job_name, tmpfs)
+        except BaseException:
+            self.close()
+            raise
+
+    def _start_all(self, workers, job_name, tmpfs):
+        net = self.net
         self._start_broker()
         coord_host = net.coordinator_ip if net else "127.0.0.1"
         self.coord_port, self.http_port = free_port(coord_host), free_port(coord_host)
-        super().__init__(bin_dir, "tcp://%s:%d" % (coord_host, self.coord_port), job_name)
+        super().__init__(self.bin_dir, "tcp://%s:%d" % (coord_host, self.coord_port), job_name)
         self.coordinator_http = "%s:%d" % (coord_host, self.http_port)
         self._start_coordinator(coord_host)
         self.workers = ["w%d" % (i + 1) for i in range(workers)]
         if net:
             self.capabilities.add("network")
+            if net.netem:
+                self.capabilities.add("netem")
         if tmpfs:
             self.capabilities.add("disk")
-        if faketime:
-            self.capabilities.add("clock")
         for i, name in enumerate(self.workers):
-            self._start_worker(i + 1, name, tmpfs, faketime)
+            self._start_worker(i + 1, name, tmpfs)
 
     def path(self, *parts):
         p = os.path.join(self.dir, *parts)
@@ -169,20 +176,19 @@ class LocalCluster(Cluster):
         self.procs["coordinator"].start("ready listen=")
 
     # -- workers
-    def _start_worker(self, index, name, tmpfs, faketime):
+    def _start_worker(self, index, name, tmpfs):
         data = self.path(name + "-data")
         if tmpfs:
             subprocess.run(["mount", "-t", "tmpfs", "-o", "size=" + TMPFS_SIZE, "tmpfs", data],
                            check=True)
             self.mounts.append(data)
-        env = {}
-        if faketime:
-            clock = os.path.join(self.dir, name + ".clock")
-            with open(clock, "w") as f:
-                f.write("+0\n")
-            self.clock_files[name] = clock
-            env = {"LD_PRELOAD": FAKETIME_LIB, "FAKETIME_TIMESTAMP_FILE": clock,
-                   "FAKETIME_CACHE_DURATION": "1", "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
+        # the worker's wall clock, skewed by weir-chaos (a fault-injection
+        # build reads WEIR_CLOCK_SKEW_FILE: common/clock.c)
+        clock = os.path.join(self.dir, name + ".clock")
+        with open(clock, "w") as f:
+            f.write("+0\n")
+        self.clock_files[name] = clock
+        env = {"WEIR_CLOCK_SKEW_FILE": clock}
         prefix = []
         args = ["--coordinator", self.coordinator_url, "--id", name, "--data-dir", data,
                 "--bootstrap", self.bootstrap, "--threads", "2",
@@ -230,15 +236,17 @@ class LocalCluster(Cluster):
         return filler
 
     def set_clock(self, name, offset_s):
+        """Skews the worker's wall clock by offset_s; waits until it says so."""
         with open(self.clock_files[name] + ".tmp", "w") as f:
             f.write("%+d\n" % offset_s)
         os.replace(self.clock_files[name] + ".tmp", self.clock_files[name])
+        self.procs[name].wait_line("clock skew now %+d s" % offset_s, 10)
 
     def coordinator_log(self):
         return self.procs["coordinator"].log(since_start=False)
 
     def close(self):
-        for name in self.workers:
+        for name in getattr(self, "workers", []):
             if name in self.procs:
                 self.procs[name].signal(signal.SIGCONT)
         for name in list(self.procs)[::-1]:

@@ -12,7 +12,7 @@ from .procs import wait_until
 
 
 def create_topic(bootstrap, name, partitions):
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 0})
     if name in admin.list_topics(timeout=10).topics:
         return
     for f in admin.create_topics([NewTopic(name, partitions, -1)],
@@ -36,7 +36,8 @@ class Feeder:
 
     def __init__(self, bootstrap, topic, lines, duration_s):
         self.producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True,
-                                  "linger.ms": 10, "message.timeout.ms": 600000})
+                                  "linger.ms": 10, "message.timeout.ms": 600000,
+                                  "log_level": 0})
         self.topic, self.lines, self.duration_s = topic, lines, duration_s
         self.delivered = 0
         self.failed = []
@@ -65,6 +66,12 @@ class Feeder:
                     self.producer.poll(0.05)
         while self.producer.flush(1.0) > 0:
             pass
+
+    def inject(self, partition, line):
+        """One more line, into the given partition, now."""
+        self.producer.produce(self.topic, key=b"marker", value=line, partition=partition,
+                              on_delivery=self._on_delivery)
+        self.producer.poll(0)
 
     def join(self, timeout):
         self.thread.join(timeout)

@@ -30,6 +30,20 @@ def available():
     return None
 
 
+def netem_available():
+    """True when the kernel has the netem queueing discipline (tc delay/loss)."""
+    probe = "weirchaos-netem-%d" % os.getpid()
+    if ip("netns", "add", probe, check=False).returncode != 0:
+        return False
+    try:
+        ip("-n", probe, "link", "set", "lo", "up", check=False)
+        r = subprocess.run(["tc", "-n", probe, "qdisc", "add", "dev", "lo", "root", "netem",
+                            "delay", "1ms"], capture_output=True)
+        return r.returncode == 0
+    finally:
+        ip("netns", "del", probe, check=False)
+
+
 def _free_block():
     used = ip("-4", "-o", "addr").stdout
     for b in [100 + (os.getpid() + k) % 150 for k in range(150)]:
@@ -47,6 +61,7 @@ class Network:
         self.broker_ip = "10.%d.0.1" % self.block
         self.coordinator_ip = "10.%d.0.2" % self.block
         self.namespaces = {}
+        self.netem = netem_available()
         self.cuts = set()
         self.slowed = set()
         for addr in (self.broker_ip, self.coordinator_ip):

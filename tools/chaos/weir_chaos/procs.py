@@ -1,4 +1,5 @@
 """Processes the chaos tool starts: a log file each, signals, restarts."""
+from . import UsageError
 import os
 import shutil
 import signal
@@ -35,7 +36,7 @@ def find_binary(bin_dir, name):
         return os.path.join(here, name)
     found = shutil.which(name)
     if not found:
-        raise SystemExit("weir-chaos: %s not found (use --bin-dir)" % name)
+        raise UsageError("%s not found (use --bin-dir)" % name)
     return found
 
 

@@ -23,8 +23,7 @@ def markdown(r):
            "| cluster | %s |" % r["cluster"],
            "| job | %s (emit %s) |" % (r["job"], r["emit"]),
            "| records in | %d lines |" % r["records_in"],
-           "| records out | %s |" % (r["records_out"] if r["records_out"] is not None
-                                   else "not counted"),
+           "| records out | %d committed output records |" % r["records_out"],
            ""]
     if r.get("skipped"):
         out += ["Skipped here: %s." % "; ".join(r["skipped"]), ""]
@@ -38,8 +37,8 @@ def markdown(r):
             i, f["scenario"], _t(f["injected_at"]), _t(f["healed_at"]),
             _t(f["recovered_at"]), rec))
     out += ["", "Recovery: from the fault's end until every task of the job runs again "
-            "on the workers that should own them and the job has committed all the input "
-            "written before the fault ended.", "", "## Timeline", "",
+            "on the workers that should own them and marker lines written then have gone "
+            "through every partition into the committed output.", "", "## Timeline", "",
             "| time | event |", "|---|---|"]
     for e in r["timeline"]:
         out.append("| %s | %s: %s |" % (_t(e["t"]), e["kind"], e["what"]))

@@ -6,6 +6,7 @@ A scenario needs capabilities of the cluster (cluster.py): a local cluster
 has them all (network: when namespaces can be made; disk and clock when
 the scenario was chosen, so that tmpfs and libfaketime are set up); an
 external one those its options give (--pid, --kill-cmd, --broker-admin)."""
+from . import UsageError
 import os
 import signal
 import time
@@ -178,7 +179,7 @@ class PartitionBoth(Partition):
 class SlowNetwork(Scenario):
     name = "slow-network"
     summary = "tc netem: 150 ms +- 50 ms delay and 3% loss on a worker's link for 8 s"
-    needs = frozenset({"network"})
+    needs = frozenset({"network", "netem"})
 
     def run(self, ctx):
         w = ctx.pick_worker()
@@ -208,7 +209,7 @@ class DiskFull(Scenario):
 
 class ClockJump(Scenario):
     name = "clock-jump"
-    summary = "a worker's wall clock jumps 1 h ahead for 5 s, then 1 h back (libfaketime)"
+    summary = "a worker's wall clock jumps 1 h ahead for 5 s, then 1 h back"
     needs = frozenset({"clock"})
 
     def run(self, ctx):
@@ -257,9 +258,9 @@ def choose(names, capabilities, rng, duration_s):
             k = max(3, int(duration_s // 15))
             faults += [rng.choice(allowed) for _ in range(k)]
         elif n not in BY_NAME:
-            raise SystemExit("weir-chaos: unknown scenario '%s' (weir-chaos list)" % n)
+            raise UsageError("unknown scenario '%s' (weir-chaos list)" % n)
         elif BY_NAME[n] not in allowed:
-            raise SystemExit("weir-chaos: scenario %s needs %s here" % (
+            raise UsageError("scenario %s needs %s here" % (
                 n, ", ".join(sorted(BY_NAME[n].needs - capabilities))))
         else:
             faults.append(BY_NAME[n])
