@@ -1,14 +1,14 @@
 # weir-chaos (tools/chaos) as users run it: its command line, network
 # partitions in namespaces (a worker cut off from the coordinator but not
-# the broker, and the reverse), and a short seeded mixed campaign. Long
-# campaigns run by hand (docs/chaos.md).
+# the broker, and the reverse), a full disk, a clock jump, and a short
+# seeded mixed campaign. Long campaigns run by hand (docs/chaos.md).
 weir_script_test(NAME chaos.cli LABEL integration
   COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/tests/fault/chaos_run.py cli
   TIMEOUT 60)
-weir_script_test(NAME chaos.partitions LABEL fault
+weir_script_test(NAME chaos.scenarios LABEL fault
   COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/tests/fault/chaos_run.py
-    partition-coordinator,partition-broker 40s 11
-  TIMEOUT 400)
+    partition-coordinator,partition-broker,disk-full,clock-jump 60s 11
+  TIMEOUT 600)
 weir_script_test(NAME chaos.mixed LABEL fault
   COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/tests/fault/chaos_run.py
     mixed 120s 1

@@ -14,7 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/conf.h"
+#include "common/disk_space.h"
 #include "common/err.h"
 #include "common/job/job.h"
 #include "common/expr/udf.h"
@@ -42,7 +44,13 @@ typedef struct worker_conf {
     char *tls_ca;
     char *plugins;
     char *query_listen;
+    int64_t min_free_disk_mb;
 } worker_conf;
+
+/* Exit status of a worker that left the cluster for lack of disk space (a
+ * restart waits for room: EX_TEMPFAIL). */
+#define EXIT_LOW_DISK 75
+#define DISK_CHECK_MS 1000
 
 #define C worker_conf
 #define DEFAULT_BOOTSTRAP "127.0.0.1:9092"
@@ -62,6 +70,10 @@ static const weir_conf_entry entries[] = {
         "RocksDB block cache + write buffers (bytes, or with KB/MB/GB)"),
     WEIR_CONF_INT(C, "progress-interval-ms", progress_ms, "5000", 0, 3600000,
         "log a progress line this often (0 = never)"),
+    WEIR_CONF_INT(C, "min-free-disk-mb", min_free_disk_mb, "64", 0, 1048576,
+        "free space the data dir's file system keeps: below it the worker "
+        "does not start (it waits), and a running one leaves the cluster "
+        "(exit 75) so that its tasks move (0 = no check)"),
     WEIR_CONF_INT(C, "consumer-queue-kb", queue_kb, "512", 64, 1048576,
         "per-partition prefetch of each task's consumer: more catches up "
         "faster from a backlog, at the cost of memory"),
@@ -178,15 +190,31 @@ run_cluster(const worker_conf *cf, weir_runtime *rt, bool bootstrap_set)
     }
     weir_log_info("worker", "ready cluster id=%s coordinator=%s queries=%s", id,
         cf->coordinator, query_url[0] ? query_url : "none");
-    while (!weir_signal_wait(200))
-        ;
+    int code = 0;
+    uint64_t checked_ms = 0;
+    while (!weir_signal_wait(200)) {
+        uint64_t now = weir_clock_mono_ms();
+        if (now - checked_ms < DISK_CHECK_MS)
+            continue;
+        checked_ms = now;
+        if (!weir_disk_has_room(cf->data_dir, cf->min_free_disk_mb << 20)) {
+            weir_log_error("worker",
+                "data dir low on space: leaving the cluster dir=%s "
+                "free_mb=%lld min_free_disk_mb=%lld",
+                cf->data_dir,
+                (long long)(weir_disk_free_bytes(cf->data_dir) >> 20),
+                (long long)cf->min_free_disk_mb);
+            code = EXIT_LOW_DISK;
+            break;
+        }
+    }
     /* Stop the tasks (committing their last cycle) before Leave lets the
      * coordinator hand them to new owners that would fence them. */
     weir_runtime_stop(rt);
     weir_control_stop(ctl);
     weir_control_free(ctl);
     weir_query_server_stop(qs);
-    return 0;
+    return code;
 }
 
 int
@@ -245,6 +273,13 @@ main(int argc, char **argv)
         weir_job_free(topo);
         weir_conf_free(&spec, &cf, NULL);
         return 1;
+    }
+    /* RocksDB aborts on a full disk: start only with the reserve free. */
+    if (!weir_disk_wait_for_room(
+            cf.data_dir, cf.min_free_disk_mb << 20, "worker")) {
+        weir_job_free(topo);
+        weir_conf_free(&spec, &cf, NULL);
+        return 0;
     }
     weir_runtime_opts ro = {.bootstrap = cf.bootstrap,
         .data_dir = cf.data_dir,

@@ -43,14 +43,14 @@ def coordinator(c, name="coordinator", bootstrap=None, data_dir=None,
     return p
 
 
-def worker(c, name, coord, bootstrap, extra=(), env=None, data_dir=None):
+def worker(c, name, coord, bootstrap, extra=(), env=None, data_dir=None,
+           ready="ready cluster"):
     data_dir = data_dir or c.path(name + "-data", "x")[:-2]
     os.makedirs(data_dir, exist_ok=True)
     args = ["--coordinator", coord.url, "--id", name, "--data-dir", data_dir,
             "--bootstrap", bootstrap, "--threads", "2",
             "--progress-interval-ms", "0"] + list(extra)
-    p = c.start(name, "weir-worker", args, env=env, ready="ready cluster",
-                timeout=30)
+    p = c.start(name, "weir-worker", args, env=env, ready=ready, timeout=30)
     p.data_dir = data_dir
     return p
 

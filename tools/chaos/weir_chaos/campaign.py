@@ -102,6 +102,13 @@ def run(opts, cluster, lines, echo):
     ctx = Context(cluster, rng, opts.session_s, t0, echo)
     for s in skipped:
         echo("          skipped: %s" % s)
+    crashes = []
+
+    def restarted(name, code):
+        crashes.append({"process": name, "status": code, "t": round(ctx.now(), 2)})
+        ctx.event("crash", "%s exited by itself (status %s): restarted" % (name, code))
+    if hasattr(cluster, "on_restart"):
+        cluster.on_restart = restarted
     ctx.event("start", "%d workers, %d faults over %d s of input" % (
         len(cluster.workers), len(faults), opts.duration))
     partitions = partition_counts(cluster.bootstrap, opts.input_topic, cluster.job)
@@ -147,6 +154,6 @@ def run(opts, cluster, lines, echo):
          "seed": opts.seed, "duration_s": opts.duration, "elapsed_s": round(ctx.now(), 1),
          "cluster": opts.cluster_summary, "job": opts.job_label, "emit": opts.emit,
          "records_in": records_in, "records_out": updates, "skipped": skipped,
-         "faults": done, "timeline": ctx.timeline, "verify_output": out}
+         "faults": done, "crashes": crashes, "timeline": ctx.timeline, "verify_output": out}
     report.write(opts.report, r)
     return r

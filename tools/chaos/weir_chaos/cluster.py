@@ -7,6 +7,7 @@ import os
 import shutil
 import signal
 import subprocess
+import threading
 import time
 import urllib.request
 
@@ -80,11 +81,27 @@ class LocalCluster(Cluster):
         self.broker_admin = None
         self.capabilities = {"worker-signals", "coordinator-signals", "broker-kill",
                              "restart", "data-dir", "clock"}
+        self.on_restart = None
+        self.stopping = threading.Event()
         try:
             self._start_all(workers, job_name, tmpfs)
         except BaseException:
             self.close()
             raise
+        self.supervisor = threading.Thread(target=self._supervise, daemon=True)
+        self.supervisor.start()
+
+    def _supervise(self):
+        """Restarts a process that exited by itself a second later, as a
+        restart policy (docker's, systemd's) would, and says so."""
+        while not self.stopping.wait(1.0):
+            for name, p in list(self.procs.items()):
+                try:
+                    code = p.restart_if_exited()
+                except OSError as e:
+                    code = "cannot start: %s" % e
+                if code is not None and self.on_restart:
+                    self.on_restart(name, code)
 
     def _start_all(self, workers, job_name, tmpfs):
         net = self.net
@@ -208,7 +225,24 @@ class LocalCluster(Cluster):
         else:
             self.procs[name].signal(sig)
 
-    def restart_worker(self, name, wipe=False):
+    def log_size(self, name):
+        return os.path.getsize(self.procs[name].log_path)
+
+    def wait_log(self, name, needle, timeout, since=0):
+        """The first line of the worker's log after byte since with needle,
+        waiting up to timeout seconds; None if none."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with open(self.procs[name].log_path, "rb") as f:
+                f.seek(since)
+                for line in f.read().decode("utf-8", "replace").splitlines():
+                    if needle in line:
+                        return line
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(0.1)
+
+    def restart_worker(self, name, wipe=False, ready=True):
         p = self.procs[name]
         if p.alive():
             p.kill()
@@ -220,19 +254,24 @@ class LocalCluster(Cluster):
                     shutil.rmtree(full)
                 else:
                     os.unlink(full)
-        p.start("ready cluster")
+        p.start("ready cluster" if ready else None)
 
     def fill_disk(self, name):
-        """Fills the worker's data dir's file system; the filler's path."""
+        """Fills the worker's data dir's file system to the last block; the
+        filler's path. (One fallocate of all the free space fails whole on
+        tmpfs: it is taken in shrinking pieces.)"""
         data = os.path.join(self.dir, name + "-data")
         filler = os.path.join(data, "chaos-disk-full")
-        st = os.statvfs(data)
         with open(filler, "wb") as f:
-            free = st.f_bavail * st.f_frsize
-            try:
-                os.posix_fallocate(f.fileno(), 0, free)
-            except OSError:
-                pass
+            size, piece = 0, 64 << 20
+            while piece >= 4096:
+                try:
+                    os.posix_fallocate(f.fileno(), size, piece)
+                    size += piece
+                except OSError:
+                    piece //= 2
+        st = os.statvfs(data)
+        self.log("          %s's data dir: %d bytes free" % (name, st.f_bavail * st.f_frsize))
         return filler
 
     def set_clock(self, name, offset_s):
@@ -246,6 +285,7 @@ class LocalCluster(Cluster):
         return self.procs["coordinator"].log(since_start=False)
 
     def close(self):
+        self.stopping.set()
         for name in getattr(self, "workers", []):
             if name in self.procs:
                 self.procs[name].signal(signal.SIGCONT)

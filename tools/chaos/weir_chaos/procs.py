@@ -5,6 +5,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 
 
@@ -50,15 +51,20 @@ class Proc:
         self.env = env
         self.log_path = log_path
         self.popen = None
+        self.lock = threading.RLock()
+        self.wanted = False  # should be running: the supervisor restarts it
         self.start(ready, timeout)
 
     def start(self, ready=None, timeout=30):
         full_env = dict(os.environ)
         full_env.update(self.env or {})
-        self.log_offset = os.path.getsize(self.log_path) if os.path.exists(self.log_path) else 0
-        with open(self.log_path, "ab") as log:
-            self.popen = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT,
-                                          env=full_env, start_new_session=True)
+        with self.lock:
+            self.log_offset = os.path.getsize(self.log_path) \
+                if os.path.exists(self.log_path) else 0
+            with open(self.log_path, "ab") as log:
+                self.popen = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT,
+                                              env=full_env, start_new_session=True)
+            self.wanted = True
         if ready:
             self.wait_line(ready, timeout)
 
@@ -89,7 +95,19 @@ class Proc:
         if self.alive():
             os.kill(self.pid, sig)
 
+    def restart_if_exited(self):
+        """Starts it again if it exited while wanted (a restart policy);
+        its exit status then, else None."""
+        with self.lock:
+            if not self.wanted or self.popen.poll() is None:
+                return None
+            code = self.popen.returncode
+            self.start()
+            return code
+
     def kill(self):
+        with self.lock:
+            self.wanted = False
         if self.alive():
             self.popen.send_signal(signal.SIGCONT)
             self.popen.kill()
@@ -97,6 +115,8 @@ class Proc:
 
     def stop(self, timeout=15):
         """SIGTERM, then SIGKILL after timeout; the exit code."""
+        with self.lock:
+            self.wanted = False
         if self.alive():
             self.popen.send_signal(signal.SIGCONT)
             self.popen.terminate()

@@ -36,6 +36,11 @@ def markdown(r):
         out.append("| %d | %s | %s | %s | %s | %s |" % (
             i, f["scenario"], _t(f["injected_at"]), _t(f["healed_at"]),
             _t(f["recovered_at"]), rec))
+    if r.get("crashes"):
+        out += ["", "Processes that exited by themselves (restarted a second later, as a "
+                "restart policy would): %s." % ", ".join(
+                    "%s at %.1f s (status %s)" % (c["process"], c["t"], c["status"])
+                    for c in r["crashes"])]
     out += ["", "Recovery: from the fault's end until every task of the job runs again "
             "on the workers that should own them and marker lines written then have gone "
             "through every partition into the committed output.", "", "## Timeline", "",

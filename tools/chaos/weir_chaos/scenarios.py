@@ -194,14 +194,23 @@ class SlowNetwork(Scenario):
 
 class DiskFull(Scenario):
     name = "disk-full"
-    summary = "fill the file system of a worker's data dir for 5 s"
-    needs = frozenset({"disk"})
+    summary = "fill a worker's data dir: it leaves the cluster and waits for room; free it"
+    needs = frozenset({"disk", "restart"})
+    LOW = "data dir low on space"
 
     def run(self, ctx):
         w = ctx.pick_worker()
+        since = ctx.cluster.log_size(w)
         filler = ctx.cluster.fill_disk(w)
         ctx.event("fault", "%s's data dir full" % w)
-        time.sleep(5)
+        line = ctx.cluster.wait_log(w, self.LOW, 5, since)
+        if not line:  # nothing written yet: a restart must wait for room
+            ctx.cluster.restart_worker(w, ready=False)
+            ctx.event("fault", "%s started again on the full disk" % w)
+            line = ctx.cluster.wait_log(w, self.LOW, 10, since)
+        ctx.event("fault", "%s: %s" % (w, line.split(" ", 2)[-1][:160] if line else
+                                       "said nothing of the full disk"))
+        self.moved(ctx, w)
         os.unlink(filler)
         ctx.event("heal", "%s's data dir has room again" % w)
         return ctx.cluster.workers
