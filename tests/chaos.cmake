@@ -13,3 +13,8 @@ weir_script_test(NAME chaos.mixed LABEL fault
   COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/tests/fault/chaos_run.py
     mixed 120s 1
   TIMEOUT 900)
+# On Apache Kafka (3 nodes): a node, a worker and the coordinator killed.
+weir_script_test(NAME kafka.chaos LABEL kafka ENV WEIR_TEST_BROKER=kafka
+  COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/tests/fault/chaos_run.py
+    broker-kill,worker-kill,coordinator-kill 40s 5
+  TIMEOUT 900)

@@ -4,6 +4,8 @@
     chaos_run.py SCENARIOS DURATION SEED  a seeded campaign on a local
                                           cluster: exit 0, verdict exact,
                                           every fault recovered from
+                                          (on Apache Kafka: --kafka, when
+                                          WEIR_TEST_BROKER=kafka)
 
 A worker cut off from the coordinator, or paused past its session, must be
 declared dead and its tasks must move (their new owners fence it) before
@@ -45,8 +47,9 @@ def cli():
 
 def campaign(scenarios, duration, seed):
     report = tempfile.mkdtemp(prefix="weir-chaos-report-")
+    kafka = ["--kafka"] if os.environ.get("WEIR_TEST_BROKER") == "kafka" else []
     r = chaos("run", "--scenario", scenarios, "--duration", duration, "--seed", seed,
-              "--report", report, timeout=1500)
+              "--report", report, *kafka, timeout=1500)
     print(r.stdout[-6000:], r.stderr[-3000:])
     assert r.returncode == 0, "weir-chaos exited %d" % r.returncode
     rep = json.load(open(os.path.join(report, "report.json")))
