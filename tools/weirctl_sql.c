@@ -5,12 +5,14 @@
  * named after what it creates, with the declarations and the fused
  * streams it reads (a CREATE STREAM ... AS without KAFKA_TOPIC waits for
  * the query that reads it); SELECT ... FROM table WHERE key = 'x' is a
- * pull query of that table's store.
+ * pull query of that table's store, refused when the WHERE names another
+ * column than the key of a table declared or created in the session.
  */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <editline/readline.h>
@@ -32,6 +34,10 @@ typedef struct session {
     /* relation -> the job that made it (its store is the name) */
     char rel[MAX_RELATIONS][256], job[MAX_RELATIONS][256];
     size_t n_rel;
+    /* table -> its key column, for the tables declared or created in
+     * this session whose key column the statement names */
+    char keyed[MAX_RELATIONS][256], key_column[MAX_RELATIONS][256];
+    size_t n_keyed;
 } session;
 
 static void
@@ -63,6 +69,42 @@ job_of(const session *s, const char *rel)
     return NULL;
 }
 
+static void
+remember_key(session *s, const weir_sql_statement *st)
+{
+    if (!st->key_column[0] || s->n_keyed == MAX_RELATIONS)
+        return;
+    lower(s->keyed[s->n_keyed], sizeof(s->keyed[0]), st->name);
+    snprintf(s->key_column[s->n_keyed++], sizeof(s->key_column[0]), "%s",
+        st->key_column);
+}
+
+/* A pull query looks up one key: its WHERE must name the table's key
+ * column when the session knows it (else the worker looks the value up
+ * as a key). 0, or 1 with the error printed at the column. */
+static int
+check_key_column(const session *s, const weir_sql_statement *st)
+{
+    char l[256];
+    lower(l, sizeof(l), st->name);
+    for (size_t i = s->n_keyed; i-- > 0;) {
+        if (strcmp(s->keyed[i], l) != 0)
+            continue;
+        const char *col = strrchr(st->key_column, '.'); /* t.col */
+        col = col ? col + 1 : st->key_column;
+        if (strcasecmp(col, s->key_column[i]) == 0)
+            return 0;
+        fprintf(stderr,
+            "sql:%u:%u: error: in SELECT ... FROM %s: %s is not the key "
+            "column of %s; a pull query looks up the key: WHERE %s = "
+            "'value'\n",
+            st->line, st->column, st->name, st->key_column, st->name,
+            s->key_column[i]);
+        return 1;
+    }
+    return 0;
+}
+
 /* Runs the statements of text; non-zero when one failed. */
 static int
 run_text(session *s, const char *text, size_t len)
@@ -89,6 +131,7 @@ run_text(session *s, const char *text, size_t len)
             if (weir_buf_append(&s->decls, t, tl) != WEIR_OK ||
                 weir_buf_append(&s->decls, "\n", 1) != WEIR_OK)
                 return 1;
+            remember_key(s, &st[i]);
             printf("declared %s\n", st[i].name);
             break;
         case WEIR_SQL_CREATE_AS:
@@ -116,13 +159,17 @@ run_text(session *s, const char *text, size_t len)
                 for (size_t k = 0; k < s->n_chain; k++)
                     remember(s, s->chain_names[k], name);
                 remember(s, st[i].name, name);
+                remember_key(s, &st[i]);
                 weir_buf_clear(&s->chain);
                 s->n_chain = 0;
             }
             break;
         case WEIR_SQL_PULL: {
             const char *job = job_of(s, st[i].name);
-            failed = s->io->pull(s->io->ctx, job ? job : name, name, st[i].key);
+            failed = check_key_column(s, &st[i]);
+            if (!failed)
+                failed =
+                    s->io->pull(s->io->ctx, job ? job : name, name, st[i].key);
             break;
         }
         }

@@ -118,9 +118,15 @@ typedef enum weir_sql_kind {
 
 typedef struct weir_sql_statement {
     weir_sql_kind kind;
-    char name[256];    /* the relation it creates, or (a pull query) reads */
-    bool fused;        /* CREATE STREAM ... AS without KAFKA_TOPIC */
-    char key[1024];    /* a pull query: the literal its WHERE names */
+    char name[256]; /* the relation it creates, or (a pull query) reads */
+    bool fused;     /* CREATE STREAM ... AS without KAFKA_TOPIC */
+    char key[1024]; /* a pull query: the literal its WHERE names */
+    /* A pull query: the column its WHERE names, at line:column. A table
+     * (CREATE TABLE, or CREATE TABLE ... AS SELECT ... GROUP BY): its key
+     * column; "" when the statement does not say (a stream, a table made
+     * without GROUP BY). */
+    char key_column[256];
+    unsigned line, column;
     size_t start, end; /* its bytes in the text, ';' included */
 } weir_sql_statement;
 

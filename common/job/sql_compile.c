@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/err.h"
 #include "common/job/job_int.h"
@@ -143,9 +144,10 @@ weir__sql_compile(const char *sql, size_t len, const char *path,
     return rv;
 }
 
-/* A pull query's key: WHERE col = literal (either side). */
+/* A pull query's key: WHERE col = literal (either side); the column's
+ * name and position into st. */
 static bool
-pull_key(const weir__sql_stmt *s, char *key, size_t size)
+pull_key(const weir__sql_stmt *s, weir_sql_statement *st)
 {
     const weir__sql_expr *w = s->where;
     if (s->join != SQL_J_NONE || s->window.kind != SQL_W_NONE ||
@@ -156,11 +158,43 @@ pull_key(const weir__sql_stmt *s, char *key, size_t size)
         const weir__sql_expr *c = w->args[i], *v = w->args[1 - i];
         if (c->kind == SQL_E_COLUMN &&
             (v->kind == SQL_E_STRING || v->kind == SQL_E_INT)) {
-            snprintf(key, size, "%s", v->text);
+            snprintf(st->key, sizeof(st->key), "%s", v->text);
+            snprintf(st->key_column, sizeof(st->key_column), "%s", c->text);
+            st->line = c->pos.line;
+            st->column = c->pos.column;
             return true;
         }
     }
     return false;
+}
+
+/* A table's key column, as sql_gen.c names it: the PRIMARY KEY column;
+ * for a GROUP BY of a column, the select item that is that column (its
+ * alias, or the column's name), else the column itself. Unknown ("") for
+ * a GROUP BY of an expression. */
+static void
+table_key(const weir__sql_stmt *s, weir_sql_statement *st)
+{
+    const char *key = NULL;
+    if (s->kind == SQL_S_TABLE) {
+        for (size_t i = 0; i < s->n_columns && !key; i++)
+            key = s->columns[i].key ? s->columns[i].name : NULL;
+    } else if (s->kind == SQL_S_CTAS && s->n_group_by == 1) {
+        const weir__sql_expr *g = s->group_by[0];
+        for (size_t i = 0; i < s->n_items && !key && g->kind == SQL_E_COLUMN;
+             i++) {
+            const weir__sql_expr *e = s->items[i].expr;
+            if (e->kind == SQL_E_COLUMN && strcasecmp(e->text, g->text) == 0)
+                key = s->items[i].alias ? s->items[i].alias : e->text;
+        }
+        if (!key && g->kind == SQL_E_COLUMN)
+            key = g->text;
+    }
+    if (key) {
+        snprintf(st->key_column, sizeof(st->key_column), "%s", key);
+        st->line = s->pos.line;
+        st->column = s->pos.column;
+    }
 }
 
 int
@@ -185,7 +219,7 @@ weir_sql_statements(const char *text, size_t len, const char *path,
         if (s->kind == SQL_S_SELECT) {
             st->kind = WEIR_SQL_PULL;
             snprintf(st->name, sizeof(st->name), "%s", s->from.name);
-            if (!pull_key(s, st->key, sizeof(st->key))) {
+            if (!pull_key(s, st)) {
                 weir__job_error(errs, s->pos.line, s->pos.column,
                     "a pull query is SELECT ... FROM table WHERE keycolumn "
                     "= 'value'");
@@ -200,6 +234,7 @@ weir_sql_statements(const char *text, size_t len, const char *path,
             for (size_t k = 0; k < s->n_props; k++)
                 topic = topic || strcmp(s->props[k].name, "KAFKA_TOPIC") == 0;
             st->fused = s->kind == SQL_S_CSAS && !topic;
+            table_key(s, st);
         }
     }
     *n = rv == WEIR_OK ? p.n_stmts : 0;

@@ -4,7 +4,8 @@ weir-verify); a copy writing elsewhere, submitted with --name, runs
 beside it under that name; --name on a YAML job is refused. weirctl sql
 submits the same statements typed in (job shellcounts, its fused stream
 with it) and answers a pull query of the table; a statement with an error
-is reported with its line and column."""
+is reported with its line and column, and so is a pull query whose WHERE
+names another column than the table's key."""
 import json
 import os
 import subprocess
@@ -60,6 +61,23 @@ def main():
                                  "SELECT * FROM shellcounts WHERE word = '%s';"
                                  % word)
         assert code == 0 and json.loads(out)["value"] == last[word], (out, err)
+        # WHERE on a column that is not the table's key: refused, with
+        # where (declared in the session, or created by GROUP BY).
+        code, out, err = weirctl(
+            coord, "--http", coord.http, "sql", "-e",
+            "CREATE TABLE counts (word VARCHAR PRIMARY KEY, n BIGINT) WITH "
+            "(KAFKA_TOPIC='wordcounts-shell', VALUE_FORMAT='DELIMITED');\n"
+            "SELECT * FROM counts\n  WHERE n = 3;\n", check=False)
+        assert code != 0 and "sql:3:9: error: in SELECT ... FROM counts: n " \
+            "is not the key column of counts; a pull query looks up the " \
+            "key: WHERE word = 'value'" in err, (code, out, err)
+        code, out, err = weirctl(
+            coord, "--http", coord.http, "sql", "-e",
+            "CREATE TABLE shellcounts (word VARCHAR PRIMARY KEY, n BIGINT) "
+            "WITH (KAFKA_TOPIC='wordcounts-shell', VALUE_FORMAT='DELIMITED');"
+            "\nSELECT * FROM shellcounts WHERE shellcounts.WORD = '%s';\n"
+            % word)
+        assert json.loads(out.split("\n", 1)[1])["value"] == last[word], out
         p = subprocess.run([os.path.join(BIN_DIR, "weirctl"), "--coordinator",
                             coord.url, "sql"], input="SELECT * FROM\n  x;\n",
                            capture_output=True, text=True, timeout=30)

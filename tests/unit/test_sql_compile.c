@@ -277,6 +277,40 @@ test_errors(void **state)
     (void)state;
 }
 
+/* weirctl sql's view of statements: a table's key column, and the
+ * column (with its position) a pull query's WHERE names. */
+static void
+test_statement_keys(void **state)
+{
+    static const char text[] =
+        "CREATE TABLE users (id VARCHAR PRIMARY KEY, name VARCHAR)\n"
+        "  WITH (KAFKA_TOPIC='users', VALUE_FORMAT='JSON');\n"
+        "CREATE STREAM lines (line VARCHAR) WITH (KAFKA_TOPIC='t');\n"
+        "CREATE TABLE c WITH (KAFKA_TOPIC='c') AS SELECT line AS w, "
+        "COUNT(*) AS n FROM lines GROUP BY line;\n"
+        "CREATE TABLE d AS SELECT line, COUNT(*) FROM lines GROUP BY line;\n"
+        "SELECT * FROM c\n  WHERE n = 3;\n";
+    weir_sql_statement *st = NULL;
+    size_t n = 0;
+    weir_job_errors errs;
+    weir_job_errors_init(&errs);
+    assert_int_equal(WEIR_OK,
+        weir_sql_statements(text, strlen(text), "sql", &st, &n, &errs));
+    assert_int_equal(5, n);
+    assert_string_equal("id", st[0].key_column);
+    assert_string_equal("", st[1].key_column);
+    assert_string_equal("w", st[2].key_column);
+    assert_string_equal("line", st[3].key_column);
+    assert_int_equal(WEIR_SQL_PULL, st[4].kind);
+    assert_string_equal("n", st[4].key_column);
+    assert_string_equal("3", st[4].key);
+    assert_int_equal(7, st[4].line);
+    assert_int_equal(9, st[4].column);
+    free(st);
+    weir_job_errors_fini(&errs);
+    (void)state;
+}
+
 int
 main(void)
 {
@@ -287,6 +321,7 @@ main(void)
         cmocka_unit_test(test_windows),
         cmocka_unit_test(test_joins),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_statement_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
