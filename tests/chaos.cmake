@@ -18,3 +18,8 @@ weir_script_test(NAME kafka.chaos LABEL kafka ENV WEIR_TEST_BROKER=kafka
   COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/tests/fault/chaos_run.py
     broker-kill,worker-kill,coordinator-kill 40s 5
   TIMEOUT 900)
+# Against a cluster weir-chaos did not start (--bootstrap, --coordinator,
+# --pid, --broker-admin).
+weir_script_test(NAME chaos.external LABEL fault
+  COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/tests/fault/chaos_external.py
+  TIMEOUT 600)

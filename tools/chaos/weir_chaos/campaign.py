@@ -35,7 +35,9 @@ class Context:
         return e["t"]
 
     def pick_worker(self):
-        return self.rng.choice(self.cluster.workers)
+        if not self.cluster.victims:
+            raise RuntimeError("no worker this tool may act on (--pid, --target)")
+        return self.rng.choice(self.cluster.victims)
 
     def wait_fenced(self, w):
         """Until the coordinator has declared w dead (its tasks move)."""

@@ -216,6 +216,10 @@ class LocalCluster(Cluster):
             args += ["--query-listen", "tcp://%s:0" % addr, "--address", addr]
         self._start(name, "weir-worker", args, "ready cluster", prefix, env)
 
+    @property
+    def victims(self):
+        return self.workers
+
     def worker_index(self, name):
         return self.workers.index(name) + 1
 
@@ -315,12 +319,16 @@ class ExternalCluster(Cluster):
         self.broker_admin = broker_admin
         self.net = None
         names = set(pids) | set(targets)
-        self.workers = sorted(n for n in names if n not in ("coordinator", "broker"))
+        d = self.ctl_json("workers") or {}
+        self.workers = sorted(w["worker_id"] for w in d.get("workers", []) if w.get("alive"))
         if not self.workers:
-            d = self.ctl_json("workers") or {}
-            self.workers = sorted(w["worker_id"] for w in d.get("workers", []) if w.get("alive"))
+            raise RuntimeError("the coordinator at %s lists no live worker" % coordinator_url)
+        # the workers faults may act on: those named, else (--kill-cmd
+        # without --target) every worker, by its id
+        named = sorted(n for n in names if n in self.workers)
+        self.victims = named or (list(self.workers) if kill_cmd else [])
         self.capabilities = set()
-        if pids or kill_cmd:
+        if self.victims:
             self.capabilities.add("worker-signals")
             if "coordinator" in names:
                 self.capabilities.add("coordinator-signals")
@@ -330,6 +338,11 @@ class ExternalCluster(Cluster):
             self.capabilities.add("restart")
         if broker_admin:
             self.capabilities.add("broker-admin")
+
+    def forget(self, name):
+        """name is gone for good (killed, nothing restarts it)."""
+        self.workers = [w for w in self.workers if w != name]
+        self.victims = [w for w in self.victims if w != name]
 
     def _act(self, action, name, sig):
         if name in self.pids:

@@ -30,10 +30,6 @@ class Scenario:
         wait_until(lambda: ctx.cluster.all_running(others), 60, "%s's tasks to move" % w, 0.2)
         ctx.event("moved", "%s's tasks run on %s" % (w, ", ".join(others)))
 
-    @staticmethod
-    def everyone(ctx):
-        return ctx.cluster.workers if "restart" in ctx.cluster.capabilities else None
-
 
 class WorkerKill(Scenario):
     name = "worker-kill"
@@ -50,7 +46,9 @@ class WorkerKill(Scenario):
             ctx.cluster.restart_worker(w, wipe=self.wipe)
             ctx.event("heal", "%s started again%s" % (w, " on an empty data dir" if self.wipe
                                                       else ""))
-        return self.everyone(ctx)
+            return ctx.cluster.workers
+        ctx.cluster.forget(w)
+        return None
 
 
 class WorkerKillWipe(WorkerKill):
