@@ -15,6 +15,7 @@ struct weir_http_server {
     nng_http_server *srv;
     nng_http_handler *handler;
     weir_http_notify_fn notify;
+    weir_http_take_fn take; /* may be NULL */
     void *ctx;
     pthread_mutex_t mu; /* guards the queue and closing */
     weir_http_req *head, *tail;
@@ -89,6 +90,8 @@ on_request(nng_aio *aio)
         nng_aio_finish(aio, NNG_ENOMEM);
         return;
     }
+    if (s->take && s->take(s->ctx, r))
+        return;
     pthread_mutex_lock(&s->mu);
     bool closing = s->closing;
     if (!closing) {
@@ -109,7 +112,8 @@ on_request(nng_aio *aio)
 
 int
 weir_http_server_open(weir_http_server **out, const char *addr,
-    weir_http_notify_fn notify, void *ctx, char *err, size_t errlen)
+    weir_http_notify_fn notify, weir_http_take_fn take, void *ctx, char *err,
+    size_t errlen)
 {
     *out = NULL;
     weir_http_server *s = calloc(1, sizeof(*s));
@@ -117,6 +121,7 @@ weir_http_server_open(weir_http_server **out, const char *addr,
         return WEIR_ENOMEM;
     pthread_mutex_init(&s->mu, NULL);
     s->notify = notify;
+    s->take = take;
     s->ctx = ctx;
     char text[512];
     snprintf(text, sizeof(text), "http://%s", addr);

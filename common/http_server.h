@@ -2,11 +2,13 @@
  * An HTTP server (NNG's) whose requests are answered on the owner's
  * thread: NNG's threads only queue a request and call notify; the owner
  * takes the queue and answers each request, so the state it reads needs no
- * locks. Used by weir-broker's --admin and the coordinator's --http.
+ * locks (a take function may answer some requests on NNG's thread
+ * instead). Used by weir-broker's --admin and the coordinator's --http.
  */
 #ifndef WEIR_HTTP_SERVER_H
 #define WEIR_HTTP_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,12 +31,20 @@ struct weir_http_req {
 /* Called on an NNG thread after a request was queued. */
 typedef void (*weir_http_notify_fn)(void *ctx);
 
+/* Called on an NNG thread with each request before it is queued: true
+ * when it took r (then it answers r with weir_http_reply, from any
+ * thread, exactly once); false to queue r for the owner. For requests the
+ * owner's state is not needed for (the coordinator's pull queries). */
+typedef bool (*weir_http_take_fn)(void *ctx, weir_http_req *r);
+
 /*
- * Serves every path and method at addr (HOST:PORT). WEIR_EINVAL for a bad
- * address, WEIR_EIO when it cannot listen, with err saying why.
+ * Serves every path and method at addr (HOST:PORT); take may be NULL.
+ * WEIR_EINVAL for a bad address, WEIR_EIO when it cannot listen, with err
+ * saying why.
  */
 int weir_http_server_open(weir_http_server **out, const char *addr,
-    weir_http_notify_fn notify, void *ctx, char *err, size_t errlen);
+    weir_http_notify_fn notify, weir_http_take_fn take, void *ctx, char *err,
+    size_t errlen);
 
 /* The queued requests, oldest first, linked through next; NULL if none. */
 weir_http_req *weir_http_server_take(weir_http_server *s);

@@ -3,7 +3,9 @@
  * /api/jobs, /api/workers, /api/tasks, /api/events, /api/jobs/JOB/graph
  * (JSON), /healthz and the dashboard at / (dashboard.h). Handlers run on
  * NNG threads and only enqueue the request; the event loop renders the
- * answer from the state it owns.
+ * answer from the state it owns. Pull queries (query.h) are the
+ * exception: routed on the NNG thread under the read side of co->cl_lock
+ * and answered asynchronously by the forwarder, without the loop's hop.
  *
  * With --token every request must carry it: "Authorization: Bearer T",
  * "X-Weir-Token: T", or "?token=T" (for a browser), except the
@@ -25,8 +27,7 @@
 #include "query.h"
 
 #define LOGC "coordinator"
-/* Pull queries: forwarding threads, and how long a worker may take. */
-#define QUERY_THREADS 4
+/* Pull queries: how long a worker may take. */
 #define QUERY_TIMEOUT_MS 2000
 
 static void
@@ -176,26 +177,6 @@ answer(weir_coord *co, weir_http_req *r)
         reply_text(r, 405, "text/plain", "only GET\n");
         return;
     }
-    weir_query *q = NULL;
-    char why[300] = "";
-    int qp = weir_query_parse(r->uri, &q, why, sizeof(why));
-    if (qp != 0) {
-        /* A pull query: routed here, answered off the loop. */
-        int rv = qp < 0 ? WEIR_EINVAL
-                        : weir_cluster_query_route(co->cl, q, why, sizeof(why));
-        if (rv == WEIR_OK) {
-            q->req = r;
-            weir_query_forwarder_submit(co->queries, q);
-            return;
-        }
-        weir_query_free(q);
-        weir_query_reply_error(r,
-            rv == WEIR_EINVAL      ? 400
-            : rv == WEIR_ENOTFOUND ? 404
-                                   : 500,
-            why);
-        return;
-    }
     const char *type;
     uint16_t status;
     char *body = render(co, r->path, &type, &status);
@@ -205,6 +186,45 @@ answer(weir_coord *co, weir_http_req *r)
     }
     reply_text(r, status, type, body);
     free(body);
+}
+
+/*
+ * On an NNG thread, before the request is queued for the loop: takes a
+ * pull query (a GET with the token, as answer() would check) and routes
+ * it under the read side of the cluster lock, then hands it to the
+ * forwarder; anything else goes to the loop. Reads only co->opts (set
+ * before the server starts) and, under the lock, co->cl.
+ */
+static bool
+take_query(void *ctx, weir_http_req *r)
+{
+    weir_coord *co = ctx;
+    weir_query *q = NULL;
+    char why[300] = "";
+    int qp = weir_query_parse(r->uri, &q, why, sizeof(why));
+    if (qp == 0 || strcmp(r->method, "GET") != 0 ||
+        !http_token_ok(co, r->token)) {
+        weir_query_free(q); /* answered (or refused) by the loop */
+        return false;
+    }
+    int rv = WEIR_EINVAL;
+    if (qp > 0) {
+        pthread_rwlock_rdlock(&co->cl_lock);
+        rv = weir_cluster_query_route(co->cl, q, why, sizeof(why));
+        pthread_rwlock_unlock(&co->cl_lock);
+    }
+    if (rv == WEIR_OK) {
+        q->req = r;
+        weir_query_forwarder_submit(co->queries, q);
+        return true;
+    }
+    weir_query_free(q);
+    weir_query_reply_error(r,
+        rv == WEIR_EINVAL      ? 400
+        : rv == WEIR_ENOTFOUND ? 404
+                               : 500,
+        why);
+    return true;
 }
 
 void
@@ -222,23 +242,28 @@ int
 weir__http_start(weir_coord *co, char *err, size_t errsize)
 {
     char why[512];
-    int rv = weir_http_server_open(
-        &co->http, co->opts.http, notify, co, why, sizeof(why));
+    /* The forwarder first: the server's threads use it at once. */
+    int rv = weir_query_forwarder_new(&co->queries, QUERY_TIMEOUT_MS);
+    if (rv != WEIR_OK)
+        return rv;
+    rv = weir_http_server_open(
+        &co->http, co->opts.http, notify, take_query, co, why, sizeof(why));
     if (rv != WEIR_OK) {
         snprintf(err, errsize, "--http %s", why);
         return rv;
     }
     snprintf(co->http_addr, sizeof(co->http_addr), "%s", co->opts.http);
-    return weir_query_forwarder_start(
-        &co->queries, QUERY_THREADS, QUERY_TIMEOUT_MS);
+    return WEIR_OK;
 }
 
 void
 weir__http_stop(weir_coord *co)
 {
-    /* The forwarders answer the requests they hold first. */
+    /* The forwarder answers the queries it holds first (later ones get
+     * 503 from it), and is freed once the server no longer calls it. */
     weir_query_forwarder_stop(co->queries);
-    co->queries = NULL;
     weir_http_server_close(co->http);
     co->http = NULL;
+    weir_query_forwarder_free(co->queries);
+    co->queries = NULL;
 }

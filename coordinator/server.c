@@ -117,7 +117,9 @@ save_if_dirty(weir_coord *co)
     if (!weir_cluster_dirty(co->cl))
         return true;
     if (weir_cluster_save(co->cl, co->state_path) == WEIR_OK) {
+        pthread_rwlock_wrlock(&co->cl_lock);
         weir_cluster_clean(co->cl);
+        pthread_rwlock_unlock(&co->cl_lock);
         if (co->save_error[0])
             weir_log_info(LOGC, "state saved again path=%s", co->state_path);
         co->save_error[0] = '\0';
@@ -206,6 +208,9 @@ loop_main(void *arg)
         weir__work *batch = take_all(co, &stop, &http);
         if (stop)
             break;
+        /* Changes to the cluster: under the write lock (pull queries are
+         * routed meanwhile on HTTP threads, under the read lock). */
+        pthread_rwlock_wrlock(&co->cl_lock);
         for (weir__work *w = batch; w; w = w->next) {
             if (w->planned)
                 finish_submit(co, w);
@@ -213,6 +218,7 @@ loop_main(void *arg)
                 handle_ctl(co, w);
         }
         weir_cluster_tick(co->cl, weir_clock_mono_ms());
+        pthread_rwlock_unlock(&co->cl_lock);
         bool durable = save_if_dirty(co);
         while (batch) {
             weir__work *w = batch;
@@ -397,6 +403,7 @@ weir_coord_start(
         return WEIR_ENOMEM;
     pthread_mutex_init(&co->mu, NULL);
     pthread_cond_init(&co->cv, NULL);
+    pthread_rwlock_init(&co->cl_lock, NULL);
     co->lock_fd = -1;
     co->started_ms = weir_clock_mono_ms();
     int rv = copy_opts(co, opts);
@@ -416,7 +423,9 @@ weir_coord_start(
     if (co->opts.http[0] && (rv = weir__http_start(co, err, errsize)) != 0)
         goto fail;
     /* a restart must not count our own downtime against the workers */
+    pthread_rwlock_wrlock(&co->cl_lock); /* queries may be routed already */
     weir_cluster_touch_all(co->cl, weir_clock_mono_ms());
+    pthread_rwlock_unlock(&co->cl_lock);
     if (pthread_create(&co->thread, NULL, loop_main, co) != 0) {
         rv = WEIR_ENOMEM;
         goto fail;
@@ -482,6 +491,7 @@ weir_coord_free(weir_coord *co)
         close(co->lock_fd);
     pthread_mutex_destroy(&co->mu);
     pthread_cond_destroy(&co->cv);
+    pthread_rwlock_destroy(&co->cl_lock);
     free(co);
 }
 

@@ -63,10 +63,15 @@ struct weir_coord {
     pthread_mutex_t mu; /* guards the queue and closing */
     pthread_cond_t cv;
     weir__work *head, *tail;
-    bool http_pending;    /* HTTP requests wait in http's queue */
-    bool closing;         /* callbacks stop enqueueing */
-    bool stop;            /* the loop returns once the queue is empty */
-    weir_cluster *cl;     /* owned by the loop thread once started */
+    bool http_pending; /* HTTP requests wait in http's queue */
+    bool closing;      /* callbacks stop enqueueing */
+    bool stop;         /* the loop returns once the queue is empty */
+    /* Owned by the loop thread once started, which changes it only
+     * under cl_lock's write side (and reads it without the lock: it is
+     * the only writer). Other threads read it under the read side: the
+     * HTTP threads routing pull queries (http.c take_query). */
+    weir_cluster *cl;
+    pthread_rwlock_t cl_lock;
     weir_kafka_admin *ka; /* used by the Kafka thread only */
     weir__kafka_thread *kt;
     uint64_t started_ms;

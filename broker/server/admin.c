@@ -65,7 +65,7 @@ weir__admin_open(weir_broker *b)
         snprintf(err, sizeof(err), "pipe: %s", strerror(errno));
     else
         rv = weir_http_server_open(
-            &a->http, b->opts.admin, notify, a, err, sizeof(err));
+            &a->http, b->opts.admin, notify, NULL, a, err, sizeof(err));
     if (rv != WEIR_OK) {
         weir_log_error(
             "broker", "cannot serve --admin %s: %s", b->opts.admin, err);
