@@ -1,6 +1,6 @@
 /*
- * weir-broker: a single-node Kafka-protocol broker with real transactions
- * (issue 4). One I/O loop thread owns everything.
+ * weir-broker: a single-node Kafka-protocol broker with real transactions.
+ * One I/O loop thread owns everything.
  */
 #ifndef WEIR_BROKER_H
 #define WEIR_BROKER_H

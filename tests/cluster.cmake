@@ -70,7 +70,7 @@ if(WEIR_FUZZ)
     SOURCE fuzz/fuzz_query_path.c LIBS weir_coordinator_lib
     RUNS 500000 MAX_LEN 512)
 endif()
-# Pull queries through the coordinator's HTTP API (issue 15).
+# Pull queries through the coordinator's HTTP API.
 weir_script_test(NAME cluster.query LABEL integration
   COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/tests/integration/cluster_query.py
   TIMEOUT 180)
