@@ -1,6 +1,7 @@
 """One chaos run: input fed for the duration, the chosen faults at seeded
 random times (one after another, each undone and recovered from before the
 next), then the output waited for and checked exactly once (weir-verify)."""
+import os
 import random
 import subprocess
 import time
@@ -97,11 +98,54 @@ def wait_verdict(opts, bootstrap, settle_s, echo):
         time.sleep(2.0)
 
 
+def inject_faults(ctx, faults, duration, feeder, watcher, partitions):
+    """Each fault at a seeded time in its slot of the duration's first 80%
+    (later if the one before took longer), undone, then recovered from.
+    Marker words carry a token of this run, so that an earlier run's
+    output never counts."""
+    token = os.urandom(3).hex()
+    done = []
+    slot = 0.7 * duration / max(1, len(faults))
+    for i, s in enumerate(faults):
+        due = 0.1 * duration + i * slot + ctx.rng.uniform(0, 0.3 * slot)
+        if due > ctx.now():
+            time.sleep(due - ctx.now())
+        f = {"scenario": s.name, "injected_at": round(ctx.now(), 2), "healed_at": None,
+             "recovered_at": None, "recovery_s": None}
+        done.append(f)
+        try:
+            owners = s.run(ctx)
+            f["healed_at"] = round(ctx.now(), 2)
+            wait_recovered(ctx.cluster, feeder, watcher, partitions, "%sf%d" % (token, i),
+                           owners)
+            f["recovered_at"] = ctx.event("recovered", "every task running%s, markers "
+                                          "through every partition" % (
+                                              " on " + ", ".join(owners) if owners else ""))
+            f["recovery_s"] = round(f["recovered_at"] - f["healed_at"], 2)
+        except Exception as e:  # the run goes on; the verdict says so
+            f["error"] = str(e)
+            ctx.event("error", "%s: %s" % (s.name, e))
+    return done
+
+
+def verdict_of(check, out, faults):
+    """(verdict, detail): the check's, unless a fault was not recovered from."""
+    unrecovered = [f["scenario"] for f in faults if f["recovered_at"] is None]
+    if check == "exact" and unrecovered:
+        return "not-recovered", "the output is exact, but the cluster did not recover " \
+            "in %d s from: %s" % (RECOVERY_TIMEOUT_S, ", ".join(unrecovered))
+    if check == "exact":
+        return check, ""
+    lines = out.strip().splitlines()
+    return check, next((l for l in lines if l.startswith("violation")),
+                       lines[-1] if lines else "weir-verify printed nothing")
+
+
 def run(opts, cluster, lines, echo):
+    """The campaign on a running cluster with the job submitted; the report."""
     rng = random.Random(opts.seed)
     faults, skipped = choose(opts.scenarios, cluster.capabilities, rng, opts.duration)
-    t0 = time.monotonic()
-    ctx = Context(cluster, rng, opts.session_s, t0, echo)
+    ctx = Context(cluster, rng, opts.session_s, time.monotonic(), echo)
     for s in skipped:
         echo("          skipped: %s" % s)
     crashes = []
@@ -116,37 +160,12 @@ def run(opts, cluster, lines, echo):
     partitions = partition_counts(cluster.bootstrap, opts.input_topic, cluster.job)
     watcher = OutputWatcher(cluster.bootstrap, opts.output_topic)
     feeder = Feeder(cluster.bootstrap, opts.input_topic, lines, opts.duration)
-    done = []
-    slot = 0.7 * opts.duration / max(1, len(faults))
-    for i, s in enumerate(faults):
-        due = 0.1 * opts.duration + i * slot + rng.uniform(0, 0.3 * slot)
-        if due > ctx.now():
-            time.sleep(due - ctx.now())
-        f = {"scenario": s.name, "injected_at": round(ctx.now(), 2), "healed_at": None,
-             "recovered_at": None, "recovery_s": None}
-        done.append(f)
-        try:
-            owners = s.run(ctx)
-            f["healed_at"] = round(ctx.now(), 2)
-            wait_recovered(cluster, feeder, watcher, partitions, i, owners)
-            f["recovered_at"] = ctx.event("recovered", "every task running%s, markers "
-                                          "through every partition" % (
-                                              " on " + ", ".join(owners) if owners else ""))
-            f["recovery_s"] = round(f["recovered_at"] - f["healed_at"], 2)
-        except Exception as e:  # the run goes on; the verdict says so
-            f["error"] = str(e)
-            ctx.event("error", "%s: %s" % (s.name, e))
+    done = inject_faults(ctx, faults, opts.duration, feeder, watcher, partitions)
     records_in = feeder.join(opts.duration + 600)
     ctx.event("input", "%d lines delivered" % records_in)
-    verdict, out = wait_verdict(opts, cluster.bootstrap, opts.settle, echo)
-    ctx.event("verdict", verdict)
-    detail = ""
-    unrecovered = [f["scenario"] for f in done if f["recovered_at"] is None]
-    if verdict == "exact" and unrecovered:
-        verdict, detail = "not-recovered", "the output is exact, but the cluster did not " \
-            "recover in %d s from: %s" % (RECOVERY_TIMEOUT_S, ", ".join(unrecovered))
-    elif verdict != "exact":
-        detail = (out.strip().splitlines() or ["weir-verify printed nothing"])[-1]
+    check, out = wait_verdict(opts, cluster.bootstrap, opts.settle, echo)
+    ctx.event("verdict", check)
+    verdict, detail = verdict_of(check, out, done)
     updates = watcher.records
     for line in out.splitlines():
         if line.startswith("exact:"):  # "exact: W words, U updates"

@@ -1,5 +1,4 @@
 """Processes the chaos tool starts: a log file each, signals, restarts."""
-from . import UsageError
 import os
 import shutil
 import signal
@@ -7,6 +6,8 @@ import socket
 import subprocess
 import threading
 import time
+
+from . import UsageError
 
 
 def free_port(host="127.0.0.1"):

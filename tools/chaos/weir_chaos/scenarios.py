@@ -2,15 +2,17 @@
 what it did on the run's timeline, undoes the fault, and names the workers
 that must own tasks again for the cluster to count as recovered.
 
-A scenario needs capabilities of the cluster (cluster.py): a local cluster
-has them all (network: when namespaces can be made; disk and clock when
-the scenario was chosen, so that tmpfs and libfaketime are set up); an
-external one those its options give (--pid, --kill-cmd, --broker-admin)."""
-from . import UsageError
+A scenario needs capabilities of the cluster: a local cluster
+(local_cluster.py) has them all (network: when namespaces can be made;
+netem: when the kernel has it; disk: when the scenario was chosen, so that
+the workers' data dirs are tmpfs mounts); an existing one
+(external_cluster.py) those its options give (--pid, --kill-cmd,
+--broker-admin, --restart-cmd)."""
 import os
 import signal
 import time
 
+from . import UsageError
 from .procs import wait_until
 
 
