@@ -250,19 +250,31 @@ labels(const weir_cluster *cl, const weir__task *t, int32_t w, weir_buf *out)
     }
 }
 
+/* 1 reachable, 0 unreachable, -1 unknown (not probed yet). */
+static double
+kafka_gauge(Weir__Cluster__KafkaState s)
+{
+    return s == WEIR__CLUSTER__KAFKA_STATE__KAFKA_REACHABLE     ? 1
+           : s == WEIR__CLUSTER__KAFKA_STATE__KAFKA_UNREACHABLE ? 0
+                                                                : -1;
+}
+
 static void
 worker_metrics(
     const weir_cluster *cl, uint64_t now_ms, weir_buf *b, weir_buf *label)
 {
     static const char *const names[] = {"weir_worker_capacity",
         "weir_worker_active_tasks", "weir_worker_standby_tasks",
-        "weir_worker_heartbeat_age_seconds", "weir_worker_alive"};
+        "weir_worker_heartbeat_age_seconds", "weir_worker_alive",
+        "weir_worker_kafka_reachable"};
     static const char *const helps[] = {"Tasks a worker may run.",
         "Active tasks assigned to a worker.",
         "Standby tasks assigned to a worker.",
         "Seconds since a worker's last heartbeat.",
-        "1 while a worker is alive or draining."};
-    for (size_t f = 0; f < 5; f++) {
+        "1 while a worker is alive or draining.",
+        "1 when a worker last reached Kafka, 0 when it could not, -1 before "
+        "its first probe."};
+    for (size_t f = 0; f < 6; f++) {
         (void)weir_prom_family(b, names[f], "gauge", helps[f]);
         for (size_t i = 0; i < cl->n_members; i++) {
             const weir__member *m = &cl->members[i];
@@ -277,7 +289,8 @@ worker_metrics(
                 : f == 3 ? (now_ms > m->last_seen_ms
                                    ? (double)(now_ms - m->last_seen_ms) / 1000.0
                                    : 0)
-                         : (m->state != WEIR__MEMBER_DEAD);
+                : f == 4 ? (m->state != WEIR__MEMBER_DEAD)
+                         : kafka_gauge(m->kafka);
             (void)weir_prom_f64(b, names[f], label->data, v);
         }
     }

@@ -125,8 +125,9 @@ render(weir_coord *co, const char *path, const char **type, uint16_t *status)
     if (strcmp(path, "/metrics") == 0) {
         *type = "text/plain; version=0.0.4";
         return join(
-            (char *[]){weir_cluster_metrics(co->cl, now), rejects_metrics(co)},
-            2);
+            (char *[]){weir_cluster_metrics(co->cl, now), rejects_metrics(co),
+                weir__kafka_thread_metrics(co->kt)},
+            3);
     }
     if (strcmp(path, "/api/jobs") == 0)
         return weir_cluster_json_jobs(co->cl);

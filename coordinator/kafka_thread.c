@@ -9,6 +9,7 @@
 #include "common/err.h"
 #include "common/job/job.h"
 #include "common/log.h"
+#include "common/prom.h"
 
 #define LOGC "coordinator"
 #define PROBE_INTERVAL_MS 3000
@@ -22,6 +23,7 @@ struct weir__kafka_thread {
     weir__plan_job *head, *tail;
     bool stop;
     bool reachable;
+    bool answered; /* a probe or plan has answered (or failed) */
     char why[256];
 };
 
@@ -42,6 +44,7 @@ set_reachable(weir__kafka_thread *kt, bool ok, const char *why)
     pthread_mutex_lock(&kt->mu);
     bool was = kt->reachable;
     kt->reachable = ok;
+    kt->answered = true;
     snprintf(kt->why, sizeof(kt->why), "%s", ok ? "" : why);
     pthread_mutex_unlock(&kt->mu);
     if (was && !ok)
@@ -169,4 +172,27 @@ weir__kafka_thread_reachable(weir__kafka_thread *kt, char *why, size_t whylen)
     snprintf(why, whylen, "%s", kt->why);
     pthread_mutex_unlock(&kt->mu);
     return ok;
+}
+
+char *
+weir__kafka_thread_metrics(weir__kafka_thread *kt)
+{
+    double v = -1;
+    if (kt) {
+        pthread_mutex_lock(&kt->mu);
+        v = !kt->answered ? -1 : kt->reachable ? 1 : 0;
+        pthread_mutex_unlock(&kt->mu);
+    }
+    weir_buf b;
+    weir_buf_init(&b);
+    int rv = weir_prom_family(&b, "weir_kafka_reachable", "gauge",
+        "1 when the coordinator's last Kafka probe answered, 0 when it did "
+        "not, -1 before the first.");
+    if (rv == WEIR_OK)
+        rv = weir_prom_f64(&b, "weir_kafka_reachable", "", v);
+    if (rv != WEIR_OK) {
+        weir_buf_fini(&b);
+        return NULL;
+    }
+    return b.data;
 }

@@ -47,4 +47,9 @@ void weir__kafka_thread_plan(weir__kafka_thread *kt, weir__plan_job *pj);
 bool weir__kafka_thread_reachable(
     weir__kafka_thread *kt, char *why, size_t whylen);
 
+/* The gauge weir_kafka_reachable in Prometheus text (malloc'd; NULL when
+ * out of memory): 1 reachable, 0 unreachable, -1 before the first answer.
+ * Any thread; NULL kt: -1. */
+char *weir__kafka_thread_metrics(weir__kafka_thread *kt);
+
 #endif

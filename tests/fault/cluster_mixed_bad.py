@@ -46,7 +46,12 @@ def main():
         print(wait_exact(bs, "text-lines", "wordcounts", timeout=120))
 
         _, out, _ = weirctl(coord, "workers")
-        assert "KAFKA UNREACHABLE" in out, out
+        wbad_line = [ln for ln in out.splitlines() if "wbad" in ln]
+        assert wbad_line and "KAFKA UNREACHABLE" in wbad_line[0], out
+        ws = {w["worker_id"]: w for w in weirctl_json(coord, "workers")["workers"]}
+        assert ws["wbad"]["kafka"] == "KAFKA_UNREACHABLE", ws
+        assert ws["wbad"]["kafka_error"], ws
+        assert ws["w1"]["kafka"] == "KAFKA_REACHABLE", ws
         d = weirctl_json(coord, "describe", "wordcount")
         assert {t["owner"] for t in d["tasks"]} == {"w1"}, d["tasks"]
         assert d["job"]["running_tasks"] == 8, d["job"]
@@ -55,6 +60,11 @@ def main():
         running = [s for s in families["weir_tasks"]
                    if s.labels["state"] == "RUNNING"]
         assert running and running[0].value == 8, running
+        reach = {s.labels["worker"]: s.value
+                 for s in families["weir_worker_kafka_reachable"]}
+        assert reach == {"w1": 1, "wbad": 0}, reach
+        own = families["weir_kafka_reachable"]
+        assert len(own) == 1 and own[0].value == 1, own
 
         def lag_zero():
             tasks = weirctl_json(coord, "describe", "wordcount")["tasks"]
