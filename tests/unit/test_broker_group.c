@@ -2,7 +2,8 @@
  * requests retried the way the I/O loop does: KIP-394 member ids, a
  * rebalance waiting for every member, the leader's assignment handed out
  * by SyncGroup, heartbeats during a rebalance, leaving, session expiry and
- * protocol mismatches. */
+ * protocol mismatches; and the group state machine through
+ * weir__group_set_state, every pair of states. */
 #define _XOPEN_SOURCE 700
 #include <ftw.h>
 #include <setjmp.h>
@@ -16,6 +17,7 @@
 #include <cmocka.h>
 
 #include "broker/handlers/handler.h"
+#include "broker/state/group.h"
 #include "broker/state/member.h"
 #include "broker/state/persist.h"
 #include "common/clock.h"
@@ -315,11 +317,44 @@ test_rebalance(void **state)
         simple(WEIR_API_HEARTBEAT, m1, 3, NULL, NULL), KERR_UNKNOWN_MEMBER_ID);
 }
 
+/* Every transition the state machine allows (group.c's diagram), by hand:
+ * from (row) to (column), both in enum order: Empty, PreparingRebalance,
+ * CompletingRebalance, Stable. Staying is always allowed. */
+#define N_GROUP_STATES (WEIR_GROUP_STABLE + 1)
+static const bool group_allowed[N_GROUP_STATES][N_GROUP_STATES] = {
+    [WEIR_GROUP_EMPTY] = {true, true, false, false},
+    [WEIR_GROUP_PREPARING] = {true, true, true, false},
+    [WEIR_GROUP_AWAITING_SYNC] = {true, true, true, true},
+    [WEIR_GROUP_STABLE] = {true, true, false, true},
+};
+
+static void
+test_state_transitions(void **state)
+{
+    (void)state;
+    weir_group g = {.id = "s"};
+    for (int from = 0; from < N_GROUP_STATES; from++) {
+        for (int to = 0; to < N_GROUP_STATES; to++) {
+            g.state = (weir_group_state)from;
+            int rv = weir__group_set_state(&g, (weir_group_state)to);
+            if (group_allowed[from][to]) {
+                assert_int_equal(rv, WEIR_OK);
+                assert_int_equal(g.state, to);
+            } else {
+                /* Refused, and the state is left as it was. */
+                assert_int_equal(rv, WEIR_ESTATE);
+                assert_int_equal(g.state, from);
+            }
+        }
+    }
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_rebalance, setup, teardown),
+        cmocka_unit_test(test_state_transitions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,8 @@
 /* The transaction coordinator through its real request handlers:
  * InitProducerId (new ids, fencing bumps, KIP-360 self bumps and their
  * retries, stale epochs, timeouts), AddPartitionsToTxn, EndTxn states and
- * retries, and a new owner aborting the previous epoch's transaction. */
+ * retries, and a new owner aborting the previous epoch's transaction; and
+ * its state machine through weir__txn_set_state, every pair of states. */
 #define _XOPEN_SOURCE 700
 #include <ftw.h>
 #include <setjmp.h>
@@ -18,6 +19,7 @@
 #include "broker/handlers/handler.h"
 #include "broker/state/topic.h"
 #include "broker/state/persist.h"
+#include "broker/state/txn.h"
 #include "common/err.h"
 
 static char dir[64];
@@ -248,6 +250,53 @@ test_new_owner_aborts(void **state)
     assert_int_equal(b->metrics.txn_aborted, 1);
 }
 
+/* Every transition the state machine allows (txn.c's diagram), by hand:
+ * from (row) to (column), both in enum order: Empty, Ongoing, PrepareCommit,
+ * PrepareAbort, CompleteCommit, CompleteAbort. Staying is always allowed. */
+#define N_TXN_STATES (WEIR_TXN_COMPLETE_ABORT + 1)
+static const bool txn_allowed[N_TXN_STATES][N_TXN_STATES] = {
+    [WEIR_TXN_EMPTY] = {true, true, false, false, false, false},
+    [WEIR_TXN_ONGOING] = {false, true, true, true, false, false},
+    [WEIR_TXN_PREPARE_COMMIT] = {true, false, true, false, true, false},
+    [WEIR_TXN_PREPARE_ABORT] = {false, false, false, true, false, true},
+    [WEIR_TXN_COMPLETE_COMMIT] = {true, true, false, false, true, false},
+    [WEIR_TXN_COMPLETE_ABORT] = {true, true, false, false, false, true},
+};
+
+static void
+test_state_transitions(void **state)
+{
+    (void)state;
+    weir_txn txn = {.id = "s"};
+    for (int from = 0; from < N_TXN_STATES; from++) {
+        for (int to = 0; to < N_TXN_STATES; to++) {
+            txn.state = (weir_txn_state)from;
+            int rv = weir__txn_set_state(b, &txn, (weir_txn_state)to);
+            if (txn_allowed[from][to]) {
+                assert_int_equal(rv, WEIR_OK);
+                assert_int_equal(txn.state, to);
+            } else {
+                /* Refused, and the state is left as it was. */
+                assert_int_equal(rv, WEIR_ESTATE);
+                assert_int_equal(txn.state, from);
+            }
+        }
+    }
+    /* A state outside the enum is refused too. */
+    txn.state = WEIR_TXN_ONGOING;
+    assert_int_equal(weir__txn_set_state(b, &txn, (weir_txn_state)N_TXN_STATES),
+        WEIR_ESTATE);
+    assert_int_equal(txn.state, WEIR_TXN_ONGOING);
+    /* While the journal is replayed, a journaled state is restored as
+     * written, even one no transition leads to from here. */
+    b->replaying = true;
+    txn.state = WEIR_TXN_EMPTY;
+    assert_int_equal(
+        weir__txn_set_state(b, &txn, WEIR_TXN_COMPLETE_ABORT), WEIR_OK);
+    assert_int_equal(txn.state, WEIR_TXN_COMPLETE_ABORT);
+    b->replaying = false;
+}
+
 int
 main(void)
 {
@@ -255,6 +304,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_init_producer_id, setup, teardown),
         cmocka_unit_test_setup_teardown(test_end_txn, setup, teardown),
         cmocka_unit_test_setup_teardown(test_new_owner_aborts, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_state_transitions, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
