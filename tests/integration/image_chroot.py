@@ -14,7 +14,9 @@ two cannot drift:
                              then be installed
   COPY --from=build /out/    the build stage's binaries, built here with its
                              cmake options into build-image/
-  COPY examples/ ...         copied from the source tree
+  COPY SRC DST               a file or folder copied from the source tree
+                             (examples/, weir-chaos and its package);
+                             the dockerignore's **/NAME patterns apply
   USER, WORKDIR              the processes run as that user
   VOLUME, EXPOSE, CMD        CMD is run; the others need no engine
 
@@ -24,8 +26,11 @@ test does not understand is never skipped quietly.
 In the chroot every binary's --help must exit 0, then weir-broker, a
 coordinator and two workers run the word count on loopback ports chosen at
 run time; the seed text is fed from the host (the chroot shares its network)
-and weir-verify, run inside the chroot, gives the verdict. Needs root and
-debootstrap (scripts/install-deps).
+and weir-verify, run inside the chroot, gives the verdict. Then weir-chaos,
+as the image installs it: --help, list, and a short worker-kill campaign on
+a local cluster of the chroot's binaries (no network namespaces: the image
+runs as an unprivileged user). Needs root and debootstrap
+(scripts/install-deps).
 """
 import hashlib
 import glob
@@ -41,6 +46,7 @@ from worker_common import produce, seed_lines, wait_exact, weirtest
 
 ROOT = weirtest.SOURCE_DIR
 DOCKERFILE = os.path.join(ROOT, "docker", "Dockerfile")
+DOCKERIGNORE = DOCKERFILE + ".dockerignore"
 CACHE = os.environ.get("WEIR_IMAGE_CACHE") or os.path.join(
     ROOT, ".cache", "image-chroot")
 BUILD_DIR = os.path.join(ROOT, "build-image")
@@ -282,6 +288,17 @@ def build(bins, options):
     return [os.path.join(BUILD_DIR, "bin", b) for b in bins]
 
 
+def ignored_names():
+    """The dockerignore's **/NAME patterns: names left out at any depth."""
+    names = []
+    with open(DOCKERIGNORE) as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith("**/") and "/" not in line[3:]:
+                names.append(line[3:])
+    return shutil.ignore_patterns(*names)
+
+
 def install_copies(root, copies, exes):
     """The runtime stage's COPY steps; returns the paths they created."""
     made = []
@@ -296,10 +313,16 @@ def install_copies(root, copies, exes):
                 shutil.copy2(exe, out)
                 os.chmod(out, 0o755)
                 made.append(out)
-        elif not words[0].startswith("--"):
+        elif not words[0].startswith("--") and os.path.isdir(
+                os.path.join(ROOT, src)):
             if os.path.exists(target):
                 shutil.rmtree(target)
-            shutil.copytree(os.path.join(ROOT, src), target)
+            shutil.copytree(os.path.join(ROOT, src), target,
+                            ignore=ignored_names())
+            made.append(target)
+        elif not words[0].startswith("--") and not dst.endswith("/"):
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            shutil.copy2(os.path.join(ROOT, src), target)
             made.append(target)
         else:
             raise SystemExit("docker/Dockerfile: COPY %s is not understood "
@@ -317,9 +340,10 @@ class Image:
         return chroot_argv(self.root, cmd, user=self.user,
                            workdir=self.workdir)
 
-    def run(self, cmd, timeout=60):
-        r = subprocess.run(self.argv(cmd), capture_output=True, text=True,
-                           timeout=timeout)
+    def run(self, cmd, timeout=60, env=None):
+        r = subprocess.run(chroot_argv(self.root, cmd, env=env, user=self.user,
+                                       workdir=self.workdir),
+                           capture_output=True, text=True, timeout=timeout)
         first = (r.stdout.strip().splitlines() or [""])[0]
         log("%s: exit %d %s%s" % (" ".join(cmd), r.returncode, first[:200],
                                   ("\n" + r.stderr.strip()[-2000:])
@@ -376,6 +400,35 @@ def wordcount(img, examples_dir):
         shutil.rmtree(host_scratch, ignore_errors=True)
 
 
+def chaos(img, chaos_bin):
+    """weir-chaos as the image installs it: --help, list, and a short
+    worker-kill campaign on a local cluster of the chroot's binaries."""
+    r = img.run([chaos_bin, "list"])
+    assert r.returncode == 0 and "worker-kill" in r.stdout, \
+        "weir-chaos list in the chroot failed"
+    scratch = "/tmp/weir-image-chaos-%d" % os.getpid()
+    host_scratch = os.path.join(img.root, scratch.lstrip("/"))
+    os.makedirs(host_scratch)
+    os.chown(host_scratch, *map(int, ids(img.root, img.user).split(":")))
+    try:
+        t = time.monotonic()
+        r = img.run([chaos_bin, "run", "--no-netns", "--scenario",
+                     "worker-kill", "--duration", "15s", "--seed", "1",
+                     "--report", scratch + "/report"], timeout=400,
+                    env={"TMPDIR": scratch})
+        log("weir-chaos run took %.0f s" % (time.monotonic() - t))
+        if r.returncode != 0:
+            print(r.stdout[-6000:])
+            for p in sorted(glob.glob(os.path.join(host_scratch, "*", "logs",
+                                                   "*.log"))):
+                print("--- %s (last lines)" % p)
+                print("".join(open(p, errors="replace").readlines()[-30:]))
+        assert r.returncode == 0 and "verdict: exact" in r.stdout, \
+            "weir-chaos run in the chroot did not find the output exact"
+    finally:
+        shutil.rmtree(host_scratch, ignore_errors=True)
+
+
 def main():
     if os.geteuid() != 0:
         raise SystemExit("image.chroot needs root (debootstrap, chroot, "
@@ -428,19 +481,26 @@ def main():
         made = install_copies(root, copies, exes)
         bin_dir = next(c.split()[-1] for c in copies
                        if c.startswith("--from=build"))
-        examples_dir = next(c.split()[-1] for c in copies
-                            if not c.startswith("--")).rstrip("/")
+        dests = {c.split()[-2]: c.split()[-1] for c in copies
+                 if not c.startswith("--")}
+        if "examples/" not in dests or "tools/chaos/weir-chaos" not in dests:
+            raise SystemExit("docker/Dockerfile: the runtime stage no longer "
+                             "copies examples/ and tools/chaos/weir-chaos: "
+                             "update tests/integration/image_chroot.py")
+        examples_dir = dests["examples/"].rstrip("/")
+        chaos_bin = dests["tools/chaos/weir-chaos"]
         img = Image(root, user, workdir)
 
         def checks():
-            for b in bins:
-                r = img.run([os.path.join(bin_dir, b), "--help"])
+            for b in [os.path.join(bin_dir, b) for b in bins] + [chaos_bin]:
+                r = img.run([b, "--help"])
                 assert r.returncode == 0 and r.stdout + r.stderr, \
                     "%s --help in the chroot failed" % b
             if cmd:
                 assert img.run(json_or_shell(cmd)).returncode == 0, \
                     "CMD %s failed in the chroot" % cmd
             wordcount(img, examples_dir)
+            chaos(img, chaos_bin)
         with_proc(root, checks)
     finally:
         for p in made:
@@ -448,8 +508,8 @@ def main():
                 shutil.rmtree(p, ignore_errors=True)
             elif os.path.exists(p):
                 os.remove(p)
-    log("ok: the runtime stage runs every binary and the word count exactly "
-        "once")
+    log("ok: the runtime stage runs every binary, the word count exactly "
+        "once and weir-chaos")
     return 0
 
 
