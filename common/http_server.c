@@ -1,6 +1,7 @@
 /* An HTTP server answered on the owner's thread: see http_server.h. */
 #include "common/http_server.h"
 
+#include <arpa/inet.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -152,6 +153,26 @@ weir_http_server_open(weir_http_server **out, const char *addr,
     }
     *out = s;
     return WEIR_OK;
+}
+
+int
+weir_http_server_addr(weir_http_server *s, char *buf, size_t len)
+{
+    nng_sockaddr sa;
+    char host[INET6_ADDRSTRLEN] = "";
+    if (nng_http_server_get_addr(s->srv, &sa) != 0)
+        return WEIR_EIO;
+    if (sa.s_family == NNG_AF_INET &&
+        inet_ntop(AF_INET, &sa.s_in.sa_addr, host, sizeof(host))) {
+        snprintf(buf, len, "%s:%u", host, (unsigned)ntohs(sa.s_in.sa_port));
+        return WEIR_OK;
+    }
+    if (sa.s_family == NNG_AF_INET6 &&
+        inet_ntop(AF_INET6, sa.s_in6.sa_addr, host, sizeof(host))) {
+        snprintf(buf, len, "[%s]:%u", host, (unsigned)ntohs(sa.s_in6.sa_port));
+        return WEIR_OK;
+    }
+    return WEIR_EIO;
 }
 
 weir_http_req *

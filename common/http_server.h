@@ -46,6 +46,10 @@ int weir_http_server_open(weir_http_server **out, const char *addr,
     weir_http_notify_fn notify, weir_http_take_fn take, void *ctx, char *err,
     size_t errlen);
 
+/* The HOST:PORT it listens at (the port chosen when addr said 0), in
+ * buf (len bytes). WEIR_EIO when NNG cannot tell. */
+int weir_http_server_addr(weir_http_server *s, char *buf, size_t len);
+
 /* The queued requests, oldest first, linked through next; NULL if none. */
 weir_http_req *weir_http_server_take(weir_http_server *s);
 

@@ -35,7 +35,8 @@ struct weir_control {
     uint32_t capacity;
     pthread_t thread;
     bool started;
-    pthread_mutex_t mu; /* guards stop, for interruptible sleeps */
+    pthread_mutex_t mu; /* guards stop (for interruptible sleeps) and
+                           setting probe */
     pthread_cond_t cv;
     bool stop;
     atomic_bool connected;
@@ -146,8 +147,13 @@ say_hello(weir_control *ctl)
     const char *bootstrap = ctl->bootstrap ? ctl->bootstrap : w->bootstrap;
     if (bootstrap && bootstrap[0]) {
         weir_runtime_set_bootstrap(ctl->rt, bootstrap);
-        if (!ctl->probe)
-            (void)weir_kafka_probe_start(&ctl->probe, bootstrap);
+        weir_kafka_probe *probe = NULL;
+        if (!ctl->probe &&
+            weir_kafka_probe_start(&probe, bootstrap) == WEIR_OK) {
+            pthread_mutex_lock(&ctl->mu); /* weir_control_kafka_state */
+            ctl->probe = probe;
+            pthread_mutex_unlock(&ctl->mu);
+        }
     }
     ctl->registered = true;
     weir_log_info(LOGC,
@@ -411,4 +417,17 @@ bool
 weir_control_connected(const weir_control *ctl)
 {
     return ctl && atomic_load(&ctl->connected);
+}
+
+Weir__Cluster__KafkaState
+weir_control_kafka_state(weir_control *ctl)
+{
+    if (!ctl)
+        return WEIR__CLUSTER__KAFKA_STATE__KAFKA_UNKNOWN;
+    char why[8];
+    pthread_mutex_lock(&ctl->mu);
+    Weir__Cluster__KafkaState s =
+        weir_kafka_probe_state(ctl->probe, why, sizeof(why));
+    pthread_mutex_unlock(&ctl->mu);
+    return s;
 }

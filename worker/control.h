@@ -21,6 +21,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "proto/cluster.pb-c.h"
+
 typedef struct weir_runtime weir_runtime;
 typedef struct weir_control weir_control;
 
@@ -58,5 +60,10 @@ void weir_control_free(weir_control *ctl);
 
 /* True once a Welcome was received and the last heartbeat succeeded. */
 bool weir_control_connected(const weir_control *ctl);
+
+/* What the heartbeat tells about Kafka (worker/kafka_probe.h): the
+ * probe's last answer, KAFKA_UNKNOWN before there is one or for a NULL
+ * ctl. Thread-safe. */
+Weir__Cluster__KafkaState weir_control_kafka_state(weir_control *ctl);
 
 #endif

@@ -4,6 +4,7 @@
  *   weir-worker --check JOB.yaml
  *   weir-worker --standalone JOB.yaml --bootstrap HOST:PORT --data-dir DIR
  *   weir-worker --coordinator URL --id NAME [--capacity N] [--token SECRET]
+ *               [--http HOST:PORT]
  */
 #include <ctype.h>
 #include <malloc.h>
@@ -23,6 +24,7 @@
 #include "common/log.h"
 #include "common/signals.h"
 #include "worker/control.h"
+#include "worker/http.h"
 #include "worker/query_server.h"
 #include "worker/runtime.h"
 #include "worker/standalone.h"
@@ -44,6 +46,7 @@ typedef struct worker_conf {
     char *tls_ca;
     char *plugins;
     char *query_listen;
+    char *http;
     int64_t min_free_disk_mb;
 } worker_conf;
 
@@ -93,6 +96,10 @@ static const weir_conf_entry entries[] = {
     WEIR_CONF_STR(C, "query-listen", query_listen, "tcp://127.0.0.1:0",
         "cluster mode: where to answer pull queries routed by the "
         "coordinator (port 0: any free one; none: do not answer)"),
+    WEIR_CONF_STR(C, "http", http, NULL,
+        "cluster mode: serve /metrics (Prometheus text) and /healthz over "
+        "HTTP at HOST:PORT (port 0: any free one, named in the ready log "
+        "line as http=); empty: off"),
 };
 #undef C
 
@@ -188,8 +195,24 @@ run_cluster(const worker_conf *cf, weir_runtime *rt, bool bootstrap_set)
         weir_runtime_stop(rt);
         return 1;
     }
-    weir_log_info("worker", "ready cluster id=%s coordinator=%s queries=%s", id,
-        cf->coordinator, query_url[0] ? query_url : "none");
+    char http_addr[128] = "";
+    weir_worker_http *http = NULL;
+    if (cf->http && cf->http[0]) {
+        char err[256];
+        if (weir_worker_http_start(&http, cf->http, rt, ctl, http_addr,
+                sizeof(http_addr), err, sizeof(err)) != WEIR_OK) {
+            weir_log_error(
+                "worker", "cannot serve --http %s: %s", cf->http, err);
+            weir_runtime_stop(rt);
+            weir_control_free(ctl);
+            weir_query_server_stop(qs);
+            return 1;
+        }
+    }
+    weir_log_info("worker",
+        "ready cluster id=%s coordinator=%s queries=%s http=%s", id,
+        cf->coordinator, query_url[0] ? query_url : "none",
+        http_addr[0] ? http_addr : "none");
     int code = 0;
     uint64_t checked_ms = 0;
     while (!weir_signal_wait(200)) {
@@ -210,6 +233,7 @@ run_cluster(const worker_conf *cf, weir_runtime *rt, bool bootstrap_set)
     }
     /* Stop the tasks (committing their last cycle) before Leave lets the
      * coordinator hand them to new owners that would fence them. */
+    weir_worker_http_stop(http);
     weir_runtime_stop(rt);
     weir_control_stop(ctl);
     weir_control_free(ctl);
@@ -242,6 +266,12 @@ main(int argc, char **argv)
         weir_job_free(topo);
         weir_conf_free(&spec, &cf, NULL);
         return code;
+    }
+    if (cf.standalone && cf.http && cf.http[0]) {
+        fprintf(stderr, "weir-worker: --http is for cluster mode "
+                        "(--coordinator)\n");
+        weir_conf_free(&spec, &cf, NULL);
+        return 2;
     }
     if (!cf.standalone == !cf.coordinator) {
         fprintf(stderr, "weir-worker: give one of --check, --standalone or "

@@ -78,6 +78,8 @@ typedef struct weir_task_opts {
 } weir_task_opts;
 
 #define WEIR_TASK_LATENCY_BUCKETS 11 /* 1,2,5,...,1000 ms, +Inf */
+/* The upper bounds of the commit latency buckets but the last (+Inf). */
+extern const double weir_task_latency_bounds_ms[WEIR_TASK_LATENCY_BUCKETS - 1];
 
 /* What heartbeats and progress lines report. */
 typedef struct weir_task_stats {

@@ -10,14 +10,15 @@
 
 #define COMMIT_TIMEOUT_MS 60000
 
-static const double bucket_bounds_ms[WEIR_TASK_LATENCY_BUCKETS - 1] = {
+const double weir_task_latency_bounds_ms[WEIR_TASK_LATENCY_BUCKETS - 1] = {
     1, 2, 5, 10, 20, 50, 100, 200, 500, 1000};
 
 static void
 record_latency(weir_task *t, double ms)
 {
     size_t b = 0;
-    while (b < WEIR_TASK_LATENCY_BUCKETS - 1 && ms > bucket_bounds_ms[b])
+    while (b < WEIR_TASK_LATENCY_BUCKETS - 1 &&
+           ms > weir_task_latency_bounds_ms[b])
         b++;
     t->stats.latency_buckets[b]++;
     t->stats.latency_sum_ms += ms;
