@@ -313,22 +313,17 @@ txn_add_offset(weir_txn *txn, weir_kstr group, weir_kstr topic,
             weir_kstr_eq(group, txn->offsets[i].group))
             o = &txn->offsets[i];
     if (!o) {
-        weir_offset *no =
-            realloc(txn->offsets, (txn->n_offsets + 1) * sizeof(*no));
-        if (!no)
-            return WEIR_ENOMEM;
-        txn->offsets = no;
-        o = &no[txn->n_offsets];
-        memset(o, 0, sizeof(*o));
-        o->group = weir_kstr_dup(group);
-        o->topic = weir_kstr_dup(topic);
-        if (!o->group || !o->topic) {
-            free(o->group);
-            free(o->topic);
+        weir_offset no = {.partition = partition};
+        no.group = weir_kstr_dup(group);
+        no.topic = weir_kstr_dup(topic);
+        if (!no.group || !no.topic ||
+            weir_array_append(
+                &txn->offsets, &txn->n_offsets, &no, sizeof(no)) != WEIR_OK) {
+            free(no.group);
+            free(no.topic);
             return WEIR_ENOMEM;
         }
-        o->partition = partition;
-        txn->n_offsets++;
+        o = &txn->offsets[txn->n_offsets - 1];
     }
     free(o->metadata);
     o->metadata = meta.len >= 0 ? weir_kstr_dup(meta) : NULL;

@@ -15,6 +15,7 @@
 #include "broker/protocol/kerr.h"
 #include "broker/state/member.h"
 #include "broker/state/mem.h"
+#include "common/array.h"
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
@@ -153,10 +154,6 @@ weir__group_rebalance_try_complete(weir_broker *b, weir_group *g, bool force)
 weir_member *
 weir__member_new(weir_broker *b, weir_group *g, weir_kstr client_id)
 {
-    weir_member *m = calloc(1, sizeof(*m));
-    weir_member **nm = realloc(g->members, (g->n_members + 1) * sizeof(*nm));
-    if (nm)
-        g->members = nm;
     /* Kafka's <client.id>-<UUID>: never reused, also across restarts, so a
      * member from before a restart is unknown afterwards and rejoins. */
     uint64_t rnd[2] = {0, 0};
@@ -167,12 +164,16 @@ weir__member_new(weir_broker *b, weir_group *g, weir_kstr client_id)
         (int)(client_id.len > 0 && client_id.len < 64 ? client_id.len : 0),
         client_id.ptr ? client_id.ptr : "", (unsigned long long)rnd[0],
         (unsigned long long)rnd[1], (unsigned long long)++g->member_seq);
-    if (!m || !nm || !(m->id = weir__strdup(id))) {
+    weir_member *m = calloc(1, sizeof(*m));
+    if (!m || !(m->id = weir__strdup(id)) ||
+        weir_array_append(&g->members, &g->n_members, &m, sizeof(m)) !=
+            WEIR_OK) {
+        if (m)
+            free(m->id);
         free(m);
         return NULL;
     }
     m->client_id = weir_kstr_dup(client_id);
-    g->members[g->n_members++] = m;
     return m;
 }
 

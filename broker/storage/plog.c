@@ -12,6 +12,7 @@
 
 #include "broker/storage/store_be.h"
 #include "broker/storage/store_io.h"
+#include "common/array.h"
 #include "common/clock.h"
 #include "common/crash.h"
 #include "common/err.h"
@@ -77,16 +78,10 @@ active(weir_plog *log)
 static int
 seg_push(weir_plog *log, int64_t base)
 {
-    weir_segment *seg;
-    if (log->nsegs == log->cap) {
-        int cap = log->cap ? log->cap * 2 : 4;
-        weir_segment *s = realloc(log->segs, (size_t)cap * sizeof(*s));
-        if (s == NULL)
-            return WEIR_ENOMEM;
-        log->segs = s;
-        log->cap = cap;
-    }
-    seg = &log->segs[log->nsegs++];
+    if (weir_array_reserve(&log->segs, &log->cap, (size_t)log->nsegs + 1,
+            sizeof(*log->segs)) != WEIR_OK)
+        return WEIR_ENOMEM;
+    weir_segment *seg = &log->segs[log->nsegs++];
     memset(seg, 0, sizeof(*seg));
     weir_index_init(&seg->idx);
     seg->base_offset = base;
@@ -127,7 +122,8 @@ list_segments(weir_plog *log, int64_t **bases, int *n)
     DIR *d = opendir(log->dir);
     struct dirent *de;
     int64_t *v = NULL, base;
-    int cnt = 0, cap = 0;
+    int cnt = 0;
+    size_t cap = 0;
 
     if (d == NULL)
         return WEIR_EIO;
@@ -152,15 +148,11 @@ list_segments(weir_plog *log, int64_t **bases, int *n)
         }
         if (!name_base(de->d_name, ".log", &base))
             continue;
-        if (cnt == cap) {
-            int64_t *nv;
-            cap = cap ? cap * 2 : 16;
-            if ((nv = realloc(v, (size_t)cap * sizeof(*v))) == NULL) {
-                free(v);
-                closedir(d);
-                return WEIR_ENOMEM;
-            }
-            v = nv;
+        if (weir_array_reserve(&v, &cap, (size_t)cnt + 1, sizeof(*v)) !=
+            WEIR_OK) {
+            free(v);
+            closedir(d);
+            return WEIR_ENOMEM;
         }
         v[cnt++] = base;
     }

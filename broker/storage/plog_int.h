@@ -25,7 +25,8 @@ struct weir_plog {
     char *dir;
     weir_plog_opts opts;
     weir_segment *segs; /* by base offset; the last one is active */
-    int nsegs, cap;
+    int nsegs;
+    size_t cap; /* of segs, in segments (weir_array_reserve) */
     int active_fd;
     int read_fd; /* cached descriptor of a closed segment, or -1 */
     int64_t read_base;

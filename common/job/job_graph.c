@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "common/err.h"
 #include "common/job/job.h"
 #include "common/json_str.h"
@@ -84,14 +85,9 @@ static bool
 edge_add(weir_job_graph *g, size_t *cap, size_t from, size_t to,
     weir_job_edge_type type)
 {
-    if (g->n_edges == *cap) {
-        size_t n = *cap ? *cap * 2 : 16;
-        weir_job_edge *e = realloc(g->edges, n * sizeof(*e));
-        if (!e)
-            return false;
-        g->edges = e;
-        *cap = n;
-    }
+    if (weir_array_reserve(&g->edges, cap, g->n_edges + 1, sizeof(*g->edges)) !=
+        WEIR_OK)
+        return false;
     g->edges[g->n_edges++] = (weir_job_edge){from, to, type};
     return true;
 }
