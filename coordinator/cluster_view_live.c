@@ -272,8 +272,7 @@ worker_metrics(
         "Standby tasks assigned to a worker.",
         "Seconds since a worker's last heartbeat.",
         "1 while a worker is alive or draining.",
-        "1 when a worker last reached Kafka, 0 when it could not, -1 before "
-        "its first probe."};
+        "Kafka at a worker's last probe: 1 reached, 0 not, -1 not yet."};
     for (size_t f = 0; f < 6; f++) {
         (void)weir_prom_family(b, names[f], "gauge", helps[f]);
         for (size_t i = 0; i < cl->n_members; i++) {
