@@ -290,10 +290,23 @@ weir__cluster_apply_phase(weir_cluster *cl)
     return changed;
 }
 
-static bool
-reaches_kafka(const weir__member *m)
+/* The Kafka states in order of preference: a worker is given tasks only
+ * while no alive worker is in a better one. REACHABLE first; UNKNOWN (its
+ * probe has not answered yet: a moment after it starts) only when no
+ * worker is known to reach Kafka, so that a new worker gets nothing before
+ * its probe answers; UNREACHABLE last (a Kafka outage: moving tasks would
+ * only add restarts). */
+static int
+kafka_rank(const weir__member *m)
 {
-    return m->kafka != WEIR__CLUSTER__KAFKA_STATE__KAFKA_UNREACHABLE;
+    switch (m->kafka) {
+    case WEIR__CLUSTER__KAFKA_STATE__KAFKA_REACHABLE:
+        return 0;
+    case WEIR__CLUSTER__KAFKA_STATE__KAFKA_UNREACHABLE:
+        return 2;
+    default:
+        return 1;
+    }
 }
 
 /* Runs the assignor over the wanted tasks (orphans go to nobody). */
@@ -311,17 +324,17 @@ rebalance(weir_cluster *cl)
     int rv = WEIR_ENOMEM;
     if (!workers || !tasks || !out || !state || !compact)
         goto out;
-    /* Workers that cannot reach Kafka get no tasks, unless none can (a
-     * Kafka outage): moving tasks would then only add restarts. */
-    bool someone_reaches = false;
+    /* Only the alive workers of the best Kafka state get tasks
+     * (kafka_rank). */
+    int best = 2;
     for (size_t i = 0; i < nw; i++)
-        someone_reaches |= cl->members[i].state == WEIR__MEMBER_ALIVE &&
-                           reaches_kafka(&cl->members[i]);
+        if (cl->members[i].state == WEIR__MEMBER_ALIVE &&
+            kafka_rank(&cl->members[i]) < best)
+            best = kafka_rank(&cl->members[i]);
     for (size_t i = 0; i < nw; i++) {
         workers[i].capacity = cl->members[i].capacity;
-        workers[i].eligible =
-            cl->members[i].state == WEIR__MEMBER_ALIVE &&
-            (reaches_kafka(&cl->members[i]) || !someone_reaches);
+        workers[i].eligible = cl->members[i].state == WEIR__MEMBER_ALIVE &&
+                              kafka_rank(&cl->members[i]) == best;
     }
     for (size_t k = 0; k < cl->n_tasks; k++) {
         const weir__task *t = &cl->tasks[k];
@@ -486,22 +499,28 @@ duplicate(const weir_cluster *cl, const weir__member *m, const char *instance,
 
 void
 weir__cluster_member_kafka(weir_cluster *cl, int w,
-    Weir__Cluster__KafkaState state, const char *error, uint64_t now_ms)
+    Weir__Cluster__KafkaState state, const char *error, uint64_t at_ms)
 {
     weir__member *m = &cl->members[w];
-    bool was = m->kafka != WEIR__CLUSTER__KAFKA_STATE__KAFKA_UNREACHABLE;
-    bool is = state != WEIR__CLUSTER__KAFKA_STATE__KAFKA_UNREACHABLE;
+    Weir__Cluster__KafkaState was = m->kafka;
     m->kafka = state;
     snprintf(m->kafka_error, sizeof(m->kafka_error), "%s", error ? error : "");
-    if (was == is)
+    if (was == state)
         return;
-    if (is)
-        weir_log_info(LOGC, "worker reaches kafka again worker=%s", m->id);
-    else
+    if (state == WEIR__CLUSTER__KAFKA_STATE__KAFKA_REACHABLE) {
+        if (was == WEIR__CLUSTER__KAFKA_STATE__KAFKA_UNREACHABLE)
+            weir_log_info(LOGC, "worker reaches kafka again worker=%s", m->id);
+    } else if (state == WEIR__CLUSTER__KAFKA_STATE__KAFKA_UNREACHABLE) {
         weir_log_warn(LOGC,
             "worker cannot reach kafka worker=%s: %s (its tasks move away)",
             m->id, m->kafka_error);
-    schedule(cl, now_ms);
+    } else {
+        /* A restarted worker whose probe has not answered yet: it keeps
+         * its tasks until a rebalance that is due anyway, rather than
+         * losing them for the moment its probe takes. */
+        return;
+    }
+    schedule(cl, at_ms);
 }
 
 int
@@ -545,7 +564,9 @@ weir_cluster_hello(weir_cluster *cl, const Weir__Cluster__Hello *hello,
     m->last_seen_ms = now_ms;
     m->known_generation = 0;
     weir__cluster_local_set(cl, m, hello->local_state, hello->n_local_state);
-    weir__cluster_member_kafka(cl, w, hello->kafka, hello->kafka_error, now_ms);
+    /* A worker that joins is placed with the others joining now. */
+    weir__cluster_member_kafka(cl, w, hello->kafka, hello->kafka_error,
+        was_dead ? now_ms + cl->opts.join_window_ms : now_ms);
     cl->stats.hellos++;
     cl->dirty = true;
     if (was_dead) {

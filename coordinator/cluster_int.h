@@ -175,10 +175,11 @@ void weir__cluster_bump_generation(weir_cluster *cl);
  * anything changed. */
 bool weir__cluster_apply_phase(weir_cluster *cl);
 /* The member index for a current (id, epoch), or -1 (counted as stale). */
-/* Records whether member w reaches Kafka; a change of whether it may run
- * tasks (it does not report UNREACHABLE) schedules a rebalance. */
+/* Records whether member w reaches Kafka; a change to REACHABLE or
+ * UNREACHABLE (which decide whether it may run tasks, see rebalance in
+ * cluster.c) schedules a rebalance at at_ms. */
 void weir__cluster_member_kafka(weir_cluster *cl, int w,
-    Weir__Cluster__KafkaState state, const char *error, uint64_t now_ms);
+    Weir__Cluster__KafkaState state, const char *error, uint64_t at_ms);
 
 /* "RUNNING"... of a TaskState without its TASK_ prefix. */
 const char *weir__cluster_task_state_enum_name(Weir__Cluster__TaskState s);

@@ -50,6 +50,7 @@ struct weir_control {
     uint32_t interval_ms;
     uint32_t session_ms;
     uint32_t failures;
+    Weir__Cluster__KafkaState told_kafka; /* in the last hello/heartbeat */
 };
 
 static bool
@@ -80,6 +81,31 @@ nap(weir_control *ctl, uint64_t ms)
     bool s = ctl->stop;
     pthread_mutex_unlock(&ctl->mu);
     return s;
+}
+
+/*
+ * Sleeps up to ms like nap, but wakes early once the probe's answer
+ * differs from what the coordinator was last told: it gives tasks only to
+ * workers known to reach Kafka, so a worker that learned the bootstrap
+ * from Welcome says so at once rather than a heartbeat interval later.
+ * Returns true when a stop was requested. Control thread.
+ */
+static bool
+rest(weir_control *ctl, uint64_t ms)
+{
+    char why[8];
+    uint64_t until = weir_clock_mono_ms() + ms;
+    for (;;) {
+        uint64_t now = weir_clock_mono_ms();
+        if (now >= until)
+            return false;
+        if (nap(ctl, until - now < 50 ? until - now : 50))
+            return true;
+        if (ctl->registered && ctl->probe &&
+            weir_kafka_probe_state(ctl->probe, why, sizeof(why)) !=
+                ctl->told_kafka)
+            return false;
+    }
 }
 
 static void
@@ -123,6 +149,7 @@ say_hello(weir_control *ctl)
     char kafka_why[256];
     h.kafka = weir_kafka_probe_state(ctl->probe, kafka_why, sizeof(kafka_why));
     h.kafka_error = kafka_why;
+    ctl->told_kafka = h.kafka;
     weir_wire_msg reply;
     char err[512] = "";
     int rv = weir_wire_call(ctl->req.sock, WEIR__CLUSTER__MSG_TYPE__MSG_HELLO,
@@ -221,6 +248,7 @@ heartbeat(weir_control *ctl)
     char kafka_why[256];
     hb.kafka = weir_kafka_probe_state(ctl->probe, kafka_why, sizeof(kafka_why));
     hb.kafka_error = kafka_why;
+    ctl->told_kafka = hb.kafka;
     hb.sent_at_ms = (uint64_t)weir_clock_wall_ms();
     uint64_t sent_ms = weir_clock_mono_ms();
     weir_wire_msg reply;
@@ -302,7 +330,7 @@ control_main(void *arg)
         }
         if (ctl->registered && wait > ctl->interval_ms)
             wait = ctl->interval_ms; /* never miss the session for backoff */
-        if (wait && nap(ctl, wait))
+        if (wait && rest(ctl, wait))
             break;
     }
     if (ctl->registered)

@@ -70,6 +70,7 @@ typedef struct worker {
     char active[64][32];
     uint64_t fences[64]; /* > 0: report that task FENCED with this count */
     bool drain;
+    Weir__Cluster__KafkaState kafka; /* reported in heartbeats */
 } worker;
 
 static int
@@ -79,6 +80,7 @@ heartbeat(weir_cluster *cl, worker *w, uint64_t now)
     hb.worker_id = (char *)w->id;
     hb.member_epoch = w->epoch;
     hb.known_generation = w->generation;
+    hb.kafka = w->kafka;
     /* report every active task as running */
     Weir__Cluster__TaskStatus st[64];
     Weir__Cluster__TaskStatus *pst[64];
@@ -623,6 +625,43 @@ test_kafka_unreachable_worker(void **state)
     weir_cluster_free(cl);
 }
 
+/* A worker whose Kafka probe has not answered yet gets no tasks while
+ * another worker is known to reach Kafka; once its probe answers it takes
+ * its share at once (no join window), and a later restart that reports
+ * UNKNOWN again does not take its tasks away. */
+static void
+test_kafka_unknown_worker(void **state)
+{
+    (void)state;
+    weir_cluster *cl = cluster_new();
+    worker ws[2] = {
+        {.id = "w1", .kafka = WEIR__CLUSTER__KAFKA_STATE__KAFKA_REACHABLE},
+        {.id = "w2"}};
+    uint64_t now = 1000;
+    ws[0].epoch = hello(cl, "w1", 1, now);
+    ws[1].epoch = hello(cl, "w2", 1, now);
+    submit(cl, "wc", 4, now);
+    for (int i = 0; i < 6; i++)
+        now = round_all(cl, ws, 2, now);
+    assert_int_equal(ws[0].n_active, 8);
+    assert_int_equal(ws[1].n_active, 0);
+    ws[1].kafka = WEIR__CLUSTER__KAFKA_STATE__KAFKA_REACHABLE;
+    for (int i = 0; i < 4; i++)
+        now = round_all(cl, ws, 2, now);
+    assert_int_equal(ws[0].n_active, 4);
+    assert_int_equal(ws[1].n_active, 4);
+    assert_exclusive(ws, 2);
+    /* w2 restarts: its hello reports UNKNOWN; it keeps its tasks */
+    uint64_t gen = ws[1].generation;
+    ws[1].epoch = hello(cl, "w2", 1, now);
+    ws[1].kafka = WEIR__CLUSTER__KAFKA_STATE__KAFKA_UNKNOWN;
+    for (int i = 0; i < 2; i++)
+        now = round_all(cl, ws, 2, now);
+    assert_int_equal(ws[1].n_active, 4);
+    assert_int_equal(ws[1].generation, gen);
+    weir_cluster_free(cl);
+}
+
 int
 main(void)
 {
@@ -641,6 +680,7 @@ main(void)
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_duplicate_id_refused),
         cmocka_unit_test(test_kafka_unreachable_worker),
+        cmocka_unit_test(test_kafka_unknown_worker),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
