@@ -11,7 +11,7 @@ weir_unit_test(NAME cluster.liveness SOURCES unit/test_cluster_liveness.c
   LIBS weir_coordinator_lib weir_worker_lib)
 
 # Process tests: broker, coordinator, workers and weirctl as processes.
-foreach(t weirctl scale_out capacity drain security degraded bad_settings failed_job kafka_down bad_workers low_disk
+foreach(t weirctl scale_out capacity drain security degraded bad_settings failed_job kafka_down bad_workers kafka_unknown low_disk
     worker_metrics)
   weir_script_test(NAME cluster.${t} LABEL integration
     COMMAND /usr/bin/python3
