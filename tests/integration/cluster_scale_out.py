@@ -1,6 +1,7 @@
 """Scale out from 1 to 3 workers mid-job: tasks spread over all three
 (two-phase moves), the word counts stay exact, and the coordinator's views
-(weirctl, /api, /metrics) agree."""
+(weirctl, /api, /metrics) agree. On Apache Kafka (3 nodes) the topics
+Weir creates get 3 replicas."""
 import json
 import sys
 
@@ -8,6 +9,7 @@ from cluster_common import (Feeder, http_get, seed_lines, setup, wait_exact,
                             wait_running, wait_until, weirctl, weirctl_json,
                             weirtest, worker)
 import promcheck  # noqa: E402 (tests/lib is on the path once cluster_common is in)
+from confluent_kafka.admin import AdminClient  # noqa: E402
 
 
 def main():
@@ -70,6 +72,15 @@ def main():
         assert len([s for s in families["weir_task_lag"]]) == 8, families
         code, body = http_get(coord, "/healthz")
         assert code == 200 and body.strip() == "ok"
+        if weirtest.TEST_BROKER == "kafka":
+            # internal topics take the cluster's replication (3 nodes: 3),
+            # never a silent 1
+            md = AdminClient({"bootstrap.servers": bs}).list_topics(timeout=10)
+            internal = [t for t in md.topics if t.startswith("wordcount-")]
+            assert len(internal) >= 3, sorted(md.topics)
+            for t in internal:
+                for p in md.topics[t].partitions.values():
+                    assert len(p.replicas) == 3, (t, p.id, p.replicas)
         for w in ws:
             assert w.stop() == 0, "%s did not stop cleanly" % w.name
         # a clean stop says Leave: the coordinator knows at once
