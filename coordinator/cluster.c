@@ -290,6 +290,12 @@ weir__cluster_apply_phase(weir_cluster *cl)
     return changed;
 }
 
+static bool
+holds_tasks(const weir__member *m)
+{
+    return m->n_active + m->n_pending > 0;
+}
+
 /* The Kafka states in order of preference: a worker is given tasks only
  * while no alive worker is in a better one. REACHABLE first; UNKNOWN (its
  * probe has not answered yet: a moment after it starts) only when no
@@ -305,7 +311,11 @@ kafka_rank(const weir__member *m)
     case WEIR__CLUSTER__KAFKA_STATE__KAFKA_UNREACHABLE:
         return 2;
     default:
-        return 1;
+        /* Not probed yet. A worker that runs tasks already (the
+         * coordinator restarted, or the worker did, keeping its tasks)
+         * keeps them as if it reached Kafka until its probe says
+         * otherwise; a new one waits for its probe. */
+        return holds_tasks(m) ? 0 : 1;
     }
 }
 
@@ -510,6 +520,8 @@ weir__cluster_member_kafka(weir_cluster *cl, int w,
     if (state == WEIR__CLUSTER__KAFKA_STATE__KAFKA_REACHABLE) {
         if (was == WEIR__CLUSTER__KAFKA_STATE__KAFKA_UNREACHABLE)
             weir_log_info(LOGC, "worker reaches kafka again worker=%s", m->id);
+        else if (holds_tasks(m))
+            return; /* it ranked as reaching Kafka already (kafka_rank) */
     } else if (state == WEIR__CLUSTER__KAFKA_STATE__KAFKA_UNREACHABLE) {
         weir_log_warn(LOGC,
             "worker cannot reach kafka worker=%s: %s (its tasks move away)",

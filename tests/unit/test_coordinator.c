@@ -70,7 +70,9 @@ typedef struct worker {
     char active[64][32];
     uint64_t fences[64]; /* > 0: report that task FENCED with this count */
     bool drain;
-    Weir__Cluster__KafkaState kafka; /* reported in heartbeats */
+    /* reported in heartbeats; a worker that holds tasks while UNKNOWN
+     * keeps them, and one that joins UNKNOWN waits for REACHABLE */
+    Weir__Cluster__KafkaState kafka;
 } worker;
 
 static int
@@ -195,7 +197,10 @@ static void
 test_two_phase_scale_out(void **state)
 {
     weir_cluster *cl = cluster_new();
-    worker ws[3] = {{.id = "a"}, {.id = "b"}, {.id = "c"}};
+    worker ws[3] = {
+        {.id = "a", .kafka = WEIR__CLUSTER__KAFKA_STATE__KAFKA_REACHABLE},
+        {.id = "b", .kafka = WEIR__CLUSTER__KAFKA_STATE__KAFKA_REACHABLE},
+        {.id = "c", .kafka = WEIR__CLUSTER__KAFKA_STATE__KAFKA_REACHABLE}};
     uint64_t now = 1000;
     ws[0].epoch = hello(cl, "a", 1, now);
     submit(cl, "wc", 6, now);
@@ -220,7 +225,9 @@ static void
 test_revoke_waits_for_owner(void **state)
 {
     weir_cluster *cl = cluster_new();
-    worker ws[2] = {{.id = "a"}, {.id = "b"}};
+    worker ws[2] = {
+        {.id = "a", .kafka = WEIR__CLUSTER__KAFKA_STATE__KAFKA_REACHABLE},
+        {.id = "b", .kafka = WEIR__CLUSTER__KAFKA_STATE__KAFKA_REACHABLE}};
     uint64_t now = 1000;
     ws[0].epoch = hello(cl, "a", 1, now);
     submit(cl, "j", 2, now);
