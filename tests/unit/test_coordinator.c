@@ -29,17 +29,26 @@ cluster_new(void)
 }
 
 static uint64_t
-hello(weir_cluster *cl, const char *id, uint32_t capacity, uint64_t now)
+hello_kafka(weir_cluster *cl, const char *id, uint32_t capacity, uint64_t now,
+    Weir__Cluster__KafkaState kafka)
 {
     Weir__Cluster__Hello h = WEIR__CLUSTER__HELLO__INIT;
     h.worker_id = (char *)id;
     h.capacity = capacity;
+    h.kafka = kafka;
     Weir__Cluster__Welcome w = WEIR__CLUSTER__WELCOME__INIT;
     assert_int_equal(weir_cluster_hello(cl, &h, now, &w), WEIR_OK);
     assert_int_equal(w.heartbeat_interval_ms, HB);
     assert_int_equal(w.session_timeout_ms, SESSION);
     assert_string_equal(w.bootstrap, "127.0.0.1:9092");
     return w.member_epoch;
+}
+
+static uint64_t
+hello(weir_cluster *cl, const char *id, uint32_t capacity, uint64_t now)
+{
+    return hello_kafka(
+        cl, id, capacity, now, WEIR__CLUSTER__KAFKA_STATE__KAFKA_UNKNOWN);
 }
 
 static void
@@ -310,6 +319,41 @@ test_drain_and_leave(void **state)
     lv.member_epoch = ws[0].epoch;
     assert_int_equal(weir_cluster_leave(cl, &lv, now), WEIR_OK);
     assert_int_equal(heartbeat(cl, &ws[0], now), WEIR_ESTATE);
+    weir_cluster_free(cl);
+}
+
+/* A drained worker that restarts (its probe answered before its Hello, so
+ * its Kafka state does not change) joins again and gets its share back. */
+static void
+test_restart_after_drain(void **state)
+{
+    weir_cluster *cl = cluster_new();
+    worker ws[2] = {
+        {.id = "a", .kafka = WEIR__CLUSTER__KAFKA_STATE__KAFKA_REACHABLE},
+        {.id = "b", .kafka = WEIR__CLUSTER__KAFKA_STATE__KAFKA_REACHABLE}};
+    uint64_t now = 1000;
+    for (int i = 0; i < 2; i++)
+        ws[i].epoch = hello_kafka(cl, ws[i].id, 1, now, ws[i].kafka);
+    submit(cl, "j", 2, now);
+    for (int i = 0; i < 5; i++)
+        now = round_all(cl, ws, 2, now);
+    assert_int_equal(ws[0].n_active, 2);
+    assert_int_equal(weir_cluster_drain(cl, "a", now), WEIR_OK);
+    for (int i = 0; i < 4; i++)
+        now = round_all(cl, ws, 2, now);
+    assert_int_equal(ws[0].n_active, 0);
+    assert_int_equal(ws[1].n_active, 4);
+    /* a exits and starts again */
+    ws[0] = (worker){
+        .id = "a", .kafka = WEIR__CLUSTER__KAFKA_STATE__KAFKA_REACHABLE};
+    ws[0].epoch = hello_kafka(cl, "a", 1, now, ws[0].kafka);
+    for (int i = 0; i < 8; i++) {
+        now = round_all(cl, ws, 2, now);
+        assert_exclusive(ws, 2);
+    }
+    assert_false(ws[0].drain);
+    assert_int_equal(ws[0].n_active, 2);
+    assert_int_equal(ws[1].n_active, 2);
     weir_cluster_free(cl);
 }
 
@@ -678,6 +722,7 @@ main(void)
         cmocka_unit_test(test_revoke_waits_for_owner),
         cmocka_unit_test(test_death_failover),
         cmocka_unit_test(test_drain_and_leave),
+        cmocka_unit_test(test_restart_after_drain),
         cmocka_unit_test(test_member_transitions),
         cmocka_unit_test(test_cancel),
         cmocka_unit_test(test_persist_restart),
