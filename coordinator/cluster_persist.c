@@ -113,6 +113,7 @@ weir_cluster_save(const weir_cluster *cl, const char *path)
         mem[i].address = cl->members[i].address;
         mem[i].query_address = cl->members[i].query_address;
         mem[i].capacity = cl->members[i].capacity;
+        mem[i].instance = cl->members[i].instance;
         /* a dead member's epoch is stale anyway: store 0 */
         mem[i].member_epoch = cl->members[i].state == WEIR__MEMBER_DEAD
                                   ? 0
@@ -219,6 +220,10 @@ load_members(
         m->address = addr;
         snprintf(m->query_address, sizeof(m->query_address), "%s",
             sm->query_address ? sm->query_address : "");
+        /* kept so that a second process with a live member's id is still
+         * refused after a restart (cluster.c duplicate) */
+        snprintf(m->instance, sizeof(m->instance), "%s",
+            sm->instance ? sm->instance : "");
         m->capacity = sm->capacity ? sm->capacity : 1;
         m->epoch = sm->member_epoch;
         /* Members alive at the last save get a full session to show up

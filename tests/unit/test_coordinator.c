@@ -624,12 +624,17 @@ test_bad_input(void **state)
     weir_cluster_free(cl);
 }
 
-/* A second process with a live member's id is refused; the member keeps
- * its place; once its session has expired a new process may take the id. */
+/* A second process with a live member's id is refused, also by a
+ * coordinator restarted from the saved state; the member keeps its place;
+ * once its session has expired a new process may take the id. */
 static void
 test_duplicate_id_refused(void **state)
 {
     (void)state;
+    char dir[] = "/tmp/weir-test-coord-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof(path), "%s/state.pb", dir);
     weir_cluster *cl = cluster_new();
     Weir__Cluster__Hello h = WEIR__CLUSTER__HELLO__INIT;
     Weir__Cluster__Welcome w = WEIR__CLUSTER__WELCOME__INIT;
@@ -637,7 +642,18 @@ test_duplicate_id_refused(void **state)
     h.instance = "first";
     assert_int_equal(weir_cluster_hello(cl, &h, 1000, &w), WEIR_OK);
     uint64_t epoch = w.member_epoch;
+    assert_int_equal(weir_cluster_save(cl, path), WEIR_OK);
+    weir_cluster_free(cl);
+    cl = cluster_new();
+    assert_int_equal(weir_cluster_load(cl, path, 1100), WEIR_OK);
+    unlink(path);
+    rmdir(dir);
+    /* the live process goes on with its epoch; another one is refused */
+    h.instance = "second";
+    assert_int_equal(weir_cluster_hello(cl, &h, 1100, &w), WEIR_EEXIST);
+    h.instance = "first";
     assert_int_equal(weir_cluster_hello(cl, &h, 1100, &w), WEIR_OK);
+    assert_true(w.member_epoch > epoch);
     epoch = w.member_epoch; /* the same process again: accepted */
     h.instance = "second";
     assert_int_equal(weir_cluster_hello(cl, &h, 1200, &w), WEIR_EEXIST);
