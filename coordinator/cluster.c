@@ -561,14 +561,12 @@ weir_cluster_hello(weir_cluster *cl, const Weir__Cluster__Hello *hello,
         return WEIR_ENOMEM;
     free(m->address);
     m->address = addr;
-    /* A draining member that says hello again restarted (its drain ended
-     * in an exit): it joins like a dead one, undrained. */
-    bool was_dead = m->state == WEIR__MEMBER_DEAD;
+    /* A draining member that says hello again joins like a dead one: a
+     * restart undrains. */
+    bool was_dead = m->state != WEIR__MEMBER_ALIVE;
     int rv = WEIR_OK;
-    if (m->state == WEIR__MEMBER_DRAINING) {
-        was_dead = true;
+    if (m->state == WEIR__MEMBER_DRAINING)
         rv = member_set(cl, w, WEIR__MEMBER_DEAD);
-    }
     if (rv == WEIR_OK)
         rv = member_set(cl, w, WEIR__MEMBER_ALIVE);
     if (rv != WEIR_OK)

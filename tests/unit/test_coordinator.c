@@ -426,15 +426,21 @@ test_cancel(void **state)
     weir_cluster_free(cl);
 }
 
+/* A path for a saved state in a new temporary folder (dir). */
+static void
+state_path(char *dir, char *path, size_t size)
+{
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, size, "%s/state.pb", dir);
+}
+
 /* Save, load into a new coordinator: same generation and owners; the
  * workers keep their epochs and nothing moves. */
 static void
 test_persist_restart(void **state)
 {
-    char dir[] = "/tmp/weir-test-coord-XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char path[256];
-    snprintf(path, sizeof(path), "%s/state.pb", dir);
+    char dir[] = "/tmp/weir-test-coord-XXXXXX", path[256];
+    state_path(dir, path, sizeof(path));
     weir_cluster *cl = cluster_new();
     worker ws[2] = {{.id = "a"}, {.id = "b"}};
     uint64_t now = 1000;
@@ -631,10 +637,8 @@ static void
 test_duplicate_id_refused(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/weir-test-coord-XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char path[256];
-    snprintf(path, sizeof(path), "%s/state.pb", dir);
+    char dir[] = "/tmp/weir-test-coord-XXXXXX", path[256];
+    state_path(dir, path, sizeof(path));
     weir_cluster *cl = cluster_new();
     Weir__Cluster__Hello h = WEIR__CLUSTER__HELLO__INIT;
     Weir__Cluster__Welcome w = WEIR__CLUSTER__WELCOME__INIT;
